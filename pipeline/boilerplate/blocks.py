@@ -1,0 +1,63 @@
+"""Block-level decisions shared by the plain-text and HTML strippers."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from pipeline.boilerplate.rules import Verdict, block_verdict, dateline_prefix, is_form_state, trailing_share
+
+WIDGET_REASONS = ("comments", "newsletter", "share", "cookie")
+
+
+@dataclass(frozen=True)
+class Block:
+    """A unit of visible text and the decision taken on it."""
+
+    text: str
+    kept: bool = True
+    reason: str | None = None
+    rule: str | None = None
+    indent: int = 0
+
+    def removed(self, verdict: Verdict) -> "Block":
+        return replace(self, kept=False, reason=verdict.reason, rule=verdict.rule)
+
+
+def judge(block: Block, max_widget_words: int) -> list[Block]:
+    """Apply the text rules to one kept block; glued chrome is split off into blocks of its own."""
+    if not block.kept:
+        return [block]
+    verdict = block_verdict(block.text, max_widget_words)
+    if verdict:
+        return [block.removed(verdict)]
+    pieces = []
+    text = block.text
+    cut = dateline_prefix(text)
+    if cut:
+        pieces.append(replace(block, text=text[:cut].strip()).removed(Verdict("dateline", "dateline_prefix")))
+        text = text[cut:]
+    share_at = trailing_share(text)
+    tail = None
+    if share_at is not None:
+        tail = replace(block, text=text[share_at:].strip()).removed(Verdict("share", "trailing_share_text"))
+        text = text[:share_at].rstrip()
+    pieces.append(replace(block, text=text))
+    if tail:
+        pieces.append(tail)
+    return pieces
+
+
+def absorb_widget_neighbours(blocks: list[Block]) -> list[Block]:
+    """Form-state lines ("Please wait...", "Thank you!") next to a removed widget take the widget's reason."""
+    out = list(blocks)
+    changed = True
+    while changed:
+        changed = False
+        for i, block in enumerate(out):
+            if not block.kept or not is_form_state(block.text):
+                continue
+            for j in (i - 1, i + 1):
+                if 0 <= j < len(out) and not out[j].kept and out[j].reason in WIDGET_REASONS:
+                    out[i] = block.removed(Verdict(out[j].reason, "widget_neighbour"))
+                    changed = True
+                    break
+    return out

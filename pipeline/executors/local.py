@@ -1,0 +1,25 @@
+"""The embedded default engine: per-document stages over batches, in this process or a process pool."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+
+import pyarrow as pa
+
+BatchFn = Callable[[pa.Table], pa.Table]
+
+
+def map_batches(fn: BatchFn, table: pa.Table, batch_size: int, workers: int, schema: pa.Schema) -> pa.Table:
+    """Apply ``fn`` to consecutive slices of ``table`` and concatenate the results in input order.
+
+    ``fn`` must be picklable (a module-level function or a ``functools.partial`` of one) when workers > 1.
+    """
+    batches = [table.slice(start, batch_size) for start in range(0, table.num_rows, batch_size)]
+    if not batches:
+        return schema.empty_table()
+    if workers == 1 or len(batches) == 1:
+        results = [fn(batch) for batch in batches]
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(fn, batches))
+    return pa.concat_tables([r.cast(schema) for r in results])

@@ -1,0 +1,66 @@
+"""Parquet files and datasets, written atomically: a crash leaves the previous good output in place."""
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+PART_NAME = "part-00000.parquet"
+
+
+def write_file_atomic(table: pa.Table, path: Path) -> None:
+    """Write one Parquet file through a temporary name and ``os.replace``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
+    try:
+        pq.write_table(table, tmp, compression="zstd")
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def publish_dataset(table: pa.Table, folder: Path) -> None:
+    """Replace the dataset folder ``folder`` with one holding ``table``, by renames only.
+
+    The new data is complete on disk before the old folder moves aside; a crash in between leaves the
+    old folder under a ``.old-`` name, which ``recover_dataset`` puts back.
+    """
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    token = uuid.uuid4().hex[:8]
+    staging = folder.with_name(f".{folder.name}.tmp-{token}")
+    staging.mkdir()
+    try:
+        write_file_atomic(table, staging / PART_NAME)
+        retired = folder.with_name(f".{folder.name}.old-{token}")
+        if folder.exists():
+            os.rename(folder, retired)
+        os.rename(staging, folder)
+        shutil.rmtree(retired, ignore_errors=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def recover_dataset(folder: Path) -> None:
+    """Undo an interrupted ``publish_dataset``: restore a retired folder and drop stale temporaries."""
+    folder = Path(folder)
+    if not folder.parent.exists():
+        return
+    retired = sorted(folder.parent.glob(f".{folder.name}.old-*"))
+    if not folder.exists() and retired:
+        os.rename(retired[-1], folder)
+        retired = retired[:-1]
+    for stale in [*retired, *folder.parent.glob(f".{folder.name}.tmp-*")]:
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def read_dataset(folder: Path, schema: pa.Schema | None = None) -> pa.Table:
+    """Read a dataset folder written by ``publish_dataset``."""
+    return pq.read_table(Path(folder), schema=schema)

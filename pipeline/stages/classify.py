@@ -1,0 +1,301 @@
+"""Stage 5, classify: every kept paragraph gets a label, its root source and the evidence (a global stage).
+
+1. Each candidate pair is scored: token-sequence similarity and shingle containment (lexical), cosine
+   (semantic). A pair is a *copy* link, a *rewrite* link, or nothing.
+2. Documents linked by pairs are put in one deterministic order: the earlier ``published_at`` first when
+   both are known; otherwise the document that is less covered by the other and reads less machine-like
+   comes first (a copier's text sits wholly inside its source, a rewrite carries style markers).
+3. Walking documents in that order, a paragraph takes its best link to an earlier document. A rewrite
+   link counts only when its cosine is high on its own, or when the whole document follows that source
+   paragraph by paragraph (an independent report of the same event shares facts, not structure).
+   The source pointer is resolved to the root original through the earlier paragraph's own source.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from rapidfuzz.distance import Indel
+
+from pipeline.config import Config
+from pipeline.schema import PROVENANCE, to_table
+from pipeline.style import machine_style
+from pipeline.text import shingles, words
+
+Key = tuple[str, int]
+
+
+@dataclass(frozen=True)
+class Link:
+    """Evidence that paragraph ``key`` may derive from paragraph ``source``."""
+
+    key: Key
+    source: Key
+    ratio: float
+    containment: float
+    shared: int
+    cosine: float | None
+    is_copy: bool
+
+    @property
+    def semantic(self) -> float:
+        return self.cosine if self.cosine is not None else 0.0
+
+
+@dataclass(frozen=True)
+class Decision:
+    label: str
+    link: Link | None
+    root: Key | None
+    method: str
+    confidence: float
+
+
+def classify(paragraphs: pa.Table, candidates: pa.Table, documents: pa.Table, cfg: Config) -> pa.Table:
+    """The provenance table: one row per paragraph, in (doc_id, para_index) order."""
+    paras = paragraphs.to_pandas().sort_values(["doc_id", "para_index"]).reset_index(drop=True)
+    links = score_links(paras, candidates.to_pandas(), cfg)
+    order = document_order(paras, links, documents.to_pandas(), cfg)
+    decisions = decide(paras, links, order, cfg)
+    rows = []
+    for para in paras.to_dict("records"):
+        key = (para["doc_id"], int(para["para_index"]))
+        decision = decisions[key]
+        link = decision.link
+        rows.append({
+            **para,
+            "paragraph_id": f"{key[0]}:{key[1]}",
+            "label": decision.label,
+            "source_doc_id": decision.root[0] if decision.root else None,
+            "source_para_index": decision.root[1] if decision.root else None,
+            "direct_doc_id": link.source[0] if link else None,
+            "direct_para_index": link.source[1] if link else None,
+            "lexical_similarity": link.ratio if link else None,
+            "containment": link.containment if link else None,
+            "shared_ngrams": link.shared if link else None,
+            "semantic_similarity": link.cosine if link else None,
+            "confidence": decision.confidence,
+            "method": decision.method,
+        })
+    return to_table(pd.DataFrame(rows), PROVENANCE)
+
+
+def score_links(paras: pd.DataFrame, candidates: pd.DataFrame, cfg: Config) -> dict[Key, list[Link]]:
+    """Scored links from each paragraph to its candidates."""
+    tokens = {(r.doc_id, int(r.para_index)): words(r.text) for r in paras.itertuples()}
+    grams = {k: shingles(t, cfg.match.shingle_size) for k, t in tokens.items()}
+    out: dict[Key, list[Link]] = {}
+    for c in candidates.itertuples():
+        key, source = (c.doc_id, int(c.para_index)), (c.cand_doc_id, int(c.cand_para_index))
+        if key not in tokens or source not in tokens:
+            continue
+        shared = len(grams[key] & grams[source])
+        containment = shared / max(1, min(len(grams[key]), len(grams[source])))
+        ratio = Indel.normalized_similarity(tokens[key], tokens[source])
+        cosine = None if pd.isna(c.cosine) else float(c.cosine)
+        is_copy = ratio >= cfg.classify.copy_ratio or containment >= cfg.classify.copy_containment
+        out.setdefault(key, []).append(Link(key, source, ratio, containment, shared, cosine, is_copy))
+    return out
+
+
+def _is_strong(link: Link, cfg: Config) -> bool:
+    """A copy, or a rewrite close enough to count as evidence that one document follows another."""
+    return link.is_copy or link.semantic >= cfg.classify.paraphrase_cosine
+
+
+def document_order(paras: pd.DataFrame, links: dict[Key, list[Link]], documents: pd.DataFrame, cfg: Config) -> dict[str, int]:
+    """Position of each document in source-before-derivative order (deterministic, input-order free)."""
+    sizes = _matchable_counts(paras, cfg)
+    style = {d: machine_style(" ".join(g["text"])) for d, g in paras.groupby("doc_id")}
+    dates = {r.doc_id: r.published_at for r in documents.itertuples() if not pd.isna(r.published_at)}
+    linked: dict[tuple[str, str], set[int]] = {}
+    for key, items in links.items():
+        for link in items:
+            if _is_strong(link, cfg):
+                linked.setdefault((key[0], link.source[0]), set()).add(key[1])
+    edges: dict[tuple[str, str], float] = {}  # (earlier, later) -> strength
+    for a, b in sorted({tuple(sorted(pair)) for pair in linked}):
+        share_a = len(linked.get((a, b), ())) / sizes[a]
+        share_b = len(linked.get((b, a), ())) / sizes[b]
+        if a in dates and b in dates and dates[a] != dates[b]:
+            earlier, later = (a, b) if dates[a] < dates[b] else (b, a)
+            edges[(earlier, later)] = math.inf
+            continue
+        # Positive: a looks derived from b (more of a is covered by b, a reads more machine-like).
+        score = (share_a - share_b) + cfg.classify.style_weight * (style[a] - style[b])
+        if score == 0:
+            score = sizes[b] - sizes[a] or (1 if a > b else -1)
+        edges[(b, a) if score > 0 else (a, b)] = abs(score)
+    return _topological_order(sorted(sizes), edges, dates)
+
+
+def _topological_order(nodes: list[str], edges: dict[tuple[str, str], float], dates: dict) -> dict[str, int]:
+    """Kahn's algorithm; a cycle is broken at the node whose incoming evidence is weakest."""
+    incoming: dict[str, dict[str, float]] = {n: {} for n in nodes}
+    for (earlier, later), weight in edges.items():
+        incoming[later][earlier] = weight
+    never = pd.Timestamp.max.tz_localize("UTC")
+    order: dict[str, int] = {}
+    remaining = set(nodes)
+    while remaining:
+        ready = [n for n in remaining if not incoming[n]]
+        if not ready:
+            ready = [min(remaining, key=lambda n: (sum(incoming[n].values()), n))]
+        chosen = min(ready, key=lambda n: (dates.get(n, never), n))
+        order[chosen] = len(order)
+        remaining.discard(chosen)
+        for n in remaining:
+            incoming[n].pop(chosen, None)
+    return order
+
+
+def _matchable_counts(paras: pd.DataFrame, cfg: Config) -> dict[str, int]:
+    """Paragraphs per document long enough to be matched (at least 1, so shares are defined)."""
+    long_enough = paras["word_count"] >= cfg.match.min_words
+    counts = long_enough.groupby(paras["doc_id"]).sum()
+    return {d: max(1, int(n)) for d, n in counts.items()}
+
+
+def decide(paras: pd.DataFrame, links: dict[Key, list[Link]], order: dict[str, int], cfg: Config) -> dict[Key, Decision]:
+    """Label and root source for every paragraph, walking documents in ``order``."""
+    by_doc = {d: g for d, g in paras.groupby("doc_id")}
+    sizes = _matchable_counts(paras, cfg)
+    decisions: dict[Key, Decision] = {}
+    for doc in sorted(by_doc, key=lambda d: order[d]):
+        keys = [(doc, int(i)) for i in by_doc[doc]["para_index"]]
+        earlier = {k: [l for l in links.get(k, []) if order[l.source[0]] < order[doc]] for k in keys}
+        aligned = _aligned_sources(keys, earlier, sizes[doc], cfg)
+        partners = {source_doc: _monotone_alignment(keys, earlier, source_doc, cfg) for source_doc in sorted(aligned)}
+        for key in keys:
+            rewrites = _rewrite_links(key, earlier[key], partners, cfg)
+            decisions[key] = _decide_one(key, earlier[key], rewrites, aligned, decisions, links.get(key, []), cfg)
+    return decisions
+
+
+def _rewrite_score(link: Link, cfg: Config) -> float:
+    return link.semantic + cfg.classify.source_lexical_weight * link.ratio
+
+
+def _monotone_alignment(keys: list[Key], earlier: dict[Key, list[Link]], source_doc: str, cfg: Config) -> dict[Key, Link]:
+    """Best order-keeping, one-to-one pairing of this document's paragraphs with ``source_doc``'s.
+
+    Sequence alignment by dynamic programming over each paragraph's near-best links (within
+    ``alignment_margin`` of its best); paragraphs on either side may stay unpaired. Order breaks the tie
+    between source paragraphs that score alike, and a source paragraph that resembles everything (the
+    article's thesis) cannot absorb the whole rewrite.
+    """
+    scores: dict[tuple[int, int], Link] = {}
+    for i, key in enumerate(keys):
+        near = [l for l in earlier[key] if l.source[0] == source_doc and l.semantic >= cfg.classify.aligned_cosine]
+        top = max((_rewrite_score(l, cfg) for l in near), default=0.0)
+        for link in near:
+            if _rewrite_score(link, cfg) >= top - cfg.classify.alignment_margin:
+                scores[(i, link.source[1])] = link
+    columns = sorted({j for _, j in scores})
+    n, m = len(keys), len(columns)
+    best = np.zeros((n + 1, m + 1))
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            link = scores.get((i - 1, columns[j - 1]))
+            paired = best[i - 1, j - 1] + _rewrite_score(link, cfg) if link else -np.inf
+            best[i, j] = max(best[i - 1, j], best[i, j - 1], paired)
+    pairs: dict[Key, Link] = {}
+    i, j = n, m
+    while i > 0 and j > 0:
+        link = scores.get((i - 1, columns[j - 1]))
+        if link and best[i, j] == best[i - 1, j - 1] + _rewrite_score(link, cfg):
+            pairs[keys[i - 1]] = link
+            i, j = i - 1, j - 1
+        elif best[i, j] == best[i, j - 1]:
+            j -= 1
+        else:
+            i -= 1
+    return pairs
+
+
+def _rewrite_links(key: Key, earlier: list[Link], partners: dict[str, dict[Key, Link]], cfg: Config) -> list[Link]:
+    """Rewrite evidence for one paragraph: its alignment partner in each followed document (or, unpaired,
+    its best link there above ``aligned_cosine``), and any link above ``standalone_cosine``."""
+    c = cfg.classify
+    out = [l for l in earlier if l.semantic >= c.standalone_cosine and l.source[0] not in partners]
+    for source_doc, pairs in partners.items():
+        if key in pairs:
+            out.append(pairs[key])
+            continue
+        near = [l for l in earlier if l.source[0] == source_doc and l.semantic >= c.aligned_cosine]
+        if near:
+            out.append(max(near, key=lambda l: (_rewrite_score(l, cfg), -_source_index(l))))
+    return out
+
+
+def _aligned_sources(keys: list[Key], earlier: dict[Key, list[Link]], size: int, cfg: Config) -> set[str]:
+    """Earlier documents that this one follows paragraph by paragraph, mostly in the source's order."""
+    best: dict[str, list[tuple[int, int]]] = {}
+    for key in keys:
+        per_source: dict[str, Link] = {}
+        for link in earlier[key]:
+            if _is_strong(link, cfg):
+                current = per_source.get(link.source[0])
+                if current is None or _strength(link) > _strength(current):
+                    per_source[link.source[0]] = link
+        for source_doc, link in per_source.items():
+            best.setdefault(source_doc, []).append((key[1], link.source[1]))
+    c = cfg.classify
+    aligned = set()
+    for source_doc, pairs in best.items():
+        pairs.sort()
+        in_order = _longest_increasing([s for _, s in pairs]) / len(pairs)
+        if len(pairs) >= c.doc_min_links and len(pairs) / size >= c.doc_min_share and in_order >= c.doc_min_order:
+            aligned.add(source_doc)
+    return aligned
+
+
+def _strength(link: Link) -> float:
+    return max(link.ratio, link.semantic)
+
+
+def _longest_increasing(values: list[int]) -> int:
+    tails: list[int] = []
+    for v in values:
+        at = int(np.searchsorted(tails, v, side="right"))
+        tails[at:at + 1] = [v]
+    return len(tails)
+
+
+def _decide_one(key: Key, earlier: list[Link], rewrites: list[Link], aligned: set[str],
+                decided: dict[Key, Decision], every: list[Link], cfg: Config) -> Decision:
+    c = cfg.classify
+    copies = [l for l in earlier if l.is_copy]
+    if copies:
+        link = max(copies, key=lambda l: (l.ratio, l.containment, -_source_index(l)))
+        score = max(link.ratio, link.containment)
+        return Decision("copied", link, _root(link, decided), "lexical",
+                        _probability(score, min(c.copy_ratio, c.copy_containment), c.confidence_slope))
+    if rewrites:
+        roots = [l for l in rewrites if decided[l.source].label == "original"]
+        link = max(roots or rewrites, key=lambda l: (_rewrite_score(l, cfg), -_source_index(l)))
+        via_alignment = link.source[0] in aligned
+        threshold = c.aligned_cosine if via_alignment else c.standalone_cosine
+        return Decision("ai_paraphrased", link, _root(link, decided), "doc_alignment" if via_alignment else "semantic",
+                        _probability(link.semantic, threshold, c.confidence_slope))
+    nearest = max((_strength(l) for l in every), default=0.0)
+    method = "earliest_occurrence" if any(_is_strong(l, cfg) for l in every) else "no_match"
+    return Decision("original", None, None, method, _probability(c.aligned_cosine, nearest, c.confidence_slope))
+
+
+def _source_index(link: Link) -> int:
+    """Tie-break between equally good links: the lower paragraph index of the source wins."""
+    return link.source[1]
+
+
+def _root(link: Link, decided: dict[Key, Decision]) -> Key:
+    earlier = decided[link.source]
+    return earlier.root if earlier.root is not None else link.source
+
+
+def _probability(value: float, threshold: float, slope: float) -> float:
+    """Logistic confidence in a threshold decision: 0.5 at the threshold, rising with the margin."""
+    return float(1.0 / (1.0 + math.exp(-slope * (value - threshold))))

@@ -1,0 +1,145 @@
+"""Stage 1, ingest: a batch of source files becomes a batch of documents (one row per page).
+
+Bad input never raises: it becomes a row with ``status="quarantined"`` and the reason in ``error``.
+Files that are not pages are rows with ``status="skipped"``, so every file given is accounted for.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+from pipeline.config import IngestConfig
+from pipeline.io.readers import BadInput, content_suffix, decode, read_raw
+from pipeline.schema import INGESTED, to_table
+
+
+def ingest(sources: pa.Table | pd.DataFrame, cfg: IngestConfig) -> pa.Table:
+    """Read every source file listed in ``sources`` (columns root, path, url, published_at)."""
+    frame = sources.to_pandas() if isinstance(sources, pa.Table) else sources
+    rows: list[dict] = []
+    for src in frame.to_dict("records"):
+        rows.extend(_read_source(src, cfg))
+    return to_table(pd.DataFrame(rows), INGESTED)
+
+
+def doc_id_for(address: str, content_hash: str) -> str:
+    """Stable id: the same bytes under another address are another document."""
+    return hashlib.sha256(f"{address}\n{content_hash}".encode("utf-8")).hexdigest()[:16]
+
+
+def _read_source(src: dict, cfg: IngestConfig) -> list[dict]:
+    path = Path(src["root"]) / src["path"]
+    suffix = content_suffix(src["path"])
+    base = {
+        "source_path": src["path"],
+        "url": src.get("url"),
+        "fetched_at": _mtime(path),
+    }
+    published, warning = _timestamp(src.get("published_at"))
+    base["published_at"] = published
+    try:
+        raw = read_raw(path, cfg.max_bytes)
+    except BadInput as exc:
+        return [_quarantined_file(base, path, str(exc), suffix)]
+    except OSError as exc:
+        return [_quarantined_file(base, path, f"unreadable file: {exc.strerror or exc}", suffix)]
+    if suffix in cfg.jsonl_suffixes:
+        return _read_jsonl(base, raw, cfg)
+    if suffix in cfg.html_suffixes:
+        kind = "html"
+    elif suffix in cfg.text_suffixes:
+        kind = "text"
+    else:
+        row = _row(base, raw, suffix or "none")
+        return [{**row, "status": "skipped", "error": f"unsupported file type {suffix or '(no suffix)'!r}"}]
+    return [_decoded_row(base, raw, kind, cfg, warning)]
+
+
+def _decoded_row(base: dict, raw: bytes, kind: str, cfg: IngestConfig, warning: str | None) -> dict:
+    row = _row(base, raw, kind)
+    try:
+        decoded = decode(raw, kind == "html", cfg.binary_control_ratio)
+    except BadInput as exc:
+        return {**row, "status": "quarantined", "error": str(exc)}
+    warnings = "; ".join(w for w in (warning, decoded.warning) if w) or None
+    return {**row, "status": "ok", "content": decoded.text, "encoding": decoded.encoding, "warning": warnings}
+
+
+def _read_jsonl(base: dict, raw: bytes, cfg: IngestConfig) -> list[dict]:
+    rows = []
+    lines = raw.split(b"\n")
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        line_base = {**base, "source_path": f"{base['source_path']}#{number}"}
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict):
+                raise ValueError("a line must hold a JSON object")
+        except (ValueError, UnicodeDecodeError) as exc:
+            rows.append(_quarantined(line_base, line, f"line {number}: not a JSON object ({exc})", "jsonl"))
+            continue
+        html, text = record.get("html"), record.get("text")
+        body = html if isinstance(html, str) and html.strip() else text
+        kind = "html" if body is html else "text"
+        published, warning = _timestamp(record.get("published_at"))
+        line_base.update(url=record.get("url") or base.get("url"), published_at=published or base["published_at"])
+        if not isinstance(body, str) or not body.strip():
+            rows.append(_quarantined(line_base, line, f"line {number}: no 'html' or 'text' field with content", "jsonl"))
+            continue
+        rows.append(_decoded_row(line_base, body.encode("utf-8"), kind, cfg, warning))
+    if not rows:
+        rows.append(_quarantined(base, raw, "empty JSONL file: no records", "jsonl"))
+    return rows
+
+
+def _row(base: dict, raw: bytes, kind: str) -> dict:
+    content_hash = hashlib.sha256(raw).hexdigest()
+    address = base.get("url") or base["source_path"]
+    return {**base, "doc_id": doc_id_for(address, content_hash), "content_hash": content_hash,
+            "content_type": kind, "size_bytes": len(raw)}
+
+
+def _quarantined(base: dict, raw: bytes, error: str, kind: str) -> dict:
+    return {**_row(base, raw, kind), "status": "quarantined", "error": error}
+
+
+def _quarantined_file(base: dict, path: Path, error: str, kind: str) -> dict:
+    """A quarantined row for a file too large or broken to hold in memory: hashed as a stream."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        size = path.stat().st_size
+    except OSError:
+        size = None
+    content_hash = digest.hexdigest()
+    address = base.get("url") or base["source_path"]
+    return {**base, "doc_id": doc_id_for(address, content_hash), "content_hash": content_hash,
+            "content_type": kind, "size_bytes": size, "status": "quarantined", "error": error}
+
+
+def _mtime(path: Path) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
+    except OSError:
+        return None
+
+
+def _timestamp(value) -> tuple[pd.Timestamp | None, str | None]:
+    """Parse an ISO 8601 date; naive times are taken as UTC. Unparseable dates become a warning."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or str(value).strip() == "":
+        return None, None
+    try:
+        ts = pd.Timestamp(str(value).strip())
+    except (ValueError, TypeError):
+        return None, f"unparseable published_at {str(value)[:40]!r} ignored"
+    if pd.isna(ts):
+        return None, None
+    return (ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")), None

@@ -1,0 +1,55 @@
+"""Stage 6, write: the three handoff tables, published atomically under the output folder.
+
+``documents/`` (one row per input document, with status and lineage), ``provenance/`` (one row per
+kept paragraph) and ``removed/`` (one row per removed block, with its reason).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline.io.parquet import publish_dataset
+from pipeline.schema import DOCUMENTS, LABELS, REMOVED, to_table
+
+TABLES = ("documents", "provenance", "removed")
+
+
+def document_lineage(documents: pa.Table, blocks: pa.Table, provenance: pa.Table) -> pa.Table:
+    """The documents table: ingest rows (without content) with paragraph counts, label shares and sources."""
+    docs = documents.drop_columns(["content"]).to_pandas()
+    prov = provenance.select(["doc_id", "label", "source_doc_id"]).to_pandas()
+    prov["label"] = prov["label"].astype(str)
+    removed = blocks.filter(pc.invert(blocks.column("kept"))).to_pandas()
+    counts = prov.groupby("doc_id").size()
+    docs["n_paragraphs"] = docs["doc_id"].map(counts).fillna(0).astype(int)
+    docs["n_removed"] = docs["doc_id"].map(removed.groupby("doc_id").size()).fillna(0).astype(int)
+    for label in LABELS:
+        share = prov[prov["label"] == label].groupby("doc_id").size() / counts
+        docs[f"share_{label}"] = docs["doc_id"].map(share).fillna(0.0)
+    sources = prov.dropna(subset=["source_doc_id"]).groupby("doc_id")["source_doc_id"].agg(lambda s: sorted(set(s)))
+    docs["derived_from"] = [sources.get(d, []) for d in docs["doc_id"]]
+    ok = docs["status"] == "ok"
+    for column in ("n_paragraphs", "n_removed", *(f"share_{label}" for label in LABELS)):
+        docs[column] = docs[column].where(ok, None)
+    return to_table(docs.sort_values("source_path", kind="stable"), DOCUMENTS)
+
+
+def removed_blocks(blocks: pa.Table) -> pa.Table:
+    """One row per removed block."""
+    frame = blocks.filter(pc.invert(blocks.column("kept"))).to_pandas()
+    return to_table(frame, REMOVED)
+
+
+def write(documents: pa.Table, blocks: pa.Table, provenance: pa.Table, output: Path) -> dict[str, int]:
+    """Publish the handoff tables; returns the row count of each."""
+    tables = {
+        "documents": document_lineage(documents, blocks, provenance),
+        "provenance": provenance,
+        "removed": removed_blocks(blocks),
+    }
+    for name, table in tables.items():
+        publish_dataset(table, Path(output) / name)
+    return {name: table.num_rows for name, table in tables.items()}

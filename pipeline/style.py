@@ -1,0 +1,32 @@
+"""Machine-style markers: how much a text reads like a language-model rewrite rather than a news report.
+
+A rewrite drops direct quotes and attribution ("said", "told") and leans on a known set of connective
+and evaluative words. The score is a difference of rates per word; only its comparison between two
+documents is used (which of two related documents is the rewrite).
+"""
+from __future__ import annotations
+
+import re
+
+from pipeline.text import words
+
+_MARKERS = frozenset(
+    "additionally furthermore moreover overall significant significantly highlight highlights highlighted "
+    "underscore underscores underscoring notably crucial landscape navigate navigating navigates foster "
+    "ensure ensuring various potential evolving pivotal comprehensive emphasize emphasized emphasizing "
+    "realm intricate showcase showcasing vital strategic dynamic dynamics implications broader "
+    "delve delves ultimately indicate indicates indicating reflect reflects reflecting"
+    .split()
+)
+_REPORTING = frozenset("said says told according added reported quoted".split())
+_QUOTE = re.compile(r"[\"“”«»„]")
+
+
+def machine_style(text: str) -> float:
+    """Marker-word rate minus the rate of quotes and reporting verbs, per word (higher: more machine-like)."""
+    tokens = words(text)
+    if not tokens:
+        return 0.0
+    markers = sum(t in _MARKERS for t in tokens)
+    reporting = sum(t in _REPORTING for t in tokens) + len(_QUOTE.findall(text)) / 2
+    return (markers - reporting) / len(tokens)

@@ -1,0 +1,35 @@
+"""Text normalization shared by every stage: one definition of a word, a shingle and a text hash."""
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "–": "-", "—": "-"})
+_WORD = re.compile(r"\w+")
+
+
+def normalize(text: str) -> str:
+    """NFKC, lower case, typographic quotes and dashes folded to ASCII."""
+    return unicodedata.normalize("NFKC", text or "").lower().translate(_QUOTES)
+
+
+def words(text: str) -> list[str]:
+    """Normalized word tokens (unicode ``\\w+``)."""
+    return _WORD.findall(normalize(text))
+
+
+def word_count(text: str) -> int:
+    return len(_WORD.findall(text or ""))
+
+
+def shingles(tokens: list[str], size: int) -> set[str]:
+    """Word n-grams of ``size`` (a text shorter than ``size`` is one shingle)."""
+    if len(tokens) < size:
+        return {" ".join(tokens)} if tokens else set()
+    return {" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
+
+
+def text_hash(text: str) -> str:
+    """Hash of the normalized word sequence: equal for texts that differ only in case, quotes or spacing."""
+    return hashlib.sha1(" ".join(words(text)).encode("utf-8")).hexdigest()[:16]
