@@ -4,12 +4,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import traceback
 from pathlib import Path
 
-from pipeline import __version__
+from pipeline import __version__, log
 from pipeline.config import ConfigError, load_config
 from pipeline.embed import MissingDependency
-from pipeline.runner import STAGES, run
+from pipeline.runner import STAGES, RunResult, UsageError, run
+from pipeline.state import Locked
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_LOCKED, EXIT_FAILED = 0, 1, 2, 3, 4
 
@@ -20,12 +22,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="Strip boilerplate from crawled pages and label every paragraph original, copied or "
         "ai_paraphrased, with its root source. Outputs Parquet tables: documents/, provenance/, removed/.",
         epilog="Exit status: 0 ok, 1 partial (some documents quarantined), 2 configuration or usage error, "
-        "4 failed.",
+        "3 output folder locked by another run, 4 failed.",
     )
     parser.add_argument("--version", action="version", version=f"provenance {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run_cmd = commands.add_parser(
-        "run", help="run the pipeline", description="Run the pipeline over the input files and write the tables."
+        "run", help="run the pipeline (incremental: documents already processed are skipped)",
+        description="Run the pipeline over the input files and add a run to the output tables. Documents an "
+        "earlier run already processed are skipped; new paragraphs are matched against the whole history.",
+        epilog="Exit status: 0 ok, 1 partial (some documents quarantined), 2 configuration or usage error, "
+        "3 output folder locked by another run, 4 failed.",
     )
     run_cmd.add_argument("--config", type=Path, metavar="FILE",
                          help="TOML config (default: built-in defaults, as in configs/default.toml)")
@@ -34,14 +40,23 @@ def build_parser() -> argparse.ArgumentParser:
     run_cmd.add_argument("--output", type=Path, metavar="DIR",
                          help="folder for the Parquet tables (default: [run] output of the config)")
     run_cmd.add_argument("--from", dest="from_stage", choices=STAGES, default="ingest",
-                         help="re-run from this stage, reading earlier stages' saved outputs (default: ingest)")
+                         help="redo the latest run from this stage, reading earlier stages' saved outputs "
+                         "(default: ingest, a new run)")
     run_cmd.add_argument("--workers", type=int, metavar="N", help="processes for the per-document stages")
+    run_cmd.add_argument("--wait", action="store_true",
+                         help="wait for another run holding the output folder instead of exiting with status 3")
+    run_cmd.add_argument("--rebuild", action="store_true",
+                         help="discard the existing tables, runs and index and reprocess every input "
+                         "(needed after a config change that alters results)")
+    run_cmd.add_argument("--log-format", choices=("text", "json"), default="text",
+                         help="log lines as plain text (default) or one JSON object per line, for log shippers")
     run_cmd.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    log.configure(args.log_format)
     try:
         cfg = load_config(args.config).with_run(input=args.input, output=args.output, workers=args.workers)
     except ConfigError as exc:
@@ -51,21 +66,30 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(cfg.model_dump(mode="json"), indent=2))
         return EXIT_OK
     try:
-        result = run(cfg, from_stage=args.from_stage, log=lambda line: print(line, flush=True))
-    except (FileNotFoundError, ValueError, MissingDependency) as exc:
+        result = run(cfg, from_stage=args.from_stage, wait=args.wait, rebuild=args.rebuild)
+    except Locked as exc:
+        print(f"provenance: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
+    except (UsageError, MissingDependency) as exc:
         print(f"provenance: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except Exception as exc:  # noqa: BLE001 - an unattended job must say what failed and exit with its code
+        traceback.print_exc(file=sys.stderr)
+        print(f"provenance: run failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     print(summary(result, cfg.run.output))
     return EXIT_PARTIAL if result.quarantined else EXIT_OK
 
 
-def summary(result, output: Path) -> str:
+def summary(result: RunResult, output: Path) -> str:
     """A few lines for the person or the log watching the run."""
     lines = [
-        f"documents: {_fmt(result.statuses)}",
+        f"run {result.run_id}: {result.status}",
+        f"documents: {_fmt(result.statuses)}"
+        + (f" (+{result.already_processed} already processed, skipped)" if result.already_processed else ""),
         f"paragraphs: {_fmt(result.labels)}",
         f"removed blocks: {_fmt(result.removed)}",
-        f"tables written to {output}/: " + ", ".join(f"{k} ({v} rows)" for k, v in result.tables.items()),
+        f"rows added under {output}/: " + ", ".join(f"{k} {v}" for k, v in result.tables.items()),
     ]
     if result.quarantined:
         lines.append(f"{result.quarantined} document(s) quarantined: see status and error in {output}/documents")

@@ -23,6 +23,9 @@ class RunConfig(_Section):
     output: Path = Field(Path("data"), description="Folder that receives the Parquet tables.")
     workers: int = Field(1, ge=1, description="Processes for the per-document stages.")
     batch_size: int = Field(64, ge=1, description="Documents per batch handed to a per-document stage.")
+    doc_timeout: float = Field(
+        30.0, gt=0, description="Seconds one document may take in strip before its worker is killed and it is quarantined."
+    )
 
 
 class IngestConfig(_Section):

@@ -54,14 +54,22 @@ class Decision:
     confidence: float
 
 
-def classify(paragraphs: pa.Table, candidates: pa.Table, documents: pa.Table, cfg: Config) -> pa.Table:
-    """The provenance table: one row per paragraph, in (doc_id, para_index) order."""
+def classify(paragraphs: pa.Table, candidates: pa.Table, documents: pa.Table, cfg: Config,
+             history: pa.Table | None = None) -> pa.Table:
+    """The provenance table: one row per paragraph, in (doc_id, para_index) order.
+
+    ``history`` holds published provenance rows of earlier runs: their labels and roots stand as
+    published, they serve as sources, and they are not part of the output.
+    """
     paras = paragraphs.to_pandas().sort_values(["doc_id", "para_index"]).reset_index(drop=True)
     links = score_links(paras, candidates.to_pandas(), cfg)
     order = document_order(paras, links, documents.to_pandas(), cfg)
-    decisions = decide(paras, links, order, cfg)
+    published = _published_decisions(history)
+    decisions = decide(paras, links, order, cfg, published)
     rows = []
     for para in paras.to_dict("records"):
+        if (para["doc_id"], int(para["para_index"])) in published:
+            continue
         key = (para["doc_id"], int(para["para_index"]))
         decision = decisions[key]
         link = decision.link
@@ -159,13 +167,26 @@ def _matchable_counts(paras: pd.DataFrame, cfg: Config) -> dict[str, int]:
     return {d: max(1, int(n)) for d, n in counts.items()}
 
 
-def decide(paras: pd.DataFrame, links: dict[Key, list[Link]], order: dict[str, int], cfg: Config) -> dict[Key, Decision]:
-    """Label and root source for every paragraph, walking documents in ``order``."""
+def _published_decisions(history: pa.Table | None) -> dict[Key, Decision]:
+    if history is None:
+        return {}
+    out = {}
+    for row in history.select(["doc_id", "para_index", "label", "source_doc_id", "source_para_index", "confidence"]).to_pylist():
+        root = (row["source_doc_id"], int(row["source_para_index"])) if row["source_doc_id"] is not None else None
+        out[(row["doc_id"], int(row["para_index"]))] = Decision(str(row["label"]), None, root, "published", row["confidence"])
+    return out
+
+
+def decide(paras: pd.DataFrame, links: dict[Key, list[Link]], order: dict[str, int], cfg: Config,
+           published: dict[Key, Decision] | None = None) -> dict[Key, Decision]:
+    """Label and root source for every paragraph, walking documents in ``order``; ``published`` decisions stand."""
     by_doc = {d: g for d, g in paras.groupby("doc_id")}
     sizes = _matchable_counts(paras, cfg)
-    decisions: dict[Key, Decision] = {}
+    decisions: dict[Key, Decision] = dict(published or {})
     for doc in sorted(by_doc, key=lambda d: order[d]):
         keys = [(doc, int(i)) for i in by_doc[doc]["para_index"]]
+        if all(k in decisions for k in keys):
+            continue
         earlier = {k: [l for l in links.get(k, []) if order[l.source[0]] < order[doc]] for k in keys}
         aligned = _aligned_sources(keys, earlier, sizes[doc], cfg)
         partners = {source_doc: _monotone_alignment(keys, earlier, source_doc, cfg) for source_doc in sorted(aligned)}

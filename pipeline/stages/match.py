@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from datasketch import MinHash, MinHashLSH
+from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 from pipeline.config import MatchConfig
 from pipeline.schema import CANDIDATES, to_table
@@ -19,25 +19,37 @@ from pipeline.text import shingles, words
 
 EmbedFn = Callable[[list[str], list[str]], np.ndarray]
 """(text hashes, texts) -> unit-length vectors, one row per text."""
+SignFn = Callable[[list[str], list[str]], np.ndarray]
+"""(text hashes, texts) -> MinHash signatures (uint64, one row of ``num_perm`` per text)."""
 
 _ROW_CHUNK = 2048
+_MINHASH_SEED = 1
+_MINHASH_SCHEME = "affine32"  # fixed, so that stored signatures stay comparable across versions
 
 
-def match(paragraphs: pa.Table, cfg: MatchConfig, embed: EmbedFn | None = None) -> pa.Table:
-    """Candidate pairs (both directions) between paragraphs of different documents."""
+def match(paragraphs: pa.Table, cfg: MatchConfig, embed: EmbedFn | None = None, sign: SignFn | None = None,
+          new_docs: set[str] | None = None) -> pa.Table:
+    """Candidate pairs (both directions) between paragraphs of different documents.
+
+    With ``new_docs``, only pairs that involve a paragraph of those documents are looked for: the other
+    paragraphs are the history that new ones are matched against.
+    """
     frame = paragraphs.to_pandas()
     frame = frame[frame["word_count"] >= cfg.min_words].sort_values(["doc_id", "para_index"]).reset_index(drop=True)
     if frame.empty:
         return to_table(pd.DataFrame(columns=[f.name for f in CANDIDATES]), CANDIDATES)
     grams = [shingles(words(t), cfg.shingle_size) for t in frame["text"]]
     docs = frame["doc_id"].to_numpy()
+    query = np.ones(len(frame), bool) if new_docs is None else frame["doc_id"].isin(new_docs).to_numpy()
+    hashes, texts = frame["text_hash"].tolist(), frame["text"].tolist()
+    signatures = sign(hashes, texts) if sign else minhash_signatures(texts, cfg)
     pairs: dict[tuple[int, int], str] = {}
-    for i, j in lexical_pairs(grams, docs, cfg):
+    for i, j in lexical_pairs(signatures, docs, query, cfg):
         pairs[(i, j)] = "minhash"
     vectors = None
     if cfg.semantic and embed is not None:
-        vectors = embed(frame["text_hash"].tolist(), frame["text"].tolist())
-        for i, j in semantic_pairs(vectors, docs, cfg.top_k, cfg.min_cosine):
+        vectors = embed(hashes, texts)
+        for i, j in semantic_pairs(vectors, docs, query, cfg.top_k, cfg.min_cosine):
             pairs[(i, j)] = "both" if pairs.get((i, j)) == "minhash" else "embedding"
         for i, j in alignment_pairs(vectors, docs, set(pairs), cfg.align_min_pairs, cfg.align_min_cosine):
             pairs.setdefault((i, j), "alignment")
@@ -53,21 +65,29 @@ def match(paragraphs: pa.Table, cfg: MatchConfig, embed: EmbedFn | None = None) 
     return to_table(pd.DataFrame(rows, columns=[f.name for f in CANDIDATES]), CANDIDATES)
 
 
-def lexical_pairs(grams: list[set[str]], docs: np.ndarray, cfg: MatchConfig) -> set[tuple[int, int]]:
-    """Ordered pairs (i, j), i != j in different documents, whose shingle sets collide in the LSH index.
+def minhash_signatures(texts: list[str], cfg: MatchConfig) -> np.ndarray:
+    """MinHash signatures of the texts' word shingles, one uint64 row of ``num_perm`` per text."""
+    rows = np.empty((len(texts), cfg.num_perm), dtype=np.uint64)
+    for i, text in enumerate(texts):
+        signature = MinHash(num_perm=cfg.num_perm, seed=_MINHASH_SEED, scheme=_MINHASH_SCHEME)
+        signature.update_batch([g.encode("utf-8") for g in sorted(shingles(words(text), cfg.shingle_size))])
+        rows[i] = signature.hashvalues
+    return rows
+
+
+def lexical_pairs(signatures: np.ndarray, docs: np.ndarray, query: np.ndarray, cfg: MatchConfig) -> set[tuple[int, int]]:
+    """Ordered pairs (i, j) in different documents, one of them a query row, colliding in the LSH index.
 
     A paragraph whose bucket-mates span more than ``max_bucket_docs`` documents is a template line, not a copy.
     """
     lsh = MinHashLSH(threshold=cfg.lsh_threshold, num_perm=cfg.num_perm)
-    signatures = []
-    for i, gram_set in enumerate(grams):
-        signature = MinHash(num_perm=cfg.num_perm, seed=1)
-        signature.update_batch([g.encode("utf-8") for g in sorted(gram_set)])
-        signatures.append(signature)
-        lsh.insert(i, signature)
+    minhashes = [LeanMinHash(seed=_MINHASH_SEED, hashvalues=row, scheme=_MINHASH_SCHEME) for row in signatures]
+    for i, minhash in enumerate(minhashes):
+        lsh.insert(i, minhash, check_duplication=False)
     pairs = set()
-    for i, signature in enumerate(signatures):
-        mates = [j for j in lsh.query(signature) if docs[j] != docs[i]]
+    for i in np.flatnonzero(query):
+        i = int(i)
+        mates = [j for j in lsh.query(minhashes[i]) if docs[j] != docs[i]]
         if len({docs[j] for j in mates}) > cfg.max_bucket_docs:
             continue
         for j in mates:
@@ -76,23 +96,34 @@ def lexical_pairs(grams: list[set[str]], docs: np.ndarray, cfg: MatchConfig) -> 
     return pairs
 
 
-def semantic_pairs(vectors: np.ndarray, docs: np.ndarray, top_k: int, min_cosine: float) -> set[tuple[int, int]]:
-    """Ordered pairs (i, j): j among i's ``top_k`` nearest paragraphs of other documents, cosine >= ``min_cosine``."""
+def semantic_pairs(vectors: np.ndarray, docs: np.ndarray, query: np.ndarray, top_k: int,
+                   min_cosine: float) -> set[tuple[int, int]]:
+    """Ordered pairs (i, j), both ways, with cosine >= ``min_cosine``: each query row's ``top_k`` nearest
+    paragraphs of other documents, and each other row's ``top_k`` nearest among the query rows (so a new
+    paragraph that would enter an old one's neighbourhood is found as in a full run)."""
+    everything = np.arange(len(vectors))
+    pairs = _nearest_pairs(vectors, docs, np.flatnonzero(query), everything, top_k, min_cosine)
+    if not query.all():
+        pairs |= _nearest_pairs(vectors, docs, np.flatnonzero(~query), np.flatnonzero(query), top_k, min_cosine)
+    return pairs
+
+
+def _nearest_pairs(vectors: np.ndarray, docs: np.ndarray, rows: np.ndarray, cols: np.ndarray, top_k: int,
+                   min_cosine: float) -> set[tuple[int, int]]:
     pairs = set()
-    n = len(vectors)
-    k = min(top_k, n - 1)
-    if k <= 0:
+    k = min(top_k, len(cols))
+    if k <= 0 or len(rows) == 0:
         return pairs
-    for start in range(0, n, _ROW_CHUNK):
-        block = vectors[start : start + _ROW_CHUNK] @ vectors.T
-        rows = np.arange(start, min(start + _ROW_CHUNK, n))
-        block[docs[rows][:, None] == docs[None, :]] = -np.inf
+    for start in range(0, len(rows), _ROW_CHUNK):
+        chunk = rows[start : start + _ROW_CHUNK]
+        block = vectors[chunk] @ vectors[cols].T
+        block[docs[chunk][:, None] == docs[cols][None, :]] = -np.inf
         top = np.argpartition(-block, k - 1, axis=1)[:, :k]
-        for local, i in enumerate(rows):
-            for j in top[local]:
-                if block[local, j] >= min_cosine:
-                    pairs.add((int(i), int(j)))
-                    pairs.add((int(j), int(i)))
+        for local, i in enumerate(chunk):
+            for c in top[local]:
+                if block[local, c] >= min_cosine:
+                    pairs.add((int(i), int(cols[c])))
+                    pairs.add((int(cols[c]), int(i)))
     return pairs
 
 

@@ -19,12 +19,22 @@ def strip(documents: pa.Table, cfg: StripConfig) -> pa.Table:
     """Blocks of every readable document (``status == "ok"``), in document order."""
     rows = []
     for doc in documents.select(["doc_id", "status", "content_type", "content"]).to_pylist():
-        if doc["status"] != "ok":
-            continue
-        for index, block in enumerate(document_blocks(doc["content"], doc["content_type"], cfg)):
-            rows.append({"doc_id": doc["doc_id"], "block_index": index, "text": block.text, "kept": block.kept,
-                         "reason": block.reason, "rule": block.rule})
+        if doc["status"] == "ok":
+            rows.extend(block_rows(doc["doc_id"], doc["content"], doc["content_type"], cfg))
+    return blocks_table(rows)
+
+
+def blocks_table(rows: list[dict]) -> pa.Table:
     return to_table(pd.DataFrame(rows, columns=[f.name for f in BLOCKS]), BLOCKS)
+
+
+def block_rows(doc_id: str, content: str, content_type: str, cfg: StripConfig) -> list[dict]:
+    """The ``BLOCKS`` rows of one document (the unit of work a sandboxed worker runs)."""
+    return [
+        {"doc_id": doc_id, "block_index": index, "text": block.text, "kept": block.kept,
+         "reason": block.reason, "rule": block.rule}
+        for index, block in enumerate(document_blocks(content, content_type, cfg))
+    ]
 
 
 def document_blocks(content: str, content_type: str, cfg: StripConfig) -> list[Block]:

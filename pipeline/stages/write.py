@@ -1,21 +1,16 @@
-"""Stage 6, write: the three handoff tables, published atomically under the output folder.
+"""Stage 6, write: the three handoff tables of a run.
 
-``documents/`` (one row per input document, with status and lineage), ``provenance/`` (one row per
-kept paragraph) and ``removed/`` (one row per removed block, with its reason).
+``documents`` (one row per input document, with status and lineage), ``provenance`` (one row per
+kept paragraph) and ``removed`` (one row per removed block, with its reason). The runner publishes
+them as the run's partitions (see ``pipeline.state``).
 """
 from __future__ import annotations
-
-from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.io.parquet import publish_dataset
 from pipeline.schema import DOCUMENTS, LABELS, REMOVED, to_table
-
-TABLES = ("documents", "provenance", "removed")
-
 
 def document_lineage(documents: pa.Table, blocks: pa.Table, provenance: pa.Table) -> pa.Table:
     """The documents table: ingest rows (without content) with paragraph counts, label shares and sources."""
@@ -43,13 +38,10 @@ def removed_blocks(blocks: pa.Table) -> pa.Table:
     return to_table(frame, REMOVED)
 
 
-def write(documents: pa.Table, blocks: pa.Table, provenance: pa.Table, output: Path) -> dict[str, int]:
-    """Publish the handoff tables; returns the row count of each."""
-    tables = {
+def handoff_tables(documents: pa.Table, blocks: pa.Table, provenance: pa.Table) -> dict[str, pa.Table]:
+    """The tables a run hands off, by name."""
+    return {
         "documents": document_lineage(documents, blocks, provenance),
         "provenance": provenance,
         "removed": removed_blocks(blocks),
     }
-    for name, table in tables.items():
-        publish_dataset(table, Path(output) / name)
-    return {name: table.num_rows for name, table in tables.items()}

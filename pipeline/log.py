@@ -1,0 +1,63 @@
+"""Logging for people at a terminal and for log shippers, and progress that suits either."""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+
+LOGGER = logging.getLogger("provenance")
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(record.created)),
+            "level": record.levelname.lower(),
+            "msg": record.getMessage(),
+        }
+        entry.update(getattr(record, "fields", {}))
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def configure(fmt: str = "text", level: int = logging.INFO) -> None:
+    """Send the package's log to stderr as plain lines (``text``) or one JSON object per line (``json``)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_JsonFormatter() if fmt == "json" else logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    LOGGER.handlers[:] = [handler]
+    LOGGER.setLevel(level)
+    LOGGER.propagate = False
+    LOGGER.json = fmt == "json"  # type: ignore[attr-defined]
+
+
+def info(message: str, **fields) -> None:
+    LOGGER.info(message, extra={"fields": fields})
+
+
+def warning(message: str, **fields) -> None:
+    LOGGER.warning(message, extra={"fields": fields})
+
+
+class Progress:
+    """A progress bar on an interactive terminal; otherwise a log line every tenth of the way."""
+
+    def __init__(self, total: int, what: str):
+        self.total, self.what, self.done = total, what, 0
+        self._next_report = max(1, total // 10)
+        self._bar = None
+        if sys.stderr.isatty() and not getattr(LOGGER, "json", False) and total:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, desc=what, unit="doc", leave=False, file=sys.stderr)
+
+    def advance(self, _=None) -> None:
+        self.done += 1
+        if self._bar is not None:
+            self._bar.update(1)
+        elif self.done >= self._next_report or self.done == self.total:
+            info(f"{self.what}: {self.done}/{self.total}", stage=self.what, done=self.done, total=self.total)
+            self._next_report = self.done + max(1, self.total // 10)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
