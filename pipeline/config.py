@@ -33,6 +33,7 @@ class IngestConfig(_Section):
     html_suffixes: tuple[str, ...] = (".html", ".htm")
     text_suffixes: tuple[str, ...] = (".txt",)
     jsonl_suffixes: tuple[str, ...] = (".jsonl",)
+    warc_suffixes: tuple[str, ...] = (".warc", ".arc")
     binary_control_ratio: float = Field(
         0.05, gt=0, lt=1, description="Share of control characters above which bytes count as binary."
     )

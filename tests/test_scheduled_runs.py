@@ -243,8 +243,12 @@ def hostile_inputs(rng: random.Random, count: int):
         elif kind == 3:
             text = "".join(chr(rng.randint(1, 0x2FFF)) for _ in range(rng.randint(1, 800)))
             yield f"{i}.html", f"<html><body><p>{text}</p>".encode("utf-8", "surrogatepass")
-        elif kind == 4:
+        elif kind == 4 and i % 20 == 4:
             yield f"{i}.html.gz", gzip.compress(b"<html><body>" + b"<p>word " * 200)[: rng.randint(0, 60)]
+        elif kind == 4:
+            record = (b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: https://x.example/\r\n"
+                      b"Content-Length: 5000\r\n\r\nHTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<p>" + b"w " * 900)
+            yield f"{i}.warc", record[: rng.randint(0, len(record))]
         elif kind == 5:
             yield f"{i}.txt", ("\ufeff" + "A sentence of text. " * rng.randint(0, 50)).encode("utf-16")
         elif kind == 6:
@@ -279,3 +283,31 @@ def test_a_thousand_hostile_inputs_never_crash_a_run_and_all_are_accounted_for(t
     files = {p.split("#")[0] for p in documents.source_path}
     assert files == {p.name for p in inputs.iterdir()}
     assert result.quarantined > 0
+
+
+def test_two_runs_started_together_one_runs_the_other_gets_the_lock_code(tmp_path):
+    out = tmp_path / "out"
+    args = CLI + ["run", "--input", str(SEEDS), "--output", str(out)]  # semantic on: the first run takes a while
+    first = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lock = out / ".lock"
+    deadline = time.monotonic() + 60
+    while not (lock.exists() and lock.read_text().startswith("pid")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    second = subprocess.run(args, cwd=ROOT, capture_output=True, text=True)
+    assert first.wait(timeout=300) == 0
+    assert second.returncode == 3
+    documents = table(out, "documents")
+    assert len(documents) == 5 and documents.doc_id.is_unique
+
+
+def test_json_log_lines_parse(tmp_path):
+    import json
+
+    args = CLI + ["run", "--config", str(_no_semantic(tmp_path)), "--input", str(SEEDS), "--output",
+                  str(tmp_path / "out"), "--log-format", "json"]
+    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0
+    entries = [json.loads(line) for line in done.stderr.splitlines() if line.strip()]
+    stages = {e.get("stage") for e in entries}
+    assert {"ingest", "strip", "segment", "match", "classify"} <= stages
+    assert all({"ts", "level", "msg"} <= set(e) for e in entries)

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zlib
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
 
 from pipeline.config import IngestConfig
 from pipeline.io.readers import BadInput, content_suffix, decode, read_raw
@@ -42,6 +45,8 @@ def _read_source(src: dict, cfg: IngestConfig) -> list[dict]:
     }
     published, warning = _timestamp(src.get("published_at"))
     base["published_at"] = published
+    if suffix in cfg.warc_suffixes:
+        return _read_warc(base, path, cfg)
     try:
         raw = read_raw(path, cfg.max_bytes)
     except BadInput as exc:
@@ -96,6 +101,46 @@ def _read_jsonl(base: dict, raw: bytes, cfg: IngestConfig) -> list[dict]:
     if not rows:
         rows.append(_quarantined(base, raw, "empty JSONL file: no records", "jsonl"))
     return rows
+
+
+def _read_warc(base: dict, path: Path, cfg: IngestConfig) -> list[dict]:
+    """One document per HTML or text response record; a truncated archive keeps the records read so far
+    and adds a quarantined row saying where it broke."""
+    rows: list[dict] = []
+    number = 0
+    try:
+        with path.open("rb") as stream:
+            for number, record in enumerate(ArchiveIterator(stream), start=1):
+                row = _warc_record_row(base, record, number, cfg)
+                if row is not None:
+                    rows.append(row)
+    except (ArchiveLoadFailed, EOFError, OSError, ValueError, zlib.error) as exc:
+        rows.append(_quarantined_file({**base, "source_path": f"{base['source_path']}#{number or 1}"}, path,
+                                      f"truncated or corrupt WARC at record {number or 1}: {exc}", "warc"))
+    if not rows:
+        rows.append(_quarantined_file(base, path, "WARC file with no HTML or text response records", "warc"))
+    return rows
+
+
+def _warc_record_row(base: dict, record, number: int, cfg: IngestConfig) -> dict | None:
+    if record.rec_type not in ("response", "resource"):
+        return None
+    mime = (record.http_headers.get_header("Content-Type") if record.http_headers else None) or \
+        record.rec_headers.get_header("Content-Type") or ""
+    kind = "html" if "html" in mime.lower() else "text" if mime.lower().startswith("text/") else None
+    if kind is None:
+        return None
+    fetched, _ = _timestamp(record.rec_headers.get_header("WARC-Date"))
+    record_base = {**base, "source_path": f"{base['source_path']}#{number}",
+                   "url": record.rec_headers.get_header("WARC-Target-URI") or base.get("url"),
+                   "fetched_at": fetched or base["fetched_at"]}
+    raw = record.content_stream().read(cfg.max_bytes + 1)
+    if getattr(record.raw_stream, "limit", 0) and len(raw) <= cfg.max_bytes:
+        # warcio hands back a short record at the end of a cut archive: the declared length was not there.
+        raise EOFError(f"record {number} ends {record.raw_stream.limit} bytes short of its declared length")
+    if len(raw) > cfg.max_bytes:
+        return _quarantined(record_base, raw[: cfg.max_bytes], f"record over the {cfg.max_bytes}-byte cap", kind)
+    return _decoded_row(record_base, raw, kind, cfg, None)
 
 
 def _row(base: dict, raw: bytes, kind: str) -> dict:

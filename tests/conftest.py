@@ -1,0 +1,142 @@
+"""Shared fixtures: small tables built straight from pipeline.schema, a fake embedder, repo paths."""
+from __future__ import annotations
+
+import os
+
+# The embedding model is bundled in an installed package: never let the hub go online.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from pipeline.config import Config
+from pipeline.schema import BLOCKS, CANDIDATES, INGESTED, to_table
+from pipeline.stages.segment import segment
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir() -> Path:
+    return REPO / "tests" / "fixtures"
+
+
+@pytest.fixture
+def cfg() -> Config:
+    """The built-in default configuration (the same as configs/default.toml)."""
+    return Config()
+
+
+@pytest.fixture
+def make_blocks():
+    """``{doc_id: [text, ...]}`` -> a BLOCKS table whose blocks are all kept, in the given order."""
+
+    def build(docs: dict[str, list[str]]) -> pa.Table:
+        rows = [
+            {"doc_id": doc, "block_index": i, "text": text, "kept": True, "reason": None, "rule": None}
+            for doc, texts in docs.items()
+            for i, text in enumerate(texts)
+        ]
+        return to_table(pd.DataFrame(rows, columns=BLOCKS.names), BLOCKS)
+
+    return build
+
+
+@pytest.fixture
+def make_paragraphs(make_blocks, cfg):
+    """``{doc_id: [paragraph, ...]}`` -> the PARAGRAPHS table that segment makes of them."""
+
+    def build(docs: dict[str, list[str]]) -> pa.Table:
+        return segment(make_blocks(docs), cfg.segment)
+
+    return build
+
+
+@pytest.fixture
+def make_documents():
+    """Doc ids (and optional ``{doc_id: "YYYY-MM-DD"}`` publication dates) -> an INGESTED table of ok documents."""
+
+    def build(doc_ids, dates: dict[str, str] | None = None) -> pa.Table:
+        dates = dates or {}
+        rows = [
+            {
+                "doc_id": doc,
+                "source_path": f"{doc}.txt",
+                "content_type": "text",
+                "status": "ok",
+                "published_at": pd.Timestamp(dates[doc], tz="UTC") if doc in dates else None,
+            }
+            for doc in doc_ids
+        ]
+        return to_table(pd.DataFrame(rows), INGESTED)
+
+    return build
+
+
+@pytest.fixture
+def make_candidates():
+    """``[(doc, para, cand_doc, cand_para, cosine), ...]`` -> a CANDIDATES table holding both directions."""
+
+    def build(pairs) -> pa.Table:
+        rows = []
+        for doc, para, cand_doc, cand_para, cosine in pairs:
+            for a, i, b, j in ((doc, para, cand_doc, cand_para), (cand_doc, cand_para, doc, para)):
+                rows.append({"doc_id": a, "para_index": i, "cand_doc_id": b, "cand_para_index": j,
+                             "jaccard": 0.0, "cosine": cosine, "via": "embedding"})
+        return to_table(pd.DataFrame(rows, columns=CANDIDATES.names), CANDIDATES)
+
+    return build
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    return (vector / np.linalg.norm(vector)).astype(np.float32)
+
+
+def _noise_vector(text: str, dim: int) -> np.ndarray:
+    seed = int(hashlib.sha256(text.encode("utf-8")).hexdigest()[:8], 16)
+    return np.random.default_rng(seed).standard_normal(dim)
+
+
+@pytest.fixture
+def fake_embed():
+    """An embedding function without the model: ``{text: vector}`` decides, other texts get a private direction.
+
+    Returns ``(embed, calls)``; ``embed(hashes, texts)`` returns unit float32 rows like the real embedder, and
+    ``calls`` records the texts it was asked for.
+    """
+
+    def build(vectors: dict[str, np.ndarray], dim: int = 256):
+        calls: list[list[str]] = []
+
+        def embed(hashes: list[str], texts: list[str]) -> np.ndarray:
+            assert len(hashes) == len(texts)
+            calls.append(list(texts))
+            rows = []
+            for text in texts:
+                given = vectors.get(text)
+                rows.append(_unit(np.asarray(given, dtype=np.float64)) if given is not None
+                            else _unit(_noise_vector(text, dim)))
+            return np.vstack(rows) if rows else np.zeros((0, dim), dtype=np.float32)
+
+        return embed, calls
+
+    return build
+
+
+@pytest.fixture
+def fast_config(tmp_path) -> Path:
+    """A config file that switches the embedding model off (lexical matching only)."""
+    path = tmp_path / "fast.toml"
+    path.write_text("[match]\nsemantic = false\n", encoding="utf-8")
+    return path
