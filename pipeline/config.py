@@ -69,6 +69,13 @@ class MatchConfig(_Section):
     embed_batch_size: int = Field(32, ge=1)
     top_k: int = Field(5, ge=1, description="Nearest paragraphs from other documents kept per paragraph.")
     min_cosine: float = Field(0.5, ge=-1, le=1, description="Neighbours below this cosine are not candidates.")
+    ann_min_rows: int = Field(
+        5_000, ge=1, description="Above this many paragraphs, nearest neighbours come from an HNSW index, not brute force."
+    )
+    ann_extra_neighbours: int = Field(32, ge=0, description="Extra HNSW neighbours fetched per paragraph.")
+    hnsw_m: int = Field(32, ge=4, description="HNSW graph degree.")
+    hnsw_ef_construction: int = Field(80, ge=8, description="HNSW build-time beam width.")
+    hnsw_ef_search: int = Field(64, ge=8, description="HNSW query-time beam width.")
     align_min_pairs: int = Field(
         2, ge=1, description="Candidate pairs between two documents that make them worth aligning in full."
     )

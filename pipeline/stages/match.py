@@ -49,7 +49,7 @@ def match(paragraphs: pa.Table, cfg: MatchConfig, embed: EmbedFn | None = None, 
     vectors = None
     if cfg.semantic and embed is not None:
         vectors = embed(hashes, texts)
-        for i, j in semantic_pairs(vectors, docs, query, cfg.top_k, cfg.min_cosine):
+        for i, j in semantic_pairs(vectors, docs, query, cfg):
             pairs[(i, j)] = "both" if pairs.get((i, j)) == "minhash" else "embedding"
         for i, j in alignment_pairs(vectors, docs, set(pairs), cfg.align_min_pairs, cfg.align_min_cosine):
             pairs.setdefault((i, j), "alignment")
@@ -68,8 +68,9 @@ def match(paragraphs: pa.Table, cfg: MatchConfig, embed: EmbedFn | None = None, 
 def minhash_signatures(texts: list[str], cfg: MatchConfig) -> np.ndarray:
     """MinHash signatures of the texts' word shingles, one uint64 row of ``num_perm`` per text."""
     rows = np.empty((len(texts), cfg.num_perm), dtype=np.uint64)
+    template = MinHash(num_perm=cfg.num_perm, seed=_MINHASH_SEED, scheme=_MINHASH_SCHEME)
     for i, text in enumerate(texts):
-        signature = MinHash(num_perm=cfg.num_perm, seed=_MINHASH_SEED, scheme=_MINHASH_SCHEME)
+        signature = template.copy()  # shares the permutations: drawing them is most of a fresh MinHash's cost
         signature.update_batch([g.encode("utf-8") for g in sorted(shingles(words(text), cfg.shingle_size))])
         rows[i] = signature.hashvalues
     return rows
@@ -96,35 +97,76 @@ def lexical_pairs(signatures: np.ndarray, docs: np.ndarray, query: np.ndarray, c
     return pairs
 
 
-def semantic_pairs(vectors: np.ndarray, docs: np.ndarray, query: np.ndarray, top_k: int,
-                   min_cosine: float) -> set[tuple[int, int]]:
+def semantic_pairs(vectors: np.ndarray, docs: np.ndarray, query: np.ndarray, cfg: MatchConfig) -> set[tuple[int, int]]:
     """Ordered pairs (i, j), both ways, with cosine >= ``min_cosine``: each query row's ``top_k`` nearest
     paragraphs of other documents, and each other row's ``top_k`` nearest among the query rows (so a new
     paragraph that would enter an old one's neighbourhood is found as in a full run)."""
     everything = np.arange(len(vectors))
-    pairs = _nearest_pairs(vectors, docs, np.flatnonzero(query), everything, top_k, min_cosine)
+    pairs = _nearest_pairs(vectors, docs, np.flatnonzero(query), everything, cfg)
     if not query.all():
-        pairs |= _nearest_pairs(vectors, docs, np.flatnonzero(~query), np.flatnonzero(query), top_k, min_cosine)
+        pairs |= _nearest_pairs(vectors, docs, np.flatnonzero(~query), np.flatnonzero(query), cfg)
     return pairs
 
 
-def _nearest_pairs(vectors: np.ndarray, docs: np.ndarray, rows: np.ndarray, cols: np.ndarray, top_k: int,
-                   min_cosine: float) -> set[tuple[int, int]]:
+def _nearest_pairs(vectors: np.ndarray, docs: np.ndarray, rows: np.ndarray, cols: np.ndarray,
+                   cfg: MatchConfig) -> set[tuple[int, int]]:
+    """Pairs (row, col) both ways for each row's ``top_k`` nearest columns of another document.
+
+    Exact below ``ann_min_rows`` columns; above, an HNSW graph asked for ``ann_extra_neighbours`` more
+    than needed, to make up for neighbours dropped as the row's own document.
+    """
     pairs = set()
-    k = min(top_k, len(cols))
-    if k <= 0 or len(rows) == 0:
+    if len(cols) == 0 or len(rows) == 0:
         return pairs
+    exact = len(cols) <= cfg.ann_min_rows
+    search = None if exact else _hnsw_searcher(vectors[cols], cfg)
+    k = min(len(cols), cfg.top_k if exact else cfg.top_k + cfg.ann_extra_neighbours)
     for start in range(0, len(rows), _ROW_CHUNK):
         chunk = rows[start : start + _ROW_CHUNK]
-        block = vectors[chunk] @ vectors[cols].T
-        block[docs[chunk][:, None] == docs[cols][None, :]] = -np.inf
-        top = np.argpartition(-block, k - 1, axis=1)[:, :k]
+        if exact:
+            scores, found = _exact_search(vectors[chunk], vectors[cols], docs[chunk][:, None] == docs[cols][None, :], k)
+        else:
+            scores, found = search(vectors[chunk], k)
         for local, i in enumerate(chunk):
-            for c in top[local]:
-                if block[local, c] >= min_cosine:
-                    pairs.add((int(i), int(cols[c])))
-                    pairs.add((int(cols[c]), int(i)))
+            kept = 0
+            for score, c in zip(scores[local], found[local]):
+                if c < 0 or docs[cols[c]] == docs[i]:
+                    continue
+                if score < cfg.min_cosine or kept == cfg.top_k:
+                    break
+                pairs.add((int(i), int(cols[c])))
+                pairs.add((int(cols[c]), int(i)))
+                kept += 1
     return pairs
+
+
+def _exact_search(queries: np.ndarray, base: np.ndarray, excluded: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top ``k`` inner products per query, best first, never an ``excluded`` (same-document) column."""
+    sims = queries @ base.T
+    sims[excluded] = -np.inf
+    top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    top_scores = np.take_along_axis(sims, top, axis=1)
+    order = np.argsort(-top_scores, axis=1, kind="stable")
+    return np.take_along_axis(top_scores, order, axis=1), np.take_along_axis(top, order, axis=1)
+
+
+def _hnsw_searcher(base: np.ndarray, cfg: MatchConfig):
+    """A search function over an HNSW graph of ``base`` (faiss, inner product), best first.
+
+    The graph is built single-threaded in row order, so it (and every result) depends only on the input.
+    """
+    import faiss
+
+    faiss.omp_set_num_threads(1)
+    index = faiss.IndexHNSWFlat(base.shape[1], cfg.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = cfg.hnsw_ef_construction
+    index.add(np.ascontiguousarray(base, dtype=np.float32))
+
+    def search(queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        index.hnsw.efSearch = max(cfg.hnsw_ef_search, k)
+        return index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+
+    return search
 
 
 def alignment_pairs(
