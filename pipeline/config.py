@@ -80,6 +80,15 @@ class ClassifyConfig(_Section):
     copy_containment: float = Field(
         0.8, gt=0, le=1, description="Share of a paragraph's shingles found in the candidate that marks a copy."
     )
+    machine_edit_intercept: float = Field(
+        -9.2, description="Logistic model of a machine edit between near-verbatim paragraphs: intercept."
+    )
+    machine_edit_scattered: float = Field(
+        13.0, ge=0, description="Machine-edit weight of the share of words changed outside the largest edit."
+    )
+    machine_edit_extra: float = Field(
+        5.1, ge=0, description="Machine-edit weight of log(1 + separate edits beyond the largest)."
+    )
     paraphrase_cosine: float = Field(
         0.78, gt=0, le=1, description="Cosine of a strong rewrite link: the evidence that aligns two documents."
     )

@@ -21,6 +21,7 @@ import pyarrow as pa
 from rapidfuzz.distance import Indel
 
 from pipeline.config import Config
+from pipeline.edits import edit_shape, machine_edit_probability
 from pipeline.schema import PROVENANCE, to_table
 from pipeline.style import machine_style
 from pipeline.text import shingles, words
@@ -38,7 +39,14 @@ class Link:
     containment: float
     shared: int
     cosine: float | None
-    is_copy: bool
+    near_verbatim: bool
+    machine_edit: float
+    """Probability that the differences are a language model's edit (0 unless ``near_verbatim``)."""
+
+    @property
+    def is_copy(self) -> bool:
+        """Near-verbatim reuse with a human's kind of edit."""
+        return self.near_verbatim and self.machine_edit < 0.5
 
     @property
     def semantic(self) -> float:
@@ -96,9 +104,16 @@ def score_links(paras: pd.DataFrame, candidates: pd.DataFrame, cfg: Config) -> d
         containment = shared / max(1, min(len(grams[key]), len(grams[source])))
         ratio = Indel.normalized_similarity(tokens[key], tokens[source])
         cosine = None if pd.isna(c.cosine) else float(c.cosine)
-        is_copy = ratio >= cfg.classify.copy_ratio or containment >= cfg.classify.copy_containment
-        out.setdefault(key, []).append(Link(key, source, ratio, containment, shared, cosine, is_copy))
+        near = ratio >= cfg.classify.copy_ratio or containment >= cfg.classify.copy_containment
+        machine = _machine_edit(tokens[key], tokens[source], cfg) if near else 0.0
+        out.setdefault(key, []).append(Link(key, source, ratio, containment, shared, cosine, near, machine))
     return out
+
+
+def _machine_edit(later: list[str], earlier: list[str], cfg: Config) -> float:
+    c = cfg.classify
+    return machine_edit_probability(edit_shape(later, earlier), c.machine_edit_intercept,
+                                    c.machine_edit_scattered, c.machine_edit_extra)
 
 
 def _is_strong(link: Link, cfg: Config) -> bool:
