@@ -232,17 +232,13 @@ def _monotone_alignment(keys: list[Key], earlier: dict[Key, list[Link]], source_
 
 
 def _rewrite_links(key: Key, earlier: list[Link], partners: dict[str, dict[Key, Link]], cfg: Config) -> list[Link]:
-    """Rewrite evidence for one paragraph: its alignment partner in each followed document (or, unpaired,
-    its best link there above ``aligned_cosine``), and any link above ``standalone_cosine``."""
-    c = cfg.classify
-    out = [l for l in earlier if l.semantic >= c.standalone_cosine and l.source[0] not in partners]
+    """Rewrite evidence for one paragraph: its alignment partner in each followed document and any link
+    above ``standalone_cosine`` to other documents. A paragraph the alignment leaves unpaired is the
+    rewriter's own (an own paragraph near a source paragraph that is already paired is not a rewrite of it)."""
+    out = [l for l in earlier if l.semantic >= cfg.classify.standalone_cosine and l.source[0] not in partners]
     for source_doc, pairs in partners.items():
         if key in pairs:
             out.append(pairs[key])
-            continue
-        near = [l for l in earlier if l.source[0] == source_doc and l.semantic >= c.aligned_cosine]
-        if near:
-            out.append(max(near, key=lambda l: (_rewrite_score(l, cfg), -_source_index(l))))
     return out
 
 
@@ -265,7 +261,22 @@ def _aligned_sources(keys: list[Key], earlier: dict[Key, list[Link]], size: int,
         in_order = _longest_increasing([s for _, s in pairs]) / len(pairs)
         if len(pairs) >= c.doc_min_links and len(pairs) / size >= c.doc_min_share and in_order >= c.doc_min_order:
             aligned.add(source_doc)
-    return aligned
+    return aligned | _composite_sources(best, size, cfg)
+
+
+def _composite_sources(best: dict[str, list[tuple[int, int]]], size: int, cfg: Config) -> set[str]:
+    """Earlier documents that each lend this one a single paragraph, when together they make up most of it.
+
+    A roundup rewritten from several sources follows none of them for two paragraphs, yet nearly all
+    of it is strongly linked to one source paragraph or another; an independent report shares a
+    paragraph's worth with a few documents at most.
+    """
+    single = {source_doc: pairs[0][0] for source_doc, pairs in best.items() if len(pairs) == 1}
+    covered = set(single.values())
+    c = cfg.classify
+    if len(covered) >= c.doc_min_links and len(covered) / size >= c.composite_min_share:
+        return set(single)
+    return set()
 
 
 def _strength(link: Link) -> float:
