@@ -181,11 +181,12 @@ def decide(paras: pd.DataFrame, links: dict[Key, list[Link]], order: dict[str, i
     decisions: dict[Key, Decision] = {}
     for doc in sorted(by_doc, key=lambda d: order[d]):
         keys = [(doc, int(i)) for i in by_doc[doc]["para_index"]]
+        machine_like = {(doc, int(r.para_index)): machine_style(r.text) >= 0 for r in by_doc[doc].itertuples()}
         earlier = {k: [l for l in links.get(k, []) if order[l.source[0]] < order[doc]] for k in keys}
         aligned = _aligned_sources(keys, earlier, sizes[doc], cfg)
         partners = {source_doc: _monotone_alignment(keys, earlier, source_doc, cfg) for source_doc in sorted(aligned)}
         for key in keys:
-            rewrites = _rewrite_links(key, earlier[key], partners, cfg)
+            rewrites = _rewrite_links(key, earlier[key], partners, machine_like[key], cfg)
             decisions[key] = _decide_one(key, earlier[key], rewrites, aligned, decisions, links.get(key, []), cfg)
     return decisions
 
@@ -231,14 +232,25 @@ def _monotone_alignment(keys: list[Key], earlier: dict[Key, list[Link]], source_
     return pairs
 
 
-def _rewrite_links(key: Key, earlier: list[Link], partners: dict[str, dict[Key, Link]], cfg: Config) -> list[Link]:
-    """Rewrite evidence for one paragraph: its alignment partner in each followed document and any link
-    above ``standalone_cosine`` to other documents. A paragraph the alignment leaves unpaired is the
-    rewriter's own (an own paragraph near a source paragraph that is already paired is not a rewrite of it)."""
-    out = [l for l in earlier if l.semantic >= cfg.classify.standalone_cosine and l.source[0] not in partners]
+def _rewrite_links(key: Key, earlier: list[Link], partners: dict[str, dict[Key, Link]], machine_like: bool,
+                   cfg: Config) -> list[Link]:
+    """Rewrite evidence for one paragraph: its alignment partner in each followed document (or, unpaired,
+    its best link there), and any link above ``standalone_cosine`` to other documents.
+
+    A rewrite may go over its source twice (a summary, then the retelling), so an unpaired paragraph can
+    still be a rewrite; but the rewriter's own paragraphs also sit near source paragraphs that are
+    already paired. Unpaired, a paragraph needs a strong link, or an aligned one and a machine-like style.
+    """
+    c = cfg.classify
+    out = [l for l in earlier if l.semantic >= c.standalone_cosine and l.source[0] not in partners]
+    unpaired_cosine = c.aligned_cosine if machine_like else c.paraphrase_cosine
     for source_doc, pairs in partners.items():
         if key in pairs:
             out.append(pairs[key])
+            continue
+        near = [l for l in earlier if l.source[0] == source_doc and l.semantic >= unpaired_cosine]
+        if near:
+            out.append(max(near, key=lambda l: (_rewrite_score(l, cfg), -_source_index(l))))
     return out
 
 
@@ -258,7 +270,7 @@ def _aligned_sources(keys: list[Key], earlier: dict[Key, list[Link]], size: int,
     aligned = set()
     for source_doc, pairs in best.items():
         pairs.sort()
-        in_order = _longest_increasing([s for _, s in pairs]) / len(pairs)
+        in_order = _forward_share([s for _, s in pairs])
         if len(pairs) >= c.doc_min_links and len(pairs) / size >= c.doc_min_share and in_order >= c.doc_min_order:
             aligned.add(source_doc)
     return aligned | _composite_sources(best, size, cfg)
@@ -283,12 +295,12 @@ def _strength(link: Link) -> float:
     return max(link.ratio, link.semantic)
 
 
-def _longest_increasing(values: list[int]) -> int:
-    tails: list[int] = []
-    for v in values:
-        at = int(np.searchsorted(tails, v, side="right"))
-        tails[at:at + 1] = [v]
-    return len(tails)
+def _forward_share(values: list[int]) -> float:
+    """Share of successive values that do not go back: 1 for a source followed in order (even twice
+    over, as a summary and then a retelling), about one half for a shuffled one."""
+    if len(values) < 2:
+        return 1.0
+    return sum(b >= a for a, b in zip(values, values[1:])) / (len(values) - 1)
 
 
 def _decide_one(key: Key, earlier: list[Link], rewrites: list[Link], aligned: set[str],
