@@ -115,7 +115,7 @@ class ClassifyConfig(_Section):
         0.6, gt=0, le=1, description="Share of a document strongly linked to sources lending one paragraph each "
         "that makes it a rewrite of all of them (a roundup)."
     )
-    style_weight: float = Field(0.5, ge=0, description="Weight of machine-style markers in direction decisions.")
+    style_weight: float = Field(1.0, ge=0, description="Weight of machine-style markers in direction decisions.")
     confidence_slope: float = Field(
         12.0, gt=0, description="Steepness of the logistic that turns a score's margin over its threshold into confidence."
     )

@@ -124,7 +124,7 @@ def _is_strong(link: Link, cfg: Config) -> bool:
 def document_order(paras: pd.DataFrame, links: dict[Key, list[Link]], documents: pd.DataFrame, cfg: Config) -> dict[str, int]:
     """Position of each document in source-before-derivative order (deterministic, input-order free)."""
     sizes = _matchable_counts(paras, cfg)
-    style = {d: machine_style(" ".join(g["text"])) for d, g in paras.groupby("doc_id")}
+    text = {(r.doc_id, int(r.para_index)): r.text for r in paras.itertuples()}
     dates = {r.doc_id: r.published_at for r in documents.itertuples() if not pd.isna(r.published_at)}
     linked: dict[tuple[str, str], set[int]] = {}
     for key, items in links.items():
@@ -140,11 +140,19 @@ def document_order(paras: pd.DataFrame, links: dict[Key, list[Link]], documents:
             edges[(earlier, later)] = math.inf
             continue
         # Positive: a looks derived from b (more of a is covered by b, a reads more machine-like).
-        score = (share_a - share_b) + cfg.classify.style_weight * (style[a] - style[b])
+        style_a = _shared_style(a, linked.get((a, b), ()), text)
+        style_b = _shared_style(b, linked.get((b, a), ()), text)
+        score = (share_a - share_b) + cfg.classify.style_weight * (style_a - style_b)
         if score == 0:
             score = sizes[b] - sizes[a] or (1 if a > b else -1)
         edges[(b, a) if score > 0 else (a, b)] = abs(score)
     return _topological_order(sorted(sizes), edges, dates)
+
+
+def _shared_style(doc: str, indexes, text: dict[Key, str]) -> float:
+    """Machine style of the paragraphs a document shares with another: what the two versions differ in,
+    untouched by page chrome or own paragraphs that only one of them has."""
+    return machine_style(" ".join(text[(doc, i)] for i in sorted(indexes)))
 
 
 def _topological_order(nodes: list[str], edges: dict[tuple[str, str], float], dates: dict) -> dict[str, int]:
