@@ -1,10 +1,12 @@
 """Stage 5, classify: every kept paragraph gets a label, its root source and the evidence (a global stage).
 
 1. Each candidate pair is scored: token-sequence similarity and shingle containment (lexical), cosine
-   (semantic). A pair is a *copy* link, a *rewrite* link, or nothing.
+   (semantic). A near-verbatim pair is a *copy* link when its edit has a human's shape (one or two local
+   changes), else rewrite evidence (a machine's minimal-change polish, see ``pipeline.edits``).
 2. Documents linked by pairs are put in one deterministic order: the earlier ``published_at`` first when
-   both are known; otherwise the document that is less covered by the other and reads less machine-like
-   comes first (a copier's text sits wholly inside its source, a rewrite carries style markers).
+   both are known; otherwise the document that is less covered by the other and whose shared paragraphs
+   read less machine-like comes first (a copier's text sits inside its source, a rewrite carries style
+   markers).
 3. Walking documents in that order, a paragraph takes its best link to an earlier document. A rewrite
    link counts only when its cosine is high on its own, or when the whole document follows that source
    paragraph by paragraph (an independent report of the same event shares facts, not structure).
