@@ -91,6 +91,15 @@ class ClassifyConfig(_Section):
     copy_containment: float = Field(
         0.8, gt=0, le=1, description="Share of a paragraph's shingles found in the candidate that marks a copy."
     )
+    machine_edit_intercept: float = Field(
+        -9.2, description="Logistic model of a machine edit between near-verbatim paragraphs: intercept."
+    )
+    machine_edit_scattered: float = Field(
+        13.0, ge=0, description="Machine-edit weight of the share of words changed outside the largest edit."
+    )
+    machine_edit_extra: float = Field(
+        5.1, ge=0, description="Machine-edit weight of log(1 + separate edits beyond the largest)."
+    )
     paraphrase_cosine: float = Field(
         0.78, gt=0, le=1, description="Cosine of a strong rewrite link: the evidence that aligns two documents."
     )
@@ -113,7 +122,11 @@ class ClassifyConfig(_Section):
     doc_min_order: float = Field(
         0.5, ge=0, le=1, description="Share of strong links that keep the source's paragraph order."
     )
-    style_weight: float = Field(0.5, ge=0, description="Weight of machine-style markers in direction decisions.")
+    composite_min_share: float = Field(
+        0.6, gt=0, le=1, description="Share of a document strongly linked to sources lending one paragraph each "
+        "that makes it a rewrite of all of them (a roundup)."
+    )
+    style_weight: float = Field(1.0, ge=0, description="Weight of machine-style markers in direction decisions.")
     confidence_slope: float = Field(
         12.0, gt=0, description="Steepness of the logistic that turns a score's margin over its threshold into confidence."
     )

@@ -1,10 +1,12 @@
 """Stage 5, classify: every kept paragraph gets a label, its root source and the evidence (a global stage).
 
 1. Each candidate pair is scored: token-sequence similarity and shingle containment (lexical), cosine
-   (semantic). A pair is a *copy* link, a *rewrite* link, or nothing.
+   (semantic). A near-verbatim pair is a *copy* link when its edit has a human's shape (one or two local
+   changes), else rewrite evidence (a machine's minimal-change polish, see ``pipeline.edits``).
 2. Documents linked by pairs are put in one deterministic order: the earlier ``published_at`` first when
-   both are known; otherwise the document that is less covered by the other and reads less machine-like
-   comes first (a copier's text sits wholly inside its source, a rewrite carries style markers).
+   both are known; otherwise the document that is less covered by the other and whose shared paragraphs
+   read less machine-like comes first (a copier's text sits inside its source, a rewrite carries style
+   markers).
 3. Walking documents in that order, a paragraph takes its best link to an earlier document. A rewrite
    link counts only when its cosine is high on its own, or when the whole document follows that source
    paragraph by paragraph (an independent report of the same event shares facts, not structure).
@@ -21,6 +23,7 @@ import pyarrow as pa
 from rapidfuzz.distance import Indel
 
 from pipeline.config import Config
+from pipeline.edits import edit_shape, machine_edit_probability
 from pipeline.schema import PROVENANCE, to_table
 from pipeline.style import machine_style
 from pipeline.text import shingles, words
@@ -38,7 +41,14 @@ class Link:
     containment: float
     shared: int
     cosine: float | None
-    is_copy: bool
+    near_verbatim: bool
+    machine_edit: float
+    """Probability that the differences are a language model's edit (0 unless ``near_verbatim``)."""
+
+    @property
+    def is_copy(self) -> bool:
+        """Near-verbatim reuse with a human's kind of edit."""
+        return self.near_verbatim and self.machine_edit < 0.5
 
     @property
     def semantic(self) -> float:
@@ -104,9 +114,16 @@ def score_links(paras: pd.DataFrame, candidates: pd.DataFrame, cfg: Config) -> d
         containment = shared / max(1, min(len(grams[key]), len(grams[source])))
         ratio = Indel.normalized_similarity(tokens[key], tokens[source])
         cosine = None if pd.isna(c.cosine) else float(c.cosine)
-        is_copy = ratio >= cfg.classify.copy_ratio or containment >= cfg.classify.copy_containment
-        out.setdefault(key, []).append(Link(key, source, ratio, containment, shared, cosine, is_copy))
+        near = ratio >= cfg.classify.copy_ratio or containment >= cfg.classify.copy_containment
+        machine = _machine_edit(tokens[key], tokens[source], cfg) if near else 0.0
+        out.setdefault(key, []).append(Link(key, source, ratio, containment, shared, cosine, near, machine))
     return out
+
+
+def _machine_edit(later: list[str], earlier: list[str], cfg: Config) -> float:
+    c = cfg.classify
+    return machine_edit_probability(edit_shape(later, earlier), c.machine_edit_intercept,
+                                    c.machine_edit_scattered, c.machine_edit_extra)
 
 
 def _is_strong(link: Link, cfg: Config) -> bool:
@@ -117,7 +134,7 @@ def _is_strong(link: Link, cfg: Config) -> bool:
 def document_order(paras: pd.DataFrame, links: dict[Key, list[Link]], documents: pd.DataFrame, cfg: Config) -> dict[str, int]:
     """Position of each document in source-before-derivative order (deterministic, input-order free)."""
     sizes = _matchable_counts(paras, cfg)
-    style = {d: machine_style(" ".join(g["text"])) for d, g in paras.groupby("doc_id")}
+    text = {(r.doc_id, int(r.para_index)): r.text for r in paras.itertuples()}
     dates = {r.doc_id: r.published_at for r in documents.itertuples() if not pd.isna(r.published_at)}
     linked: dict[tuple[str, str], set[int]] = {}
     for key, items in links.items():
@@ -133,11 +150,19 @@ def document_order(paras: pd.DataFrame, links: dict[Key, list[Link]], documents:
             edges[(earlier, later)] = math.inf
             continue
         # Positive: a looks derived from b (more of a is covered by b, a reads more machine-like).
-        score = (share_a - share_b) + cfg.classify.style_weight * (style[a] - style[b])
+        style_a = _shared_style(a, linked.get((a, b), ()), text)
+        style_b = _shared_style(b, linked.get((b, a), ()), text)
+        score = (share_a - share_b) + cfg.classify.style_weight * (style_a - style_b)
         if score == 0:
             score = sizes[b] - sizes[a] or (1 if a > b else -1)
         edges[(b, a) if score > 0 else (a, b)] = abs(score)
     return _topological_order(sorted(sizes), edges, dates)
+
+
+def _shared_style(doc: str, indexes, text: dict[Key, str]) -> float:
+    """Machine style of the paragraphs a document shares with another: what the two versions differ in,
+    untouched by page chrome or own paragraphs that only one of them has."""
+    return machine_style(" ".join(text[(doc, i)] for i in sorted(indexes)))
 
 
 def _topological_order(nodes: list[str], edges: dict[tuple[str, str], float], dates: dict) -> dict[str, int]:
@@ -187,11 +212,12 @@ def decide(paras: pd.DataFrame, links: dict[Key, list[Link]], order: dict[str, i
         keys = [(doc, int(i)) for i in by_doc[doc]["para_index"]]
         if all(k in decisions for k in keys):
             continue
+        machine_like = {(doc, int(r.para_index)): machine_style(r.text) >= 0 for r in by_doc[doc].itertuples()}
         earlier = {k: [l for l in links.get(k, []) if order[l.source[0]] < order[doc]] for k in keys}
         aligned = _aligned_sources(keys, earlier, sizes[doc], cfg)
         partners = {source_doc: _monotone_alignment(keys, earlier, source_doc, cfg) for source_doc in sorted(aligned)}
         for key in keys:
-            rewrites = _rewrite_links(key, earlier[key], partners, cfg)
+            rewrites = _rewrite_links(key, earlier[key], partners, machine_like[key], cfg)
             decisions[key] = _decide_one(key, earlier[key], rewrites, aligned, decisions, links.get(key, []), cfg)
     return decisions
 
@@ -237,16 +263,23 @@ def _monotone_alignment(keys: list[Key], earlier: dict[Key, list[Link]], source_
     return pairs
 
 
-def _rewrite_links(key: Key, earlier: list[Link], partners: dict[str, dict[Key, Link]], cfg: Config) -> list[Link]:
+def _rewrite_links(key: Key, earlier: list[Link], partners: dict[str, dict[Key, Link]], machine_like: bool,
+                   cfg: Config) -> list[Link]:
     """Rewrite evidence for one paragraph: its alignment partner in each followed document (or, unpaired,
-    its best link there above ``aligned_cosine``), and any link above ``standalone_cosine``."""
+    its best link there), and any link above ``standalone_cosine`` to other documents.
+
+    A rewrite may go over its source twice (a summary, then the retelling), so an unpaired paragraph can
+    still be a rewrite; but the rewriter's own paragraphs also sit near source paragraphs that are
+    already paired. Unpaired, a paragraph needs a strong link, or an aligned one and a machine-like style.
+    """
     c = cfg.classify
     out = [l for l in earlier if l.semantic >= c.standalone_cosine and l.source[0] not in partners]
+    unpaired_cosine = c.aligned_cosine if machine_like else c.paraphrase_cosine
     for source_doc, pairs in partners.items():
         if key in pairs:
             out.append(pairs[key])
             continue
-        near = [l for l in earlier if l.source[0] == source_doc and l.semantic >= c.aligned_cosine]
+        near = [l for l in earlier if l.source[0] == source_doc and l.semantic >= unpaired_cosine]
         if near:
             out.append(max(near, key=lambda l: (_rewrite_score(l, cfg), -_source_index(l))))
     return out
@@ -268,22 +301,37 @@ def _aligned_sources(keys: list[Key], earlier: dict[Key, list[Link]], size: int,
     aligned = set()
     for source_doc, pairs in best.items():
         pairs.sort()
-        in_order = _longest_increasing([s for _, s in pairs]) / len(pairs)
+        in_order = _forward_share([s for _, s in pairs])
         if len(pairs) >= c.doc_min_links and len(pairs) / size >= c.doc_min_share and in_order >= c.doc_min_order:
             aligned.add(source_doc)
-    return aligned
+    return aligned | _composite_sources(best, size, cfg)
+
+
+def _composite_sources(best: dict[str, list[tuple[int, int]]], size: int, cfg: Config) -> set[str]:
+    """Earlier documents that each lend this one a single paragraph, when together they make up most of it.
+
+    A roundup rewritten from several sources follows none of them for two paragraphs, yet nearly all
+    of it is strongly linked to one source paragraph or another; an independent report shares a
+    paragraph's worth with a few documents at most.
+    """
+    single = {source_doc: pairs[0][0] for source_doc, pairs in best.items() if len(pairs) == 1}
+    covered = set(single.values())
+    c = cfg.classify
+    if len(covered) >= c.doc_min_links and len(covered) / size >= c.composite_min_share:
+        return set(single)
+    return set()
 
 
 def _strength(link: Link) -> float:
     return max(link.ratio, link.semantic)
 
 
-def _longest_increasing(values: list[int]) -> int:
-    tails: list[int] = []
-    for v in values:
-        at = int(np.searchsorted(tails, v, side="right"))
-        tails[at:at + 1] = [v]
-    return len(tails)
+def _forward_share(values: list[int]) -> float:
+    """Share of successive values that do not go back: 1 for a source followed in order (even twice
+    over, as a summary and then a retelling), about one half for a shuffled one."""
+    if len(values) < 2:
+        return 1.0
+    return sum(b >= a for a, b in zip(values, values[1:])) / (len(values) - 1)
 
 
 def _decide_one(key: Key, earlier: list[Link], rewrites: list[Link], aligned: set[str],

@@ -1,0 +1,1 @@
+"""Evaluation of pipeline outputs against labelled corpora."""

@@ -1,0 +1,192 @@
+"""Score paragraph provenance against a labelled corpus (the rules of ``score_corpus.py``, exactly).
+
+A bench folder holds ``docs/`` (the pipeline input), ``labels.jsonl`` (one row per article paragraph:
+``path, para_index, text, label, source_path, source_para_index``) and optionally ``chrome.jsonl``
+(page chrome that must not be kept). Documents are matched by file name.
+
+A gold paragraph is kept when >= 80% of its words appear in kept paragraphs of its document that lie
+mostly inside it (or hold most of it); its predicted label is the word-weighted vote of those
+paragraphs, ``dropped`` otherwise. The root source counts as right when the best-covering paragraph
+names the gold source document; the source paragraph when, in addition, the named source paragraph
+covers >= 80% of the gold source paragraph's words. A chrome block leaks when one of its segments of
+four words or more appears in the document's kept text.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.config import Config
+from pipeline.runner import run
+from pipeline.schema import LABELS
+from pipeline.text import words
+
+_KEPT = 0.8
+_COVERING = 0.5
+_MIN_CHROME_WORDS = 4
+
+
+@dataclass(frozen=True)
+class ClassScore:
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+@dataclass
+class ProvenanceReport:
+    """Counts behind every figure; the figures are derived properties."""
+
+    confusion: Counter = field(default_factory=Counter)  # (gold, predicted) -> paragraphs
+    root_doc: list[int] = field(default_factory=lambda: [0, 0])  # right, derived gold paragraphs
+    source_para: list[int] = field(default_factory=lambda: [0, 0])
+    kept: list[int] = field(default_factory=lambda: [0, 0])
+    chrome: list[int] = field(default_factory=lambda: [0, 0])  # leaked, chrome blocks scored
+    leak_kinds: Counter = field(default_factory=Counter)
+    failures: list[str] = field(default_factory=list)
+
+    def per_class(self) -> dict[str, ClassScore]:
+        out = {}
+        for label in LABELS:
+            tp = self.confusion[(label, label)]
+            predicted = sum(v for (_, p), v in self.confusion.items() if p == label)
+            support = sum(v for (g, _), v in self.confusion.items() if g == label)
+            precision = tp / predicted if predicted else 0.0
+            recall = tp / support if support else 0.0
+            f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+            out[label] = ClassScore(precision, recall, f1, support)
+        return out
+
+    @property
+    def macro_f1(self) -> float:
+        return sum(s.f1 for s in self.per_class().values()) / len(LABELS)
+
+    @property
+    def ai_false_positive_rate(self) -> float:
+        """Share of human (gold ``original``) paragraphs labelled ``ai_paraphrased``."""
+        human = sum(v for (g, _), v in self.confusion.items() if g == "original")
+        return self.confusion[("original", "ai_paraphrased")] / max(human, 1)
+
+    @property
+    def root_doc_accuracy(self) -> float:
+        return self.root_doc[0] / max(self.root_doc[1], 1)
+
+    @property
+    def source_para_accuracy(self) -> float:
+        return self.source_para[0] / max(self.source_para[1], 1)
+
+
+def evaluate_provenance(bench: Path, output: Path, cfg: Config, from_stage: str = "ingest") -> ProvenanceReport:
+    """Run the pipeline on ``bench/docs`` into ``output`` and score it against ``bench``'s labels."""
+    run(cfg.with_run(input=[Path(bench) / "docs"], output=Path(output)), from_stage=from_stage, log=lambda _: None)
+    return score_output(Path(output), Path(bench))
+
+
+def score_output(output: Path, bench: Path) -> ProvenanceReport:
+    """Score the ``documents/`` and ``provenance/`` tables under ``output`` against ``bench``."""
+    docs = pd.read_parquet(output / "documents")
+    prov = pd.read_parquet(output / "provenance")
+    name_of = {r.doc_id: Path(str(r.source_path)).name for r in docs.itertuples()}
+    text_of = {(r.doc_id, int(r.para_index)): r.text for r in prov.itertuples()}
+    by_doc: dict[str, list] = defaultdict(list)
+    for row in prov.to_dict("records"):
+        by_doc[name_of.get(row["doc_id"], row["doc_id"])].append((words(row["text"]), row))
+    report = ProvenanceReport()
+    gold = _read_jsonl(bench / "labels.jsonl")
+    gold_text = {(Path(g["path"]).name, g["para_index"]): g["text"] for g in gold}
+    for g in gold:
+        _score_paragraph(g, by_doc, name_of, text_of, gold_text, report)
+    chrome_file = bench / "chrome.jsonl"
+    if chrome_file.exists():
+        _score_chrome(_read_jsonl(chrome_file), by_doc, report)
+    return report
+
+
+def _score_paragraph(g: dict, by_doc: dict, name_of: dict, text_of: dict, gold_text: dict,
+                     report: ProvenanceReport) -> None:
+    name = Path(g["path"]).name
+    coverage, covering = _cover(words(g["text"]), by_doc.get(name, []))
+    report.kept[0] += coverage >= _KEPT
+    report.kept[1] += 1
+    predicted = _vote(covering) if coverage >= _KEPT else "dropped"
+    report.confusion[(g["label"], predicted)] += 1
+    if predicted != g["label"]:
+        report.failures.append(f"{name}#{g['para_index']} gold {g['label']} got {predicted}: {g['text'][:70]!r}")
+    if g["label"] == "original":
+        return
+    report.root_doc[1] += 1
+    top = max(covering, key=lambda c: c[0])[1] if predicted == g["label"] else None
+    got = name_of.get(top["source_doc_id"]) if top is not None and top["source_doc_id"] is not None else None
+    want = Path(g["source_path"]).name if g.get("source_path") else None
+    report.root_doc[0] += got is not None and got == want
+    if want and g.get("source_para_index") is not None:
+        report.source_para[1] += 1
+        if got == want and pd.notna(top["source_para_index"]):
+            source_text = text_of.get((top["source_doc_id"], int(top["source_para_index"])), "")
+            wanted_text = gold_text.get((want, g["source_para_index"]), "")
+            report.source_para[0] += bool(source_text) and _cover(words(wanted_text), [(words(source_text), None)])[0] >= _KEPT
+
+
+def _cover(gold: list[str], paras: list[tuple[list[str], dict | None]]) -> tuple[float, list[tuple[int, dict | None]]]:
+    """Share of ``gold``'s words covered, and the (shared words, row) of paragraphs lying mostly in or over it."""
+    need = Counter(gold)
+    covering = []
+    for tokens, row in paras:
+        if not tokens:
+            continue
+        shared = sum((Counter(tokens) & need).values())
+        if shared / len(tokens) >= _COVERING or shared / max(len(gold), 1) >= _COVERING:
+            covering.append((shared, row))
+    return min(1.0, sum(s for s, _ in covering) / max(len(gold), 1)), covering
+
+
+def _vote(covering: list[tuple[int, dict]]) -> str:
+    """The label carrying most covered words (the first seen wins a tie)."""
+    votes: Counter = Counter()
+    for shared, row in covering:
+        votes[row["label"]] += shared
+    return votes.most_common(1)[0][0]
+
+
+def _score_chrome(chrome: list[dict], by_doc: dict, report: ProvenanceReport) -> None:
+    kept_text = {name: " ".join(" ".join(words(r["text"])) for _, r in paras) for name, paras in by_doc.items()}
+    for block in chrome:
+        pieces = [" ".join(words(t)) for t in (block.get("segments") or [block["text"]])]
+        pieces = [p for p in pieces if len(p.split()) >= _MIN_CHROME_WORDS]
+        if not pieces:
+            continue
+        report.chrome[1] += 1
+        text = kept_text.get(Path(block["path"]).name, "")
+        hit = next((p for p in pieces if p in text), None)
+        if hit:
+            report.chrome[0] += 1
+            report.leak_kinds[block["kind"]] += 1
+            report.failures.append(f"chrome leak ({block['kind']}) in {Path(block['path']).name}: {hit[:60]!r}")
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def format_report(report: ProvenanceReport, verbose: bool = False) -> str:
+    """The report as text; the last line is ``macro-F1 X`` (as ``score_corpus.py`` prints it)."""
+    lines = [f"FAIL {f}" for f in report.failures] if verbose else []
+    lines.append(f"{'class':16s} {'prec':>6s} {'recall':>6s} {'F1':>6s} {'n':>5s}")
+    for label, s in report.per_class().items():
+        lines.append(f"{label:16s} {s.precision:6.3f} {s.recall:6.3f} {s.f1:6.3f} {s.support:5d}")
+    lines.append(f"confusion (gold -> predicted): {dict(sorted(report.confusion.items()))}")
+    lines.append(f"ai_paraphrased false-positive rate on human paragraphs {report.ai_false_positive_rate:.3f}")
+    lines.append(f"root-source document accuracy {report.root_doc[0]}/{report.root_doc[1]} = {report.root_doc_accuracy:.3f}")
+    lines.append(f"source-paragraph accuracy {report.source_para[0]}/{report.source_para[1]} = "
+                 f"{report.source_para_accuracy:.3f}")
+    lines.append(f"article paragraphs kept {report.kept[0]}/{report.kept[1]} = {report.kept[0] / max(report.kept[1], 1):.3f}")
+    if report.chrome[1]:
+        kinds = dict(report.leak_kinds) if report.leak_kinds else ""
+        lines.append(f"chrome blocks leaked {report.chrome[0]}/{report.chrome[1]} {kinds}")
+    lines.append(f"macro-F1 {report.macro_f1:.3f}")
+    return "\n".join(lines)

@@ -1,0 +1,67 @@
+"""Provenance scoring: the figures of score_corpus.py on a tiny hand-made output."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.evaluate.provenance import format_report, score_output
+
+GOLD = [
+    {"path": "docs/a.txt", "para_index": 0, "text": "Alpha beta gamma delta epsilon zeta eta theta.", "label": "original",
+     "source_path": None, "source_para_index": None},
+    {"path": "docs/a.txt", "para_index": 1, "text": "Iota kappa lambda mu nu xi omicron pi.", "label": "original",
+     "source_path": None, "source_para_index": None},
+    {"path": "docs/b.txt", "para_index": 0, "text": "Alpha beta gamma delta epsilon zeta eta theta.", "label": "copied",
+     "source_path": "docs/a.txt", "source_para_index": 0},
+    {"path": "docs/b.txt", "para_index": 1, "text": "Rho sigma tau upsilon phi chi psi omega.", "label": "original",
+     "source_path": None, "source_para_index": None},
+]
+
+
+def _write(tmp: Path, rows: list[dict], chrome: list[dict]) -> tuple[Path, Path]:
+    bench, output = tmp / "bench", tmp / "out"
+    bench.mkdir()
+    (bench / "labels.jsonl").write_text("".join(json.dumps(g) + "\n" for g in GOLD))
+    (bench / "chrome.jsonl").write_text("".join(json.dumps(c) + "\n" for c in chrome))
+    (output / "documents").mkdir(parents=True)
+    (output / "provenance").mkdir()
+    pd.DataFrame({"doc_id": ["A", "B"], "source_path": ["a.txt", "b.txt"]}).to_parquet(output / "documents" / "p.parquet")
+    pd.DataFrame(rows).to_parquet(output / "provenance" / "p.parquet")
+    return bench, output
+
+
+def _row(doc, index, text, label, source=None, source_index=None):
+    return {"doc_id": doc, "para_index": index, "text": text, "label": label,
+            "source_doc_id": source, "source_para_index": source_index}
+
+
+def test_scores_labels_sources_and_chrome(tmp_path):
+    rows = [
+        _row("A", 0, GOLD[0]["text"], "original"),
+        _row("A", 1, GOLD[1]["text"], "ai_paraphrased", "B", 1),  # a false positive on a human paragraph
+        _row("B", 0, GOLD[2]["text"], "copied", "A", 0),
+        _row("B", 1, GOLD[3]["text"], "original"),
+        _row("B", 2, "Share this story on every network you know today", "original"),
+    ]
+    chrome = [{"path": "docs/b.txt", "kind": "share", "text": "Share this story on every network you know today"},
+              {"path": "docs/a.txt", "kind": "nav", "text": "Home World Business Tech Sport"}]
+    report = score_output(*reversed(_write(tmp_path, rows, chrome)))
+    scores = report.per_class()
+    assert report.confusion[("original", "ai_paraphrased")] == 1
+    assert scores["copied"].f1 == 1.0
+    assert scores["ai_paraphrased"].precision == 0.0
+    assert abs(report.ai_false_positive_rate - 1 / 3) < 1e-9
+    assert report.root_doc == [1, 1] and report.source_para == [1, 1]
+    assert report.chrome == [1, 2] and report.leak_kinds == {"share": 1}
+    text = format_report(report, verbose=True)
+    assert text.splitlines()[-1] == f"macro-F1 {report.macro_f1:.3f}"
+    assert "FAIL chrome leak (share) in b.txt" in text
+
+
+def test_a_paragraph_not_kept_counts_as_dropped(tmp_path):
+    rows = [_row("A", 0, GOLD[0]["text"], "original"), _row("B", 0, GOLD[2]["text"], "copied", "A", 0)]
+    report = score_output(*reversed(_write(tmp_path, rows, [])))
+    assert report.confusion[("original", "dropped")] == 2
+    assert report.kept == [2, 4]

@@ -1,0 +1,112 @@
+"""Classification behaviours on small synthetic corpora (fake candidate tables, no embedding model)."""
+from __future__ import annotations
+
+import pandas as pd
+import pyarrow as pa
+
+from pipeline.config import Config
+from pipeline.edits import edit_shape, machine_edit_probability
+from pipeline.schema import CANDIDATES, INGESTED, PARAGRAPHS, to_table
+from pipeline.stages.classify import _composite_sources, _forward_share, classify
+from pipeline.text import text_hash, word_count, words
+
+CFG = Config()
+SOURCE = [
+    "The central bank kept its main interest rate unchanged on Tuesday, saying inflation was still too high for a cut.",
+    "Officials said the decision was unanimous and that they would watch wage growth closely in the coming months.",
+    "Markets had expected the move, and the currency barely changed after the announcement in the afternoon.",
+]
+HUMAN_COPY = [
+    SOURCE[0].replace("Tuesday,", "Tuesday, Reuters reported,"),
+    SOURCE[1],
+    "Our own analysts think a cut is unlikely before the summer, whatever the data show next month here.",
+]
+MACHINE_POLISH = [
+    "The central bank left its key interest rate unchanged on Tuesday, stating that inflation remained too high to allow a cut.",
+    "Officials noted the decision was unanimous and that they would closely monitor wage growth in the months ahead.",
+    "Markets had widely anticipated the decision, and the currency hardly shifted following the announcement during the afternoon.",
+]
+
+
+def _corpus(docs: dict[str, list[str]], pairs: list[tuple[str, int, str, int, float]]):
+    paragraphs = [
+        {"doc_id": d, "para_index": i, "text": t, "char_start": 0, "char_end": len(t),
+         "word_count": word_count(t), "text_hash": text_hash(t)}
+        for d, texts in docs.items() for i, t in enumerate(texts)
+    ]
+    candidates = []
+    for a, i, b, j, cosine in pairs:
+        for (x, m), (y, n) in (((a, i), (b, j)), ((b, j), (a, i))):
+            candidates.append({"doc_id": x, "para_index": m, "cand_doc_id": y, "cand_para_index": n,
+                               "jaccard": 0.5, "cosine": cosine, "via": "both"})
+    documents = [{"doc_id": d, "source_path": f"{d}.txt", "status": "ok"} for d in docs]
+    return to_table(paragraphs, PARAGRAPHS), to_table(candidates, CANDIDATES), to_table(documents, INGESTED)
+
+
+def _labels(table: pa.Table) -> dict[tuple[str, int], tuple[str, str | None]]:
+    frame = table.to_pandas()
+    return {(r.doc_id, r.para_index): (str(r.label), r.source_doc_id) for r in frame.itertuples()}
+
+
+def test_human_light_edit_reads_as_human():
+    shape = edit_shape(words(HUMAN_COPY[0]), words(SOURCE[0]))
+    assert shape.extra_edits == 0 and shape.scattered == 0
+    c = CFG.classify
+    assert machine_edit_probability(shape, c.machine_edit_intercept, c.machine_edit_scattered, c.machine_edit_extra) < 0.1
+
+
+def test_scattered_small_edits_read_as_machine():
+    shape = edit_shape(words(MACHINE_POLISH[0]), words(SOURCE[0]))
+    assert shape.extra_edits >= 3
+    c = CFG.classify
+    assert machine_edit_probability(shape, c.machine_edit_intercept, c.machine_edit_scattered, c.machine_edit_extra) > 0.9
+
+
+def test_copy_and_minimal_change_rewrite_are_told_apart():
+    docs = {"a_source": SOURCE, "b_copier": HUMAN_COPY, "c_polish": MACHINE_POLISH}
+    pairs = [("b_copier", 0, "a_source", 0, 0.99), ("b_copier", 1, "a_source", 1, 1.0),
+             *[("c_polish", i, "a_source", i, 0.95) for i in range(3)]]
+    documents = _corpus(docs, pairs)[2].to_pandas()
+    documents["published_at"] = pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"], utc=True)
+    paragraphs, candidates, _ = _corpus(docs, pairs)
+    labels = _labels(classify(paragraphs, candidates, pa.Table.from_pandas(documents, preserve_index=False), CFG))
+    assert labels[("b_copier", 0)] == ("copied", "a_source")
+    assert labels[("b_copier", 2)][0] == "original"
+    assert all(labels[("c_polish", i)] == ("ai_paraphrased", "a_source") for i in range(3))
+    assert all(labels[("a_source", i)][0] == "original" for i in range(3))
+
+
+def test_undated_direction_follows_the_style_of_shared_paragraphs():
+    # No dates, equal coverage both ways: the version with quotes and reporting verbs is the source.
+    source = ['"We will not cut yet," the governor said on Tuesday, adding that prices were still rising fast.',
+              'The bank said it expected inflation to fall back to its target over the next two years or so.']
+    rewrite = ["The governor emphasized that a cut is not yet warranted, highlighting that prices continue to rise.",
+               "Moreover, inflation is ultimately expected to return to target over a broader two-year horizon."]
+    docs = {"a_rewrite": rewrite, "z_source": source}
+    paragraphs, candidates, documents = _corpus(docs, [("a_rewrite", i, "z_source", i, 0.85) for i in range(2)])
+    labels = _labels(classify(paragraphs, candidates, documents, CFG))
+    assert labels[("a_rewrite", 0)] == ("ai_paraphrased", "z_source")
+    assert labels[("z_source", 0)][0] == "original"
+
+
+def test_labels_do_not_depend_on_input_order():
+    docs = {"a_source": SOURCE, "b_copier": HUMAN_COPY, "c_polish": MACHINE_POLISH}
+    pairs = [("b_copier", 0, "a_source", 0, 0.99), *[("c_polish", i, "a_source", i, 0.95) for i in range(3)]]
+    paragraphs, candidates, documents = _corpus(docs, pairs)
+    first = _labels(classify(paragraphs, candidates, documents, CFG))
+    shuffled = _labels(classify(paragraphs.take([7, 3, 0, 8, 1, 5, 2, 6, 4]), candidates.take(
+        list(range(candidates.num_rows))[::-1]), documents.take([2, 0, 1]), CFG))
+    assert first == shuffled
+
+
+def test_forward_share_accepts_two_passes_and_rejects_a_shuffle():
+    assert _forward_share([0, 1, 2, 3, 0, 1, 2, 3]) > 0.8
+    assert _forward_share([3, 0, 4, 1, 5, 2]) < 0.7
+    assert _forward_share([5]) == 1.0
+
+
+def test_composite_sources_need_most_of_the_document():
+    roundup = {"s1": [(0, 2)], "s2": [(1, 0)], "s3": [(2, 1)]}
+    assert _composite_sources(roundup, 3, CFG) == {"s1", "s2", "s3"}
+    same_story = {"s1": [(0, 2)], "s2": [(4, 0)]}
+    assert _composite_sources(same_story, 8, CFG) == set()
