@@ -97,6 +97,10 @@ PROVENANCE = _schema(
     _f("containment", pa.float32(), "Share of this paragraph's word shingles found in the direct source."),
     _f("shared_ngrams", pa.int32(), "Word shingles shared with the direct source."),
     _f("semantic_similarity", pa.float32(), "Embedding cosine to the direct source."),
+    _f("span_start", pa.int32(), "Longest run of words shared with the direct source: start offset in this paragraph's text."),
+    _f("span_end", pa.int32(), "End offset (exclusive) of that run in this paragraph's text."),
+    _f("source_span_start", pa.int32(), "Start offset of the same run in the direct source paragraph's text."),
+    _f("source_span_end", pa.int32(), "End offset (exclusive) of the same run in the direct source paragraph's text."),
     _f("confidence", pa.float32(), "Probability that the label is right, 0..1."),
     _f("method", pa.string(), "What decided: minhash_copy, embedding, doc_alignment or no_match.", False),
 )

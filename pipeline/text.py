@@ -33,3 +33,20 @@ def shingles(tokens: list[str], size: int) -> set[str]:
 def text_hash(text: str) -> str:
     """Hash of the normalized word sequence: equal for texts that differ only in case, quotes or spacing."""
     return hashlib.sha1(" ".join(words(text)).encode("utf-8")).hexdigest()[:16]
+
+
+def word_spans(text: str) -> list[tuple[str, int, int]]:
+    """Normalized words of ``text`` with their character offsets in ``text`` itself."""
+    return [(normalize(m.group()), m.start(), m.end()) for m in _WORD.finditer(text or "")]
+
+
+def longest_shared_run(a: str, b: str) -> tuple[int, int, int, int] | None:
+    """Character spans (a_start, a_end, b_start, b_end) of the longest run of words ``a`` and ``b`` share."""
+    from difflib import SequenceMatcher
+
+    wa, wb = word_spans(a), word_spans(b)
+    matcher = SequenceMatcher(None, [w for w, _, _ in wa], [w for w, _, _ in wb], autojunk=False)
+    i, j, size = matcher.find_longest_match(0, len(wa), 0, len(wb))
+    if size == 0:
+        return None
+    return wa[i][1], wa[i + size - 1][2], wb[j][1], wb[j + size - 1][2]

@@ -26,9 +26,10 @@ from pipeline.config import Config
 from pipeline.edits import edit_shape, machine_edit_probability
 from pipeline.schema import PROVENANCE, to_table
 from pipeline.style import machine_style
-from pipeline.text import shingles, words
+from pipeline.text import longest_shared_run, shingles, words
 
 Key = tuple[str, int]
+_SPAN_COLUMNS = ("span_start", "span_end", "source_span_start", "source_span_end")
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ def classify(paragraphs: pa.Table, candidates: pa.Table, documents: pa.Table, cf
     order = document_order(paras, links, documents.to_pandas(), cfg)
     published = _published_decisions(history)
     decisions = decide(paras, links, order, cfg, published)
+    text_of = {(r.doc_id, int(r.para_index)): r.text for r in paras.itertuples()}
     rows = []
     for para in paras.to_dict("records"):
         if (para["doc_id"], int(para["para_index"])) in published:
@@ -83,8 +85,10 @@ def classify(paragraphs: pa.Table, candidates: pa.Table, documents: pa.Table, cf
         key = (para["doc_id"], int(para["para_index"]))
         decision = decisions[key]
         link = decision.link
+        span = longest_shared_run(para["text"], text_of[link.source]) if link else None
         rows.append({
             **para,
+            **dict(zip(_SPAN_COLUMNS, span or (None,) * 4)),
             "paragraph_id": f"{key[0]}:{key[1]}",
             "label": decision.label,
             "source_doc_id": decision.root[0] if decision.root else None,
