@@ -152,7 +152,11 @@ class Config(_Section):
     def with_run(self, **changes) -> "Config":
         """A copy with run settings replaced (CLI overrides)."""
         changes = {k: v for k, v in changes.items() if v is not None}
-        return self.model_copy(update={"run": self.run.model_copy(update=changes)})
+        try:
+            run = RunConfig.model_validate({**self.run.model_dump(), **changes})
+        except ValidationError as exc:
+            raise ConfigError(f"invalid option:\n{exc}") from exc
+        return self.model_copy(update={"run": run})
 
     def results_hash(self) -> str:
         """Hash of every setting that can change results (run placement excluded)."""

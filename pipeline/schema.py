@@ -76,7 +76,7 @@ CANDIDATES = _schema(
     _f("cand_para_index", pa.int32(), "Candidate source paragraph.", False),
     _f("jaccard", pa.float32(), "Word-shingle Jaccard similarity (exact)."),
     _f("cosine", pa.float32(), "Cosine similarity of the sentence embeddings."),
-    _f("via", pa.string(), "Which retrieval found the pair: minhash, embedding or both.", False),
+    _f("via", pa.string(), "Which retrieval found the pair: minhash, embedding, both, or alignment (full alignment of linked documents).", False),
 )
 
 PROVENANCE = _schema(
@@ -102,7 +102,7 @@ PROVENANCE = _schema(
     _f("source_span_start", pa.int32(), "Start offset of the same run in the direct source paragraph's text."),
     _f("source_span_end", pa.int32(), "End offset (exclusive) of the same run in the direct source paragraph's text."),
     _f("confidence", pa.float32(), "Probability that the label is right, 0..1."),
-    _f("method", pa.string(), "What decided: minhash_copy, embedding, doc_alignment or no_match.", False),
+    _f("method", pa.string(), "What decided: lexical (copy), semantic or doc_alignment (rewrite), earliest_occurrence or no_match (original).", False),
 )
 
 DOCUMENTS = _schema(

@@ -121,7 +121,8 @@ def score_links(paras: pd.DataFrame, candidates: pd.DataFrame, cfg: Config) -> d
         near = ratio >= cfg.classify.copy_ratio or containment >= cfg.classify.copy_containment
         machine = _machine_edit(tokens[key], tokens[source], cfg) if near else 0.0
         out.setdefault(key, []).append(Link(key, source, ratio, containment, shared, cosine, near, machine))
-    return out
+    # Sorted by source, so that ties between equally good sources resolve the same way whatever the row order.
+    return {key: sorted(links, key=lambda l: l.source) for key, links in out.items()}
 
 
 def _machine_edit(later: list[str], earlier: list[str], cfg: Config) -> float:
@@ -354,9 +355,10 @@ def _decide_one(key: Key, earlier: list[Link], rewrites: list[Link], aligned: se
         threshold = c.aligned_cosine if via_alignment else c.standalone_cosine
         return Decision("ai_paraphrased", link, _root(link, decided), "doc_alignment" if via_alignment else "semantic",
                         _probability(link.semantic, threshold, c.confidence_slope))
-    nearest = max((_strength(l) for l in every), default=0.0)
+    # The label is wrong only if some earlier document held this paragraph: judge by the earlier links.
+    nearest = max((_strength(l) for l in earlier), default=0.0)
     method = "earliest_occurrence" if any(_is_strong(l, cfg) for l in every) else "no_match"
-    return Decision("original", None, None, method, _probability(c.aligned_cosine, nearest, c.confidence_slope))
+    return Decision("original", None, None, method, _probability(c.paraphrase_cosine, nearest, c.confidence_slope))
 
 
 def _source_index(link: Link) -> int:

@@ -38,31 +38,42 @@ def doc_id_for(address: str, content_hash: str) -> str:
 def _read_source(src: dict, cfg: IngestConfig) -> list[dict]:
     path = Path(src["root"]) / src["path"]
     suffix = content_suffix(src["path"])
+    kind = _kind(suffix, cfg)
     base = {
         "source_path": src["path"],
-        "url": src.get("url"),
+        "url": _text_or_none(src.get("url")),
         "fetched_at": _mtime(path),
     }
     published, warning = _timestamp(src.get("published_at"))
     base["published_at"] = published
-    if suffix in cfg.warc_suffixes:
+    if kind == "warc":
         return _read_warc(base, path, cfg)
     try:
         raw = read_raw(path, cfg.max_bytes)
     except BadInput as exc:
-        return [_quarantined_file(base, path, str(exc), suffix)]
+        return [_quarantined_file(base, path, str(exc), kind)]
     except OSError as exc:
-        return [_quarantined_file(base, path, f"unreadable file: {exc.strerror or exc}", suffix)]
-    if suffix in cfg.jsonl_suffixes:
+        return [_quarantined_file(base, path, f"unreadable file: {exc.strerror or exc}", kind)]
+    if kind == "jsonl":
         return _read_jsonl(base, raw, cfg)
-    if suffix in cfg.html_suffixes:
-        kind = "html"
-    elif suffix in cfg.text_suffixes:
-        kind = "text"
-    else:
-        row = _row(base, raw, suffix or "none")
+    if kind not in ("html", "text"):
+        row = _row(base, raw, kind)
         return [{**row, "status": "skipped", "error": f"unsupported file type {suffix or '(no suffix)'!r}"}]
     return [_decoded_row(base, raw, kind, cfg, warning)]
+
+
+def _kind(suffix: str, cfg: IngestConfig) -> str:
+    """html, text, jsonl or warc; any other file is named by its suffix (and skipped)."""
+    for kind, suffixes in (("html", cfg.html_suffixes), ("text", cfg.text_suffixes),
+                           ("jsonl", cfg.jsonl_suffixes), ("warc", cfg.warc_suffixes)):
+        if suffix in suffixes:
+            return kind
+    return suffix.lstrip(".") or "none"
+
+
+def _text_or_none(value) -> str | None:
+    """A non-empty string, or None (a missing manifest cell reaches here as None or NaN)."""
+    return value.strip() or None if isinstance(value, str) else None
 
 
 def _decoded_row(base: dict, raw: bytes, kind: str, cfg: IngestConfig, warning: str | None) -> dict:
@@ -93,7 +104,8 @@ def _read_jsonl(base: dict, raw: bytes, cfg: IngestConfig) -> list[dict]:
         body = html if isinstance(html, str) and html.strip() else text
         kind = "html" if body is html else "text"
         published, warning = _timestamp(record.get("published_at"))
-        line_base.update(url=record.get("url") or base.get("url"), published_at=published or base["published_at"])
+        line_base.update(url=_text_or_none(record.get("url")) or base.get("url"),
+                         published_at=published or base["published_at"])
         if not isinstance(body, str) or not body.strip():
             rows.append(_quarantined(line_base, line, f"line {number}: no 'html' or 'text' field with content", "jsonl"))
             continue
@@ -179,7 +191,7 @@ def _mtime(path: Path) -> datetime | None:
 
 def _timestamp(value) -> tuple[pd.Timestamp | None, str | None]:
     """Parse an ISO 8601 date; naive times are taken as UTC. Unparseable dates become a warning."""
-    if value is None or (isinstance(value, float) and pd.isna(value)) or str(value).strip() == "":
+    if not isinstance(value, (str, datetime, pd.Timestamp)) or str(value).strip() == "":
         return None, None
     try:
         ts = pd.Timestamp(str(value).strip())

@@ -23,7 +23,7 @@ def document_lineage(documents: pa.Table, blocks: pa.Table, provenance: pa.Table
     docs["n_removed"] = docs["doc_id"].map(removed.groupby("doc_id").size()).fillna(0).astype(int)
     for label in LABELS:
         share = prov[prov["label"] == label].groupby("doc_id").size() / counts
-        docs[f"share_{label}"] = docs["doc_id"].map(share).fillna(0.0)
+        docs[f"share_{label}"] = docs["doc_id"].map(share).fillna(0.0).where(docs["n_paragraphs"] > 0)
     sources = prov.dropna(subset=["source_doc_id"]).groupby("doc_id")["source_doc_id"].agg(lambda s: sorted(set(s)))
     docs["derived_from"] = [sources.get(d, []) for d in docs["doc_id"]]
     ok = docs["status"] == "ok"
