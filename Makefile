@@ -15,6 +15,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[embed,test]'
 	touch $(STAMP)
 
+bench: $(STAMP)
+	$(BIN)/python bench/bench_match.py
+
 run: $(STAMP)
 	$(BIN)/provenance run --config configs/default.toml
 

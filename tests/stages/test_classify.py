@@ -1,0 +1,258 @@
+"""Stage 5, classify: every paragraph is labelled original, copied or ai_paraphrased, with its root source."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from pipeline.config import Config
+from pipeline.schema import LABELS, PROVENANCE
+from pipeline.stages.classify import classify
+from pipeline.stages.match import match
+
+from article_texts import FISHERMEN, FOUNDATIONS, MARKET, PIER, TERMINAL
+
+# A copy with one word changed, and a copy of that copy with one more word changed.
+TERMINAL_B = TERMINAL.replace("Monday", "Tuesday")
+TERMINAL_C = TERMINAL_B.replace("old", "ageing")
+
+REWORDED = [
+    "Port officials revealed this week a plan to tear down the ageing ferry building and replace it with a larger "
+    "modern hall able to handle a pair of vessels simultaneously.",
+    "According to structural surveys, seawater has eroded the base of the building over many years, making a full "
+    "renovation nearly as expensive as starting from scratch.",
+    "While construction is under way, travellers are expected to board from a provisional jetty across the bay, "
+    "with additional coaches linking the dock to the train station.",
+]
+
+
+def run(paragraphs: pa.Table, candidates: pa.Table, documents: pa.Table, cfg: Config | None = None) -> pd.DataFrame:
+    table = classify(paragraphs, candidates, documents, cfg or Config())
+    assert table.schema.names == PROVENANCE.names
+    frame = table.to_pandas()
+    frame["label"] = frame["label"].astype(str)
+    assert len(frame) == paragraphs.num_rows, "one row per paragraph"
+    assert set(frame["label"]) <= set(LABELS)
+    assert (frame["paragraph_id"] == frame["doc_id"] + ":" + frame["para_index"].astype(str)).all()
+    originals = frame[frame["label"] == "original"]
+    assert originals["source_doc_id"].isna().all() and originals["direct_doc_id"].isna().all()
+    derived = frame[frame["label"] != "original"]
+    assert derived["source_doc_id"].notna().all() and derived["direct_doc_id"].notna().all()
+    assert (derived["source_doc_id"] != derived["doc_id"]).all()
+    assert frame["confidence"].between(0, 1).all()
+    return frame.set_index(["doc_id", "para_index"], drop=False)
+
+
+def label_of(frame: pd.DataFrame, doc: str, para: int) -> dict:
+    return frame.loc[(doc, para)].to_dict()
+
+
+@pytest.fixture
+def lexical(make_paragraphs):
+    """Paragraphs and their MinHash candidates (no embedding model)."""
+
+    def build(docs: dict[str, list[str]]):
+        paragraphs = make_paragraphs(docs)
+        return paragraphs, match(paragraphs, Config().match)
+
+    return build
+
+
+def test_copied_paragraph_points_to_the_longer_source_document(lexical, make_documents):
+    paragraphs, candidates = lexical({"long": [TERMINAL, FOUNDATIONS, PIER], "short": [TERMINAL_B, FISHERMEN]})
+    frame = run(paragraphs, candidates, make_documents(["long", "short"]))
+    copy = label_of(frame, "short", 0)
+    assert copy["label"] == "copied"
+    assert (copy["source_doc_id"], copy["source_para_index"]) == ("long", 0)
+    assert (copy["direct_doc_id"], copy["direct_para_index"]) == ("long", 0)
+    assert copy["lexical_similarity"] >= Config().classify.copy_ratio
+    assert copy["confidence"] > 0.5
+    assert label_of(frame, "long", 0)["label"] == "original"
+    assert label_of(frame, "short", 1)["label"] == "original"
+    assert (frame.loc["long", "label"] == "original").all()
+
+
+def test_copy_of_a_copy_points_at_the_root_original(lexical, make_documents):
+    paragraphs, candidates = lexical({
+        "a": [TERMINAL, FOUNDATIONS, PIER],
+        "b": [TERMINAL_B, FISHERMEN],
+        "c": [TERMINAL_C, MARKET],
+    })
+    documents = make_documents(["a", "b", "c"], {"a": "2024-01-01", "b": "2024-01-02", "c": "2024-01-03"})
+    frame = run(paragraphs, candidates, documents)
+    assert label_of(frame, "a", 0)["label"] == "original"
+    b = label_of(frame, "b", 0)
+    assert b["label"] == "copied" and (b["source_doc_id"], b["source_para_index"]) == ("a", 0)
+    c = label_of(frame, "c", 0)
+    assert c["label"] == "copied"
+    assert (c["direct_doc_id"], c["direct_para_index"]) == ("b", 0), "taken directly from B's version"
+    assert (c["source_doc_id"], c["source_para_index"]) == ("a", 0), "whose root is A"
+    assert label_of(frame, "c", 1)["label"] == "original"
+
+
+@pytest.mark.parametrize(
+    ("dates", "source", "copier"),
+    [
+        ({"long": "2024-01-01", "short": "2024-02-01"}, "long", "short"),
+        ({"long": "2024-02-01", "short": "2024-01-01"}, "short", "long"),
+    ],
+    ids=["long-first", "short-first"],
+)
+def test_publication_date_decides_the_direction_when_known(lexical, make_documents, dates, source, copier):
+    paragraphs, candidates = lexical({"long": [TERMINAL, FOUNDATIONS, PIER], "short": [TERMINAL_B, FISHERMEN]})
+    frame = run(paragraphs, candidates, make_documents(["long", "short"], dates))
+    para = {"long": 0, "short": 0}
+    copied = label_of(frame, copier, para[copier])
+    assert copied["label"] == "copied"
+    assert (copied["source_doc_id"], copied["source_para_index"]) == (source, para[source])
+    assert label_of(frame, source, para[source])["label"] == "original"
+
+
+def test_dates_order_a_whole_chain_against_the_size_heuristic(lexical, make_documents):
+    """The shortest document is dated first: it is the root even though it is covered by the others."""
+    paragraphs, candidates = lexical({
+        "a": [TERMINAL_C],
+        "b": [TERMINAL_B, FISHERMEN],
+        "c": [TERMINAL, FOUNDATIONS, PIER],
+    })
+    documents = make_documents(["a", "b", "c"], {"a": "2023-06-01", "b": "2023-07-01", "c": "2023-08-01"})
+    frame = run(paragraphs, candidates, documents)
+    assert label_of(frame, "a", 0)["label"] == "original"
+    for doc in ("b", "c"):
+        row = label_of(frame, doc, 0)
+        assert row["label"] == "copied" and row["source_doc_id"] == "a"
+
+
+def basis(k: int, dim: int = 256) -> np.ndarray:
+    return np.eye(dim)[k]
+
+
+def at_cosine(k: int, cosine: float, spare: int) -> np.ndarray:
+    return cosine * basis(k) + math.sqrt(1 - cosine**2) * basis(spare)
+
+
+def test_shuffling_input_rows_changes_no_label(make_paragraphs, make_documents, fake_embed):
+    docs = {
+        "a": [TERMINAL, FOUNDATIONS, PIER],
+        "b": [TERMINAL_B, FISHERMEN],
+        "c": [TERMINAL_C, MARKET],
+        "r": REWORDED,
+    }
+    paragraphs = make_paragraphs(docs)
+    embed, _ = fake_embed({
+        TERMINAL: basis(0), TERMINAL_B: at_cosine(0, 0.98, 20), TERMINAL_C: at_cosine(0, 0.97, 21),
+        FOUNDATIONS: basis(1), PIER: basis(2), FISHERMEN: basis(3), MARKET: basis(4),
+        REWORDED[0]: at_cosine(0, 0.86, 10), REWORDED[1]: at_cosine(1, 0.83, 11), REWORDED[2]: at_cosine(2, 0.66, 12),
+    })
+    candidates = match(paragraphs, Config().match, embed)
+    documents = make_documents(list(docs))
+    expected = run(paragraphs, candidates, documents)
+    assert (expected["label"] != "original").sum() >= 4, "the scenario must hold copies and rewrites"
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        got = run(
+            paragraphs.take(rng.permutation(paragraphs.num_rows)),
+            candidates.take(rng.permutation(candidates.num_rows)),
+            documents.take(rng.permutation(documents.num_rows)),
+        )
+        columns = ["label", "source_doc_id", "source_para_index", "method"]
+        pd.testing.assert_frame_equal(got[columns], expected[columns])
+        np.testing.assert_allclose(got["confidence"], expected["confidence"])
+
+
+def test_direct_source_does_not_depend_on_row_order_when_two_sources_tie(lexical, make_documents):
+    """B's paragraph differs by one word from A's and by one word from C's: equally good direct sources.
+    Whichever is chosen, the same input must give the same answer whatever the order of its rows."""
+    paragraphs, candidates = lexical({
+        "a": [TERMINAL, FOUNDATIONS, PIER],
+        "b": [TERMINAL_B, FISHERMEN],
+        "c": [TERMINAL_C, MARKET],
+    })
+    documents = make_documents(["a", "b", "c"], {"a": "2024-01-01", "c": "2024-01-02", "b": "2024-01-03"})
+    chosen = set()
+    for seed in range(8):
+        order = np.random.default_rng(seed).permutation(candidates.num_rows)
+        row = label_of(run(paragraphs, candidates.take(order), documents), "b", 0)
+        assert row["label"] == "copied" and row["source_doc_id"] == "a"
+        chosen.add((row["direct_doc_id"], row["direct_para_index"]))
+    assert len(chosen) == 1, f"direct source of b:0 changes with candidate row order: {sorted(chosen)}"
+
+
+# ------------------------------------------------------------------ rewrites (fake cosines)
+
+DATES = {"s": "2024-01-01", "r": "2024-02-01"}
+
+
+def rewrite_case(make_paragraphs, make_candidates, make_documents, pairs):
+    paragraphs = make_paragraphs({"s": [TERMINAL, FOUNDATIONS, PIER], "r": REWORDED})
+    candidates = make_candidates([("r", i, "s", j, cos) for i, j, cos in pairs])
+    return run(paragraphs, candidates, make_documents(["s", "r"], DATES))
+
+
+def test_loose_rewording_is_ai_paraphrased_when_the_document_follows_the_source(
+        make_paragraphs, make_candidates, make_documents):
+    cfg = Config().classify
+    loose = (cfg.aligned_cosine + cfg.paraphrase_cosine) / 2  # 0.69: enough only within an aligned document
+    frame = rewrite_case(make_paragraphs, make_candidates, make_documents,
+                         [(0, 0, 0.86), (1, 1, 0.84), (2, 2, loose)])
+    for i in range(3):
+        row = label_of(frame, "r", i)
+        assert row["label"] == "ai_paraphrased", i
+        assert (row["source_doc_id"], row["source_para_index"]) == ("s", i)
+        assert row["method"] == "doc_alignment"
+    assert label_of(frame, "r", 2)["semantic_similarity"] == pytest.approx(loose, abs=1e-6)
+    assert (frame.loc["s", "label"] == "original").all()
+
+
+def test_the_same_loose_rewording_alone_is_original(make_paragraphs, make_candidates, make_documents):
+    cfg = Config().classify
+    loose = (cfg.aligned_cosine + cfg.paraphrase_cosine) / 2
+    frame = rewrite_case(make_paragraphs, make_candidates, make_documents, [(2, 2, loose)])
+    assert (frame["label"] == "original").all()
+    # One strong link is not enough to align the documents either.
+    frame = rewrite_case(make_paragraphs, make_candidates, make_documents, [(0, 0, 0.86), (2, 2, loose)])
+    assert (frame["label"] == "original").all()
+
+
+def test_a_very_close_rewording_is_ai_paraphrased_on_its_own(make_paragraphs, make_candidates, make_documents):
+    cfg = Config().classify
+    close = (cfg.standalone_cosine + 1) / 2
+    frame = rewrite_case(make_paragraphs, make_candidates, make_documents, [(1, 1, close)])
+    row = label_of(frame, "r", 1)
+    assert row["label"] == "ai_paraphrased"
+    assert (row["source_doc_id"], row["source_para_index"]) == ("s", 1)
+    assert label_of(frame, "r", 0)["label"] == "original"
+    assert label_of(frame, "s", 1)["label"] == "original"
+
+
+def test_rewrite_of_a_copy_points_at_the_root(make_paragraphs, make_documents, make_candidates):
+    paragraphs = make_paragraphs({"a": [TERMINAL, FOUNDATIONS], "b": [TERMINAL_B, FISHERMEN], "r": REWORDED[:1]})
+    lexical = match(paragraphs, Config().match).to_pandas()
+    close = make_candidates([("r", 0, "b", 0, 0.96)]).to_pandas()
+    candidates = pa.Table.from_pandas(pd.concat([lexical, close], ignore_index=True), preserve_index=False)
+    documents = make_documents(["a", "b", "r"], {"a": "2024-01-01", "b": "2024-01-02", "r": "2024-01-03"})
+    frame = run(paragraphs, candidates.cast(candidates.schema), documents)
+    row = label_of(frame, "r", 0)
+    assert row["label"] == "ai_paraphrased"
+    assert row["direct_doc_id"] == "b"
+    assert (row["source_doc_id"], row["source_para_index"]) == ("a", 0)
+
+
+def test_confidence_is_the_probability_that_the_label_is_right(lexical, make_documents):
+    """The earlier, dated document's paragraph that another document copied verbatim is certainly original."""
+    paragraphs, candidates = lexical({"a": [TERMINAL, FOUNDATIONS, PIER], "b": [TERMINAL, FISHERMEN]})
+    frame = run(paragraphs, candidates, make_documents(["a", "b"], {"a": "2024-01-01", "b": "2024-03-01"}))
+    copy, source = label_of(frame, "b", 0), label_of(frame, "a", 0)
+    assert copy["label"] == "copied" and copy["confidence"] > 0.9
+    assert source["label"] == "original"
+    assert source["confidence"] >= 0.5, f"the source of a verbatim copy has confidence {source['confidence']:.3f}"
+
+
+def test_no_candidates_means_everything_is_original(make_paragraphs, make_documents, make_candidates):
+    paragraphs = make_paragraphs({"a": [TERMINAL, FOUNDATIONS], "b": [FISHERMEN, MARKET]})
+    frame = run(paragraphs, make_candidates([]), make_documents(["a", "b"]))
+    assert (frame["label"] == "original").all()
+    assert (frame["method"] == "no_match").all()

@@ -1,0 +1,216 @@
+"""Stage 4, match: candidate source paragraphs in other documents, by MinHash (near-verbatim reuse) and by
+embeddings (rewording). The embedding model is replaced by a deterministic fake here."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.config import MatchConfig
+from pipeline.schema import CANDIDATES
+from pipeline.stages.match import match
+from pipeline.text import shingles, words
+
+DIM = 256
+
+TERMINAL = (
+    "The harbour authority announced on Monday that the old ferry terminal will be demolished next year to make "
+    "room for a new passenger building with space for two ships at once."
+)
+TERMINAL_EDITED = TERMINAL.replace("Monday", "Tuesday")
+FOUNDATIONS = (
+    "Engineers found that the foundations of the terminal had been weakened by decades of salt water, and repairs "
+    "would have cost almost as much as a completely new structure."
+)
+FISHERMEN = (
+    "Local fishermen say they are worried that the construction work will block access to the northern quay for "
+    "most of the summer season, when their catch is largest."
+)
+PIER = (
+    "Ferry passengers will use a temporary pier on the western side of the bay while the work goes on, and the "
+    "operator has promised extra shuttle buses from the railway station."
+)
+REWORDED_TERMINAL = (
+    "Port officials revealed this week a plan to tear down the ageing ferry building and replace it with a larger "
+    "modern hall able to handle a pair of vessels simultaneously."
+)
+REWORDED_FOUNDATIONS = (
+    "According to structural surveys, seawater has eroded the base of the building over many years, making a full "
+    "renovation nearly as expensive as starting from scratch."
+)
+REWORDED_PIER = (
+    "While construction is under way, travellers are expected to board from a provisional jetty across the bay, "
+    "with additional coaches linking the dock to the train station."
+)
+SHORT = "The terminal closes in May."  # 5 words: under min_words
+
+
+def basis(k: int) -> np.ndarray:
+    return np.eye(DIM)[k]
+
+
+def at_cosine(k: int, cosine: float, spare: int) -> np.ndarray:
+    """A unit vector at ``cosine`` to ``basis(k)``, leaning towards ``basis(spare)`` for the rest."""
+    return cosine * basis(k) + math.sqrt(1 - cosine**2) * basis(spare)
+
+
+def pairs_of(candidates) -> set[tuple[str, int, str, int]]:
+    frame = candidates.to_pandas()
+    return {(r.doc_id, r.para_index, r.cand_doc_id, r.cand_para_index) for r in frame.itertuples()}
+
+
+def row_of(candidates, doc, para, cand_doc, cand_para) -> dict:
+    frame = candidates.to_pandas()
+    hit = frame[(frame.doc_id == doc) & (frame.para_index == para) & (frame.cand_doc_id == cand_doc)
+                & (frame.cand_para_index == cand_para)]
+    assert len(hit) == 1, f"pair {(doc, para, cand_doc, cand_para)} not found once"
+    return hit.iloc[0].to_dict()
+
+
+def assert_well_formed(candidates) -> None:
+    assert candidates.schema.names == CANDIDATES.names
+    pairs = pairs_of(candidates)
+    assert all(d != c for d, _, c, _ in pairs), "a paragraph is never paired with its own document"
+    assert all((c, j, d, i) in pairs for d, i, c, j in pairs), "pairs are listed in both directions"
+    assert len(pairs) == candidates.num_rows, "no pair is listed twice"
+
+
+def test_copied_paragraph_with_one_word_changed_is_found_by_minhash(make_paragraphs):
+    paras = make_paragraphs({
+        "source": [TERMINAL, FOUNDATIONS],
+        "copier": [FISHERMEN, TERMINAL_EDITED],
+    })
+    candidates = match(paras, MatchConfig())
+    assert_well_formed(candidates)
+    assert pairs_of(candidates) == {("copier", 1, "source", 0), ("source", 0, "copier", 1)}
+    found = row_of(candidates, "copier", 1, "source", 0)
+    assert found["via"] == "minhash"
+    a, b = shingles(words(TERMINAL_EDITED), 3), shingles(words(TERMINAL), 3)
+    assert found["jaccard"] == pytest.approx(len(a & b) / len(a | b), abs=1e-6)
+    assert found["jaccard"] > 0.7
+    assert pd.isna(found["cosine"]), "no embedding, no cosine"
+
+
+def test_short_paragraphs_never_take_part(make_paragraphs, fake_embed):
+    paras = make_paragraphs({
+        "a": [SHORT, TERMINAL],
+        "b": [SHORT, TERMINAL_EDITED, "Read more"],
+    })
+    cfg = MatchConfig()
+    lexical = match(paras, cfg)
+    # Every text looks the same to this fake model: still no pair may involve a short paragraph.
+    embed, calls = fake_embed({t: basis(0) for t in (SHORT, TERMINAL, TERMINAL_EDITED, "Read more")})
+    semantic = match(paras, cfg, embed)
+    word_counts = paras.to_pandas().set_index(["doc_id", "para_index"])["word_count"].to_dict()
+    for candidates in (lexical, semantic):
+        assert_well_formed(candidates)
+        assert candidates.num_rows > 0
+        for d, i, c, j in pairs_of(candidates):
+            assert word_counts[(d, i)] >= cfg.min_words and word_counts[(c, j)] >= cfg.min_words
+    assert all(SHORT not in texts and "Read more" not in texts for texts in calls), "short text is never embedded"
+
+
+def test_paragraphs_of_the_same_document_never_pair(make_paragraphs, fake_embed):
+    paras = make_paragraphs({
+        "a": [TERMINAL, FOUNDATIONS, TERMINAL, TERMINAL_EDITED],
+        "b": [PIER, FISHERMEN],
+    })
+    assert match(paras, MatchConfig()).num_rows == 0
+    embed, _ = fake_embed({TERMINAL: basis(0), TERMINAL_EDITED: basis(0), FOUNDATIONS: basis(0)})
+    assert match(paras, MatchConfig(), embed).num_rows == 0
+
+
+def test_reworded_paragraph_is_found_by_embedding(make_paragraphs, fake_embed):
+    paras = make_paragraphs({
+        "source": [TERMINAL, FOUNDATIONS],
+        "rewrite": [REWORDED_TERMINAL, FISHERMEN],
+    })
+    embed, _ = fake_embed({
+        TERMINAL: basis(0), REWORDED_TERMINAL: at_cosine(0, 0.9, 10),
+        FOUNDATIONS: basis(1), FISHERMEN: basis(2),
+    })
+    cfg = MatchConfig()
+    assert match(paras, cfg).num_rows == 0, "the rewording shares no wording that MinHash could see"
+    candidates = match(paras, cfg, embed)
+    assert_well_formed(candidates)
+    assert pairs_of(candidates) == {("rewrite", 0, "source", 0), ("source", 0, "rewrite", 0)}
+    found = row_of(candidates, "rewrite", 0, "source", 0)
+    assert found["via"] == "embedding"
+    assert found["cosine"] == pytest.approx(0.9, abs=1e-5)
+
+
+def test_pair_found_both_ways_says_both(make_paragraphs, fake_embed):
+    paras = make_paragraphs({"source": [TERMINAL], "copier": [TERMINAL_EDITED]})
+    embed, _ = fake_embed({TERMINAL: basis(0), TERMINAL_EDITED: at_cosine(0, 0.97, 10)})
+    candidates = match(paras, MatchConfig(), embed)
+    found = row_of(candidates, "copier", 0, "source", 0)
+    assert found["via"] == "both"
+    assert found["cosine"] == pytest.approx(0.97, abs=1e-5)
+
+
+def test_neighbours_below_min_cosine_are_not_candidates(make_paragraphs, fake_embed):
+    paras = make_paragraphs({"source": [TERMINAL], "other": [REWORDED_TERMINAL]})
+    cfg = MatchConfig()
+    embed, _ = fake_embed({TERMINAL: basis(0), REWORDED_TERMINAL: at_cosine(0, cfg.min_cosine - 0.05, 10)})
+    assert match(paras, cfg, embed).num_rows == 0
+    embed, _ = fake_embed({TERMINAL: basis(0), REWORDED_TERMINAL: at_cosine(0, cfg.min_cosine + 0.05, 10)})
+    assert match(paras, cfg, embed).num_rows == 2
+
+
+def test_documents_linked_by_several_pairs_are_aligned_in_full(make_paragraphs, fake_embed):
+    """A rewrite's loosely reworded paragraph (cosine under min_cosine) still becomes a candidate of its
+    source paragraph once the two documents are linked by enough pairs."""
+    cfg = MatchConfig()
+    loose = (cfg.align_min_cosine + cfg.min_cosine) / 2
+    vectors = {
+        TERMINAL: basis(0), FOUNDATIONS: basis(1), PIER: basis(2),
+        REWORDED_TERMINAL: at_cosine(0, 0.9, 10), REWORDED_FOUNDATIONS: at_cosine(1, 0.85, 11),
+        REWORDED_PIER: at_cosine(2, loose, 12),
+    }
+    embed, _ = fake_embed(vectors)
+    linked = match(make_paragraphs({"s": [TERMINAL, FOUNDATIONS, PIER],
+                                    "r": [REWORDED_TERMINAL, REWORDED_FOUNDATIONS, REWORDED_PIER]}), cfg, embed)
+    assert_well_formed(linked)
+    assert row_of(linked, "r", 0, "s", 0)["via"] == "embedding"
+    assert row_of(linked, "r", 1, "s", 1)["via"] == "embedding"
+    aligned = row_of(linked, "r", 2, "s", 2)
+    assert aligned["via"] == "alignment"
+    assert aligned["cosine"] == pytest.approx(loose, abs=1e-5)
+
+    # The same loose pair alone, between documents not otherwise linked, is no candidate.
+    alone = match(make_paragraphs({"s": [PIER], "r": [REWORDED_PIER]}), cfg, embed)
+    assert alone.num_rows == 0
+
+
+def test_semantic_off_never_calls_the_embedder(make_paragraphs, fake_embed):
+    paras = make_paragraphs({"source": [TERMINAL], "rewrite": [REWORDED_TERMINAL]})
+    embed, calls = fake_embed({TERMINAL: basis(0), REWORDED_TERMINAL: basis(0)})
+    candidates = match(paras, MatchConfig(semantic=False), embed)
+    assert candidates.num_rows == 0
+    assert calls == []
+
+
+def test_row_order_of_the_input_does_not_change_the_candidates(make_paragraphs, fake_embed):
+    paras = make_paragraphs({
+        "s": [TERMINAL, FOUNDATIONS, PIER],
+        "c": [TERMINAL_EDITED, FISHERMEN],
+        "r": [REWORDED_TERMINAL, REWORDED_FOUNDATIONS, REWORDED_PIER],
+    })
+    embed, _ = fake_embed({
+        TERMINAL: basis(0), TERMINAL_EDITED: at_cosine(0, 0.95, 9), FOUNDATIONS: basis(1), PIER: basis(2),
+        REWORDED_TERMINAL: at_cosine(0, 0.9, 10), REWORDED_FOUNDATIONS: at_cosine(1, 0.85, 11),
+        REWORDED_PIER: at_cosine(2, 0.4, 12), FISHERMEN: basis(3),
+    })
+    expected = match(paras, MatchConfig(), embed).to_pandas()
+    for seed in range(3):
+        order = np.random.default_rng(seed).permutation(paras.num_rows)
+        got = match(paras.take(order), MatchConfig(), embed).to_pandas()
+        pd.testing.assert_frame_equal(got, expected)
+
+
+def test_no_matchable_paragraphs_gives_an_empty_table(make_paragraphs):
+    candidates = match(make_paragraphs({"a": [SHORT], "b": ["Read more"]}), MatchConfig())
+    assert candidates.num_rows == 0
+    assert candidates.schema.names == CANDIDATES.names
