@@ -14,6 +14,7 @@
 """
 from __future__ import annotations
 
+import heapq
 import math
 from dataclasses import dataclass
 
@@ -171,22 +172,33 @@ def _shared_style(doc: str, indexes, text: dict[Key, str]) -> float:
 
 
 def _topological_order(nodes: list[str], edges: dict[tuple[str, str], float], dates: dict) -> dict[str, int]:
-    """Kahn's algorithm; a cycle is broken at the node whose incoming evidence is weakest."""
+    """Kahn's algorithm with a heap (earliest date, then id, first); a cycle is broken at the node whose
+    incoming evidence is weakest. Near-linear in documents and edges."""
     incoming: dict[str, dict[str, float]] = {n: {} for n in nodes}
+    outgoing: dict[str, list[str]] = {n: [] for n in nodes}
     for (earlier, later), weight in edges.items():
         incoming[later][earlier] = weight
+        outgoing[earlier].append(later)
     never = pd.Timestamp.max.tz_localize("UTC")
+    rank = {n: (dates.get(n, never), n) for n in nodes}
+    ready = [rank[n] for n in nodes if not incoming[n]]
+    heapq.heapify(ready)
     order: dict[str, int] = {}
-    remaining = set(nodes)
-    while remaining:
-        ready = [n for n in remaining if not incoming[n]]
+    while len(order) < len(nodes):
         if not ready:
-            ready = [min(remaining, key=lambda n: (sum(incoming[n].values()), n))]
-        chosen = min(ready, key=lambda n: (dates.get(n, never), n))
+            stuck = min((n for n in nodes if n not in order), key=lambda n: (sum(incoming[n].values()), n))
+            incoming[stuck].clear()
+            heapq.heappush(ready, rank[stuck])
+        chosen = heapq.heappop(ready)[1]
+        if chosen in order:
+            continue
         order[chosen] = len(order)
-        remaining.discard(chosen)
-        for n in remaining:
-            incoming[n].pop(chosen, None)
+        for later in outgoing[chosen]:
+            if later in order:
+                continue
+            incoming[later].pop(chosen, None)
+            if not incoming[later]:
+                heapq.heappush(ready, rank[later])
     return order
 
 
