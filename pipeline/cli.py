@@ -37,11 +37,25 @@ def build_parser() -> argparse.ArgumentParser:
                          help="re-run from this stage, reading earlier stages' saved outputs (default: ingest)")
     run_cmd.add_argument("--workers", type=int, metavar="N", help="processes for the per-document stages")
     run_cmd.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
+    eval_cmd = commands.add_parser("eval", help="score a stage on a benchmark",
+                                   description="Score a stage of the pipeline on a benchmark.")
+    kinds = eval_cmd.add_subparsers(dest="kind", required=True, metavar="KIND")
+    boilerplate = kinds.add_parser(
+        "boilerplate", help="strip + segment vs trafilatura and jusText alone",
+        description="Run the strip and segment stages over a benchmark's HTML pages (DIR/html/*.html.gz, "
+        "DIR/ground-truth.json) and, in the same run, trafilatura and jusText alone; print precision, recall, "
+        "F1 (word 4-gram shingles, per-page means) and pages/s.",
+    )
+    boilerplate.add_argument("--bench", type=Path, required=True, metavar="DIR", help="benchmark folder")
+    boilerplate.add_argument("--config", type=Path, metavar="FILE", help="TOML config (default: built-in defaults)")
+    boilerplate.add_argument("--report", type=Path, metavar="FILE", help="also write the table into this Markdown file (its own section)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "eval":
+        return _evaluate(args)
     try:
         cfg = load_config(args.config).with_run(input=args.input, output=args.output, workers=args.workers)
     except ConfigError as exc:
@@ -57,6 +71,23 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     print(summary(result, cfg.run.output))
     return EXIT_PARTIAL if result.quarantined else EXIT_OK
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    """``eval <kind>``: print the benchmark table and optionally write it as Markdown."""
+    from pipeline.evaluate import boilerplate, write_section  # heavy imports only for this command
+
+    try:
+        cfg = load_config(args.config)
+        scores = boilerplate.evaluate(args.bench, cfg)
+    except (ConfigError, FileNotFoundError) as exc:
+        print(f"provenance: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    table = boilerplate.report(scores, args.bench)
+    print(table, end="")
+    if args.report:
+        write_section(args.report, table)
+    return EXIT_OK
 
 
 def summary(result, output: Path) -> str:
