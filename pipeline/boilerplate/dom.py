@@ -1,0 +1,209 @@
+"""One parse of an HTML page, cut into jusText-style paragraphs that remember where they sit in the DOM.
+
+The segmentation follows jusText's ``ParagraphMaker`` (the same block tags, ``<br><br>`` as a break, the
+same text normalization), so jusText's classifier runs on these paragraphs unchanged, but it walks the
+lxml tree directly: no SAX pass, no XPath look-ups afterwards, and every paragraph carries its element,
+its block container and the chrome kind that the class and id names of its ancestors point to.
+"""
+from __future__ import annotations
+
+import re
+from functools import cached_property
+
+import justext
+import lxml.etree
+import lxml.html
+
+from pipeline.boilerplate.rules import Verdict
+
+# Subtrees whose text is never visible article text (jusText's preprocessor drops most of them too).
+_SKIPPED_TAGS = frozenset({
+    "head", "script", "style", "noscript", "template", "iframe", "object", "embed", "applet", "svg", "canvas",
+    "button", "input", "select", "textarea", "option", "optgroup", "datalist",
+})
+_TAG_REASONS = {"nav": "navigation", "footer": "navigation", "figcaption": "caption", "aside": "related",
+                "form": "other"}
+# Matched against whole tokens of an element's class and id ("comments-area" gives "comments", "area");
+# the first kind in this order wins.
+_NAME_REASONS = {
+    "comments": r"comments?|commentlist|disqus|respond|replies|discussion",
+    "newsletter": r"newsletters?|subscribe|subscription|signup|mailchimp|mc4wp|optin|paywall",
+    "share": r"share|sharing|shares|social|sharebar|sharedaddy|addthis|addtoany",
+    "cookie": r"cookies?|consent|gdpr|cmp",
+    "related": r"related|relatedposts|recommended|recommendations|readmore|trending|popular|outbrain|taboola|widget",
+    "navigation": r"nav|navbar|navigation|menu|breadcrumbs?|footer|masthead|sidebar|pagination|tags",
+    "caption": r"caption|figcaption|credits?",
+    "byline": r"byline|author|meta",
+    "dateline": r"dateline|date|published|timestamp",
+    "ad": r"ad|ads|advert|advertisement|sponsor|sponsored|promo|dfp",
+}
+_REASON_ORDER = {reason: rank for rank, reason in enumerate(_NAME_REASONS)}
+_NAME_TOKEN = re.compile(
+    "(?:^|(?<=[\\s_-]))(?:" + "|".join(f"(?P<{reason}>{alternatives})" for reason, alternatives in _NAME_REASONS.items())
+    + ")(?=$|[\\s_-])"
+)
+# Class names that describe a state or a taxonomy of the element, not what it is ("has-comments").
+_STATE_NAME = re.compile(r"(?:^|(?<=\s))(?:has|is|no|with|show|hide|category|tag|status|format|type)[-_]\S*")
+# Chrome kinds that wrap a whole widget: a byline or date inside a comment is still part of the comment.
+_OUTER_REASONS = frozenset({"comments", "newsletter", "share", "cookie"})
+
+
+def parse_html(html: str) -> lxml.html.HtmlElement | None:
+    """The page's DOM, or ``None`` when it does not parse into anything."""
+    try:
+        return lxml.html.fromstring(html)
+    except ValueError:  # a str with an XML encoding declaration: lxml wants bytes then
+        try:
+            return lxml.html.fromstring(html.encode("utf-8"))
+        except (lxml.etree.ParserError, ValueError):
+            return None
+    except lxml.etree.ParserError:
+        return None
+
+
+class Paragraph(justext.paragraph.Paragraph):
+    """A jusText paragraph plus its place in the DOM.
+
+    ``element`` is the innermost element holding its first text, ``container`` the block element it
+    opened in, ``dom_verdict`` the chrome kind its ancestors' tags, classes and ids name and
+    ``dom_source`` the ancestor that named it.
+    """
+
+    def __init__(self, dom_path: str, element, container, named: tuple[Verdict | None, object]):
+        self.dom_path = dom_path
+        self.xpath = ""
+        self.text_nodes = []
+        self.chars_count_in_links = 0
+        self.tags_count = 0
+        self.class_type = ""
+        self.element = element
+        self.container = container
+        self.dom_verdict, self.dom_source = named
+
+    @cached_property
+    def text(self) -> str:  # read only once segmentation is done
+        return justext.utils.normalize_whitespace("".join(self.text_nodes).strip())
+
+    @cached_property
+    def words_count(self) -> int:
+        return len(self._lower_words)
+
+    @cached_property
+    def _lower_words(self) -> list[str]:
+        return self.text.lower().split()
+
+    def stopwords_count(self, stopwords) -> int:
+        return sum(word in stopwords for word in self._lower_words)
+
+    def stopwords_density(self, stopwords) -> float:
+        return self.stopwords_count(stopwords) / self.words_count if self.words_count else 0.0
+
+
+class _Segmenter:
+    """Walks the tree once, the way jusText's ParagraphMaker reads SAX events."""
+
+    def __init__(self):
+        self.paragraphs: list[Paragraph] = []
+        self._tags: list[str] = []
+        self._elements: list = []
+        self._named: list[tuple[Verdict | None, object]] = [(None, None)]
+        self._containers: list = [None]
+        self._links = 0
+        self._br = False
+        self._current: Paragraph | None = None
+
+    def run(self, root) -> list[Paragraph]:
+        walker = lxml.etree.iterwalk(root, events=("start", "end"))
+        for event, element in walker:
+            if event == "start":
+                if element.tag in _SKIPPED_TAGS:
+                    walker.skip_subtree()
+                    continue
+                self._start(element)
+            elif element.tag in _SKIPPED_TAGS:
+                self._characters(element.tail)
+            else:
+                self._end(element)
+        self._flush()
+        return self.paragraphs
+
+    def _start(self, element) -> None:
+        tag = element.tag
+        self._tags.append(tag)
+        self._elements.append(element)
+        self._named.append(_inherited_verdict(element, self._named[-1]))
+        if tag in justext.core.PARAGRAPH_TAGS:
+            self._containers.append(element)
+            self._flush()
+        elif tag == "br" and self._br:
+            self._containers.append(self._containers[-1])
+            self._flush()
+        else:
+            self._containers.append(self._containers[-1])
+            self._br = tag == "br"
+            if self._br:
+                self._append(" ")
+            elif tag == "a":
+                self._links += 1
+        self._characters(element.text)
+
+    def _end(self, element) -> None:
+        tag = self._tags.pop()
+        self._elements.pop()
+        self._named.pop()
+        self._containers.pop()
+        if tag in justext.core.PARAGRAPH_TAGS:
+            self._flush()
+        elif tag == "a":
+            self._links -= 1
+        self._characters(element.tail)
+
+    def _characters(self, content: str | None) -> None:
+        if not content or content.isspace():
+            return
+        text = self._append(content)
+        if self._links:
+            self._current.chars_count_in_links += len(text)
+        self._br = False
+
+    def _append(self, content: str) -> str:
+        if self._current is None:
+            element = self._elements[-1] if self._elements else None
+            self._current = Paragraph(".".join(self._tags), element, self._containers[-1], self._named[-1])
+        return self._current.append_text(content)
+
+    def _flush(self) -> None:
+        if self._current is not None and self._current.text:
+            self.paragraphs.append(self._current)
+        self._current = None
+
+
+def segment_dom(root) -> list[Paragraph]:
+    """The page's visible paragraphs in document order (comments and processing instructions dropped)."""
+    lxml.etree.strip_tags(root, lxml.etree.Comment, lxml.etree.ProcessingInstruction)
+    return _Segmenter().run(root)
+
+
+def _inherited_verdict(element, parent: tuple[Verdict | None, object]) -> tuple[Verdict | None, object]:
+    """(verdict, naming element) of the nearest telling ancestor; a widget's verdict covers all inside it."""
+    if parent[0] is not None and parent[0].reason in _OUTER_REASONS:
+        return parent
+    own = element_verdict(element)
+    return (own, element) if own else parent
+
+
+def element_verdict(element) -> Verdict | None:
+    """The chrome kind an element's own tag, class or id names (``<html>`` and ``<body>`` name none)."""
+    tag = element.tag
+    if tag in _TAG_REASONS:
+        return Verdict(_TAG_REASONS[tag], f"dom_tag:{tag}")
+    names = element.get("class") or ""
+    if element.get("id"):
+        names = f"{names} {element.get('id')}"
+    if not names or tag in ("html", "body"):
+        return None
+    hits = [m for m in _NAME_TOKEN.finditer(_STATE_NAME.sub("", names.lower()))]
+    if not hits:
+        return None
+    best = min(hits, key=lambda m: _REASON_ORDER[m.lastgroup])
+    return Verdict(best.lastgroup, f"dom_class:{best.group()}")
