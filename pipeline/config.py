@@ -64,7 +64,7 @@ class StripConfig(_Section):
         description="When trafilatura keeps fewer words than this share of jusText's good ones, all good blocks count.",
     )
     max_link_density: float = Field(
-        0.5, gt=0, le=1, description="Share of a kept HTML block's characters inside links above which it is a link list."
+        0.8, gt=0, le=1, description="Share of a kept HTML block's characters inside links above which it is a link list."
     )
     max_chrome_share: float = Field(
         0.5, gt=0, le=1,

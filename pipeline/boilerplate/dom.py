@@ -8,7 +8,7 @@ its block container and the chrome kind that the class and id names of its ances
 from __future__ import annotations
 
 import re
-from functools import cached_property
+from functools import lru_cache
 
 import justext
 import lxml.etree
@@ -66,8 +66,11 @@ class Paragraph(justext.paragraph.Paragraph):
 
     ``element`` is the innermost element holding its first text, ``container`` the block element it
     opened in, ``dom_verdict`` the chrome kind its ancestors' tags, classes and ids name and
-    ``dom_source`` the ancestor that named it.
+    ``dom_source`` the ancestor that named it. Text and word counts are computed once, by ``finish``.
     """
+
+    text = ""  # plain attributes in place of jusText's properties, which recompute on every read
+    words_count = 0
 
     def __init__(self, dom_path: str, element, container, named: tuple[Verdict | None, object]):
         self.dom_path = dom_path
@@ -80,17 +83,11 @@ class Paragraph(justext.paragraph.Paragraph):
         self.container = container
         self.dom_verdict, self.dom_source = named
 
-    @cached_property
-    def text(self) -> str:  # read only once segmentation is done
-        return justext.utils.normalize_whitespace("".join(self.text_nodes).strip())
-
-    @cached_property
-    def words_count(self) -> int:
-        return len(self._lower_words)
-
-    @cached_property
-    def _lower_words(self) -> list[str]:
-        return self.text.lower().split()
+    def finish(self) -> "Paragraph":
+        self.text = justext.utils.normalize_whitespace("".join(self.text_nodes).strip())
+        self._lower_words = self.text.lower().split()
+        self.words_count = len(self._lower_words)
+        return self
 
     def stopwords_count(self, stopwords) -> int:
         return sum(word in stopwords for word in self._lower_words)
@@ -104,10 +101,8 @@ class _Segmenter:
 
     def __init__(self):
         self.paragraphs: list[Paragraph] = []
-        self._tags: list[str] = []
-        self._elements: list = []
-        self._named: list[tuple[Verdict | None, object]] = [(None, None)]
-        self._containers: list = [None]
+        # One frame per open element: (tag, element, (verdict, naming element), block container).
+        self._frames: list[tuple] = [("", None, (None, None), None)]
         self._links = 0
         self._br = False
         self._current: Paragraph | None = None
@@ -115,13 +110,13 @@ class _Segmenter:
     def run(self, root) -> list[Paragraph]:
         walker = lxml.etree.iterwalk(root, events=("start", "end"))
         for event, element in walker:
-            if event == "start":
-                if element.tag in _SKIPPED_TAGS:
+            if element.tag in _SKIPPED_TAGS:
+                if event == "start":
                     walker.skip_subtree()
-                    continue
+                else:
+                    self._characters(element.tail)
+            elif event == "start":
                 self._start(element)
-            elif element.tag in _SKIPPED_TAGS:
-                self._characters(element.tail)
             else:
                 self._end(element)
         self._flush()
@@ -129,29 +124,25 @@ class _Segmenter:
 
     def _start(self, element) -> None:
         tag = element.tag
-        self._tags.append(tag)
-        self._elements.append(element)
-        self._named.append(_inherited_verdict(element, self._named[-1]))
+        parent = self._frames[-1]
+        named = _inherited_verdict(element, parent[2])
         if tag in justext.core.PARAGRAPH_TAGS:
-            self._containers.append(element)
-            self._flush()
-        elif tag == "br" and self._br:
-            self._containers.append(self._containers[-1])
+            self._frames.append((tag, element, named, element))
             self._flush()
         else:
-            self._containers.append(self._containers[-1])
-            self._br = tag == "br"
-            if self._br:
+            self._frames.append((tag, element, named, parent[3]))
+            if tag == "br" and self._br:
+                self._flush()
+            elif tag == "br":
+                self._br = True
                 self._append(" ")
-            elif tag == "a":
-                self._links += 1
+            else:
+                self._br = False
+                self._links += tag == "a"
         self._characters(element.text)
 
     def _end(self, element) -> None:
-        tag = self._tags.pop()
-        self._elements.pop()
-        self._named.pop()
-        self._containers.pop()
+        tag = self._frames.pop()[0]
         if tag in justext.core.PARAGRAPH_TAGS:
             self._flush()
         elif tag == "a":
@@ -161,19 +152,20 @@ class _Segmenter:
     def _characters(self, content: str | None) -> None:
         if not content or content.isspace():
             return
-        text = self._append(content)
-        if self._links:
-            self._current.chars_count_in_links += len(text)
+        self._append(content)
+        if self._links:  # counted as jusText does, on whitespace-collapsed text
+            self._current.chars_count_in_links += len(justext.utils.normalize_whitespace(content))
         self._br = False
 
-    def _append(self, content: str) -> str:
+    def _append(self, content: str) -> None:
         if self._current is None:
-            element = self._elements[-1] if self._elements else None
-            self._current = Paragraph(".".join(self._tags), element, self._containers[-1], self._named[-1])
-        return self._current.append_text(content)
+            _, element, named, container = self._frames[-1]
+            path = ".".join(frame[0] for frame in self._frames[1:])
+            self._current = Paragraph(path, element, container, named)
+        self._current.text_nodes.append(content)
 
     def _flush(self) -> None:
-        if self._current is not None and self._current.text:
+        if self._current is not None and self._current.finish().text:
             self.paragraphs.append(self._current)
         self._current = None
 
@@ -202,7 +194,13 @@ def element_verdict(element) -> Verdict | None:
         names = f"{names} {element.get('id')}"
     if not names or tag in ("html", "body"):
         return None
-    hits = [m for m in _NAME_TOKEN.finditer(_STATE_NAME.sub("", names.lower()))]
+    return _names_verdict(names)
+
+
+@lru_cache(maxsize=4096)
+def _names_verdict(names: str) -> Verdict | None:
+    """Verdict of a class-and-id string (cached: templates repeat the same names on many elements)."""
+    hits = list(_NAME_TOKEN.finditer(_STATE_NAME.sub("", names.lower())))
     if not hits:
         return None
     best = min(hits, key=lambda m: _REASON_ORDER[m.lastgroup])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections import Counter
 
 import justext
 import trafilatura
@@ -21,8 +22,9 @@ from pipeline.boilerplate.dom import Paragraph, parse_html, segment_dom
 from pipeline.boilerplate.language import page_language, stoplist
 from pipeline.boilerplate.rules import Verdict, block_verdict, is_comment_header
 from pipeline.config import StripConfig
-from pipeline.text import shingles, words
+from pipeline.text import words
 
+_WORD = re.compile(r"\w+")
 _TITLE_SEPARATORS = re.compile(r"\s+[|–—:·»-]\s+|\s*::\s*")
 _TRAFILATURA_CONFIG = copy.deepcopy(DEFAULT_CONFIG)  # never mutate the library's global settings
 
@@ -95,32 +97,49 @@ def _aligned(paragraphs: list[Paragraph], article: str, cfg: StripConfig) -> lis
     """Which paragraphs trafilatura kept: found in order in its text, or mostly covered by it.
 
     A short paragraph only counts when it turns up close to where the previous match ended: a word or two
-    ("Advertisement", "Share") recur anywhere in a long text and would drag the cursor away.
+    ("Advertisement", "Share") recur anywhere in a long text and would drag the cursor away. Coverage is
+    counted on a multiset of trafilatura's 3-grams that every kept paragraph uses up, so a page that holds
+    the article twice (a hidden copy, a print version) keeps it once.
     """
-    target = f" {' '.join(words(article))} "
-    target_shingles = None
+    target = f" {' '.join(_tokens(article))} "
     cursor = 0
-    kept = []
+    kept: list[bool] = []
+    matched: list[list[str]] = []
+    unused: Counter | None = None
     for paragraph in paragraphs:
-        tokens = words(paragraph.text)
-        if not tokens:
-            kept.append(False)
-            continue
+        tokens = _tokens(paragraph.text)
         needle = f" {' '.join(tokens)} "
-        at = target.find(needle, cursor)
+        at = target.find(needle, cursor) if tokens else -1
         short = len(tokens) < cfg.align_short_words
         if at >= 0 and not (short and target.count(" ", cursor, at) > cfg.align_short_max_skip):
             cursor = at + len(needle) - 1
             kept.append(True)
+            if unused is None:
+                matched.append(tokens)
+            else:
+                unused -= _trigrams(tokens)
             continue
         if short:
             kept.append(False)
             continue
-        if target_shingles is None:
-            target_shingles = shingles(target.split(), 3)
-        grams = shingles(tokens, 3)
-        kept.append(len(grams & target_shingles) / len(grams) >= cfg.align_min_coverage)
+        if unused is None:  # built on the first paragraph that needs it, minus what was matched before
+            unused = _trigrams(target.split())
+            for earlier in matched:
+                unused -= _trigrams(earlier)
+        grams = _trigrams(tokens)
+        covered = sum((grams & unused).values()) >= cfg.align_min_coverage * sum(grams.values())
+        kept.append(covered)
+        if covered:
+            unused -= grams
     return kept
+
+
+def _tokens(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def _trigrams(tokens: list[str]) -> Counter:
+    return Counter(zip(tokens, tokens[1:], tokens[2:]))
 
 
 def _headlines(root) -> set[str]:
@@ -159,15 +178,21 @@ def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdi
     """jusText's good prose that trafilatura left out but that sits inside the article.
 
     Inside: between the first and last paragraph trafilatura chose, or under the same parent element as
-    one of them. Good paragraphs that carry a chrome verdict (DOM or text) stay out.
+    one of them. Good paragraphs that carry a chrome verdict (DOM or text) stay out, and so do repeats of
+    a kept paragraph (pages that hold the article twice).
     """
     first, last = _article_span(chosen)
     article_parents = {id(_parent(p)) for p, c in zip(paragraphs, chosen) if c}
-    return [
-        p.class_type == "good" and (first <= i <= last or id(_parent(p)) in article_parents)
-        and not dom and not block_verdict(p.text, cfg.max_widget_words)
-        for i, (p, dom) in enumerate(zip(paragraphs, doms))
-    ]
+    seen = {p.text for p, c in zip(paragraphs, chosen) if c}
+    recovered = []
+    for i, (p, dom) in enumerate(zip(paragraphs, doms)):
+        back = (p.class_type == "good" and p.text not in seen and not dom
+                and (first <= i <= last or id(_parent(p)) in article_parents)
+                and not block_verdict(p.text, cfg.max_widget_words))
+        if back:
+            seen.add(p.text)
+        recovered.append(back)
+    return recovered
 
 
 def _article_span(chosen: list[bool]) -> tuple[int, int]:

@@ -26,15 +26,16 @@ def _languages_by_word() -> dict[str, tuple[str, ...]]:
 
 def page_language(texts: list[str], max_words: int) -> str:
     """The language whose stoplist covers most of the first ``max_words`` words (English on a tie or none)."""
+    sample: list[str] = []
+    for text in texts:
+        sample.extend(text.lower().split())
+        if len(sample) >= max_words:
+            break
     index = _languages_by_word()
     hits: Counter[str] = Counter()
-    seen = 0
-    for text in texts:
-        for word in text.lower().split():
-            hits.update(index.get(word, ()))
-            seen += 1
-        if seen >= max_words:
-            break
+    for word, n in Counter(sample).items():
+        for language in index.get(word, ()):
+            hits[language] += n
     if not hits:
         return DEFAULT_LANGUAGE
     best = max(hits.values())
