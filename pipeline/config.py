@@ -51,10 +51,8 @@ class StripConfig(_Section):
         2000, ge=1, description="Words of a page read to pick the stoplist of its language for jusText."
     )
     align_short_words: int = Field(
-        5, ge=1, description="HTML blocks with fewer words count as kept by trafilatura only near its last match."
-    )
-    align_short_max_skip: int = Field(
-        30, ge=0, description="Words of trafilatura's text a short block may skip over and still count as kept."
+        5, ge=1,
+        description="HTML blocks with fewer words count as kept by trafilatura only between the matches around them.",
     )
     align_min_coverage: float = Field(
         0.8, gt=0, le=1, description="Share of a block's word 3-grams in trafilatura's text that counts it kept."

@@ -94,44 +94,68 @@ def _classify_justext(paragraphs: list[Paragraph], cfg: StripConfig) -> None:
 
 
 def _aligned(paragraphs: list[Paragraph], article: str, cfg: StripConfig) -> list[bool]:
-    """Which paragraphs trafilatura kept: found in order in its text, or mostly covered by it.
+    """Which paragraphs trafilatura kept, by finding them in its text.
 
-    A short paragraph only counts when it turns up close to where the previous match ended: a word or two
-    ("Advertisement", "Share") recur anywhere in a long text and would drag the cursor away. Coverage is
-    counted on a multiset of trafilatura's 3-grams that every kept paragraph uses up, so a page that holds
-    the article twice (a hidden copy, a print version) keeps it once.
+    Long paragraphs are found in order, or counted kept when trafilatura's text covers most of their
+    3-grams; those matches are anchors. A short paragraph ("Advertisement", a name, a table cell) only
+    counts when it turns up in the stretch of text between the anchors around it: a word or two recur
+    anywhere in a long text.
     """
     target = f" {' '.join(_tokens(article))} "
+    tokens = [_tokens(p.text) for p in paragraphs]
+    spans = _anchor_spans(tokens, target, cfg)
+    kept = [span is not None for span in spans]
+    window_start = 0
+    for i, paragraph_tokens in enumerate(tokens):
+        if spans[i] is not None:
+            window_start = max(window_start, spans[i][1])
+            continue
+        if not paragraph_tokens or len(paragraph_tokens) >= cfg.align_short_words:
+            continue
+        window_end = next((s[0] for s in spans[i + 1 :] if s is not None and s[0] >= 0), len(target))
+        needle = f" {' '.join(paragraph_tokens)} "
+        at = target.find(needle, window_start, window_end + 1)
+        if at >= 0:
+            kept[i] = True
+            window_start = at + len(needle) - 1
+    return kept
+
+
+def _anchor_spans(tokens: list[list[str]], target: str, cfg: StripConfig) -> list[tuple[int, int] | None]:
+    """Where each long paragraph sits in trafilatura's text: (start, end) found in order, (-1, -1) when
+    only covered by its 3-grams, ``None`` when trafilatura left it out or the paragraph is short.
+
+    Coverage is counted on a multiset of trafilatura's 3-grams that every kept paragraph uses up, so a
+    page that holds the article twice (a hidden copy, a print version) keeps it once.
+    """
+    spans: list[tuple[int, int] | None] = []
     cursor = 0
-    kept: list[bool] = []
     matched: list[list[str]] = []
     unused: Counter | None = None
-    for paragraph in paragraphs:
-        tokens = _tokens(paragraph.text)
-        needle = f" {' '.join(tokens)} "
-        at = target.find(needle, cursor) if tokens else -1
-        short = len(tokens) < cfg.align_short_words
-        if at >= 0 and not (short and target.count(" ", cursor, at) > cfg.align_short_max_skip):
-            cursor = at + len(needle) - 1
-            kept.append(True)
-            if unused is None:
-                matched.append(tokens)
-            else:
-                unused -= _trigrams(tokens)
+    for paragraph_tokens in tokens:
+        if len(paragraph_tokens) < cfg.align_short_words:
+            spans.append(None)
             continue
-        if short:
-            kept.append(False)
+        needle = f" {' '.join(paragraph_tokens)} "
+        at = target.find(needle, cursor)
+        if at >= 0:
+            cursor = at + len(needle) - 1
+            spans.append((at, cursor))
+            if unused is None:
+                matched.append(paragraph_tokens)
+            else:
+                unused -= _trigrams(paragraph_tokens)
             continue
         if unused is None:  # built on the first paragraph that needs it, minus what was matched before
             unused = _trigrams(target.split())
             for earlier in matched:
                 unused -= _trigrams(earlier)
-        grams = _trigrams(tokens)
+        grams = _trigrams(paragraph_tokens)
         covered = sum((grams & unused).values()) >= cfg.align_min_coverage * sum(grams.values())
-        kept.append(covered)
+        spans.append((-1, -1) if covered else None)
         if covered:
             unused -= grams
-    return kept
+    return spans
 
 
 def _tokens(text: str) -> list[str]:

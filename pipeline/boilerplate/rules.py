@@ -25,7 +25,8 @@ RELATIVE_TIME = re.compile(
     r"(?:^|[\s(·•|-])(?:\d+|an?|one)\s*(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|wks?|months?|mos?|years?|yrs?|[smhdwy])\s+ago\b",
     re.I,
 )
-VOTES = re.compile(r"^[-+−]?\d+\s*(?:points?|votes?|likes?|upvotes?|downvotes?|replies|reply)?$", re.I)
+# A vote count names its unit or carries a sign: a bare number is as likely a table cell or a score.
+VOTES = re.compile(r"^(?:[-+−]\d+|[-+−]?\d+\s*(?:points?|votes?|likes?|upvotes?|downvotes?|replies|reply))$", re.I)
 COMMENT_WIDGET = re.compile(
     r"^(?:leave a (?:comment|reply)|post a comment|add a comment|write a comment|cancel reply|reply|replies|"
     r"\d+\s+(?:comments?|replies|responses?)|comments?(?:\s*\(\d+\))?|show (?:more |all )?(?:comments|replies)|"
