@@ -61,6 +61,10 @@ class StripConfig(_Section):
         0.5, ge=0, le=1,
         description="When trafilatura keeps fewer words than this share of jusText's good ones, all good blocks count.",
     )
+    recover_levels: int = Field(
+        2, ge=1, description="jusText-good HTML blocks under the same ancestor this many levels up as a block "
+        "trafilatura kept come back.",
+    )
     max_link_density: float = Field(
         0.8, gt=0, le=1, description="Share of a kept HTML block's characters inside links above which it is a link list."
     )

@@ -27,7 +27,7 @@ _TAG_REASONS = {"nav": "navigation", "footer": "navigation", "figcaption": "capt
 # the first kind in this order wins.
 _NAME_REASONS = {
     "comments": r"comments?|commentlist|disqus|respond|replies|discussion",
-    "newsletter": r"newsletters?|subscribe|subscription|signup|mailchimp|mc4wp|optin|paywall",
+    "newsletter": r"newsletters?|subscribe|subscription|signup|mailchimp|mc4wp|optin",
     "share": r"share|sharing|shares|social|sharebar|sharedaddy|addthis|addtoany",
     "cookie": r"cookies?|consent|gdpr|cmp",
     "related": r"related|relatedposts|recommended|recommendations|readmore|trending|popular|outbrain|taboola|widget",

@@ -201,17 +201,19 @@ def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdi
                cfg: StripConfig) -> list[bool]:
     """jusText's good prose that trafilatura left out but that sits inside the article.
 
-    Inside: between the first and last paragraph trafilatura chose, or under the same parent element as
-    one of them. Good paragraphs that carry a chrome verdict (DOM or text) stay out, and so do repeats of
-    a kept paragraph (pages that hold the article twice).
+    Inside: between the first and last paragraph trafilatura chose, or sharing an ancestor with one of
+    them at most ``recover_levels`` up from each (articles cut into sections by ad slots keep one
+    ancestor); ``<body>`` does not count, it holds everything. Good paragraphs that carry a chrome verdict
+    (DOM or text) stay out, and so do repeats of a kept paragraph (pages that hold the article twice).
     """
     first, last = _article_span(chosen)
-    article_parents = {id(_parent(p)) for p, c in zip(paragraphs, chosen) if c}
+    # Elements, not ids: holding them keeps lxml's proxies alive, so the same node is the same object.
+    article_parents = {a for p, c in zip(paragraphs, chosen) if c for a in _ancestors(p, cfg.recover_levels)}
     seen = {p.text for p, c in zip(paragraphs, chosen) if c}
     recovered = []
     for i, (p, dom) in enumerate(zip(paragraphs, doms)):
         back = (p.class_type == "good" and p.text not in seen and not dom
-                and (first <= i <= last or id(_parent(p)) in article_parents)
+                and (first <= i <= last or any(a in article_parents for a in _ancestors(p, cfg.recover_levels)))
                 and not block_verdict(p.text, cfg.max_widget_words))
         if back:
             seen.add(p.text)
@@ -279,3 +281,13 @@ def _remove_flat_comment_thread(judged: list[list[Block]], paragraphs: list[Para
 
 def _parent(paragraph: Paragraph):
     return paragraph.container.getparent() if paragraph.container is not None else None
+
+
+def _ancestors(paragraph: Paragraph, levels: int) -> list:
+    """Up to ``levels`` elements above the paragraph's block container, nearest first, ``<body>`` excluded."""
+    found = []
+    element = _parent(paragraph)
+    while element is not None and len(found) < levels and element.tag not in ("body", "html"):
+        found.append(element)
+        element = element.getparent()
+    return found
