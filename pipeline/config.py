@@ -65,6 +65,12 @@ class StripConfig(_Section):
         2, ge=1, description="jusText-good HTML blocks under the same ancestor this many levels up as a block "
         "trafilatura kept come back.",
     )
+    template_min_pages: int = Field(
+        3, ge=2, description="Pages of one host a block must recur on to count as the site's template."
+    )
+    template_min_share: float = Field(
+        0.3, gt=0, le=1, description="...and the share of that host's pages it must recur on."
+    )
     max_link_density: float = Field(
         0.8, gt=0, le=1, description="Share of a kept HTML block's characters inside links above which it is a link list."
     )

@@ -23,7 +23,7 @@ from pipeline.stages.classify import classify
 from pipeline.stages.ingest import ingest
 from pipeline.stages.match import match
 from pipeline.stages.segment import segment
-from pipeline.stages.strip import strip
+from pipeline.stages.strip import mark_templates, strip
 from pipeline.stages.write import TABLES, write
 
 STAGES = ("ingest", "strip", "segment", "match", "classify", "write")
@@ -77,8 +77,8 @@ def run(cfg: Config, from_stage: str = "ingest", log: Callable[[str], None] = pr
     results["ingest"] = timed("ingest", lambda: map_batches(
         partial(ingest, cfg=cfg.ingest), pa.Table.from_pandas(find_sources(cfg.run.input), preserve_index=False),
         size, workers, INGESTED))
-    results["strip"] = timed("strip", lambda: map_batches(
-        partial(strip, cfg=cfg.strip), results["ingest"], size, workers, BLOCKS))
+    results["strip"] = timed("strip", lambda: mark_templates(map_batches(
+        partial(strip, cfg=cfg.strip), results["ingest"], size, workers, BLOCKS), results["ingest"], cfg.strip))
     results["segment"] = timed("segment", lambda: segment(results["strip"], cfg.segment))
     results["match"] = timed("match", lambda: _match(results["segment"], cfg))
     results["classify"] = timed("classify", lambda: classify(

@@ -26,7 +26,7 @@ import trafilatura
 from pipeline.config import Config
 from pipeline.schema import INGESTED, to_table
 from pipeline.stages.segment import segment, stripped_text
-from pipeline.stages.strip import strip
+from pipeline.stages.strip import mark_templates, strip
 
 SHINGLE_SIZE = 4
 _WORD = re.compile(r"\w+")
@@ -107,7 +107,7 @@ def run_ours(pages: list[Page], cfg: Config) -> tuple[dict[str, str], float]:
         INGESTED,
     )
     began = time.perf_counter()
-    paragraphs = segment(strip(documents, cfg.strip), cfg.segment)
+    paragraphs = segment(mark_templates(strip(documents, cfg.strip), documents, cfg.strip), cfg.segment)
     seconds = time.perf_counter() - began
     return _texts_by_doc(paragraphs), seconds
 

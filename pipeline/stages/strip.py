@@ -1,5 +1,7 @@
 """Stage 2, strip: documents become blocks, each kept (article text) or removed with a reason.
 
+Two pure functions: ``strip`` judges each document on its own (a batch in, its blocks out) and
+``mark_templates`` then looks across all documents for blocks that recur on many pages of one host.
 Nothing is deleted: removed blocks stay in the output with the rule that decided, and become the
 ``removed`` handoff table.
 """
@@ -11,6 +13,8 @@ import pyarrow as pa
 from pipeline.boilerplate.blocks import Block
 from pipeline.boilerplate.html import html_blocks
 from pipeline.boilerplate.plaintext import text_blocks
+from pipeline.boilerplate.rules import block_verdict
+from pipeline.boilerplate.templates import host_of, normalized_block, template_blocks
 from pipeline.config import StripConfig
 from pipeline.schema import BLOCKS, to_table
 
@@ -32,3 +36,25 @@ def document_blocks(content: str, content_type: str, cfg: StripConfig) -> list[B
     if content_type == "html":
         return html_blocks(content, cfg)
     return text_blocks(content, cfg)
+
+
+def mark_templates(blocks: pa.Table, documents: pa.Table, cfg: StripConfig) -> pa.Table:
+    """Kept blocks whose text recurs on many pages of the same host (from the ``url`` column) are removed.
+
+    Counting sees every block, kept or not: a menu that one page's extractor dropped and another's kept
+    is still the same menu. The reason is what the text rules say, else navigation (site template).
+    """
+    hosts = {row["doc_id"]: host_of(row["url"]) for row in documents.select(["doc_id", "url"]).to_pylist()}
+    frame = blocks.to_pandas()
+    pages = {doc_id: group.tolist() for doc_id, group in frame.groupby("doc_id", sort=False)["text"]}
+    templates = template_blocks(pages, hosts, cfg.template_min_pages, cfg.template_min_share)
+    if not templates:
+        return blocks
+    for i in frame.index[frame["kept"]]:
+        host_templates = templates.get(hosts.get(frame.at[i, "doc_id"]))
+        text = frame.at[i, "text"]
+        if host_templates and normalized_block(text) in host_templates:
+            verdict = block_verdict(text, cfg.max_widget_words)
+            frame.loc[i, ["kept", "reason", "rule"]] = [False, verdict.reason if verdict else "navigation",
+                                                         "host_template"]
+    return to_table(frame, BLOCKS)
