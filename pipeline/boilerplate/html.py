@@ -49,11 +49,9 @@ def html_blocks(html: str, cfg: StripConfig) -> list[Block]:
     recovered = _recovered(paragraphs, chosen, doms, cfg)
     judged: list[list[Block]] = []
     for paragraph, dom, is_chosen, is_recovered in zip(paragraphs, doms, chosen, recovered):
-        if is_chosen:
+        if is_chosen or is_recovered:
             previous = judged[-1][-1] if judged else None
             judged.append(_judge_kept(paragraph, dom, previous, headlines, cfg))
-        elif is_recovered:
-            judged.append(judge(Block(paragraph.text), cfg.max_widget_words))
         else:
             judged.append([Block(paragraph.text).removed(_dropped_verdict(paragraph, dom, cfg))])
     judged = _remove_flat_comment_thread(judged, paragraphs, cfg)
@@ -229,7 +227,7 @@ def _article_span(chosen: list[bool]) -> tuple[int, int]:
 
 def _judge_kept(paragraph: Paragraph, dom: Verdict | None, previous: Block | None, headlines: set[str],
                 cfg: StripConfig) -> list[Block]:
-    """A paragraph trafilatura kept: widgets, link lists and the headline still go."""
+    """A paragraph trafilatura kept or jusText brought back: widgets, link lists and the headline still go."""
     block = Block(paragraph.text)
     if dom and dom.reason in WIDGET_REASONS:
         return [block.removed(dom)]

@@ -59,6 +59,9 @@ BYLINE = re.compile(
     rf"|\(?(?:reporting|writing|editing) by [^.]{{3,80}}\)?)$",
     re.I,
 )
+# A photo credit on a line of its own ("Photograph: Getty Images", "Image credit: NASA").
+CREDIT = re.compile(r"^(?:(?:photo(?:graph)?|image|picture|illustration|video)s?(?:\s+credits?)?|credits?)\s*(?::|by\b)\s*\S.*$",
+                    re.I)
 COOKIE = re.compile(r"\b(?:cookies?|consent|gdpr|privacy (?:policy|settings|preferences))\b", re.I)
 NAVIGATION = re.compile(r"^(?:skip to (?:main )?content|menu|home|search|next|previous|back to top|"
                         r"continue reading|advertisement|"
@@ -89,6 +92,8 @@ def block_verdict(text: str, max_widget_words: int) -> Verdict | None:
             return Verdict("byline", "byline_pattern")
         if NEWSLETTER.search(stripped) and not _is_long_sentence(stripped):
             return Verdict("newsletter", "newsletter_text")
+        if CREDIT.match(stripped) and n_words <= 12:
+            return Verdict("caption", "photo_credit")
         if COOKIE.search(stripped) and re.search(r"\b(?:accept|agree|use|manage|reject)\b", stripped, re.I):
             return Verdict("cookie", "cookie_text")
         if NAVIGATION.match(stripped):
