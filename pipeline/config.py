@@ -65,6 +65,10 @@ class StripConfig(_Section):
         2, ge=1, description="jusText-good HTML blocks under the same ancestor this many levels up as a block "
         "trafilatura kept come back.",
     )
+    recover_levels_when_short: int = Field(
+        5, ge=1, description="recover_levels when trafilatura keeps less than min_trafilatura_share of the good "
+        "words even in its full run: it found only a piece of the article.",
+    )
     template_min_pages: int = Field(
         3, ge=2, description="Pages of one host a block must recur on to count as the site's template."
     )

@@ -46,7 +46,8 @@ def html_blocks(html: str, cfg: StripConfig) -> list[Block]:
         chosen = [p.class_type == "good" for p in paragraphs]
     trusted = _trusted_dom_verdicts(paragraphs, chosen, cfg)
     doms = [p.dom_verdict if id(p.dom_source) in trusted else None for p in paragraphs]
-    recovered = _recovered(paragraphs, chosen, doms, cfg)
+    levels = cfg.recover_levels_when_short if _too_short(paragraphs, chosen, cfg) else cfg.recover_levels
+    recovered = _recovered(paragraphs, chosen, doms, levels, cfg)
     judged: list[list[Block]] = []
     for paragraph, dom, is_chosen, is_recovered in zip(paragraphs, doms, chosen, recovered):
         if is_chosen or is_recovered:
@@ -195,23 +196,23 @@ def _trusted_dom_verdicts(paragraphs: list[Paragraph], chosen: list[bool], cfg: 
     return {s for s in sources if words_under.get(s, 0) <= cfg.max_chrome_share * total}
 
 
-def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdict | None],
+def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdict | None], levels: int,
                cfg: StripConfig) -> list[bool]:
     """jusText's good prose that trafilatura left out but that sits inside the article.
 
     Inside: between the first and last paragraph trafilatura chose, or sharing an ancestor with one of
-    them at most ``recover_levels`` up from each (articles cut into sections by ad slots keep one
-    ancestor); ``<body>`` does not count, it holds everything. Good paragraphs that carry a chrome verdict
+    them at most ``levels`` up from each (articles cut into sections by ad slots keep one ancestor);
+    ``<body>`` does not count, it holds everything. Good paragraphs that carry a chrome verdict
     (DOM or text) stay out, and so do repeats of a kept paragraph (pages that hold the article twice).
     """
     first, last = _article_span(chosen)
     # Elements, not ids: holding them keeps lxml's proxies alive, so the same node is the same object.
-    article_parents = {a for p, c in zip(paragraphs, chosen) if c for a in _ancestors(p, cfg.recover_levels)}
+    article_parents = {a for p, c in zip(paragraphs, chosen) if c for a in _ancestors(p, levels)}
     seen = {p.text for p, c in zip(paragraphs, chosen) if c}
     recovered = []
     for i, (p, dom) in enumerate(zip(paragraphs, doms)):
         back = (p.class_type == "good" and p.text not in seen and not dom
-                and (first <= i <= last or any(a in article_parents for a in _ancestors(p, cfg.recover_levels)))
+                and (first <= i <= last or any(a in article_parents for a in _ancestors(p, levels)))
                 and not block_verdict(p.text, cfg.max_widget_words))
         if back:
             seen.add(p.text)
