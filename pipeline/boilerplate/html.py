@@ -39,11 +39,7 @@ def html_blocks(html: str, cfg: StripConfig) -> list[Block]:
     if not paragraphs:
         return []
     _classify_justext(paragraphs, cfg)
-    chosen = _trafilatura_choice(root, paragraphs, cfg.trafilatura_fast, cfg)
-    if cfg.trafilatura_fast and _too_short(paragraphs, chosen, cfg):
-        chosen = _trafilatura_choice(root, paragraphs, False, cfg)
-    if not any(chosen):
-        chosen = [p.class_type == "good" for p in paragraphs]
+    chosen = _article_choice(root, paragraphs, cfg)
     trusted = _trusted_dom_verdicts(paragraphs, chosen, cfg)
     doms = [p.dom_verdict if id(p.dom_source) in trusted else None for p in paragraphs]
     levels = cfg.recover_levels_when_short if _too_short(paragraphs, chosen, cfg) else cfg.recover_levels
@@ -57,6 +53,15 @@ def html_blocks(html: str, cfg: StripConfig) -> list[Block]:
             judged.append([Block(paragraph.text).removed(_dropped_verdict(paragraph, dom, cfg))])
     judged = _remove_flat_comment_thread(judged, paragraphs, cfg)
     return absorb_widget_neighbours([block for pieces in judged for block in pieces])
+
+
+def _article_choice(root, paragraphs: list[Paragraph], cfg: StripConfig) -> list[bool]:
+    """The paragraphs that make the article according to trafilatura: its fast run, its full run (with its
+    own fallback extractors) when the fast one keeps too little, jusText's good ones when it keeps nothing."""
+    chosen = _trafilatura_choice(root, paragraphs, cfg.trafilatura_fast, cfg)
+    if cfg.trafilatura_fast and _too_short(paragraphs, chosen, cfg):
+        chosen = _trafilatura_choice(root, paragraphs, False, cfg)
+    return chosen if any(chosen) else [p.class_type == "good" for p in paragraphs]
 
 
 def _trafilatura_choice(root, paragraphs: list[Paragraph], fast: bool, cfg: StripConfig) -> list[bool]:
@@ -104,6 +109,7 @@ def _aligned(paragraphs: list[Paragraph], article: str, cfg: StripConfig) -> lis
     tokens = [_tokens(p.text) for p in paragraphs]
     spans = _anchor_spans(tokens, target, cfg)
     kept = [span is not None for span in spans]
+    next_anchor = _next_anchor_starts(spans, len(target))
     window_start = 0
     for i, paragraph_tokens in enumerate(tokens):
         if spans[i] is not None:
@@ -111,13 +117,24 @@ def _aligned(paragraphs: list[Paragraph], article: str, cfg: StripConfig) -> lis
             continue
         if not paragraph_tokens or len(paragraph_tokens) >= cfg.align_short_words:
             continue
-        window_end = next((s[0] for s in spans[i + 1 :] if s is not None and s[0] >= 0), len(target))
+        window_end = next_anchor[i]
         needle = f" {' '.join(paragraph_tokens)} "
         at = target.find(needle, window_start, window_end + 1)
         if at >= 0:
             kept[i] = True
             window_start = at + len(needle) - 1
     return kept
+
+
+def _next_anchor_starts(spans: list[tuple[int, int] | None], end: int) -> list[int]:
+    """For each paragraph, where the next paragraph found in order starts in the target (``end`` if none)."""
+    starts = [end] * len(spans)
+    following = end
+    for i in range(len(spans) - 1, -1, -1):
+        starts[i] = following
+        if spans[i] is not None and spans[i][0] >= 0:
+            following = spans[i][0]
+    return starts
 
 
 def _anchor_spans(tokens: list[list[str]], target: str, cfg: StripConfig) -> list[tuple[int, int] | None]:
@@ -262,14 +279,20 @@ def _remove_flat_comment_thread(judged: list[list[Block]], paragraphs: list[Para
     and needs a commenter header (relative time, votes) among its siblings: the comment bodies between the
     headers are ordinary prose, only their place tells them apart.
     """
+    by_parent: dict = {}  # parent element -> indexes of its paragraphs, in order
+    for index, paragraph in enumerate(paragraphs):
+        by_parent.setdefault(_parent(paragraph), []).append(index)
+    tried = set()
     article_words = 0
     for index, pieces in enumerate(judged):
         article_words += sum(len(b.text.split()) for b in pieces if b.kept)
-        if article_words < cfg.thread_min_article_words or not any(b.reason == "comments" for b in pieces):
-            continue
         parent = _parent(paragraphs[index])
-        siblings = [j for j in range(index, len(judged)) if _parent(paragraphs[j]) is parent]
-        if parent is not None and any(is_comment_header(paragraphs[j].text) for j in siblings):
+        if (parent is None or parent in tried or article_words < cfg.thread_min_article_words
+                or not any(b.reason == "comments" for b in pieces)):
+            continue
+        tried.add(parent)
+        siblings = [j for j in by_parent[parent] if j >= index]
+        if any(is_comment_header(paragraphs[j].text) for j in siblings):
             verdict = Verdict("comments", "comment_thread")
             out = list(judged)
             for j in siblings:
