@@ -59,10 +59,11 @@ class StripConfig(_Section):
     )
     min_trafilatura_share: float = Field(
         0.5, ge=0, le=1,
-        description="When trafilatura keeps fewer words than this share of jusText's good ones, all good blocks count.",
+        description="trafilatura keeping fewer words than this share of jusText's good ones has missed part of the "
+        "article: its full run is tried, and recovery reaches recover_levels_when_short up.",
     )
     recover_levels: int = Field(
-        2, ge=1, description="jusText-good HTML blocks under the same ancestor this many levels up as a block "
+        1, ge=1, description="jusText-good HTML blocks under the same ancestor this many levels up as a block "
         "trafilatura kept come back.",
     )
     recover_levels_when_short: int = Field(
@@ -73,7 +74,7 @@ class StripConfig(_Section):
         3, ge=2, description="Pages of one host a block must recur on to count as the site's template."
     )
     template_min_share: float = Field(
-        0.3, gt=0, le=1, description="...and the share of that host's pages it must recur on."
+        0.3, gt=0, le=1, description="Share of its host's pages a block must also recur on to count as a template."
     )
     max_link_density: float = Field(
         0.8, gt=0, le=1, description="Share of a kept HTML block's characters inside links above which it is a link list."
