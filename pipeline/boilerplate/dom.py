@@ -14,6 +14,7 @@ import justext
 import lxml.etree
 import lxml.html
 
+from pipeline.boilerplate.blocks import WIDGET_REASONS
 from pipeline.boilerplate.rules import Verdict
 
 # Subtrees whose text is never visible article text (jusText's preprocessor drops most of them too).
@@ -44,8 +45,6 @@ _NAME_TOKEN = re.compile(
 )
 # Class names that describe a state or a taxonomy of the element, not what it is ("has-comments").
 _STATE_NAME = re.compile(r"(?:^|(?<=\s))(?:has|is|no|with|show|hide|category|tag|status|format|type)[-_]\S*")
-# Chrome kinds that wrap a whole widget: a byline or date inside a comment is still part of the comment.
-_OUTER_REASONS = frozenset({"comments", "newsletter", "share", "cookie"})
 
 
 def parse_html(html: str) -> lxml.html.HtmlElement | None:
@@ -55,9 +54,9 @@ def parse_html(html: str) -> lxml.html.HtmlElement | None:
     except ValueError:  # a str with an XML encoding declaration: lxml wants bytes then
         try:
             return lxml.html.fromstring(html.encode("utf-8"))
-        except (lxml.etree.ParserError, ValueError):
+        except (lxml.etree.LxmlError, ValueError):
             return None
-    except lxml.etree.ParserError:
+    except lxml.etree.LxmlError:
         return None
 
 
@@ -177,8 +176,9 @@ def segment_dom(root) -> list[Paragraph]:
 
 
 def _inherited_verdict(element, parent: tuple[Verdict | None, object]) -> tuple[Verdict | None, object]:
-    """(verdict, naming element) of the nearest telling ancestor; a widget's verdict covers all inside it."""
-    if parent[0] is not None and parent[0].reason in _OUTER_REASONS:
+    """(verdict, naming element) of the nearest telling ancestor; a widget's verdict covers all inside it
+    (a byline or a date inside a comment is still part of the comment)."""
+    if parent[0] is not None and parent[0].reason in WIDGET_REASONS:
         return parent
     own = element_verdict(element)
     return (own, element) if own else parent

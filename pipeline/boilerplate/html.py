@@ -57,11 +57,17 @@ def html_blocks(html: str, cfg: StripConfig) -> list[Block]:
 
 def _article_choice(root, paragraphs: list[Paragraph], cfg: StripConfig) -> list[bool]:
     """The paragraphs that make the article according to trafilatura: its fast run, its full run (with its
-    own fallback extractors) when the fast one keeps too little, jusText's good ones when it keeps nothing."""
+    own fallback extractors) when the fast one keeps too little, jusText's good ones when it keeps nothing,
+    and on a page too small for either, every paragraph jusText does not call bad on its own (link lists,
+    copyright lines): a page with text never comes back empty for want of an extractor's confidence."""
     chosen = _trafilatura_choice(root, paragraphs, cfg.trafilatura_fast, cfg)
     if cfg.trafilatura_fast and _too_short(paragraphs, chosen, cfg):
         chosen = _trafilatura_choice(root, paragraphs, False, cfg)
-    return chosen if any(chosen) else [p.class_type == "good" for p in paragraphs]
+    if not any(chosen):
+        chosen = [p.class_type == "good" for p in paragraphs]
+    if not any(chosen):
+        chosen = [p.cf_class != "bad" for p in paragraphs]
+    return chosen
 
 
 def _trafilatura_choice(root, paragraphs: list[Paragraph], fast: bool, cfg: StripConfig) -> list[bool]:
