@@ -1,7 +1,7 @@
 """One parse of an HTML page, cut into jusText-style paragraphs that remember where they sit in the DOM.
 
-The segmentation follows jusText's ``ParagraphMaker`` (the same block tags, ``<br><br>`` as a break, the
-same text normalization), so jusText's classifier runs on these paragraphs unchanged, but it walks the
+The segmentation follows jusText's ``ParagraphMaker`` (the same block tags, ``<br><br>`` as a break,
+whitespace collapsed), so jusText's classifier runs on these paragraphs unchanged, but it walks the
 lxml tree directly: no SAX pass, no XPath look-ups afterwards, and every paragraph carries its element,
 its block container and the chrome kind that the class and id names of its ancestors point to.
 """
@@ -83,7 +83,7 @@ class Paragraph(justext.paragraph.Paragraph):
         self.dom_verdict, self.dom_source = named
 
     def finish(self) -> "Paragraph":
-        self.text = justext.utils.normalize_whitespace("".join(self.text_nodes).strip())
+        self.text = " ".join("".join(self.text_nodes).split())  # line breaks in HTML source are layout
         self._lower_words = self.text.lower().split()
         self.words_count = len(self._lower_words)
         return self
@@ -152,8 +152,8 @@ class _Segmenter:
         if not content or content.isspace():
             return
         self._append(content)
-        if self._links:  # counted as jusText does, on whitespace-collapsed text
-            self._current.chars_count_in_links += len(justext.utils.normalize_whitespace(content))
+        if self._links:  # counted, as jusText does, on whitespace-collapsed text
+            self._current.chars_count_in_links += len(" ".join(content.split()))
         self._br = False
 
     def _append(self, content: str) -> None:

@@ -166,18 +166,25 @@ def _anchor_spans(tokens: list[list[str]], target: str, cfg: StripConfig) -> lis
             if unused is None:
                 matched.append(paragraph_tokens)
             else:
-                unused -= _trigrams(paragraph_tokens)
+                _use_up(unused, _trigrams(paragraph_tokens))
             continue
         if unused is None:  # built on the first paragraph that needs it, minus what was matched before
             unused = _trigrams(target.split())
             for earlier in matched:
-                unused -= _trigrams(earlier)
+                _use_up(unused, _trigrams(earlier))
         grams = _trigrams(paragraph_tokens)
         covered = sum((grams & unused).values()) >= cfg.align_min_coverage * sum(grams.values())
         spans.append((-1, -1) if covered else None)
         if covered:
-            unused -= grams
+            _use_up(unused, grams)
     return spans
+
+
+def _use_up(unused: Counter, grams: Counter) -> None:
+    """Take ``grams`` out of ``unused`` in place, touching only their keys (``-=`` rescans the whole text)."""
+    for gram, n in grams.items():
+        if gram in unused:
+            unused[gram] = max(unused[gram] - n, 0)
 
 
 def _tokens(text: str) -> list[str]:

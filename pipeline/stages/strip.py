@@ -45,16 +45,20 @@ def mark_templates(blocks: pa.Table, documents: pa.Table, cfg: StripConfig) -> p
     is still the same menu. The reason is what the text rules say, else navigation (site template).
     """
     hosts = {row["doc_id"]: host_of(row["url"]) for row in documents.select(["doc_id", "url"]).to_pylist()}
-    frame = blocks.to_pandas()
-    pages = {doc_id: group.tolist() for doc_id, group in frame.groupby("doc_id", sort=False)["text"]}
+    doc_ids, texts = blocks.column("doc_id").to_pylist(), blocks.column("text").to_pylist()
+    pages: dict[str, list[str]] = {}
+    for doc_id, text in zip(doc_ids, texts):
+        pages.setdefault(doc_id, []).append(text)
     templates = template_blocks(pages, hosts, cfg.template_min_pages, cfg.template_min_share)
     if not templates:
         return blocks
-    for i in frame.index[frame["kept"]]:
-        host_templates = templates.get(hosts.get(frame.at[i, "doc_id"]))
-        text = frame.at[i, "text"]
-        if host_templates and normalized_block(text) in host_templates:
+    kept, reasons, rules = (blocks.column(c).to_pylist() for c in ("kept", "reason", "rule"))
+    for i, (doc_id, text) in enumerate(zip(doc_ids, texts)):
+        host_templates = templates.get(hosts.get(doc_id))
+        if kept[i] and host_templates and normalized_block(text) in host_templates:
             verdict = block_verdict(text, cfg.max_widget_words)
-            frame.loc[i, ["kept", "reason", "rule"]] = [False, verdict.reason if verdict else "navigation",
-                                                         "host_template"]
-    return to_table(frame, BLOCKS)
+            kept[i], reasons[i], rules[i] = False, verdict.reason if verdict else "navigation", "host_template"
+    for name, values in (("kept", kept), ("reason", reasons), ("rule", rules)):
+        index = blocks.schema.get_field_index(name)
+        blocks = blocks.set_column(index, blocks.schema.field(name), pa.array(values, blocks.schema.field(name).type))
+    return blocks
