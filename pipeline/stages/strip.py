@@ -7,7 +7,6 @@ Nothing is deleted: removed blocks stay in the output with the rule that decided
 """
 from __future__ import annotations
 
-import pandas as pd
 import pyarrow as pa
 
 from pipeline.boilerplate.blocks import Block
@@ -16,19 +15,25 @@ from pipeline.boilerplate.plaintext import text_blocks
 from pipeline.boilerplate.rules import block_verdict
 from pipeline.boilerplate.templates import host_of, normalized_block, template_blocks
 from pipeline.config import StripConfig
-from pipeline.schema import BLOCKS, to_table
+from pipeline.schema import BLOCKS
 
 
 def strip(documents: pa.Table, cfg: StripConfig) -> pa.Table:
     """Blocks of every readable document (``status == "ok"``), in document order."""
-    rows = []
-    for doc in documents.select(["doc_id", "status", "content_type", "content"]).to_pylist():
-        if doc["status"] != "ok":
-            continue
-        for index, block in enumerate(document_blocks(doc["content"], doc["content_type"], cfg)):
-            rows.append({"doc_id": doc["doc_id"], "block_index": index, "text": block.text, "kept": block.kept,
-                         "reason": block.reason, "rule": block.rule})
-    return to_table(pd.DataFrame(rows, columns=[f.name for f in BLOCKS]), BLOCKS)
+    docs = documents.select(["doc_id", "status", "content_type", "content"]).to_pylist()
+    return blocks_table([(d["doc_id"], document_blocks(d["content"], d["content_type"], cfg))
+                         for d in docs if d["status"] == "ok"])
+
+
+def blocks_table(judged: list[tuple[str, list[Block]]]) -> pa.Table:
+    """The BLOCKS table of (doc_id, blocks in order) pairs."""
+    columns: dict[str, list] = {f.name: [] for f in BLOCKS}
+    for doc_id, blocks in judged:
+        for index, block in enumerate(blocks):
+            for name, value in (("doc_id", doc_id), ("block_index", index), ("text", block.text),
+                                ("kept", block.kept), ("reason", block.reason), ("rule", block.rule)):
+                columns[name].append(value)
+    return pa.Table.from_pydict(columns, schema=BLOCKS)
 
 
 def document_blocks(content: str, content_type: str, cfg: StripConfig) -> list[Block]:
