@@ -197,7 +197,7 @@ def element_verdict(element) -> Verdict | None:
     return _names_verdict(names)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=65536)
 def _names_verdict(names: str) -> Verdict | None:
     """Verdict of a class-and-id string (cached: templates repeat the same names on many elements)."""
     hits = list(_NAME_TOKEN.finditer(_STATE_NAME.sub("", names.lower())))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import re
-from collections import Counter
 
 import justext
 import trafilatura
@@ -147,13 +146,13 @@ def _anchor_spans(tokens: list[list[str]], target: str, cfg: StripConfig) -> lis
     """Where each long paragraph sits in trafilatura's text: (start, end) found in order, (-1, -1) when
     only covered by its 3-grams, ``None`` when trafilatura left it out or the paragraph is short.
 
-    Coverage is counted on a multiset of trafilatura's 3-grams that every kept paragraph uses up, so a
-    page that holds the article twice (a hidden copy, a print version) keeps it once.
+    Coverage is counted against trafilatura's 3-grams that no kept paragraph has used yet, so a page
+    that holds the article twice (a hidden copy, a print version) keeps it once.
     """
     spans: list[tuple[int, int] | None] = []
     cursor = 0
     matched: list[list[str]] = []
-    unused: Counter | None = None
+    unused: set | None = None
     for paragraph_tokens in tokens:
         if len(paragraph_tokens) < cfg.align_short_words:
             spans.append(None)
@@ -166,33 +165,26 @@ def _anchor_spans(tokens: list[list[str]], target: str, cfg: StripConfig) -> lis
             if unused is None:
                 matched.append(paragraph_tokens)
             else:
-                _use_up(unused, _trigrams(paragraph_tokens))
+                unused.difference_update(_trigrams(paragraph_tokens))
             continue
         if unused is None:  # built on the first paragraph that needs it, minus what was matched before
             unused = _trigrams(target.split())
             for earlier in matched:
-                _use_up(unused, _trigrams(earlier))
+                unused.difference_update(_trigrams(earlier))
         grams = _trigrams(paragraph_tokens)
-        covered = sum((grams & unused).values()) >= cfg.align_min_coverage * sum(grams.values())
+        covered = len(grams & unused) >= cfg.align_min_coverage * len(grams)
         spans.append((-1, -1) if covered else None)
         if covered:
-            _use_up(unused, grams)
+            unused.difference_update(grams)
     return spans
-
-
-def _use_up(unused: Counter, grams: Counter) -> None:
-    """Take ``grams`` out of ``unused`` in place, touching only their keys (``-=`` rescans the whole text)."""
-    for gram, n in grams.items():
-        if gram in unused:
-            unused[gram] = max(unused[gram] - n, 0)
 
 
 def _tokens(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
-def _trigrams(tokens: list[str]) -> Counter:
-    return Counter(zip(tokens, tokens[1:], tokens[2:]))
+def _trigrams(tokens: list[str]) -> set[tuple[str, str, str]]:
+    return set(zip(tokens, tokens[1:], tokens[2:]))
 
 
 def _headlines(root) -> set[str]:
@@ -292,18 +284,21 @@ def _remove_flat_comment_thread(judged: list[list[Block]], paragraphs: list[Para
     and needs a commenter header (relative time, votes) among its siblings: the comment bodies between the
     headers are ordinary prose, only their place tells them apart.
     """
-    by_parent: dict = {}  # parent element -> indexes of its paragraphs, in order
-    for index, paragraph in enumerate(paragraphs):
-        by_parent.setdefault(_parent(paragraph), []).append(index)
+    by_parent: dict | None = None  # parent element -> indexes of its paragraphs, built for the first anchor
     tried = set()
     article_words = 0
     for index, pieces in enumerate(judged):
         article_words += sum(len(b.text.split()) for b in pieces if b.kept)
+        if article_words < cfg.thread_min_article_words or not any(b.reason == "comments" for b in pieces):
+            continue
         parent = _parent(paragraphs[index])
-        if (parent is None or parent in tried or article_words < cfg.thread_min_article_words
-                or not any(b.reason == "comments" for b in pieces)):
+        if parent is None or parent in tried:
             continue
         tried.add(parent)
+        if by_parent is None:
+            by_parent = {}
+            for j, paragraph in enumerate(paragraphs):
+                by_parent.setdefault(_parent(paragraph), []).append(j)
         siblings = [j for j in by_parent[parent] if j >= index]
         if any(is_comment_header(paragraphs[j].text) for j in siblings):
             verdict = Verdict("comments", "comment_thread")
