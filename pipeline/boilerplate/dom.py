@@ -84,12 +84,12 @@ class Paragraph(justext.paragraph.Paragraph):
 
     def finish(self) -> "Paragraph":
         self.text = " ".join("".join(self.text_nodes).split())  # line breaks in HTML source are layout
-        self._lower_words = self.text.lower().split()
-        self.words_count = len(self._lower_words)
+        self.lower_words = self.text.lower().split()
+        self.words_count = len(self.lower_words)
         return self
 
     def stopwords_count(self, stopwords) -> int:
-        return sum(word in stopwords for word in self._lower_words)
+        return sum(word in stopwords for word in self.lower_words)
 
     def stopwords_density(self, stopwords) -> float:
         return self.stopwords_count(stopwords) / self.words_count if self.words_count else 0.0
@@ -108,23 +108,34 @@ class _Segmenter:
 
     def run(self, root) -> list[Paragraph]:
         walker = lxml.etree.iterwalk(root, events=("start", "end"))
-        for event, element in walker:
+        for event, element in walker:  # the hot loop of the stage: text checks are inlined
             if element.tag in _SKIPPED_TAGS:
                 if event == "start":
                     walker.skip_subtree()
-                else:
-                    self._characters(element.tail)
+                    continue
             elif event == "start":
                 self._start(element)
+                text = element.text
+                if text and not text.isspace():
+                    self._characters(text)
+                continue
             else:
-                self._end(element)
+                self._end()
+            tail = element.tail
+            if tail and not tail.isspace():
+                self._characters(tail)
         self._flush()
         return self.paragraphs
 
     def _start(self, element) -> None:
         tag = element.tag
         parent = self._frames[-1]
-        named = _inherited_verdict(element, parent[2])
+        inherited = parent[2]
+        if inherited[0] is not None and inherited[0].reason in WIDGET_REASONS:
+            named = inherited  # a widget's verdict covers all inside it (a date in a comment is the comment)
+        else:
+            own = element_verdict(element)
+            named = (own, element) if own else inherited
         if tag in justext.core.PARAGRAPH_TAGS:
             self._frames.append((tag, element, named, element))
             self._flush()
@@ -138,19 +149,15 @@ class _Segmenter:
             else:
                 self._br = False
                 self._links += tag == "a"
-        self._characters(element.text)
 
-    def _end(self, element) -> None:
+    def _end(self) -> None:
         tag = self._frames.pop()[0]
         if tag in justext.core.PARAGRAPH_TAGS:
             self._flush()
         elif tag == "a":
             self._links -= 1
-        self._characters(element.tail)
 
-    def _characters(self, content: str | None) -> None:
-        if not content or content.isspace():
-            return
+    def _characters(self, content: str) -> None:
         self._append(content)
         if self._links:  # counted, as jusText does, on whitespace-collapsed text
             self._current.chars_count_in_links += len(" ".join(content.split()))
@@ -173,15 +180,6 @@ def segment_dom(root) -> list[Paragraph]:
     """The page's visible paragraphs in document order (comments and processing instructions dropped)."""
     lxml.etree.strip_tags(root, lxml.etree.Comment, lxml.etree.ProcessingInstruction)
     return _Segmenter().run(root)
-
-
-def _inherited_verdict(element, parent: tuple[Verdict | None, object]) -> tuple[Verdict | None, object]:
-    """(verdict, naming element) of the nearest telling ancestor; a widget's verdict covers all inside it
-    (a byline or a date inside a comment is still part of the comment)."""
-    if parent[0] is not None and parent[0].reason in WIDGET_REASONS:
-        return parent
-    own = element_verdict(element)
-    return (own, element) if own else parent
 
 
 def element_verdict(element) -> Verdict | None:

@@ -97,7 +97,7 @@ def _trafilatura_text(tree, fast: bool, cfg: StripConfig) -> str:
 
 def _classify_justext(paragraphs: list[Paragraph], cfg: StripConfig) -> None:
     """jusText's classes (``class_type``), with the stoplist of the page's own language."""
-    language = page_language([p.text for p in paragraphs], cfg.language_sample_words)
+    language = page_language([p.lower_words for p in paragraphs], cfg.language_sample_words)
     justext.core.classify_paragraphs(paragraphs, stoplist(language))
     justext.core.revise_paragraph_classification(paragraphs)
 

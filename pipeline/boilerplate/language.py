@@ -24,11 +24,12 @@ def _languages_by_word() -> dict[str, tuple[str, ...]]:
     return {word: tuple(languages) for word, languages in index.items()}
 
 
-def page_language(texts: list[str], max_words: int) -> str:
-    """The language whose stoplist covers most of the first ``max_words`` words (English on a tie or none)."""
+def page_language(word_lists: list[list[str]], max_words: int) -> str:
+    """The language whose stoplist covers most of the first ``max_words`` lower-case words (English on a
+    tie or none); ``word_lists`` holds the words of each block in order."""
     sample: list[str] = []
-    for text in texts:
-        sample.extend(text.lower().split())
+    for block_words in word_lists:
+        sample.extend(block_words)
         if len(sample) >= max_words:
             break
     index = _languages_by_word()
