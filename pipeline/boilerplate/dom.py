@@ -2,8 +2,8 @@
 
 The segmentation follows jusText's ``ParagraphMaker`` (the same block tags, ``<br><br>`` as a break,
 whitespace collapsed), so jusText's classifier runs on these paragraphs unchanged, but it walks the
-lxml tree directly: no SAX pass, no XPath look-ups afterwards, and every paragraph carries its element,
-its block container and the chrome kind that the class and id names of its ancestors point to.
+lxml tree directly: no SAX pass, no XPath look-ups afterwards, and every paragraph carries its block
+container and the chrome kind that the tags, class and id names of its ancestors point to.
 """
 from __future__ import annotations
 
@@ -63,22 +63,21 @@ def parse_html(html: str) -> lxml.html.HtmlElement | None:
 class Paragraph(justext.paragraph.Paragraph):
     """A jusText paragraph plus its place in the DOM.
 
-    ``element`` is the innermost element holding its first text, ``container`` the block element it
-    opened in, ``dom_verdict`` the chrome kind its ancestors' tags, classes and ids name and
-    ``dom_source`` the ancestor that named it. Text and word counts are computed once, by ``finish``.
+    ``container`` is the block element it opened in, ``dom_verdict`` the chrome kind that the tags,
+    classes and ids of the elements around its first text name, and ``dom_source`` the element that
+    named it. Text and word counts are computed once, by ``finish``.
     """
 
     text = ""  # plain attributes in place of jusText's properties, which recompute on every read
     words_count = 0
 
-    def __init__(self, dom_path: str, element, container, named: tuple[Verdict | None, object]):
+    def __init__(self, dom_path: str, container, named: tuple[Verdict | None, object]):
         self.dom_path = dom_path
         self.xpath = ""
         self.text_nodes = []
         self.chars_count_in_links = 0
         self.tags_count = 0
         self.class_type = ""
-        self.element = element
         self.container = container
         self.dom_verdict, self.dom_source = named
 
@@ -100,8 +99,8 @@ class _Segmenter:
 
     def __init__(self):
         self.paragraphs: list[Paragraph] = []
-        # One frame per open element: (tag, element, (verdict, naming element), block container).
-        self._frames: list[tuple] = [("", None, (None, None), None)]
+        # One frame per open element: (tag, (verdict, naming element), block container).
+        self._frames: list[tuple] = [("", (None, None), None)]
         self._links = 0
         self._br = False
         self._current: Paragraph | None = None
@@ -130,17 +129,17 @@ class _Segmenter:
     def _start(self, element) -> None:
         tag = element.tag
         parent = self._frames[-1]
-        inherited = parent[2]
+        inherited = parent[1]
         if inherited[0] is not None and inherited[0].reason in WIDGET_REASONS:
             named = inherited  # a widget's verdict covers all inside it (a date in a comment is the comment)
         else:
             own = element_verdict(element)
             named = (own, element) if own else inherited
         if tag in justext.core.PARAGRAPH_TAGS:
-            self._frames.append((tag, element, named, element))
+            self._frames.append((tag, named, element))
             self._flush()
         else:
-            self._frames.append((tag, element, named, parent[3]))
+            self._frames.append((tag, named, parent[2]))
             if tag == "br" and self._br:
                 self._flush()
             elif tag == "br":
@@ -165,9 +164,9 @@ class _Segmenter:
 
     def _append(self, content: str) -> None:
         if self._current is None:
-            _, element, named, container = self._frames[-1]
+            _, named, container = self._frames[-1]
             path = ".".join(frame[0] for frame in self._frames[1:])
-            self._current = Paragraph(path, element, container, named)
+            self._current = Paragraph(path, container, named)
         self._current.text_nodes.append(content)
 
     def _flush(self) -> None:
