@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test bench clean
+.PHONY: run test eval clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest -q
+
+# Boilerplate benchmark: ours vs trafilatura and jusText alone, same pages, same run.
+eval: $(STAMP)
+	$(BIN)/provenance eval boilerplate --bench ../shared/bench/aeb --config configs/default.toml --report docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) data/stages data/documents data/provenance data/removed data/cache

@@ -51,12 +51,38 @@ def build_parser() -> argparse.ArgumentParser:
     run_cmd.add_argument("--log-format", choices=("text", "json"), default="text",
                          help="log lines as plain text (default) or one JSON object per line, for log shippers")
     run_cmd.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
+    eval_cmd = commands.add_parser("eval", help="score a stage on a benchmark",
+                                   description="Score a stage of the pipeline on a benchmark.")
+    kinds = eval_cmd.add_subparsers(dest="kind", required=True, metavar="KIND")
+    boilerplate = kinds.add_parser(
+        "boilerplate", help="strip + segment vs trafilatura and jusText alone",
+        description="Run the strip and segment stages over a benchmark's HTML pages (DIR/html/*.html.gz, "
+        "DIR/ground-truth.json) and, in the same run, trafilatura and jusText alone; print precision, recall, "
+        "F1 (word 4-gram shingles, per-page means) and pages/s.",
+    )
+    boilerplate.add_argument("--bench", type=Path, required=True, metavar="DIR", help="benchmark folder")
+    boilerplate.add_argument("--config", type=Path, metavar="FILE", help="TOML config (default: built-in defaults)")
+    boilerplate.add_argument("--report", type=Path, metavar="FILE", help="also write the table into this Markdown file (its own section)")
+    labelled = kinds.add_parser(
+        "provenance", help="labels and sources vs a labelled corpus",
+        description="Run the pipeline on DIR/docs (with its manifest.csv) and score it against DIR/labels.jsonl "
+        "and DIR/chrome.jsonl: per-class precision/recall/F1, macro-F1, confusion matrix, root-source document "
+        "and source-paragraph accuracy, ai_paraphrased false-positive rate on human paragraphs, chrome leaks.",
+    )
+    labelled.add_argument("--bench", type=Path, required=True, metavar="DIR", help="labelled corpus folder")
+    labelled.add_argument("--config", type=Path, metavar="FILE", help="TOML config (default: built-in defaults)")
+    labelled.add_argument("--output", type=Path, default=Path("data/eval-provenance"), metavar="DIR",
+                          help="where the run's tables go (rebuilt each time; default: data/eval-provenance)")
+    labelled.add_argument("--report", type=Path, metavar="FILE", help="also write the figures into this Markdown file (its own section)")
+    labelled.add_argument("--verbose", action="store_true", help="list every wrong label and chrome leak")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    log.configure(args.log_format)
+    log.configure(getattr(args, "log_format", "text"))
+    if args.command == "eval":
+        return _evaluate(args)
     try:
         cfg = load_config(args.config).with_run(input=args.input, output=args.output, workers=args.workers)
     except ConfigError as exc:
@@ -79,6 +105,28 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     print(summary(result, cfg.run.output))
     return EXIT_PARTIAL if result.quarantined else EXIT_OK
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    """``eval <kind>``: print the benchmark table and optionally write it as Markdown."""
+    from pipeline.evaluate import boilerplate, provenance, write_section  # heavy imports only for this command
+
+    try:
+        cfg = load_config(args.config)
+        if args.kind == "boilerplate":
+            table = boilerplate.report(boilerplate.evaluate(args.bench, cfg), args.bench)
+        else:
+            report = provenance.evaluate_provenance(args.bench, args.output, cfg)
+            print(provenance.format_report(report, verbose=args.verbose))
+            table = provenance.markdown_section(report, args.bench)
+    except (ConfigError, FileNotFoundError, UsageError) as exc:
+        print(f"provenance: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.kind == "boilerplate":
+        print(table, end="")
+    if args.report:
+        write_section(args.report, table)
+    return EXIT_OK
 
 
 def summary(result: RunResult, output: Path) -> str:

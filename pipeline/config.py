@@ -42,11 +42,53 @@ class IngestConfig(_Section):
 class StripConfig(_Section):
     favor_precision: bool = Field(True, description="trafilatura favor_precision.")
     include_tables: bool = True
+    trafilatura_fast: bool = Field(
+        True, description="Skip trafilatura's own fallback extractors: our jusText pass recovers what it drops."
+    )
     max_widget_words: int = Field(
         30, ge=1, description="Blocks longer than this are never removed by widget text patterns alone."
     )
     min_thread_indent: int = Field(
         2, ge=1, description="Extra indentation (spaces) that marks a plain-text block as a reply."
+    )
+    language_sample_words: int = Field(
+        2000, ge=1, description="Words of a page read to pick the stoplist of its language for jusText."
+    )
+    align_short_words: int = Field(
+        5, ge=1,
+        description="HTML blocks with fewer words count as kept by trafilatura only between the matches around them.",
+    )
+    align_min_coverage: float = Field(
+        0.8, gt=0, le=1, description="Share of a block's word 3-grams in trafilatura's text that counts it kept."
+    )
+    min_trafilatura_share: float = Field(
+        0.5, ge=0, le=1,
+        description="trafilatura keeping fewer words than this share of jusText's good ones has missed part of the "
+        "article: its full run is tried, and recovery reaches recover_levels_when_short up.",
+    )
+    recover_levels: int = Field(
+        1, ge=1, description="jusText-good HTML blocks under the same ancestor this many levels up as a block "
+        "trafilatura kept come back.",
+    )
+    recover_levels_when_short: int = Field(
+        5, ge=1, description="recover_levels when trafilatura keeps less than min_trafilatura_share of the good "
+        "words even in its full run: it found only a piece of the article.",
+    )
+    template_min_pages: int = Field(
+        3, ge=2, description="Pages of one host a block must recur on to count as the site's template."
+    )
+    template_min_share: float = Field(
+        0.3, gt=0, le=1, description="Share of its host's pages a block must also recur on to count as a template."
+    )
+    max_link_density: float = Field(
+        0.8, gt=0, le=1, description="Share of a kept HTML block's characters inside links above which it is a link list."
+    )
+    max_chrome_share: float = Field(
+        0.5, gt=0, le=1,
+        description="An element whose class/id names chrome is not trusted when it holds more of the article than this.",
+    )
+    thread_min_article_words: int = Field(
+        30, ge=0, description="Kept words before a comment line for it to open a flat comment thread."
     )
 
 

@@ -36,7 +36,7 @@ from pipeline.stages.classify import classify
 from pipeline.stages.ingest import doc_id_for, ingest
 from pipeline.stages.match import match, minhash_signatures
 from pipeline.stages.segment import segment
-from pipeline.stages.strip import block_rows, blocks_table
+from pipeline.stages.strip import blocks_table, document_blocks, mark_templates
 from pipeline.stages.write import handoff_tables
 
 STAGES = ("ingest", "strip", "segment", "match", "classify", "write")
@@ -230,25 +230,27 @@ def _mark_repeats(documents: pa.Table) -> pa.Table:
 
 
 def _strip(documents: pa.Table, cfg: Config, failures: dict[str, str]) -> pa.Table:
-    """Blocks of every readable document, each stripped in a killable worker with a deadline."""
+    """Blocks of every readable document, each stripped in a killable worker with a deadline, then the
+    cross-document pass that removes a host's template blocks."""
     readable = documents.filter(pc.equal(documents.column("status"), "ok"))
     tasks = [(d["doc_id"], (d["doc_id"], d["content"], d["content_type"]))
              for d in readable.select(["doc_id", "content", "content_type"]).to_pylist()]
     progress = log.Progress(len(tasks), "strip")
-    rows_of: dict[str, list[dict]] = {}
+    judged: dict[str, list] = {}
     work = partial(_strip_task, cfg=cfg.strip)
     for outcome in run_sandboxed(work, tasks, cfg.run.workers, cfg.run.doc_timeout, progress.advance):
         if outcome.error:
             failures[outcome.key] = f"strip: {outcome.error}"
         else:
-            rows_of[outcome.key] = outcome.value
+            judged[outcome.key] = outcome.value
     progress.close()
-    return blocks_table([row for doc_id, _ in tasks for row in rows_of.get(doc_id, [])])
+    blocks = blocks_table([(doc_id, judged[doc_id]) for doc_id, _ in tasks if doc_id in judged])
+    return mark_templates(blocks, readable, cfg.strip)
 
 
-def _strip_task(payload: tuple[str, str, str], cfg) -> list[dict]:
-    doc_id, content, content_type = payload
-    return block_rows(doc_id, content, content_type, cfg)
+def _strip_task(payload: tuple[str, str, str], cfg) -> list:
+    _, content, content_type = payload
+    return document_blocks(content, content_type, cfg)
 
 
 def _quarantine(documents: pa.Table, failures: dict[str, str]) -> pa.Table:

@@ -1,154 +1,323 @@
-"""Boilerplate stripping for HTML pages.
+"""Boilerplate stripping for HTML pages, decided block by block.
 
-The block inventory is jusText's segmentation of the DOM (every visible paragraph, with its XPath).
-trafilatura (comments off, its deduplication off) decides which blocks are article text; jusText's own
-classification is the fallback when trafilatura finds nothing. Removed blocks get their reason from the
-class and id names of their DOM ancestors, then from the text rules; kept blocks still pass the text rules.
+The page is parsed once. Its paragraphs (jusText's segmentation, see ``dom``) are the blocks; a copy of
+the tree goes to trafilatura (comments off, its deduplication off), whose text is aligned back to the
+blocks. Each block is then judged on every signal it has: trafilatura's choice, jusText's class with the
+stoplist of the page's language, link density, the chrome kind its DOM ancestors name, the headline, and
+the text rules. A flat comment thread (bare paragraphs after a "3 Comments" line) goes as a whole.
+jusText's classes stand in for trafilatura when trafilatura finds nothing.
 """
 from __future__ import annotations
 
 import copy
 import re
-from functools import lru_cache
 
 import justext
-import lxml.etree
 import trafilatura
 from trafilatura.settings import DEFAULT_CONFIG
 
-from pipeline.boilerplate.blocks import Block, absorb_widget_neighbours, judge
-from pipeline.boilerplate.rules import Verdict, block_verdict
+from pipeline.boilerplate.blocks import WIDGET_REASONS, Block, absorb_widget_neighbours, judge
+from pipeline.boilerplate.dom import Paragraph, parse_html, segment_dom
+from pipeline.boilerplate.language import page_language, stoplist
+from pipeline.boilerplate.rules import Verdict, block_verdict, is_comment_header
 from pipeline.config import StripConfig
-from pipeline.text import shingles, words
+from pipeline.text import words
 
-# Matched against each token of an ancestor's class and id ("comments-area" gives "comments", "area").
-_CLASS_REASONS = (
-    ("comments", re.compile(r"^(?:comments?|commentlist|disqus|respond|replies|reply|discussion)$")),
-    ("newsletter", re.compile(r"^(?:newsletters?|subscribe|subscription|signup|mailchimp|mc4wp|optin)$")),
-    ("share", re.compile(r"^(?:share|sharing|shares|social|sharebar|sharedaddy|addthis)$")),
-    ("cookie", re.compile(r"^(?:cookies?|consent|gdpr|cmp)$")),
-    ("related", re.compile(r"^(?:related|recommended|recommendations|readmore|trending|popular|outbrain|taboola)$")),
-    ("navigation", re.compile(r"^(?:nav|navbar|navigation|menu|breadcrumbs?|footer|masthead|sidebar|pagination|tags)$")),
-    ("caption", re.compile(r"^(?:caption|figcaption|credits?)$")),
-    ("byline", re.compile(r"^(?:byline|author|meta)$")),
-    ("dateline", re.compile(r"^(?:dateline|date|published|timestamp)$")),
-    ("ad", re.compile(r"^(?:ad|ads|advert|advertisement|sponsor|sponsored|promo|dfp)$")),
-)
-_TAG_REASONS = {"nav": "navigation", "footer": "navigation", "figcaption": "caption", "aside": "related", "form": "other"}
-_NAME_TOKENS = re.compile(r"[\s_-]+")
-_MIN_SHARE_FOR_KEEP = 0.8
+_WORD = re.compile(r"\w+")
+_TITLE_SEPARATORS = re.compile(r"\s+[|–—:·»-]\s+|\s*::\s*")
+_TRAFILATURA_CONFIG = copy.deepcopy(DEFAULT_CONFIG)  # never mutate the library's global settings
 
 
 def html_blocks(html: str, cfg: StripConfig) -> list[Block]:
     """Blocks of an HTML page in document order, each kept or removed with a reason."""
-    dom, paragraphs = _justext_paragraphs(html)
+    root = parse_html(html)
+    if root is None:
+        return []
+    headlines = _headlines(root)
+    paragraphs = segment_dom(root)
     if not paragraphs:
         return []
-    article = _trafilatura_text(html, cfg)
-    decisions = _align(paragraphs, article)
-    if sum(decisions) == 0:
-        decisions = [p.class_type == "good" for p in paragraphs]
-    blocks = []
-    for paragraph, kept in zip(paragraphs, decisions):
-        element = _element(dom, paragraph.xpath)
-        dom_verdict = _dom_verdict(element)
-        block = Block(paragraph.text)
-        if not kept:
-            verdict = dom_verdict or block_verdict(paragraph.text, cfg.max_widget_words) or Verdict(
-                "other", "justext_bad" if paragraph.class_type == "bad" else "trafilatura_not_main"
-            )
-            blocks.append(block.removed(verdict))
-        elif dom_verdict and dom_verdict.reason in ("comments", "newsletter", "share", "cookie"):
-            blocks.append(block.removed(dom_verdict))
+    _classify_justext(paragraphs, cfg)
+    chosen = _article_choice(root, paragraphs, cfg)
+    trusted = _trusted_dom_verdicts(paragraphs, chosen, cfg)
+    doms = [p.dom_verdict if id(p.dom_source) in trusted else None for p in paragraphs]
+    levels = cfg.recover_levels_when_short if _too_short(paragraphs, chosen, cfg) else cfg.recover_levels
+    recovered = _recovered(paragraphs, chosen, doms, levels, cfg)
+    judged: list[list[Block]] = []
+    for paragraph, dom, is_chosen, is_recovered in zip(paragraphs, doms, chosen, recovered):
+        if is_chosen or is_recovered:
+            previous = judged[-1][-1] if judged else None
+            judged.append(_judge_kept(paragraph, dom, previous, headlines, cfg))
         else:
-            blocks.extend(judge(block, cfg.max_widget_words))
-    return absorb_widget_neighbours(blocks)
+            judged.append([Block(paragraph.text).removed(_dropped_verdict(paragraph, dom, cfg))])
+    judged = _remove_flat_comment_thread(judged, paragraphs, cfg)
+    return absorb_widget_neighbours([block for pieces in judged for block in pieces])
 
 
-def _justext_paragraphs(html: str):
-    try:
-        dom = justext.core.html_to_dom(html.encode("utf-8"), "utf-8", "utf-8", "replace")
-        dom = justext.core.preprocessor(dom)
-    except (lxml.etree.ParserError, lxml.etree.XMLSyntaxError, ValueError):
-        return None, []
-    paragraphs = [p for p in justext.core.ParagraphMaker.make_paragraphs(dom) if p.text.strip()]
-    if not paragraphs:
-        return dom, []
-    stoplist = _stoplist_for(" ".join(p.text for p in paragraphs[:200]))
-    justext.core.classify_paragraphs(paragraphs, stoplist)
-    justext.core.revise_paragraph_classification(paragraphs)
-    return dom, paragraphs
+def _article_choice(root, paragraphs: list[Paragraph], cfg: StripConfig) -> list[bool]:
+    """The paragraphs that make the article according to trafilatura: its fast run, its full run (with its
+    own fallback extractors) when the fast one keeps too little, jusText's good ones when it keeps nothing,
+    and on a page too small for either, every paragraph jusText does not call bad on its own (link lists,
+    copyright lines): a page with text never comes back empty for want of an extractor's confidence."""
+    chosen = _trafilatura_choice(root, paragraphs, cfg.trafilatura_fast, cfg)
+    if cfg.trafilatura_fast and _too_short(paragraphs, chosen, cfg):
+        chosen = _trafilatura_choice(root, paragraphs, False, cfg)
+    if not any(chosen):
+        chosen = [p.class_type == "good" for p in paragraphs]
+    if not any(chosen):
+        chosen = [p.cf_class != "bad" for p in paragraphs]
+    return chosen
 
 
-@lru_cache(maxsize=1)
-def _all_stoplists() -> dict[str, frozenset[str]]:
-    return {name: frozenset(justext.get_stoplist(name)) for name in sorted(justext.get_stoplists())}
+def _trafilatura_choice(root, paragraphs: list[Paragraph], fast: bool, cfg: StripConfig) -> list[bool]:
+    """Which paragraphs trafilatura keeps, run on a copy of the tree (it prunes the tree it is given)."""
+    return _aligned(paragraphs, _trafilatura_text(copy.deepcopy(root), fast, cfg), cfg)
 
 
-def _stoplist_for(sample: str) -> frozenset[str]:
-    """The jusText stoplist of the page's language: the one that covers most of its words."""
-    tokens = [t.lower() for t in sample.split()]
-    if not tokens:
-        return _all_stoplists()["English"]
-    scores = {name: sum(t in stop for t in tokens) for name, stop in _all_stoplists().items()}
-    return _all_stoplists()[max(scores, key=lambda name: (scores[name], name == "English"))]
+def _too_short(paragraphs: list[Paragraph], chosen: list[bool], cfg: StripConfig) -> bool:
+    """trafilatura kept much less than jusText finds good: it missed the article or most of it."""
+    chosen_words = sum(p.words_count for p, c in zip(paragraphs, chosen) if c)
+    good_words = sum(p.words_count for p in paragraphs if p.class_type == "good")
+    return chosen_words < cfg.min_trafilatura_share * good_words
 
 
-def _trafilatura_text(html: str, cfg: StripConfig) -> str:
-    config = copy.deepcopy(DEFAULT_CONFIG)  # never mutate the library's global settings
+def _trafilatura_text(tree, fast: bool, cfg: StripConfig) -> str:
     text = trafilatura.extract(
-        html,
+        tree,
+        fast=fast,
         include_comments=False,
         deduplicate=False,
         favor_precision=cfg.favor_precision,
         include_tables=cfg.include_tables,
         output_format="txt",
-        config=config,
+        config=_TRAFILATURA_CONFIG,
     )
     return text or ""
 
 
-def _align(paragraphs, article: str) -> list[bool]:
-    """Which jusText blocks trafilatura kept: found in order in its text, or mostly covered by it."""
-    target = " ".join(words(article))
-    target_shingles = shingles(target.split(), 3)
-    cursor = 0
-    kept = []
-    for paragraph in paragraphs:
-        needle = " ".join(words(paragraph.text))
-        if not needle:
-            kept.append(False)
+def _classify_justext(paragraphs: list[Paragraph], cfg: StripConfig) -> None:
+    """jusText's classes (``class_type``), with the stoplist of the page's own language."""
+    language = page_language([p.lower_words for p in paragraphs], cfg.language_sample_words)
+    justext.core.classify_paragraphs(paragraphs, stoplist(language))
+    justext.core.revise_paragraph_classification(paragraphs)
+
+
+def _aligned(paragraphs: list[Paragraph], article: str, cfg: StripConfig) -> list[bool]:
+    """Which paragraphs trafilatura kept, by finding them in its text.
+
+    Long paragraphs are found in order, or counted kept when trafilatura's text covers most of their
+    3-grams; those matches are anchors. A short paragraph ("Advertisement", a name, a table cell) only
+    counts when it turns up in the stretch of text between the anchors around it: a word or two recur
+    anywhere in a long text.
+    """
+    target = f" {' '.join(_tokens(article))} "
+    tokens = [_tokens(p.text) for p in paragraphs]
+    spans = _anchor_spans(tokens, target, cfg)
+    kept = [span is not None for span in spans]
+    next_anchor = _next_anchor_starts(spans, len(target))
+    window_start = 0
+    for i, paragraph_tokens in enumerate(tokens):
+        if spans[i] is not None:
+            window_start = max(window_start, spans[i][1])
             continue
-        at = target.find(needle, cursor)
+        if not paragraph_tokens or len(paragraph_tokens) >= cfg.align_short_words:
+            continue
+        window_end = next_anchor[i]
+        needle = f" {' '.join(paragraph_tokens)} "
+        at = target.find(needle, window_start, window_end + 1)
         if at >= 0:
-            cursor = at + len(needle)
-            kept.append(True)
-            continue
-        grams = shingles(needle.split(), 3)
-        share = len(grams & target_shingles) / len(grams) if len(needle.split()) >= 8 else 0.0
-        kept.append(share >= _MIN_SHARE_FOR_KEEP)
+            kept[i] = True
+            window_start = at + len(needle) - 1
     return kept
 
 
-def _element(dom, xpath: str):
-    if dom is None:
-        return None
-    try:
-        found = dom.xpath(xpath)
-    except lxml.etree.XPathError:
-        return None
-    return found[0] if found else None
+def _next_anchor_starts(spans: list[tuple[int, int] | None], end: int) -> list[int]:
+    """For each paragraph, where the next paragraph found in order starts in the target (``end`` if none)."""
+    starts = [end] * len(spans)
+    following = end
+    for i in range(len(spans) - 1, -1, -1):
+        starts[i] = following
+        if spans[i] is not None and spans[i][0] >= 0:
+            following = spans[i][0]
+    return starts
 
 
-def _dom_verdict(element) -> Verdict | None:
-    """The chrome kind that the block's nearest telling ancestor (tag, class or id) names."""
-    while element is not None and isinstance(element.tag, str) and element.tag not in ("body", "html"):
-        if element.tag in _TAG_REASONS:
-            return Verdict(_TAG_REASONS[element.tag], f"dom_tag:{element.tag}")
-        names = _NAME_TOKENS.split(f"{element.get('class', '')} {element.get('id', '')}".lower())
-        for reason, pattern in _CLASS_REASONS:
-            hit = next((n for n in names if n and pattern.match(n)), None)
-            if hit:
-                return Verdict(reason, f"dom_class:{hit}")
+def _anchor_spans(tokens: list[list[str]], target: str, cfg: StripConfig) -> list[tuple[int, int] | None]:
+    """Where each long paragraph sits in trafilatura's text: (start, end) found in order, (-1, -1) when
+    only covered by its 3-grams, ``None`` when trafilatura left it out or the paragraph is short.
+
+    Coverage is counted against trafilatura's 3-grams that no kept paragraph has used yet, so a page
+    that holds the article twice (a hidden copy, a print version) keeps it once.
+    """
+    spans: list[tuple[int, int] | None] = []
+    cursor = 0
+    matched: list[list[str]] = []
+    unused: set | None = None
+    for paragraph_tokens in tokens:
+        if len(paragraph_tokens) < cfg.align_short_words:
+            spans.append(None)
+            continue
+        needle = f" {' '.join(paragraph_tokens)} "
+        at = target.find(needle, cursor)
+        if at >= 0:
+            cursor = at + len(needle) - 1
+            spans.append((at, cursor))
+            if unused is None:
+                matched.append(paragraph_tokens)
+            else:
+                unused.difference_update(_trigrams(paragraph_tokens))
+            continue
+        if unused is None:  # built on the first paragraph that needs it, minus what was matched before
+            unused = _trigrams(target.split())
+            for earlier in matched:
+                unused.difference_update(_trigrams(earlier))
+        grams = _trigrams(paragraph_tokens)
+        covered = len(grams & unused) >= cfg.align_min_coverage * len(grams)
+        spans.append((-1, -1) if covered else None)
+        if covered:
+            unused.difference_update(grams)
+    return spans
+
+
+def _tokens(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def _trigrams(tokens: list[str]) -> set[tuple[str, str, str]]:
+    return set(zip(tokens, tokens[1:], tokens[2:]))
+
+
+def _headlines(root) -> set[str]:
+    """Normalized headline candidates: the <title> and each part of it between separators, and <h1>s."""
+    found = set()
+    title = root.findtext(".//title") or ""
+    for text in [title, *_TITLE_SEPARATORS.split(title), *(h.text_content() for h in root.iter("h1"))]:
+        normalized = " ".join(words(text))
+        if len(normalized.split()) >= 2:
+            found.add(normalized)
+    return found
+
+
+def _trusted_dom_verdicts(paragraphs: list[Paragraph], chosen: list[bool], cfg: StripConfig) -> set[int]:
+    """Ids of the naming elements that may remove text: those that do not hold most of the article.
+
+    A class name is a weak signal on its own ("ad_body", "post-meta" around a whole article); a widget is
+    small next to the article it sits in. The article is what trafilatura chose, or jusText's good prose
+    when trafilatura chose nothing.
+    """
+    in_article = chosen if any(chosen) else [p.class_type == "good" for p in paragraphs]
+    words_under: dict[int, int] = {}
+    total = 0
+    for paragraph, counted in zip(paragraphs, in_article):
+        if counted:
+            total += paragraph.words_count
+            if paragraph.dom_source is not None:
+                key = id(paragraph.dom_source)
+                words_under[key] = words_under.get(key, 0) + paragraph.words_count
+    sources = {id(p.dom_source) for p in paragraphs if p.dom_source is not None}
+    return {s for s in sources if words_under.get(s, 0) <= cfg.max_chrome_share * total}
+
+
+def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdict | None], levels: int,
+               cfg: StripConfig) -> list[bool]:
+    """jusText's good prose that trafilatura left out but that sits inside the article.
+
+    Inside: between the first and last paragraph trafilatura chose, or sharing an ancestor with one of
+    them at most ``levels`` up from each (articles cut into sections by ad slots keep one ancestor);
+    ``<body>`` does not count, it holds everything. Good paragraphs that carry a chrome verdict
+    (DOM or text) stay out, and so do repeats of a kept paragraph (pages that hold the article twice).
+    """
+    first, last = _article_span(chosen)
+    # Elements, not ids: holding them keeps lxml's proxies alive, so the same node is the same object.
+    article_parents = {a for p, c in zip(paragraphs, chosen) if c for a in _ancestors(p, levels)}
+    seen = {p.text for p, c in zip(paragraphs, chosen) if c}
+    recovered = []
+    for i, (p, dom) in enumerate(zip(paragraphs, doms)):
+        back = (p.class_type == "good" and p.text not in seen and not dom
+                and (first <= i <= last or any(a in article_parents for a in _ancestors(p, levels)))
+                and not block_verdict(p.text, cfg.max_widget_words))
+        if back:
+            seen.add(p.text)
+        recovered.append(back)
+    return recovered
+
+
+def _article_span(chosen: list[bool]) -> tuple[int, int]:
+    """First and last chosen paragraph indexes ((0, -1) when none is)."""
+    indexes = [i for i, c in enumerate(chosen) if c]
+    return (indexes[0], indexes[-1]) if indexes else (0, -1)
+
+
+def _judge_kept(paragraph: Paragraph, dom: Verdict | None, previous: Block | None, headlines: set[str],
+                cfg: StripConfig) -> list[Block]:
+    """A paragraph trafilatura kept or jusText brought back: widgets, link lists and the headline still go."""
+    block = Block(paragraph.text)
+    if dom and dom.reason in WIDGET_REASONS:
+        return [block.removed(dom)]
+    if paragraph.links_density() > cfg.max_link_density:
+        return [block.removed(_link_list_verdict(dom, previous))]
+    if " ".join(words(paragraph.text)) in headlines:
+        return [block.removed(Verdict("byline", "headline"))]
+    return judge(block, cfg.max_widget_words)
+
+
+def _dropped_verdict(paragraph: Paragraph, dom: Verdict | None, cfg: StripConfig) -> Verdict:
+    """Why a paragraph that neither trafilatura nor jusText keeps goes: its DOM, its text, or neither."""
+    rule = "justext_bad" if paragraph.class_type == "bad" else "trafilatura_not_main"
+    return dom or block_verdict(paragraph.text, cfg.max_widget_words) or Verdict("other", rule)
+
+
+def _link_list_verdict(dom: Verdict | None, previous: Block | None) -> Verdict:
+    """Why a block made of links goes: what its ancestors say, else related after a related heading."""
+    if dom:
+        return dom
+    if previous is not None and not previous.kept and previous.reason == "related":
+        return Verdict("related", "link_list")
+    return Verdict("navigation", "link_list")
+
+
+def _remove_flat_comment_thread(judged: list[list[Block]], paragraphs: list[Paragraph],
+                                cfg: StripConfig) -> list[list[Block]]:
+    """A reader-comment thread laid out as bare paragraphs goes from its first line to the end of its parent.
+
+    The thread starts at a comment line ("6 Comments", "jane said, 2 days ago:") that follows the article
+    and needs a commenter header (relative time, votes) among its siblings: the comment bodies between the
+    headers are ordinary prose, only their place tells them apart.
+    """
+    by_parent: dict | None = None  # parent element -> indexes of its paragraphs, built for the first anchor
+    tried = set()
+    article_words = 0
+    for index, pieces in enumerate(judged):
+        article_words += sum(len(b.text.split()) for b in pieces if b.kept)
+        if article_words < cfg.thread_min_article_words or not any(b.reason == "comments" for b in pieces):
+            continue
+        parent = _parent(paragraphs[index])
+        if parent is None or parent in tried:
+            continue
+        tried.add(parent)
+        if by_parent is None:
+            by_parent = {}
+            for j, paragraph in enumerate(paragraphs):
+                by_parent.setdefault(_parent(paragraph), []).append(j)
+        siblings = [j for j in by_parent[parent] if j >= index]
+        if any(is_comment_header(paragraphs[j].text) for j in siblings):
+            verdict = Verdict("comments", "comment_thread")
+            out = list(judged)
+            for j in siblings:
+                out[j] = [b.removed(verdict) if b.kept else b for b in out[j]]
+            return out
+    return judged
+
+
+def _parent(paragraph: Paragraph):
+    return paragraph.container.getparent() if paragraph.container is not None else None
+
+
+def _ancestors(paragraph: Paragraph, levels: int) -> list:
+    """Up to ``levels`` elements above the paragraph's block container, nearest first, ``<body>`` excluded."""
+    found = []
+    element = _parent(paragraph)
+    while element is not None and len(found) < levels and element.tag not in ("body", "html"):
+        found.append(element)
         element = element.getparent()
-    return None
+    return found

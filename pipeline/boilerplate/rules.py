@@ -25,7 +25,8 @@ RELATIVE_TIME = re.compile(
     r"(?:^|[\s(·•|-])(?:\d+|an?|one)\s*(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|wks?|months?|mos?|years?|yrs?|[smhdwy])\s+ago\b",
     re.I,
 )
-VOTES = re.compile(r"^[-+−]?\d+\s*(?:points?|votes?|likes?|upvotes?|downvotes?|replies|reply)?$", re.I)
+# A vote count names its unit or carries a sign: a bare number is as likely a table cell or a score.
+VOTES = re.compile(r"^(?:[-+−]\d+|[-+−]?\d+\s*(?:points?|votes?|likes?|upvotes?|downvotes?|replies|reply))$", re.I)
 COMMENT_WIDGET = re.compile(
     r"^(?:leave a (?:comment|reply)|post a comment|add a comment|write a comment|cancel reply|reply|replies|"
     r"\d+\s+(?:comments?|replies|responses?)|comments?(?:\s*\(\d+\))?|show (?:more |all )?(?:comments|replies)|"
@@ -44,7 +45,7 @@ NEWSLETTER = re.compile(
 FORM_STATE = re.compile(r"^(?:please wait\W*|loading\W*|submit|send|sending\W*|success!?|thanks!?|thank you!?|"
                         r"something went wrong.*|invalid e-?mail.*|processing\W*)$", re.I)
 SHARE_WORDS = (
-    r"share(?:\s+(?:this|on|via|article|story))?|tweet|e-?mail|print|save|copy link|link copied|facebook|twitter|x|"
+    r"share(?:\s+(?:this|on|via))?(?:\s+(?:post|page|article|story))?|tweet|e-?mail|print|save|copy link|link copied|facebook|twitter|x|"
     r"linkedin|whatsapp|pinterest|reddit|telegram|messenger|flipboard|pocket|google it|google\+?|tumblr|threads|bluesky"
 )
 SHARE_ONLY = re.compile(rf"^(?:(?:{SHARE_WORDS})[\s|·•,:/-]*)+$", re.I)
@@ -53,14 +54,23 @@ DATELINE_LINE = re.compile(r"^\s*(?:[A-Z][A-Z.&]+(?:[ ,]+[A-Z][A-Z.&]+){0,3})(?:
 DATELINE_PREFIX = re.compile(r"^\s*([A-Z][A-Z.&]+(?:[ ,]+[A-Z][A-Z.&]+){0,3}(?:\s*\([^)]{1,30}\))?\s+[—–-]{1,2}\s+)(?=\S)")
 BYLINE = re.compile(
     rf"^(?:(?:by|written by|words by|reporting by|additional reporting by|editing by|compiled by)\s+{_NAME}.*"
+    rf"|(?:posted|published|updated|written)\b[^.!?]{{0,40}}?\bby\s+{_NAME}.*"
     rf"|{_NAME}(?:\s*(?:,|and|&)\s*{_NAME})*\s*(?:,|;|-|–)?\s*(?:with|for|via|and|in)\s+{_AGENCIES}\b.*"
     rf"|\(?(?:reporting|writing|editing) by [^.]{{3,80}}\)?)$",
     re.I,
 )
+# A photo credit on a line of its own ("Photograph: Getty Images", "Image credit: NASA").
+CREDIT = re.compile(r"^(?:(?:photo(?:graph)?|image|picture|illustration|video)s?(?:\s+credits?)?|credits?)\s*(?::|by\b)\s*\S.*$",
+                    re.I)
 COOKIE = re.compile(r"\b(?:cookies?|consent|gdpr|privacy (?:policy|settings|preferences))\b", re.I)
 NAVIGATION = re.compile(r"^(?:skip to (?:main )?content|menu|home|search|next|previous|back to top|"
-                        r"read more|continue reading|more stories|related(?: articles| stories)?|advertisement|"
+                        r"continue reading|advertisement|"
                         r"sponsored(?: content)?|all rights reserved.*|©.*|copyright \d{4}.*)$", re.I)
+# The heading of a list of other articles ("You might also like:"); the list itself is a link list.
+RELATED_HEADING = re.compile(r"^(?:related(?: (?:posts|articles|stories|content|coverage|reading))?|"
+                             r"you (?:might|may) also (?:like|enjoy)|more (?:stories|on this|from us)|read (?:more|next|also)|"
+                             r"recommended(?: for you)?|most (?:read|popular)|trending(?: now)?|don'?t miss|see also|"
+                             r"further reading)\W*$", re.I)
 
 
 def block_verdict(text: str, max_widget_words: int) -> Verdict | None:
@@ -82,10 +92,14 @@ def block_verdict(text: str, max_widget_words: int) -> Verdict | None:
             return Verdict("byline", "byline_pattern")
         if NEWSLETTER.search(stripped) and not _is_long_sentence(stripped):
             return Verdict("newsletter", "newsletter_text")
+        if CREDIT.match(stripped) and n_words <= 12:
+            return Verdict("caption", "photo_credit")
         if COOKIE.search(stripped) and re.search(r"\b(?:accept|agree|use|manage|reject)\b", stripped, re.I):
             return Verdict("cookie", "cookie_text")
         if NAVIGATION.match(stripped):
             return Verdict("navigation", "navigation_text")
+        if RELATED_HEADING.match(stripped):
+            return Verdict("related", "related_heading")
     return None
 
 

@@ -14,6 +14,9 @@ four words or more appears in the document's kept text.
 from __future__ import annotations
 
 import json
+import os
+import platform
+from datetime import date
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,7 +86,8 @@ class ProvenanceReport:
 
 def evaluate_provenance(bench: Path, output: Path, cfg: Config, from_stage: str = "ingest") -> ProvenanceReport:
     """Run the pipeline on ``bench/docs`` into ``output`` and score it against ``bench``'s labels."""
-    run(cfg.with_run(input=[Path(bench) / "docs"], output=Path(output)), from_stage=from_stage, log=lambda _: None)
+    run(cfg.with_run(input=[Path(bench) / "docs"], output=Path(output)), from_stage=from_stage,
+        rebuild=from_stage == "ingest")
     return score_output(Path(output), Path(bench))
 
 
@@ -190,3 +194,29 @@ def format_report(report: ProvenanceReport, verbose: bool = False) -> str:
         lines.append(f"chrome blocks leaked {report.chrome[0]}/{report.chrome[1]} {kinds}")
     lines.append(f"macro-F1 {report.macro_f1:.3f}")
     return "\n".join(lines)
+
+
+def markdown_section(report: ProvenanceReport, bench: Path) -> str:
+    """The figures as a ``## `` section of docs/benchmarks.md, with the date and machine."""
+    lines = [
+        f"## Provenance labels on `{Path(bench).name}`",
+        "",
+        f"Run {date.today().isoformat()} on {os.cpu_count()} cores, {platform.machine()}, "
+        f"Python {platform.python_version()} (`provenance eval provenance`; `score_corpus.py` agrees).",
+        "",
+        "| class | precision | recall | F1 | n |",
+        "|---|---|---|---|---|",
+    ]
+    for label, s in report.per_class().items():
+        lines.append(f"| {label} | {s.precision:.3f} | {s.recall:.3f} | {s.f1:.3f} | {s.support} |")
+    lines += [
+        "",
+        f"- macro-F1 **{report.macro_f1:.3f}**",
+        f"- ai_paraphrased false-positive rate on human paragraphs {report.ai_false_positive_rate:.3f}",
+        f"- root-source document accuracy {report.root_doc_accuracy:.3f}, source-paragraph accuracy "
+        f"{report.source_para_accuracy:.3f}",
+        f"- article paragraphs kept {report.kept[0]}/{report.kept[1]}; chrome blocks leaked "
+        f"{report.chrome[0]}/{report.chrome[1]}",
+        f"- confusion (gold -> predicted): {dict(sorted(report.confusion.items()))}",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,40 +1,39 @@
 """Stage 2, strip: documents become blocks, each kept (article text) or removed with a reason.
 
+Two pure functions: ``strip`` judges each document on its own (a batch in, its blocks out) and
+``mark_templates`` then looks across all documents for blocks that recur on many pages of one host.
 Nothing is deleted: removed blocks stay in the output with the rule that decided, and become the
 ``removed`` handoff table.
 """
 from __future__ import annotations
 
-import pandas as pd
 import pyarrow as pa
 
 from pipeline.boilerplate.blocks import Block
 from pipeline.boilerplate.html import html_blocks
 from pipeline.boilerplate.plaintext import text_blocks
+from pipeline.boilerplate.rules import block_verdict
+from pipeline.boilerplate.templates import host_of, normalized_block, template_blocks
 from pipeline.config import StripConfig
-from pipeline.schema import BLOCKS, to_table
+from pipeline.schema import BLOCKS
 
 
 def strip(documents: pa.Table, cfg: StripConfig) -> pa.Table:
     """Blocks of every readable document (``status == "ok"``), in document order."""
-    rows = []
-    for doc in documents.select(["doc_id", "status", "content_type", "content"]).to_pylist():
-        if doc["status"] == "ok":
-            rows.extend(block_rows(doc["doc_id"], doc["content"], doc["content_type"], cfg))
-    return blocks_table(rows)
+    docs = documents.select(["doc_id", "status", "content_type", "content"]).to_pylist()
+    return blocks_table([(d["doc_id"], document_blocks(d["content"], d["content_type"], cfg))
+                         for d in docs if d["status"] == "ok"])
 
 
-def blocks_table(rows: list[dict]) -> pa.Table:
-    return to_table(pd.DataFrame(rows, columns=[f.name for f in BLOCKS]), BLOCKS)
-
-
-def block_rows(doc_id: str, content: str, content_type: str, cfg: StripConfig) -> list[dict]:
-    """The ``BLOCKS`` rows of one document (the unit of work a sandboxed worker runs)."""
-    return [
-        {"doc_id": doc_id, "block_index": index, "text": block.text, "kept": block.kept,
-         "reason": block.reason, "rule": block.rule}
-        for index, block in enumerate(document_blocks(content, content_type, cfg))
-    ]
+def blocks_table(judged: list[tuple[str, list[Block]]]) -> pa.Table:
+    """The BLOCKS table of (doc_id, blocks in order) pairs."""
+    columns: dict[str, list] = {f.name: [] for f in BLOCKS}
+    for doc_id, blocks in judged:
+        for index, block in enumerate(blocks):
+            for name, value in (("doc_id", doc_id), ("block_index", index), ("text", block.text),
+                                ("kept", block.kept), ("reason", block.reason), ("rule", block.rule)):
+                columns[name].append(value)
+    return pa.Table.from_pydict(columns, schema=BLOCKS)
 
 
 def document_blocks(content: str, content_type: str, cfg: StripConfig) -> list[Block]:
@@ -42,3 +41,29 @@ def document_blocks(content: str, content_type: str, cfg: StripConfig) -> list[B
     if content_type == "html":
         return html_blocks(content, cfg)
     return text_blocks(content, cfg)
+
+
+def mark_templates(blocks: pa.Table, documents: pa.Table, cfg: StripConfig) -> pa.Table:
+    """Kept blocks whose text recurs on many pages of the same host (from the ``url`` column) are removed.
+
+    Counting sees every block, kept or not: a menu that one page's extractor dropped and another's kept
+    is still the same menu. The reason is what the text rules say, else navigation (site template).
+    """
+    hosts = {row["doc_id"]: host_of(row["url"]) for row in documents.select(["doc_id", "url"]).to_pylist()}
+    doc_ids, texts = blocks.column("doc_id").to_pylist(), blocks.column("text").to_pylist()
+    pages: dict[str, list[str]] = {}
+    for doc_id, text in zip(doc_ids, texts):
+        pages.setdefault(doc_id, []).append(text)
+    templates = template_blocks(pages, hosts, cfg.template_min_pages, cfg.template_min_share)
+    if not templates:
+        return blocks
+    kept, reasons, rules = (blocks.column(c).to_pylist() for c in ("kept", "reason", "rule"))
+    for i, (doc_id, text) in enumerate(zip(doc_ids, texts)):
+        host_templates = templates.get(hosts.get(doc_id))
+        if kept[i] and host_templates and normalized_block(text) in host_templates:
+            verdict = block_verdict(text, cfg.max_widget_words)
+            kept[i], reasons[i], rules[i] = False, verdict.reason if verdict else "navigation", "host_template"
+    for name, values in (("kept", kept), ("reason", reasons), ("rule", rules)):
+        index = blocks.schema.get_field_index(name)
+        blocks = blocks.set_column(index, blocks.schema.field(name), pa.array(values, blocks.schema.field(name).type))
+    return blocks

@@ -44,7 +44,7 @@ ARTICLE = (
         ("Reporting by Anna Kowalski; editing by Mark Hale", "byline"),
         ("We use cookies to improve your experience. Accept all", "cookie"),
         ("Skip to content", "navigation"),
-        ("Read more", "navigation"),
+        ("Read more", "related"),
         ("© 2024 The Valley Ledger. All rights reserved.", "navigation"),
     ],
 )

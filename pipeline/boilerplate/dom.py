@@ -1,0 +1,204 @@
+"""One parse of an HTML page, cut into jusText-style paragraphs that remember where they sit in the DOM.
+
+The segmentation follows jusText's ``ParagraphMaker`` (the same block tags, ``<br><br>`` as a break,
+whitespace collapsed), so jusText's classifier runs on these paragraphs unchanged, but it walks the
+lxml tree directly: no SAX pass, no XPath look-ups afterwards, and every paragraph carries its block
+container and the chrome kind that the tags, class and id names of its ancestors point to.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import justext
+import lxml.etree
+import lxml.html
+
+from pipeline.boilerplate.blocks import WIDGET_REASONS
+from pipeline.boilerplate.rules import Verdict
+
+# Subtrees whose text is never visible article text (jusText's preprocessor drops most of them too).
+_SKIPPED_TAGS = frozenset({
+    "head", "script", "style", "noscript", "template", "iframe", "object", "embed", "applet", "svg", "canvas",
+    "button", "input", "select", "textarea", "option", "optgroup", "datalist",
+})
+_TAG_REASONS = {"nav": "navigation", "footer": "navigation", "figcaption": "caption", "aside": "related",
+                "form": "other"}
+# Matched against whole tokens of an element's class and id ("comments-area" gives "comments", "area");
+# the first kind in this order wins.
+_NAME_REASONS = {
+    "comments": r"comments?|commentlist|disqus|respond|replies|discussion",
+    "newsletter": r"newsletters?|subscribe|subscription|signup|mailchimp|mc4wp|optin",
+    "share": r"share|sharing|shares|social|sharebar|sharedaddy|addthis|addtoany",
+    "cookie": r"cookies?|consent|gdpr|cmp",
+    "related": r"related|relatedposts|recommended|recommendations|readmore|trending|popular|outbrain|taboola|widget",
+    "navigation": r"nav|navbar|navigation|menu|breadcrumbs?|footer|masthead|sidebar|pagination|tags",
+    "caption": r"caption|figcaption|credits?",
+    "byline": r"byline|author|meta",
+    "dateline": r"dateline|date|published|timestamp",
+    "ad": r"ad|ads|advert|advertisement|sponsor|sponsored|promo|dfp",
+}
+_REASON_ORDER = {reason: rank for rank, reason in enumerate(_NAME_REASONS)}
+_NAME_TOKEN = re.compile(
+    "(?:^|(?<=[\\s_-]))(?:" + "|".join(f"(?P<{reason}>{alternatives})" for reason, alternatives in _NAME_REASONS.items())
+    + ")(?=$|[\\s_-])"
+)
+# Class names that describe a state or a taxonomy of the element, not what it is ("has-comments").
+_STATE_NAME = re.compile(r"(?:^|(?<=\s))(?:has|is|no|with|show|hide|category|tag|status|format|type)[-_]\S*")
+
+
+def parse_html(html: str) -> lxml.html.HtmlElement | None:
+    """The page's DOM, or ``None`` when it does not parse into anything."""
+    try:
+        return lxml.html.fromstring(html)
+    except ValueError:  # a str with an XML encoding declaration: lxml wants bytes then
+        try:
+            return lxml.html.fromstring(html.encode("utf-8"))
+        except (lxml.etree.LxmlError, ValueError):
+            return None
+    except lxml.etree.LxmlError:
+        return None
+
+
+class Paragraph(justext.paragraph.Paragraph):
+    """A jusText paragraph plus its place in the DOM.
+
+    ``container`` is the block element it opened in, ``dom_verdict`` the chrome kind that the tags,
+    classes and ids of the elements around its first text name, and ``dom_source`` the element that
+    named it. Text and word counts are computed once, by ``finish``.
+    """
+
+    text = ""  # plain attributes in place of jusText's properties, which recompute on every read
+    words_count = 0
+
+    def __init__(self, dom_path: str, container, named: tuple[Verdict | None, object]):
+        self.dom_path = dom_path
+        self.xpath = ""
+        self.text_nodes = []
+        self.chars_count_in_links = 0
+        self.tags_count = 0
+        self.class_type = ""
+        self.container = container
+        self.dom_verdict, self.dom_source = named
+
+    def finish(self) -> "Paragraph":
+        self.text = " ".join("".join(self.text_nodes).split())  # line breaks in HTML source are layout
+        self.lower_words = self.text.lower().split()
+        self.words_count = len(self.lower_words)
+        return self
+
+    def stopwords_count(self, stopwords) -> int:
+        return sum(word in stopwords for word in self.lower_words)
+
+    def stopwords_density(self, stopwords) -> float:
+        return self.stopwords_count(stopwords) / self.words_count if self.words_count else 0.0
+
+
+class _Segmenter:
+    """Walks the tree once, the way jusText's ParagraphMaker reads SAX events."""
+
+    def __init__(self):
+        self.paragraphs: list[Paragraph] = []
+        # One frame per open element: (tag, (verdict, naming element), block container).
+        self._frames: list[tuple] = [("", (None, None), None)]
+        self._links = 0
+        self._br = False
+        self._current: Paragraph | None = None
+
+    def run(self, root) -> list[Paragraph]:
+        walker = lxml.etree.iterwalk(root, events=("start", "end"))
+        for event, element in walker:  # the hot loop of the stage: text checks are inlined
+            if element.tag in _SKIPPED_TAGS:
+                if event == "start":
+                    walker.skip_subtree()
+                    continue
+            elif event == "start":
+                self._start(element)
+                text = element.text
+                if text and not text.isspace():
+                    self._characters(text)
+                continue
+            else:
+                self._end()
+            tail = element.tail
+            if tail and not tail.isspace():
+                self._characters(tail)
+        self._flush()
+        return self.paragraphs
+
+    def _start(self, element) -> None:
+        tag = element.tag
+        parent = self._frames[-1]
+        inherited = parent[1]
+        if inherited[0] is not None and inherited[0].reason in WIDGET_REASONS:
+            named = inherited  # a widget's verdict covers all inside it (a date in a comment is the comment)
+        else:
+            own = element_verdict(element)
+            named = (own, element) if own else inherited
+        if tag in justext.core.PARAGRAPH_TAGS:
+            self._frames.append((tag, named, element))
+            self._flush()
+        else:
+            self._frames.append((tag, named, parent[2]))
+            if tag == "br" and self._br:
+                self._flush()
+            elif tag == "br":
+                self._br = True
+                self._append(" ")
+            else:
+                self._br = False
+                self._links += tag == "a"
+
+    def _end(self) -> None:
+        tag = self._frames.pop()[0]
+        if tag in justext.core.PARAGRAPH_TAGS:
+            self._flush()
+        elif tag == "a":
+            self._links -= 1
+
+    def _characters(self, content: str) -> None:
+        self._append(content)
+        if self._links:  # counted, as jusText does, on whitespace-collapsed text
+            self._current.chars_count_in_links += len(" ".join(content.split()))
+        self._br = False
+
+    def _append(self, content: str) -> None:
+        if self._current is None:
+            _, named, container = self._frames[-1]
+            path = ".".join(frame[0] for frame in self._frames[1:])
+            self._current = Paragraph(path, container, named)
+        self._current.text_nodes.append(content)
+
+    def _flush(self) -> None:
+        if self._current is not None and self._current.finish().text:
+            self.paragraphs.append(self._current)
+        self._current = None
+
+
+def segment_dom(root) -> list[Paragraph]:
+    """The page's visible paragraphs in document order (comments and processing instructions dropped)."""
+    lxml.etree.strip_tags(root, lxml.etree.Comment, lxml.etree.ProcessingInstruction)
+    return _Segmenter().run(root)
+
+
+def element_verdict(element) -> Verdict | None:
+    """The chrome kind an element's own tag, class or id names (``<html>`` and ``<body>`` name none)."""
+    tag = element.tag
+    if tag in _TAG_REASONS:
+        return Verdict(_TAG_REASONS[tag], f"dom_tag:{tag}")
+    names = element.get("class") or ""
+    if element.get("id"):
+        names = f"{names} {element.get('id')}"
+    if not names or tag in ("html", "body"):
+        return None
+    return _names_verdict(names)
+
+
+@lru_cache(maxsize=65536)
+def _names_verdict(names: str) -> Verdict | None:
+    """Verdict of a class-and-id string (cached: templates repeat the same names on many elements)."""
+    hits = list(_NAME_TOKEN.finditer(_STATE_NAME.sub("", names.lower())))
+    if not hits:
+        return None
+    best = min(hits, key=lambda m: _REASON_ORDER[m.lastgroup])
+    return Verdict(best.lastgroup, f"dom_class:{best.group()}")
