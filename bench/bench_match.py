@@ -34,7 +34,7 @@ def corpus(n: int, seed: int = 7) -> tuple[pd.DataFrame, np.ndarray]:
     weights /= weights.sum()
     topics = rng.normal(size=(max(10, n // 200), DIM)).astype(np.float32)
     doc_topic = rng.integers(0, len(topics), size=n // PARAS_PER_DOC + 1)
-    vectors = topics[doc_topic[np.arange(n) // PARAS_PER_DOC]] + rng.normal(scale=0.8, size=(n, DIM)).astype(np.float32)
+    vectors = topics[doc_topic[np.arange(n) // PARAS_PER_DOC]] + rng.normal(scale=1.4, size=(n, DIM)).astype(np.float32)
     texts = []
     for i in range(n):
         if i >= 100 and rng.random() < 0.1:
