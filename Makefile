@@ -27,6 +27,7 @@ test: $(STAMP)
 # Boilerplate benchmark: ours vs trafilatura and jusText alone, same pages, same run.
 eval: $(STAMP)
 	$(BIN)/provenance eval boilerplate --bench ../shared/bench/aeb --config configs/default.toml --report docs/benchmarks.md
+	$(BIN)/provenance eval provenance --bench ../shared/bench/provenance-dev --config configs/default.toml --output data/eval-provenance --report docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) data/stages data/documents data/provenance data/removed data/cache
