@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test eval clean
+.PHONY: run test eval bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,4 +30,4 @@ eval: $(STAMP)
 	$(BIN)/provenance eval provenance --bench ../shared/bench/provenance-dev --config configs/default.toml --output data/eval-provenance --report docs/benchmarks.md
 
 clean:
-	rm -rf $(VENV) data/stages data/documents data/provenance data/removed data/cache
+	rm -rf $(VENV) data/stages data/documents data/provenance data/removed data/runs data/index data/eval-provenance data/.lock
