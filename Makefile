@@ -18,13 +18,14 @@ $(STAMP): pyproject.toml
 bench: $(STAMP)
 	$(BIN)/python bench/bench_match.py
 
+# The demo run: rebuilt from scratch each time, so that it always reflects the current code and config.
 run: $(STAMP)
-	$(BIN)/provenance run --config configs/default.toml
+	$(BIN)/provenance run --config configs/default.toml --rebuild
 
 test: $(STAMP)
 	$(BIN)/pytest -q
 
-# Boilerplate benchmark: ours vs trafilatura and jusText alone, same pages, same run.
+# Quality benchmarks (boilerplate: ours vs trafilatura and jusText alone, same pages, same run).
 eval: $(STAMP)
 	$(BIN)/provenance eval boilerplate --bench ../shared/bench/aeb --config configs/default.toml --report docs/benchmarks.md
 	$(BIN)/provenance eval provenance --bench ../shared/bench/provenance-dev --config configs/default.toml --output data/eval-provenance --report docs/benchmarks.md
