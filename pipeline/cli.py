@@ -60,22 +60,25 @@ def build_parser() -> argparse.ArgumentParser:
         "DIR/ground-truth.json) and, in the same run, trafilatura and jusText alone; print precision, recall, "
         "F1 (word 4-gram shingles, per-page means) and pages/s.",
     )
-    boilerplate.add_argument("--bench", type=Path, required=True, metavar="DIR", help="benchmark folder")
-    boilerplate.add_argument("--config", type=Path, metavar="FILE", help="TOML config (default: built-in defaults)")
-    boilerplate.add_argument("--report", type=Path, metavar="FILE", help="also write the table into this Markdown file (its own section)")
+    _add_eval_options(boilerplate)
     labelled = kinds.add_parser(
         "provenance", help="labels and sources vs a labelled corpus",
         description="Run the pipeline on DIR/docs (with its manifest.csv) and score it against DIR/labels.jsonl "
         "and DIR/chrome.jsonl: per-class precision/recall/F1, macro-F1, confusion matrix, root-source document "
         "and source-paragraph accuracy, ai_paraphrased false-positive rate on human paragraphs, chrome leaks.",
     )
-    labelled.add_argument("--bench", type=Path, required=True, metavar="DIR", help="labelled corpus folder")
-    labelled.add_argument("--config", type=Path, metavar="FILE", help="TOML config (default: built-in defaults)")
+    _add_eval_options(labelled)
     labelled.add_argument("--output", type=Path, default=Path("data/eval-provenance"), metavar="DIR",
                           help="where the run's tables go (rebuilt each time; default: data/eval-provenance)")
-    labelled.add_argument("--report", type=Path, metavar="FILE", help="also write the figures into this Markdown file (its own section)")
     labelled.add_argument("--verbose", action="store_true", help="list every wrong label and chrome leak")
     return parser
+
+
+def _add_eval_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--bench", type=Path, required=True, metavar="DIR", help="benchmark folder")
+    command.add_argument("--config", type=Path, metavar="FILE", help="TOML config (default: built-in defaults)")
+    command.add_argument("--report", type=Path, metavar="FILE",
+                         help="also write the figures into this Markdown file (its own section)")
 
 
 def main(argv: list[str] | None = None) -> int:
