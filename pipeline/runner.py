@@ -140,13 +140,8 @@ def _run_stages(cfg: Config, output: Path, run_id: str, from_stage: str, manifes
 
     _checkpoint("write")
     began = time.perf_counter()
-    tables = handoff_tables(documents, blocks, provenance)
-    for name, table in tables.items():
-        if table.num_rows or not (output / name).exists():  # a run that adds nothing leaves no files
-            state.publish_partition(output, name, run_id, table)
-        _checkpoint(f"write:{name}")
+    result.tables = _publish(output, run_id, handoff_tables(documents, blocks, provenance))
     result.seconds["write"] = round(time.perf_counter() - began, 3)
-    result.tables = {name: t.num_rows for name, t in tables.items()}
     result.statuses = _counts(documents, "status")
     result.labels = _counts(provenance, "label")
     result.removed = _counts(blocks.filter(pc.invert(blocks.column("kept"))), "reason")
@@ -155,11 +150,20 @@ def _run_stages(cfg: Config, output: Path, run_id: str, from_stage: str, manifes
     manifest.update(status=result.status, ended_at=state.utc_now().isoformat(), tables=result.tables,
                     statuses=result.statuses, labels=result.labels, removed=result.removed,
                     seconds=result.seconds, already_processed=result.already_processed,
-                    stage_rows={"ingest": documents.num_rows, "strip": blocks.num_rows,
-                                "segment": paragraphs.num_rows, "match": candidates.num_rows,
-                                "classify": provenance.num_rows})
-    state.write_manifest(output, manifest)
+                    stage_rows={name: table.num_rows for name, table in (
+                        ("ingest", documents), ("strip", blocks), ("segment", paragraphs),
+                        ("match", candidates), ("classify", provenance))})
+    state.write_manifest(output, manifest)  # the commit point
     return result
+
+
+def _publish(output: Path, run_id: str, tables: dict[str, pa.Table]) -> dict[str, int]:
+    """Publish the run's partitions; returns rows per table. A run that adds nothing leaves no files."""
+    for name, table in tables.items():
+        if table.num_rows or not (output / name).exists():
+            state.publish_partition(output, name, run_id, table)
+        _checkpoint(f"write:{name}")
+    return {name: table.num_rows for name, table in tables.items()}
 
 
 def _checkpoint(point: str) -> None:
