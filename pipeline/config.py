@@ -115,8 +115,8 @@ class MatchConfig(_Section):
         5_000, ge=1, description="Above this many paragraphs, nearest neighbours come from an HNSW index, not brute force."
     )
     ann_extra_neighbours: int = Field(32, ge=0, description="Extra HNSW neighbours fetched per paragraph.")
-    hnsw_m: int = Field(32, ge=4, description="HNSW graph degree.")
-    hnsw_ef_construction: int = Field(80, ge=8, description="HNSW build-time beam width.")
+    hnsw_m: int = Field(16, ge=4, description="HNSW graph degree.")
+    hnsw_ef_construction: int = Field(64, ge=8, description="HNSW build-time beam width.")
     hnsw_ef_search: int = Field(64, ge=8, description="HNSW query-time beam width.")
     align_min_pairs: int = Field(
         2, ge=1, description="Candidate pairs between two documents that make them worth aligning in full."

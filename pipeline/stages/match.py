@@ -181,9 +181,9 @@ def alignment_pairs(
     for i, j in found:
         key = (docs[i], docs[j])
         links[key] = links.get(key, 0) + 1
-    rows_of: dict[str, np.ndarray] = {}
-    for doc in np.unique(docs):
-        rows_of[doc] = np.flatnonzero(docs == doc)
+    order = np.argsort(docs, kind="stable")
+    names, starts, counts = np.unique(docs[order], return_index=True, return_counts=True)
+    rows_of = {name: order[start:start + count] for name, start, count in zip(names, starts, counts)}
     pairs = set()
     for (a, b), count in sorted(links.items()):
         if count < min_pairs or a > b:

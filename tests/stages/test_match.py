@@ -214,3 +214,27 @@ def test_no_matchable_paragraphs_gives_an_empty_table(make_paragraphs):
     candidates = match(make_paragraphs({"a": [SHORT], "b": ["Read more"]}), MatchConfig())
     assert candidates.num_rows == 0
     assert candidates.schema.names == CANDIDATES.names
+
+
+def test_hnsw_index_finds_the_same_neighbours_as_brute_force_on_clustered_vectors():
+    from pipeline.stages.match import semantic_pairs
+
+    rng = np.random.default_rng(3)
+    topics = rng.normal(size=(20, 64))
+    vectors = topics[np.arange(600) % 20] + rng.normal(scale=1.0, size=(600, 64))
+    vectors[300:320] = vectors[0:20] + rng.normal(scale=0.05, size=(20, 64))  # planted rewrites
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    docs = np.array([f"d{i // 10:03d}" for i in range(600)])
+    query = np.ones(600, bool)
+    exact = semantic_pairs(vectors, docs, query, MatchConfig(ann_min_rows=10_000, min_cosine=0.5))
+    approximate = semantic_pairs(vectors, docs, query, MatchConfig(ann_min_rows=10, min_cosine=0.5))
+    planted = {(300 + i, i) for i in range(20)}
+    assert planted <= exact and planted <= approximate
+    assert len(exact & approximate) >= 0.95 * len(exact)
+
+
+def test_only_pairs_touching_new_documents_are_looked_for(make_paragraphs, fake_embed):
+    paragraphs = make_paragraphs({"old1": [TERMINAL], "old2": [TERMINAL], "new": [TERMINAL]})
+    embed, _ = fake_embed({})
+    pairs = match(paragraphs, MatchConfig(), embed=embed, new_docs={"new"}).to_pandas()
+    assert set(zip(pairs.doc_id, pairs.cand_doc_id)) == {("new", "old1"), ("new", "old2"), ("old1", "new"), ("old2", "new")}
