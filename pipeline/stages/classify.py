@@ -26,7 +26,7 @@ from rapidfuzz.distance import Indel
 from pipeline.config import Config
 from pipeline.edits import edit_shape, machine_edit_probability
 from pipeline.schema import PROVENANCE, to_table
-from pipeline.style import machine_style
+from pipeline.style import attributions, machine_style
 from pipeline.text import longest_shared_run, shingles, words
 
 Key = tuple[str, int]
@@ -46,6 +46,8 @@ class Link:
     near_verbatim: bool
     machine_edit: float
     """Probability that the differences are a language model's edit (0 unless ``near_verbatim``)."""
+    adds_attribution: bool
+    """The paragraph reports more sources than ``source`` (a reporter's retelling, not a model's rewrite)."""
 
     @property
     def is_copy(self) -> bool:
@@ -109,6 +111,7 @@ def classify(paragraphs: pa.Table, candidates: pa.Table, documents: pa.Table, cf
 def score_links(paras: pd.DataFrame, candidates: pd.DataFrame, cfg: Config) -> dict[Key, list[Link]]:
     """Scored links from each paragraph to its candidates."""
     tokens = {(r.doc_id, int(r.para_index)): words(r.text) for r in paras.itertuples()}
+    reported = {(r.doc_id, int(r.para_index)): attributions(r.text) for r in paras.itertuples()}
     grams = {k: shingles(t, cfg.match.shingle_size) for k, t in tokens.items()}
     out: dict[Key, list[Link]] = {}
     for c in candidates.itertuples():
@@ -121,7 +124,8 @@ def score_links(paras: pd.DataFrame, candidates: pd.DataFrame, cfg: Config) -> d
         cosine = None if pd.isna(c.cosine) else float(c.cosine)
         near = ratio >= cfg.classify.copy_ratio or containment >= cfg.classify.copy_containment
         machine = _machine_edit(tokens[key], tokens[source], cfg) if near else 0.0
-        out.setdefault(key, []).append(Link(key, source, ratio, containment, shared, cosine, near, machine))
+        adds = reported[key] > reported[source]
+        out.setdefault(key, []).append(Link(key, source, ratio, containment, shared, cosine, near, machine, adds))
     # Sorted by source, so that ties between equally good sources resolve the same way whatever the row order.
     return {key: sorted(links, key=lambda l: l.source) for key, links in out.items()}
 
@@ -130,6 +134,12 @@ def _machine_edit(later: list[str], earlier: list[str], cfg: Config) -> float:
     c = cfg.classify
     return machine_edit_probability(edit_shape(later, earlier), c.machine_edit_intercept,
                                     c.machine_edit_scattered, c.machine_edit_extra)
+
+
+def _may_rewrite(link: Link) -> bool:
+    """A language model asked to rewrite keeps or drops attribution ("X said"); an added one is a
+    reporter's own retelling of the same facts."""
+    return not link.adds_attribution
 
 
 def _is_strong(link: Link, cfg: Config) -> bool:
@@ -253,7 +263,8 @@ def _monotone_alignment(keys: list[Key], earlier: dict[Key, list[Link]], source_
     """
     scores: dict[tuple[int, int], Link] = {}
     for i, key in enumerate(keys):
-        near = [l for l in earlier[key] if l.source[0] == source_doc and l.semantic >= cfg.classify.aligned_cosine]
+        near = [l for l in earlier[key]
+                if l.source[0] == source_doc and l.semantic >= cfg.classify.aligned_cosine and _may_rewrite(l)]
         top = max((_rewrite_score(l, cfg) for l in near), default=0.0)
         for link in near:
             if _rewrite_score(link, cfg) >= top - cfg.classify.alignment_margin:
@@ -290,6 +301,7 @@ def _rewrite_links(key: Key, earlier: list[Link], partners: dict[str, dict[Key, 
     already paired. Unpaired, a paragraph needs a strong link, or an aligned one and a machine-like style.
     """
     c = cfg.classify
+    earlier = [l for l in earlier if _may_rewrite(l)]
     out = [l for l in earlier if l.semantic >= c.standalone_cosine and l.source[0] not in partners]
     unpaired_cosine = c.aligned_cosine if machine_like else c.paraphrase_cosine
     for source_doc, pairs in partners.items():

@@ -110,3 +110,16 @@ def test_composite_sources_need_most_of_the_document():
     assert _composite_sources(roundup, 3, CFG) == {"s1", "s2", "s3"}
     same_story = {"s1": [(0, 2)], "s2": [(4, 0)]}
     assert _composite_sources(same_story, 8, CFG) == set()
+
+
+def test_added_attribution_is_a_reporters_retelling_not_a_rewrite():
+    # Same facts, aligned paragraph by paragraph: the paragraph that adds "said" is an independent report.
+    retelling = ["Rates were left alone on Tuesday because inflation stayed too high, a central bank official said.",
+                 "The decision was unanimous, and wage growth will be watched closely in the coming months."]
+    docs = {"a_source": SOURCE[:2], "b_later": retelling}
+    paragraphs, candidates, documents = _corpus(docs, [("b_later", i, "a_source", i, 0.86) for i in range(2)])
+    frame = documents.to_pandas()
+    frame["published_at"] = pd.to_datetime(["2024-01-01", "2024-01-02"], utc=True)
+    labels = _labels(classify(paragraphs, candidates, pa.Table.from_pandas(frame, preserve_index=False), CFG))
+    assert labels[("b_later", 0)][0] == "original"
+    assert labels[("b_later", 1)] == ("ai_paraphrased", "a_source")
