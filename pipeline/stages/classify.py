@@ -5,8 +5,9 @@
    changes), else rewrite evidence (a machine's minimal-change polish, see ``pipeline.edits``).
 2. Documents linked by pairs are put in one deterministic order: the earlier ``published_at`` first when
    both are known; otherwise the document that is less covered by the other and whose shared paragraphs
-   read less machine-like comes first (a copier's text sits inside its source, a rewrite carries style
-   markers).
+   read less machine-like and sit closer to third versions of them comes first (a copier's text sits
+   inside its source, a rewrite carries style markers, independent derivatives drift apart from each
+   other more than from their source).
 3. Walking documents in that order, a paragraph takes its best link to an earlier document. A rewrite
    link counts only when its cosine is high on its own, or when the whole document follows that source
    paragraph by paragraph (an independent report of the same event shares facts, not structure).
@@ -152,6 +153,7 @@ def document_order(paras: pd.DataFrame, links: dict[Key, list[Link]], documents:
     sizes = _matchable_counts(paras, cfg)
     text = {(r.doc_id, int(r.para_index)): r.text for r in paras.itertuples()}
     dates = {r.doc_id: r.published_at for r in documents.itertuples() if not pd.isna(r.published_at)}
+    neighbours = _strong_neighbours(links, cfg)
     linked: dict[tuple[str, str], set[int]] = {}
     for key, items in links.items():
         for link in items:
@@ -168,11 +170,28 @@ def document_order(paras: pd.DataFrame, links: dict[Key, list[Link]], documents:
         # Positive: a looks derived from b (more of a is covered by b, a reads more machine-like).
         style_a = _shared_style(a, linked.get((a, b), ()), text)
         style_b = _shared_style(b, linked.get((b, a), ()), text)
-        score = (share_a - share_b) + cfg.classify.style_weight * (style_a - style_b)
+        score = ((share_a - share_b) + cfg.classify.style_weight * (style_a - style_b)
+                 - cfg.classify.centrality_weight * _centrality_margin(a, b, neighbours))
         if score == 0:
             score = sizes[b] - sizes[a] or (1 if a > b else -1)
         edges[(b, a) if score > 0 else (a, b)] = abs(score)
     return _topological_order(sorted(sizes), edges, dates)
+
+
+def _strong_neighbours(links: dict[Key, list[Link]], cfg: Config) -> dict[Key, dict[Key, float]]:
+    """Cosine of each paragraph's strong links, by linked paragraph."""
+    return {key: {l.source: l.semantic for l in items if _is_strong(l, cfg)} for key, items in links.items()}
+
+
+def _centrality_margin(a: str, b: str, neighbours: dict[Key, dict[Key, float]]) -> float:
+    """How much closer a's shared paragraphs are than b's to the third versions both are linked to
+    (positive: a is the centre). Versions derived independently from one paragraph drift apart from
+    each other more than from it, so the source sits between its derivatives."""
+    margins = [near[z] - neighbours[y][z]
+               for x, near in neighbours.items() if x[0] == a
+               for y in near if y[0] == b
+               for z in near.keys() & neighbours.get(y, {}).keys() if z[0] not in (a, b)]
+    return float(np.mean(margins)) if margins else 0.0
 
 
 def _shared_style(doc: str, indexes, text: dict[Key, str]) -> float:

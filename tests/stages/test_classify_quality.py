@@ -123,3 +123,16 @@ def test_added_attribution_is_a_reporters_retelling_not_a_rewrite():
     labels = _labels(classify(paragraphs, candidates, pa.Table.from_pandas(frame, preserve_index=False), CFG))
     assert labels[("b_later", 0)][0] == "original"
     assert labels[("b_later", 1)] == ("ai_paraphrased", "a_source")
+
+
+def test_undated_source_is_the_version_between_its_derivatives():
+    # Equal coverage and style every way: two independent rewrites are closer to their source than to each other.
+    source = ["The harbour bridge will close for four weeks of repairs from next month, the city council announced."]
+    first = ["From next month the harbour bridge shuts for four weeks while repairs are carried out, the council announced."]
+    second = ["The city council announced that repair work will close the harbour bridge for four weeks starting next month."]
+    docs = {"a_first": first, "b_second": second, "z_source": source}
+    pairs = [("a_first", 0, "z_source", 0, 0.96), ("b_second", 0, "z_source", 0, 0.96), ("a_first", 0, "b_second", 0, 0.93)]
+    labels = _labels(classify(*_corpus(docs, pairs), CFG))
+    assert labels[("z_source", 0)][0] == "original"
+    assert labels[("a_first", 0)] == ("ai_paraphrased", "z_source")
+    assert labels[("b_second", 0)] == ("ai_paraphrased", "z_source")
