@@ -152,3 +152,19 @@ def test_plain_own_paragraph_in_a_rewrite_stays_original():
     labels = _labels(classify(paragraphs, candidates, pa.Table.from_pandas(frame, preserve_index=False), CFG))
     assert labels[("b_rewrite", 0)] == ("ai_paraphrased", "a_source")
     assert labels[("b_rewrite", 2)][0] == "original"
+
+
+def test_shuffled_paraphrase_set_is_not_aligned():
+    # Six briefs retold by other outlets, in another order (forward share 0.6): each pair is close, but
+    # nothing follows the source paragraph by paragraph.
+    briefs = [f"Brief number {n} reports that the regional council approved budget item {n} after a long debate."
+              for n in range(6)]
+    retold = [f"After lengthy discussion, budget item {n} won the regional council's approval, brief {n} notes."
+              for n in (2, 0, 3, 4, 1, 5)]
+    docs = {"a_briefs": briefs, "b_retold": retold}
+    pairs = [("b_retold", i, "a_briefs", n, 0.85) for i, n in enumerate((2, 0, 3, 4, 1, 5))]
+    frame = _corpus(docs, pairs)[2].to_pandas()
+    frame["published_at"] = pd.to_datetime(["2024-01-01", "2024-01-02"], utc=True)
+    paragraphs, candidates, _ = _corpus(docs, pairs)
+    labels = _labels(classify(paragraphs, candidates, pa.Table.from_pandas(frame, preserve_index=False), CFG))
+    assert all(labels[("b_retold", i)][0] == "original" for i in range(6))
