@@ -178,19 +178,23 @@ def document_order(paras: pd.DataFrame, links: dict[Key, list[Link]], documents:
     return _topological_order(sorted(sizes), edges, dates)
 
 
-def _strong_neighbours(links: dict[Key, list[Link]], cfg: Config) -> dict[Key, dict[Key, float]]:
-    """Cosine of each paragraph's strong links, by linked paragraph."""
-    return {key: {l.source: l.semantic for l in items if _is_strong(l, cfg)} for key, items in links.items()}
+def _strong_neighbours(links: dict[Key, list[Link]], cfg: Config) -> dict[str, dict[Key, dict[Key, float]]]:
+    """Cosine of each paragraph's strong links, by linked paragraph, grouped by document."""
+    out: dict[str, dict[Key, dict[Key, float]]] = {}
+    for key, items in links.items():
+        out.setdefault(key[0], {})[key] = {l.source: l.semantic for l in items if _is_strong(l, cfg)}
+    return out
 
 
-def _centrality_margin(a: str, b: str, neighbours: dict[Key, dict[Key, float]]) -> float:
+def _centrality_margin(a: str, b: str, neighbours: dict[str, dict[Key, dict[Key, float]]]) -> float:
     """How much closer a's shared paragraphs are than b's to the third versions both are linked to
     (positive: a is the centre). Versions derived independently from one paragraph drift apart from
     each other more than from it, so the source sits between its derivatives."""
-    margins = [near[z] - neighbours[y][z]
-               for x, near in neighbours.items() if x[0] == a
-               for y in near if y[0] == b
-               for z in near.keys() & neighbours.get(y, {}).keys() if z[0] not in (a, b)]
+    of_b = neighbours.get(b, {})
+    margins = [near[z] - of_b[y][z]
+               for near in neighbours.get(a, {}).values()
+               for y in near if y in of_b
+               for z in near.keys() & of_b[y].keys() if z[0] not in (a, b)]
     return float(np.mean(margins)) if margins else 0.0
 
 
