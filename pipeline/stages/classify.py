@@ -7,7 +7,8 @@
    both are known; otherwise the document that is less covered by the other and whose shared paragraphs
    read less machine-like and sit closer to third versions of them comes first (a copier's text sits
    inside its source, a rewrite carries style markers, independent derivatives drift apart from each
-   other more than from their source).
+   other more than from their source); verbatim copies that cover alike go to the document more others
+   draw on.
 3. Walking documents in that order, a paragraph takes its best link to an earlier document. A rewrite
    link counts only when its cosine is high on its own, or when the whole document follows that source
    paragraph by paragraph (an independent report of the same event shares facts, not structure).
@@ -159,6 +160,7 @@ def document_order(paras: pd.DataFrame, links: dict[Key, list[Link]], documents:
         for link in items:
             if _is_strong(link, cfg):
                 linked.setdefault((key[0], link.source[0]), set()).add(key[1])
+    partners = _partner_counts(linked)
     edges: dict[tuple[str, str], float] = {}  # (earlier, later) -> strength
     for a, b in sorted({tuple(sorted(pair)) for pair in linked}):
         share_a = len(linked.get((a, b), ())) / sizes[a]
@@ -172,10 +174,18 @@ def document_order(paras: pd.DataFrame, links: dict[Key, list[Link]], documents:
         style_b = _shared_style(b, linked.get((b, a), ()), text)
         score = ((share_a - share_b) + cfg.classify.style_weight * (style_a - style_b)
                  - cfg.classify.centrality_weight * _centrality_margin(a, b, neighbours))
-        if score == 0:
-            score = sizes[b] - sizes[a] or (1 if a > b else -1)
+        if score == 0:  # verbatim copies covering alike: the document more others draw on is the source
+            score = partners[b] - partners[a] or sizes[b] - sizes[a] or (1 if a > b else -1)
         edges[(b, a) if score > 0 else (a, b)] = abs(score)
     return _topological_order(sorted(sizes), edges, dates)
+
+
+def _partner_counts(linked: dict[tuple[str, str], set[int]]) -> dict[str, int]:
+    """Documents each document is strongly linked to."""
+    counts: dict[str, int] = {}
+    for doc, _ in linked:
+        counts[doc] = counts.get(doc, 0) + 1
+    return counts
 
 
 def _strong_neighbours(links: dict[Key, list[Link]], cfg: Config) -> dict[str, dict[Key, dict[Key, float]]]:

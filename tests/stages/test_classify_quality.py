@@ -168,3 +168,13 @@ def test_shuffled_paraphrase_set_is_not_aligned():
     paragraphs, candidates, _ = _corpus(docs, pairs)
     labels = _labels(classify(paragraphs, candidates, pa.Table.from_pandas(frame, preserve_index=False), CFG))
     assert all(labels[("b_retold", i)][0] == "original" for i in range(6))
+
+
+def test_verbatim_tie_goes_to_the_document_others_also_draw_on():
+    # Undated, one verbatim paragraph each way, same sizes: only the source lends to a third document.
+    own = "Our reporter spent the weekend at the harbour and found most visitors unaware of the closure plans."
+    docs = {"a_copier": [SOURCE[0], own], "b_other": [SOURCE[1]], "z_source": SOURCE[:2]}
+    pairs = [("a_copier", 0, "z_source", 0, 1.0), ("b_other", 0, "z_source", 1, 1.0)]
+    labels = _labels(classify(*_corpus(docs, pairs), CFG))
+    assert labels[("a_copier", 0)] == ("copied", "z_source")
+    assert labels[("z_source", 0)][0] == "original"
