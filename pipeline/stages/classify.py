@@ -272,8 +272,7 @@ def decide(paras: pd.DataFrame, links: dict[Key, list[Link]], order: dict[str, i
         keys = [(doc, int(i)) for i in by_doc[doc]["para_index"]]
         if all(k in decisions for k in keys):
             continue
-        # Strictly positive: a plain paragraph with neither markers nor attribution is no evidence either way.
-        machine_like = {(doc, int(r.para_index)): machine_style(r.text) > 0 for r in by_doc[doc].itertuples()}
+        machine_like = {(doc, int(r.para_index)): machine_style(r.text) >= 0 for r in by_doc[doc].itertuples()}
         earlier = {k: [l for l in links.get(k, []) if order[l.source[0]] < order[doc]] for k in keys}
         aligned = _aligned_sources(keys, earlier, sizes[doc], cfg)
         partners = {source_doc: _monotone_alignment(keys, earlier, source_doc, cfg) for source_doc in sorted(aligned)}
