@@ -162,3 +162,17 @@ def test_verbatim_tie_goes_to_the_document_others_also_draw_on():
     labels = _labels(classify(*_corpus(docs, pairs), CFG))
     assert labels[("a_copier", 0)] == ("copied", "z_source")
     assert labels[("z_source", 0)][0] == "original"
+
+
+def test_own_paragraph_loosely_near_a_followed_source_stays_original():
+    # The document follows the source, and the own paragraph in the middle shares its topic (cosine 0.62).
+    rewrite = [MACHINE_POLISH[0], "Our own analysts think a cut is unlikely before the summer, whatever the data show.",
+               MACHINE_POLISH[2]]
+    docs = {"a_source": SOURCE, "b_rewrite": rewrite}
+    pairs = [("b_rewrite", 0, "a_source", 0, 0.9), ("b_rewrite", 1, "a_source", 1, 0.62), ("b_rewrite", 2, "a_source", 2, 0.9)]
+    frame = _corpus(docs, pairs)[2].to_pandas()
+    frame["published_at"] = pd.to_datetime(["2024-01-01", "2024-01-02"], utc=True)
+    paragraphs, candidates, _ = _corpus(docs, pairs)
+    labels = _labels(classify(paragraphs, candidates, pa.Table.from_pandas(frame, preserve_index=False), CFG))
+    assert labels[("b_rewrite", 0)] == ("ai_paraphrased", "a_source")
+    assert labels[("b_rewrite", 1)][0] == "original"
