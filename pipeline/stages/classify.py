@@ -11,7 +11,8 @@
    draw on.
 3. Walking documents in that order, a paragraph takes its best link to an earlier document. A rewrite
    link counts only when its cosine is high on its own, or when the whole document follows that source
-   paragraph by paragraph (an independent report of the same event shares facts, not structure).
+   paragraph by paragraph (an independent report of the same event shares facts, not structure), and
+   never when the paragraph adds attribution its source lacks (a model keeps or drops "said").
    The source pointer is resolved to the root original through the earlier paragraph's own source.
 """
 from __future__ import annotations
@@ -49,7 +50,7 @@ class Link:
     machine_edit: float
     """Probability that the differences are a language model's edit (0 unless ``near_verbatim``)."""
     adds_attribution: bool
-    """The paragraph reports more sources than ``source`` (a reporter's retelling, not a model's rewrite)."""
+    """The paragraph has more verbs of speech ("said") than ``source``: a reporter's retelling, not a rewrite."""
 
     @property
     def is_copy(self) -> bool:
@@ -169,7 +170,8 @@ def document_order(paras: pd.DataFrame, links: dict[Key, list[Link]], documents:
             earlier, later = (a, b) if dates[a] < dates[b] else (b, a)
             edges[(earlier, later)] = math.inf
             continue
-        # Positive: a looks derived from b (more of a is covered by b, a reads more machine-like).
+        # Positive: a looks derived from b (more of a is covered by b, a reads more machine-like, b's
+        # shared paragraphs sit between the other versions of them).
         style_a = _shared_style(a, linked.get((a, b), ()), text)
         style_b = _shared_style(b, linked.get((b, a), ()), text)
         score = ((share_a - share_b) + cfg.classify.style_weight * (style_a - style_b)
@@ -205,7 +207,8 @@ def _centrality_margin(a: str, b: str, neighbours: dict[str, dict[Key, dict[Key,
                for near in neighbours.get(a, {}).values()
                for y in near if y in of_b
                for z in near.keys() & of_b[y].keys() if z[0] not in (a, b)]
-    return float(np.mean(margins)) if margins else 0.0
+    # fsum: exactly rounded whatever the order the links came in, so exact ties stay exact.
+    return math.fsum(margins) / len(margins) if margins else 0.0
 
 
 def _shared_style(doc: str, indexes, text: dict[Key, str]) -> float:
