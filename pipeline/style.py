@@ -19,7 +19,14 @@ _MARKERS = frozenset(
     .split()
 )
 _REPORTING = frozenset("said says told according added reported quoted".split())
+_SPEECH = frozenset("said says told".split())
 _QUOTE = re.compile(r"[\"“”«»„]")
+
+
+def attributions(text: str) -> int:
+    """Verbs of speech in a text ("said", "told"): a rewrite keeps or drops them, never adds them
+    ("according to", "reported" are a rewriter's own phrasings too)."""
+    return sum(t in _SPEECH for t in words(text))
 
 
 def machine_style(text: str) -> float:

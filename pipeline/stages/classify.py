@@ -5,11 +5,14 @@
    changes), else rewrite evidence (a machine's minimal-change polish, see ``pipeline.edits``).
 2. Documents linked by pairs are put in one deterministic order: the earlier ``published_at`` first when
    both are known; otherwise the document that is less covered by the other and whose shared paragraphs
-   read less machine-like comes first (a copier's text sits inside its source, a rewrite carries style
-   markers).
+   read less machine-like and sit closer to third versions of them comes first (a copier's text sits
+   inside its source, a rewrite carries style markers, independent derivatives drift apart from each
+   other more than from their source); verbatim copies that cover alike go to the document more others
+   draw on.
 3. Walking documents in that order, a paragraph takes its best link to an earlier document. A rewrite
    link counts only when its cosine is high on its own, or when the whole document follows that source
-   paragraph by paragraph (an independent report of the same event shares facts, not structure).
+   paragraph by paragraph (an independent report of the same event shares facts, not structure), and
+   never when the paragraph adds attribution its source lacks (a model keeps or drops "said").
    The source pointer is resolved to the root original through the earlier paragraph's own source.
 """
 from __future__ import annotations
@@ -26,7 +29,7 @@ from rapidfuzz.distance import Indel
 from pipeline.config import Config
 from pipeline.edits import edit_shape, machine_edit_probability
 from pipeline.schema import PROVENANCE, to_table
-from pipeline.style import machine_style
+from pipeline.style import attributions, machine_style
 from pipeline.text import longest_shared_run, shingles, words
 
 Key = tuple[str, int]
@@ -46,6 +49,8 @@ class Link:
     near_verbatim: bool
     machine_edit: float
     """Probability that the differences are a language model's edit (0 unless ``near_verbatim``)."""
+    adds_attribution: bool
+    """The paragraph has more verbs of speech ("said") than ``source``: a reporter's retelling, not a rewrite."""
 
     @property
     def is_copy(self) -> bool:
@@ -109,6 +114,7 @@ def classify(paragraphs: pa.Table, candidates: pa.Table, documents: pa.Table, cf
 def score_links(paras: pd.DataFrame, candidates: pd.DataFrame, cfg: Config) -> dict[Key, list[Link]]:
     """Scored links from each paragraph to its candidates."""
     tokens = {(r.doc_id, int(r.para_index)): words(r.text) for r in paras.itertuples()}
+    reported = {(r.doc_id, int(r.para_index)): attributions(r.text) for r in paras.itertuples()}
     grams = {k: shingles(t, cfg.match.shingle_size) for k, t in tokens.items()}
     out: dict[Key, list[Link]] = {}
     for c in candidates.itertuples():
@@ -121,7 +127,8 @@ def score_links(paras: pd.DataFrame, candidates: pd.DataFrame, cfg: Config) -> d
         cosine = None if pd.isna(c.cosine) else float(c.cosine)
         near = ratio >= cfg.classify.copy_ratio or containment >= cfg.classify.copy_containment
         machine = _machine_edit(tokens[key], tokens[source], cfg) if near else 0.0
-        out.setdefault(key, []).append(Link(key, source, ratio, containment, shared, cosine, near, machine))
+        adds = reported[key] > reported[source]
+        out.setdefault(key, []).append(Link(key, source, ratio, containment, shared, cosine, near, machine, adds))
     # Sorted by source, so that ties between equally good sources resolve the same way whatever the row order.
     return {key: sorted(links, key=lambda l: l.source) for key, links in out.items()}
 
@@ -130,6 +137,12 @@ def _machine_edit(later: list[str], earlier: list[str], cfg: Config) -> float:
     c = cfg.classify
     return machine_edit_probability(edit_shape(later, earlier), c.machine_edit_intercept,
                                     c.machine_edit_scattered, c.machine_edit_extra)
+
+
+def _may_rewrite(link: Link) -> bool:
+    """A language model asked to rewrite keeps or drops attribution ("X said"); an added one is a
+    reporter's own retelling of the same facts."""
+    return not link.adds_attribution
 
 
 def _is_strong(link: Link, cfg: Config) -> bool:
@@ -142,11 +155,13 @@ def document_order(paras: pd.DataFrame, links: dict[Key, list[Link]], documents:
     sizes = _matchable_counts(paras, cfg)
     text = {(r.doc_id, int(r.para_index)): r.text for r in paras.itertuples()}
     dates = {r.doc_id: r.published_at for r in documents.itertuples() if not pd.isna(r.published_at)}
+    neighbours = _strong_neighbours(links, cfg)
     linked: dict[tuple[str, str], set[int]] = {}
     for key, items in links.items():
         for link in items:
             if _is_strong(link, cfg):
                 linked.setdefault((key[0], link.source[0]), set()).add(key[1])
+    partners = _partner_counts(linked)
     edges: dict[tuple[str, str], float] = {}  # (earlier, later) -> strength
     for a, b in sorted({tuple(sorted(pair)) for pair in linked}):
         share_a = len(linked.get((a, b), ())) / sizes[a]
@@ -155,14 +170,45 @@ def document_order(paras: pd.DataFrame, links: dict[Key, list[Link]], documents:
             earlier, later = (a, b) if dates[a] < dates[b] else (b, a)
             edges[(earlier, later)] = math.inf
             continue
-        # Positive: a looks derived from b (more of a is covered by b, a reads more machine-like).
+        # Positive: a looks derived from b (more of a is covered by b, a reads more machine-like, b's
+        # shared paragraphs sit between the other versions of them).
         style_a = _shared_style(a, linked.get((a, b), ()), text)
         style_b = _shared_style(b, linked.get((b, a), ()), text)
-        score = (share_a - share_b) + cfg.classify.style_weight * (style_a - style_b)
-        if score == 0:
-            score = sizes[b] - sizes[a] or (1 if a > b else -1)
+        score = ((share_a - share_b) + cfg.classify.style_weight * (style_a - style_b)
+                 - cfg.classify.centrality_weight * _centrality_margin(a, b, neighbours))
+        if score == 0:  # verbatim copies covering alike: the document more others draw on is the source
+            score = partners[b] - partners[a] or sizes[b] - sizes[a] or (1 if a > b else -1)
         edges[(b, a) if score > 0 else (a, b)] = abs(score)
     return _topological_order(sorted(sizes), edges, dates)
+
+
+def _partner_counts(linked: dict[tuple[str, str], set[int]]) -> dict[str, int]:
+    """Documents each document is strongly linked to."""
+    counts: dict[str, int] = {}
+    for doc, _ in linked:
+        counts[doc] = counts.get(doc, 0) + 1
+    return counts
+
+
+def _strong_neighbours(links: dict[Key, list[Link]], cfg: Config) -> dict[str, dict[Key, dict[Key, float]]]:
+    """Cosine of each paragraph's strong links, by linked paragraph, grouped by document."""
+    out: dict[str, dict[Key, dict[Key, float]]] = {}
+    for key, items in links.items():
+        out.setdefault(key[0], {})[key] = {l.source: l.semantic for l in items if _is_strong(l, cfg)}
+    return out
+
+
+def _centrality_margin(a: str, b: str, neighbours: dict[str, dict[Key, dict[Key, float]]]) -> float:
+    """How much closer a's shared paragraphs are than b's to the third versions both are linked to
+    (positive: a is the centre). Versions derived independently from one paragraph drift apart from
+    each other more than from it, so the source sits between its derivatives."""
+    of_b = neighbours.get(b, {})
+    margins = [near[z] - of_b[y][z]
+               for near in neighbours.get(a, {}).values()
+               for y in near if y in of_b
+               for z in near.keys() & of_b[y].keys() if z[0] not in (a, b)]
+    # fsum: exactly rounded whatever the order the links came in, so exact ties stay exact.
+    return math.fsum(margins) / len(margins) if margins else 0.0
 
 
 def _shared_style(doc: str, indexes, text: dict[Key, str]) -> float:
@@ -253,7 +299,8 @@ def _monotone_alignment(keys: list[Key], earlier: dict[Key, list[Link]], source_
     """
     scores: dict[tuple[int, int], Link] = {}
     for i, key in enumerate(keys):
-        near = [l for l in earlier[key] if l.source[0] == source_doc and l.semantic >= cfg.classify.aligned_cosine]
+        near = [l for l in earlier[key]
+                if l.source[0] == source_doc and l.semantic >= cfg.classify.aligned_cosine and _may_rewrite(l)]
         top = max((_rewrite_score(l, cfg) for l in near), default=0.0)
         for link in near:
             if _rewrite_score(link, cfg) >= top - cfg.classify.alignment_margin:
@@ -290,6 +337,7 @@ def _rewrite_links(key: Key, earlier: list[Link], partners: dict[str, dict[Key, 
     already paired. Unpaired, a paragraph needs a strong link, or an aligned one and a machine-like style.
     """
     c = cfg.classify
+    earlier = [l for l in earlier if _may_rewrite(l)]
     out = [l for l in earlier if l.semantic >= c.standalone_cosine and l.source[0] not in partners]
     unpaired_cosine = c.aligned_cosine if machine_like else c.paraphrase_cosine
     for source_doc, pairs in partners.items():

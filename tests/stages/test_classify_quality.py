@@ -110,3 +110,69 @@ def test_composite_sources_need_most_of_the_document():
     assert _composite_sources(roundup, 3, CFG) == {"s1", "s2", "s3"}
     same_story = {"s1": [(0, 2)], "s2": [(4, 0)]}
     assert _composite_sources(same_story, 8, CFG) == set()
+
+
+def test_added_attribution_is_a_reporters_retelling_not_a_rewrite():
+    # Same facts, aligned paragraph by paragraph: the paragraph that adds "said" is an independent report.
+    retelling = ["Rates were left alone on Tuesday because inflation stayed too high, a central bank official said.",
+                 "The decision was unanimous, and wage growth will be watched closely in the coming months."]
+    docs = {"a_source": SOURCE[:2], "b_later": retelling}
+    paragraphs, candidates, documents = _corpus(docs, [("b_later", i, "a_source", i, 0.86) for i in range(2)])
+    frame = documents.to_pandas()
+    frame["published_at"] = pd.to_datetime(["2024-01-01", "2024-01-02"], utc=True)
+    labels = _labels(classify(paragraphs, candidates, pa.Table.from_pandas(frame, preserve_index=False), CFG))
+    assert labels[("b_later", 0)][0] == "original"
+    assert labels[("b_later", 1)] == ("ai_paraphrased", "a_source")
+
+
+def test_undated_source_is_the_version_between_its_derivatives():
+    # Equal coverage and style every way: two independent rewrites are closer to their source than to each other.
+    source = ["The harbour bridge will close for four weeks of repairs from next month, the city council announced."]
+    first = ["From next month the harbour bridge shuts for four weeks while repairs are carried out, the council announced."]
+    second = ["The city council announced that repair work will close the harbour bridge for four weeks starting next month."]
+    docs = {"a_first": first, "b_second": second, "z_source": source}
+    pairs = [("a_first", 0, "z_source", 0, 0.96), ("b_second", 0, "z_source", 0, 0.96), ("a_first", 0, "b_second", 0, 0.93)]
+    labels = _labels(classify(*_corpus(docs, pairs), CFG))
+    assert labels[("z_source", 0)][0] == "original"
+    assert labels[("a_first", 0)] == ("ai_paraphrased", "z_source")
+    assert labels[("b_second", 0)] == ("ai_paraphrased", "z_source")
+
+
+def test_shuffled_paraphrase_set_is_not_aligned():
+    # Six briefs retold by other outlets, in another order (forward share 0.6): each pair is close, but
+    # nothing follows the source paragraph by paragraph.
+    briefs = [f"Brief number {n} reports that the regional council approved budget item {n} after a long debate."
+              for n in range(6)]
+    retold = [f"After lengthy discussion, budget item {n} won the regional council's approval, brief {n} notes."
+              for n in (2, 0, 3, 4, 1, 5)]
+    docs = {"a_briefs": briefs, "b_retold": retold}
+    pairs = [("b_retold", i, "a_briefs", n, 0.85) for i, n in enumerate((2, 0, 3, 4, 1, 5))]
+    frame = _corpus(docs, pairs)[2].to_pandas()
+    frame["published_at"] = pd.to_datetime(["2024-01-01", "2024-01-02"], utc=True)
+    paragraphs, candidates, _ = _corpus(docs, pairs)
+    labels = _labels(classify(paragraphs, candidates, pa.Table.from_pandas(frame, preserve_index=False), CFG))
+    assert all(labels[("b_retold", i)][0] == "original" for i in range(6))
+
+
+def test_verbatim_tie_goes_to_the_document_others_also_draw_on():
+    # Undated, one verbatim paragraph each way, same sizes: only the source lends to a third document.
+    own = "Our reporter spent the weekend at the harbour and found most visitors unaware of the closure plans."
+    docs = {"a_copier": [SOURCE[0], own], "b_other": [SOURCE[1]], "z_source": SOURCE[:2]}
+    pairs = [("a_copier", 0, "z_source", 0, 1.0), ("b_other", 0, "z_source", 1, 1.0)]
+    labels = _labels(classify(*_corpus(docs, pairs), CFG))
+    assert labels[("a_copier", 0)] == ("copied", "z_source")
+    assert labels[("z_source", 0)][0] == "original"
+
+
+def test_own_paragraph_loosely_near_a_followed_source_stays_original():
+    # The document follows the source, and the own paragraph in the middle shares its topic (cosine 0.62).
+    rewrite = [MACHINE_POLISH[0], "Our own analysts think a cut is unlikely before the summer, whatever the data show.",
+               MACHINE_POLISH[2]]
+    docs = {"a_source": SOURCE, "b_rewrite": rewrite}
+    pairs = [("b_rewrite", 0, "a_source", 0, 0.9), ("b_rewrite", 1, "a_source", 1, 0.62), ("b_rewrite", 2, "a_source", 2, 0.9)]
+    frame = _corpus(docs, pairs)[2].to_pandas()
+    frame["published_at"] = pd.to_datetime(["2024-01-01", "2024-01-02"], utc=True)
+    paragraphs, candidates, _ = _corpus(docs, pairs)
+    labels = _labels(classify(paragraphs, candidates, pa.Table.from_pandas(frame, preserve_index=False), CFG))
+    assert labels[("b_rewrite", 0)] == ("ai_paraphrased", "a_source")
+    assert labels[("b_rewrite", 1)][0] == "original"
