@@ -126,6 +126,22 @@ class MatchConfig(_Section):
     )
 
 
+class Platt(_Section):
+    """A logistic recalibration of a decision's margin: p = sigmoid(slope * margin + intercept)."""
+
+    slope: float = Field(1.0, gt=0, description="Multiplies the decision's margin (in logit units).")
+    intercept: float = Field(0.0, description="Shifts it: a label that is right more often than its margin says.")
+
+
+class Calibration(_Section):
+    """One recalibration per predicted label, fitted on a labelled corpus (tools/calibrate_confidence.py;
+    the defaults were fitted on provenance-dev)."""
+
+    original: Platt = Platt(slope=0.012, intercept=4.446)
+    copied: Platt = Platt(slope=2.892, intercept=-3.510)
+    ai_paraphrased: Platt = Platt(slope=1.539, intercept=-0.037)
+
+
 class ClassifyConfig(_Section):
     copy_ratio: float = Field(
         0.75, gt=0, le=1, description="Token-sequence similarity at or above which a pair is a copy."
@@ -175,6 +191,9 @@ class ClassifyConfig(_Section):
         0.3, ge=0, description="Weight, in direction decisions, of how much closer one document's shared "
         "paragraphs are than the other's to third versions of them (mean cosine margin): a source sits between "
         "its derivatives. Fitted on a half/half document split of the dev corpus."
+    )
+    calibration: Calibration = Field(
+        Calibration(), description="Per-label recalibration that makes confidence a probability of being right."
     )
     confidence_slope: float = Field(
         12.0, gt=0, description="Steepness of the logistic that turns a score's margin over its threshold into confidence."

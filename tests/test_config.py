@@ -49,7 +49,7 @@ def test_unknown_keys_are_rejected_by_name(tmp_path, text, named):
         "[classify]\naligned_cosine = 0.9\n",                       # above paraphrase_cosine
         "[classify]\nparaphrase_cosine = 0.95\n",                   # above standalone_cosine
         "[classify]\nstandalone_cosine = 0.7\n",                    # below paraphrase_cosine
-        "[match]\nalign_min_cosine = 0.65\n",                       # above classify.aligned_cosine
+        "[match]\nalign_min_cosine = 0.7\n",                        # above classify.aligned_cosine
     ],
 )
 def test_thresholds_out_of_order_are_rejected(tmp_path, text):

@@ -407,18 +407,18 @@ def _decide_one(key: Key, earlier: list[Link], rewrites: list[Link], aligned: se
         link = max(copies, key=lambda l: (l.ratio, l.containment, -_source_index(l)))
         score = max(link.ratio, link.containment)
         return Decision("copied", link, _root(link, decided), "lexical",
-                        _probability(score, min(c.copy_ratio, c.copy_containment), c.confidence_slope))
+                        _confidence("copied", score, min(c.copy_ratio, c.copy_containment), cfg))
     if rewrites:
         roots = [l for l in rewrites if decided[l.source].label == "original"]
         link = max(roots or rewrites, key=lambda l: (_rewrite_score(l, cfg), -_source_index(l)))
         via_alignment = link.source[0] in aligned
         threshold = c.aligned_cosine if via_alignment else c.standalone_cosine
         return Decision("ai_paraphrased", link, _root(link, decided), "doc_alignment" if via_alignment else "semantic",
-                        _probability(link.semantic, threshold, c.confidence_slope))
+                        _confidence("ai_paraphrased", link.semantic, threshold, cfg))
     # The label is wrong only if some earlier document held this paragraph: judge by the earlier links.
     nearest = max((_strength(l) for l in earlier), default=0.0)
     method = "earliest_occurrence" if any(_is_strong(l, cfg) for l in every) else "no_match"
-    return Decision("original", None, None, method, _probability(c.paraphrase_cosine, nearest, c.confidence_slope))
+    return Decision("original", None, None, method, _confidence("original", c.paraphrase_cosine, nearest, cfg))
 
 
 def _source_index(link: Link) -> int:
@@ -431,6 +431,9 @@ def _root(link: Link, decided: dict[Key, Decision]) -> Key:
     return earlier.root if earlier.root is not None else link.source
 
 
-def _probability(value: float, threshold: float, slope: float) -> float:
-    """Logistic confidence in a threshold decision: 0.5 at the threshold, rising with the margin."""
-    return float(1.0 / (1.0 + math.exp(-slope * (value - threshold))))
+def _confidence(label: str, value: float, threshold: float, cfg: Config) -> float:
+    """Probability that ``label`` is right: the decision's margin over its threshold, through the label's
+    logistic recalibration fitted on a labelled corpus."""
+    platt = getattr(cfg.classify.calibration, label)
+    margin = cfg.classify.confidence_slope * (value - threshold)
+    return float(1.0 / (1.0 + math.exp(-(platt.slope * margin + platt.intercept))))

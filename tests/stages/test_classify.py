@@ -256,3 +256,15 @@ def test_no_candidates_means_everything_is_original(make_paragraphs, make_docume
     frame = run(paragraphs, make_candidates([]), make_documents(["a", "b"]))
     assert (frame["label"] == "original").all()
     assert (frame["method"] == "no_match").all()
+
+
+def test_confidence_goes_through_the_labels_calibration():
+    from pipeline.config import Calibration, ClassifyConfig, Platt
+    from pipeline.stages.classify import _confidence
+
+    plain = Config(classify=ClassifyConfig(calibration=Calibration(copied=Platt(slope=1.0, intercept=0.0))))
+    shifted = Config(classify=ClassifyConfig(calibration=Calibration(copied=Platt(slope=2.0, intercept=1.0))))
+    at_threshold = _confidence("copied", 0.8, 0.8, plain)
+    assert at_threshold == pytest.approx(0.5)
+    assert _confidence("copied", 0.8, 0.8, shifted) == pytest.approx(1 / (1 + math.exp(-1.0)))
+    assert _confidence("copied", 0.9, 0.8, shifted) > _confidence("copied", 0.9, 0.8, plain) > at_threshold
