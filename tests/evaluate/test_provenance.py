@@ -65,3 +65,25 @@ def test_a_paragraph_not_kept_counts_as_dropped(tmp_path):
     report = score_output(*reversed(_write(tmp_path, rows, [])))
     assert report.confusion[("original", "dropped")] == 2
     assert report.kept == [2, 4]
+
+
+def test_the_report_is_the_independent_scorers_to_the_letter(tmp_path):
+    import subprocess
+    import sys
+
+    import pytest
+
+    scorer = Path(__file__).resolve().parents[3] / "shared" / "tools" / "score_corpus.py"
+    if not scorer.exists():
+        pytest.skip("the shared scorer is not beside the repository")
+    rows = [
+        _row("A", 0, GOLD[0]["text"], "original"),
+        _row("A", 1, GOLD[1]["text"], "ai_paraphrased", "B", 1),
+        _row("B", 0, GOLD[2]["text"], "copied", "A", 0),
+        _row("B", 1, GOLD[3]["text"] + " Plus a tail.", "original"),
+    ]
+    chrome = [{"path": "docs/b.txt", "kind": "share", "text": "Share this story on every network you know today"}]
+    bench, output = _write(tmp_path, rows, chrome)
+    theirs = subprocess.run([sys.executable, str(scorer), "--output", str(output), "--bench", str(bench), "--verbose"],
+                            capture_output=True, text=True, check=True).stdout
+    assert format_report(score_output(output, bench), verbose=True) == theirs.rstrip("\n")
