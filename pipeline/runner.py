@@ -31,7 +31,8 @@ from pipeline.io.arraystore import ArrayStore
 from pipeline.io.parquet import publish_dataset, read_dataset, recover_dataset
 from pipeline.io.readers import find_sources
 from pipeline import state
-from pipeline.schema import BLOCKS, CANDIDATES, DOCUMENTS, INGESTED, PARAGRAPHS, PROVENANCE, to_table
+from pipeline.boilerplate.templates import host_of
+from pipeline.schema import BLOCKS, CANDIDATES, DOCUMENTS, INGESTED, PARAGRAPHS, PROVENANCE, REMOVED, to_table
 from pipeline.stages.classify import classify
 from pipeline.stages.ingest import doc_id_for, ingest
 from pipeline.stages.match import match, minhash_signatures
@@ -125,7 +126,7 @@ def _run_stages(cfg: Config, output: Path, run_id: str, from_stage: str, manifes
     documents = stage("ingest", lambda: _new_documents(cfg, history_docs, all_inputs, result))
     manifest["input_fingerprint"] = all_inputs.get("fingerprint")
     failures: dict[str, str] = {}
-    blocks = stage("strip", lambda: _strip(documents, cfg, failures))
+    blocks = stage("strip", lambda: _strip(documents, cfg, failures, _earlier_pages(output, run_id, history_docs)))
     if failures:  # saved too, so that a run redone --from a later stage keeps them quarantined
         documents = _quarantine(documents, failures)
         publish_dataset(documents, output / "stages" / "ingest")
@@ -233,7 +234,20 @@ def _mark_repeats(documents: pa.Table) -> pa.Table:
     return to_table(frame, INGESTED)
 
 
-def _strip(documents: pa.Table, cfg: Config, failures: dict[str, str]) -> pa.Table:
+def _earlier_pages(output: Path, run_id: str, history_docs: pa.Table) -> dict[str, tuple[str | None, list[str]]]:
+    """Block texts of the pages of earlier runs (kept paragraphs and removed blocks), with their hosts."""
+    hosts = {r["doc_id"]: host_of(r["url"]) for r in history_docs.select(["doc_id", "url"]).to_pylist()}
+    pages: dict[str, tuple[str | None, list[str]]] = {}
+    for table in ("provenance", "removed"):
+        rows = state.read_table(output, table, PROVENANCE if table == "provenance" else REMOVED, exclude_run=run_id)
+        for doc_id, text in zip(rows.column("doc_id").to_pylist(), rows.column("text").to_pylist()):
+            if hosts.get(doc_id):
+                pages.setdefault(doc_id, (hosts[doc_id], []))[1].append(text)
+    return pages
+
+
+def _strip(documents: pa.Table, cfg: Config, failures: dict[str, str],
+           earlier: dict[str, tuple[str | None, list[str]]]) -> pa.Table:
     """Blocks of every readable document, each stripped in a killable worker with a deadline, then the
     cross-document pass that removes a host's template blocks."""
     readable = documents.filter(pc.equal(documents.column("status"), "ok"))
@@ -249,7 +263,7 @@ def _strip(documents: pa.Table, cfg: Config, failures: dict[str, str]) -> pa.Tab
             judged[outcome.key] = outcome.value
     progress.close()
     blocks = blocks_table([(doc_id, judged[doc_id]) for doc_id, _ in tasks if doc_id in judged])
-    return mark_templates(blocks, readable, cfg.strip)
+    return mark_templates(blocks, readable, cfg.strip, earlier)
 
 
 def _strip_task(payload: tuple[str, str, str], cfg) -> list:

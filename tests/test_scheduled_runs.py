@@ -311,3 +311,30 @@ def test_json_log_lines_parse(tmp_path):
     stages = {e.get("stage") for e in entries}
     assert {"ingest", "strip", "segment", "match", "classify"} <= stages
     assert all({"ts", "level", "msg"} <= set(e) for e in entries)
+
+
+def test_a_site_template_is_recognised_across_runs(tmp_path):
+    """Two pages of a site a night: alone, no run sees the footer three times; together they do."""
+    article = paragraphs("002")
+    footer = "The Quiet Observer is published by the Harbour Press Trust, independent since 1998, all rights reserved."
+
+    def page(i: int) -> str:
+        body = "".join(f"<p>{p}</p>" for p in article[3 * i : 3 * i + 3])
+        return f"<html><body><article><h1>Story {i}</h1>{body}<p>{footer}</p></article></body></html>"
+
+    out = tmp_path / "out"
+    for night in range(2):
+        folder = tmp_path / f"night{night}"
+        folder.mkdir()
+        rows = ["path,url,published_at"]
+        for i in (2 * night, 2 * night + 1):
+            (folder / f"p{i}.html").write_text(page(i), encoding="utf-8")
+            rows.append(f"p{i}.html,https://quiet.example.org/story/{i},")
+        (folder / "manifest.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+        run(config([folder], out))
+    documents = table(out, "documents")
+    prov, removed = table(out, "provenance"), table(out, "removed")
+    second_night = set(documents[documents.source_path.isin(["p2.html", "p3.html"])].doc_id)
+    kept_footer = prov[prov.text.str.contains("Harbour Press Trust") & prov.doc_id.isin(second_night)]
+    assert kept_footer.empty
+    assert (removed[removed.doc_id.isin(second_night)].rule == "host_template").any()

@@ -43,18 +43,25 @@ def document_blocks(content: str, content_type: str, cfg: StripConfig) -> list[B
     return text_blocks(content, cfg)
 
 
-def mark_templates(blocks: pa.Table, documents: pa.Table, cfg: StripConfig) -> pa.Table:
+def mark_templates(blocks: pa.Table, documents: pa.Table, cfg: StripConfig,
+                   earlier: dict[str, tuple[str | None, list[str]]] | None = None) -> pa.Table:
     """Kept blocks whose text recurs on many pages of the same host (from the ``url`` column) are removed.
 
     Counting sees every block, kept or not: a menu that one page's extractor dropped and another's kept
-    is still the same menu. The reason is what the text rules say, else navigation (site template).
+    is still the same menu. ``earlier`` adds the pages of earlier runs (doc_id -> (host, block texts)),
+    so that a nightly run of a few pages still knows the site. The reason is what the text rules say,
+    else navigation (site template).
     """
     hosts = {row["doc_id"]: host_of(row["url"]) for row in documents.select(["doc_id", "url"]).to_pylist()}
     doc_ids, texts = blocks.column("doc_id").to_pylist(), blocks.column("text").to_pylist()
     pages: dict[str, list[str]] = {}
     for doc_id, text in zip(doc_ids, texts):
         pages.setdefault(doc_id, []).append(text)
-    templates = template_blocks(pages, hosts, cfg.template_min_pages, cfg.template_min_share)
+    all_hosts = dict(hosts)
+    for doc_id, (host, earlier_texts) in (earlier or {}).items():
+        if doc_id not in pages:
+            pages[doc_id], all_hosts[doc_id] = earlier_texts, host
+    templates = template_blocks(pages, all_hosts, cfg.template_min_pages, cfg.template_min_share)
     if not templates:
         return blocks
     kept, reasons, rules = (blocks.column(c).to_pylist() for c in ("kept", "reason", "rule"))
