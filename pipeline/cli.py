@@ -11,9 +11,11 @@ from pipeline import __version__, log
 from pipeline.config import ConfigError, load_config
 from pipeline.embed import MissingDependency
 from pipeline.runner import STAGES, RunResult, UsageError, run
+from pipeline.schema import DOCUMENTS, PROVENANCE, REMOVED, describe
 from pipeline.state import Locked
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_LOCKED, EXIT_FAILED = 0, 1, 2, 3, 4
+_TABLES = {"documents": DOCUMENTS, "provenance": PROVENANCE, "removed": REMOVED}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     run_cmd.add_argument("--log-format", choices=("text", "json"), default="text",
                          help="log lines as plain text (default) or one JSON object per line, for log shippers")
     run_cmd.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
+    schema_cmd = commands.add_parser(
+        "schema", help="describe the output tables",
+        description="Print the columns, types and descriptions of the output tables (Markdown).",
+    )
+    schema_cmd.add_argument("table", nargs="?", choices=sorted(_TABLES), help="one table (default: all three)")
     eval_cmd = commands.add_parser("eval", help="score a stage on a benchmark",
                                    description="Score a stage of the pipeline on a benchmark.")
     kinds = eval_cmd.add_subparsers(dest="kind", required=True, metavar="KIND")
@@ -86,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     log.configure(getattr(args, "log_format", "text"))
     if args.command == "eval":
         return _evaluate(args)
+    if args.command == "schema":
+        print(schema_markdown([args.table] if args.table else list(_TABLES)))
+        return EXIT_OK
     try:
         cfg = load_config(args.config).with_run(input=args.input, output=args.output, workers=args.workers)
     except ConfigError as exc:
@@ -108,6 +118,15 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     print(summary(result, cfg.run.output))
     return EXIT_PARTIAL if result.quarantined else EXIT_OK
+
+
+def schema_markdown(tables: list[str]) -> str:
+    """The named output tables as Markdown: one section per table, one row per column."""
+    parts = []
+    for name in tables:
+        rows = "\n".join(f"| `{column}` | {type_} | {text} |" for column, type_, text in describe(_TABLES[name]))
+        parts.append(f"## {name}/\n\n| column | type | description |\n|---|---|---|\n{rows}\n")
+    return "\n".join(parts)
 
 
 def _evaluate(args: argparse.Namespace) -> int:

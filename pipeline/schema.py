@@ -53,7 +53,7 @@ BLOCKS = _schema(
     _f("block_index", pa.int32(), "Position of the block in the document, from 0.", False),
     _f("text", pa.string(), "Visible text of the block.", False),
     _f("kept", pa.bool_(), "True when the block is article text.", False),
-    _f("reason", pa.string(), "Why a removed block was removed (one of REMOVAL_REASONS)."),
+    _f("reason", pa.string(), f"Why a removed block was removed: {', '.join(REMOVAL_REASONS)}."),
     _f("rule", pa.string(), "The rule or model that decided."),
 )
 

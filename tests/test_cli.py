@@ -173,3 +173,14 @@ def test_a_clean_run_exits_0(tmp_path, fast_config, capsys):
     code = main(["run", "--config", str(fast_config), "--input", str(folder), "--output", str(tmp_path / "out")])
     assert code == 0, capsys.readouterr().err
     assert pd.read_parquet(tmp_path / "out" / "documents")["status"].tolist() == ["ok"]
+
+
+def test_schema_prints_every_column_with_its_description(capsys):
+    from pipeline.cli import main
+    from pipeline.schema import PROVENANCE
+
+    assert main(["schema", "provenance"]) == 0
+    out = capsys.readouterr().out
+    for field in PROVENANCE:
+        assert f"| `{field.name}` |" in out
+    assert "Root source document" in out
