@@ -48,6 +48,22 @@ class StripConfig(_Section):
     max_widget_words: int = Field(
         30, ge=1, description="Blocks longer than this are never removed by widget text patterns alone."
     )
+    max_byline_words: int = Field(20, ge=1, description="A byline pattern (\"By ...\", \"Name, with AFP\") longer than this is prose.")
+    max_credit_words: int = Field(12, ge=1, description="A photo-credit pattern longer than this is prose.")
+    max_comment_header_words: int = Field(
+        15, ge=1, description="A line with a relative time or vote count longer than this is not a commenter's header."
+    )
+    max_caption_words: int = Field(40, ge=1, description="Plain text: lines above a dateline up to this long are the lead photo's caption.")
+    newsletter_prose_words: int = Field(
+        12, ge=1, description="Longer text that mentions a newsletter without a call to sign up is prose, not a widget."
+    )
+    min_share_prefix_words: int = Field(
+        3, ge=1, description="Words a paragraph needs before glued share-button text for that text to be cut off."
+    )
+    max_name_line_words: int = Field(4, ge=1, description="Plain text: a commenter's name line above a header, at most this long.")
+    baseline_block_words: int = Field(
+        10, ge=1, description="Plain text: the first block this long sets the article's indentation."
+    )
     min_thread_indent: int = Field(
         2, ge=1, description="Extra indentation (spaces) that marks a plain-text block as a reply."
     )

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from pipeline.config import StripConfig
 from pipeline.boilerplate.rules import Verdict, block_verdict, dateline_prefix, is_form_state, trailing_share
 
 WIDGET_REASONS = ("comments", "newsletter", "share", "cookie")
@@ -22,11 +23,11 @@ class Block:
         return replace(self, kept=False, reason=verdict.reason, rule=verdict.rule)
 
 
-def judge(block: Block, max_widget_words: int) -> list[Block]:
+def judge(block: Block, cfg: StripConfig) -> list[Block]:
     """Apply the text rules to one kept block; glued chrome is split off into blocks of its own."""
     if not block.kept:
         return [block]
-    verdict = block_verdict(block.text, max_widget_words)
+    verdict = block_verdict(block.text, cfg)
     if verdict:
         return [block.removed(verdict)]
     pieces = []
@@ -35,7 +36,7 @@ def judge(block: Block, max_widget_words: int) -> list[Block]:
     if cut:
         pieces.append(replace(block, text=text[:cut].strip()).removed(Verdict("dateline", "dateline_prefix")))
         text = text[cut:]
-    share_at = trailing_share(text)
+    share_at = trailing_share(text, cfg.min_share_prefix_words)
     tail = None
     if share_at is not None:
         tail = replace(block, text=text[share_at:].strip()).removed(Verdict("share", "trailing_share_text"))

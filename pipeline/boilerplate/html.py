@@ -235,7 +235,7 @@ def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdi
     for i, (p, dom) in enumerate(zip(paragraphs, doms)):
         back = (p.class_type == "good" and p.text not in seen and not dom
                 and (first <= i <= last or any(a in article_parents for a in _ancestors(p, levels)))
-                and not block_verdict(p.text, cfg.max_widget_words))
+                and not block_verdict(p.text, cfg))
         if back:
             seen.add(p.text)
         recovered.append(back)
@@ -258,13 +258,13 @@ def _judge_kept(paragraph: Paragraph, dom: Verdict | None, previous: Block | Non
         return [block.removed(_link_list_verdict(dom, previous))]
     if " ".join(words(paragraph.text)) in headlines:
         return [block.removed(Verdict("byline", "headline"))]
-    return judge(block, cfg.max_widget_words)
+    return judge(block, cfg)
 
 
 def _dropped_verdict(paragraph: Paragraph, dom: Verdict | None, cfg: StripConfig) -> Verdict:
     """Why a paragraph that neither trafilatura nor jusText keeps goes: its DOM, its text, or neither."""
     rule = "justext_bad" if paragraph.class_type == "bad" else "trafilatura_not_main"
-    return dom or block_verdict(paragraph.text, cfg.max_widget_words) or Verdict("other", rule)
+    return dom or block_verdict(paragraph.text, cfg) or Verdict("other", rule)
 
 
 def _link_list_verdict(dom: Verdict | None, previous: Block | None) -> Verdict:
@@ -300,7 +300,7 @@ def _remove_flat_comment_thread(judged: list[list[Block]], paragraphs: list[Para
             for j, paragraph in enumerate(paragraphs):
                 by_parent.setdefault(_parent(paragraph), []).append(j)
         siblings = [j for j in by_parent[parent] if j >= index]
-        if any(is_comment_header(paragraphs[j].text) for j in siblings):
+        if any(is_comment_header(paragraphs[j].text, cfg.max_comment_header_words) for j in siblings):
             verdict = Verdict("comments", "comment_thread")
             out = list(judged)
             for j in siblings:

@@ -10,7 +10,6 @@ from pipeline.text import word_count
 
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _BULLET = re.compile(r"^\s*[•·*◦▪-]\s+\S")
-_CAPTION_MAX_WORDS = 40
 
 
 def text_blocks(content: str, cfg: StripConfig) -> list[Block]:
@@ -18,9 +17,9 @@ def text_blocks(content: str, cfg: StripConfig) -> list[Block]:
     blocks: list[Block] = []
     for raw in _BLANK_LINE.split(content.replace("\r\n", "\n").replace("\r", "\n")):
         if raw.strip():
-            blocks.extend(_split_dateline(raw))
-    judged = [piece for block in blocks for piece in judge(block, cfg.max_widget_words)]
-    judged = _remove_comment_thread(judged, cfg.min_thread_indent)
+            blocks.extend(_split_dateline(raw, cfg.max_caption_words))
+    judged = [piece for block in blocks for piece in judge(block, cfg)]
+    judged = _remove_comment_thread(judged, cfg)
     return absorb_widget_neighbours(judged)
 
 
@@ -29,7 +28,7 @@ def _indent(raw: str) -> int:
     return len(first) - len(first.lstrip(" \t"))
 
 
-def _split_dateline(raw: str) -> list[Block]:
+def _split_dateline(raw: str, max_caption_words: int) -> list[Block]:
     """A block holding a dateline line ("CNN  —"): the lines before it are the lead photo's caption."""
     lines = raw.split("\n")
     at = next((i for i, line in enumerate(lines) if DATELINE_LINE.match(line)), None)
@@ -40,7 +39,7 @@ def _split_dateline(raw: str) -> list[Block]:
     before = "\n".join(lines[:at]).strip()
     if before:
         block = Block(before, indent=indent)
-        if word_count(before) <= _CAPTION_MAX_WORDS:
+        if word_count(before) <= max_caption_words:
             block = block.removed(Verdict("caption", "caption_before_dateline"))
         out.append(block)
     out.append(Block(lines[at].strip(), indent=indent).removed(Verdict("dateline", "dateline_pattern")))
@@ -50,18 +49,19 @@ def _split_dateline(raw: str) -> list[Block]:
     return out
 
 
-def _remove_comment_thread(blocks: list[Block], min_indent: int) -> list[Block]:
+def _remove_comment_thread(blocks: list[Block], cfg: StripConfig) -> list[Block]:
     """Everything from the start of a reader-comment thread to the end of the page goes, as comments.
 
     The thread is anchored on a commenter header (a relative time or a vote count) and reaches back over
     the replies indented deeper than the article's own paragraphs, and the short name line above a header.
     """
-    header = next((i for i, b in enumerate(blocks) if _is_commenter_line(b.text)), None)
+    header = next((i for i, b in enumerate(blocks) if _is_commenter_line(b.text, cfg.max_comment_header_words)), None)
     if header is None:
         return blocks
-    baseline = next((b.indent for b in blocks if word_count(b.text) >= 10), 0)
+    baseline = next((b.indent for b in blocks if word_count(b.text) >= cfg.baseline_block_words), 0)
     start = header
-    while start > 0 and (blocks[start - 1].indent >= baseline + min_indent or _is_name_line(blocks[start - 1].text)):
+    while start > 0 and (blocks[start - 1].indent >= baseline + cfg.min_thread_indent
+                         or _is_name_line(blocks[start - 1].text, cfg.max_name_line_words)):
         start -= 1
     if not any(b.kept for b in blocks[:start]):
         return blocks
@@ -69,10 +69,11 @@ def _remove_comment_thread(blocks: list[Block], min_indent: int) -> list[Block]:
     return blocks[:start] + [b if not b.kept else b.removed(verdict) for b in blocks[start:]]
 
 
-def _is_commenter_line(text: str) -> bool:
-    return is_comment_header(text) or (bool(_BULLET.match(text)) and is_comment_header(text.split("\n", 1)[-1]))
+def _is_commenter_line(text: str, max_words: int) -> bool:
+    return is_comment_header(text, max_words) or (
+        bool(_BULLET.match(text)) and is_comment_header(text.split("\n", 1)[-1], max_words))
 
 
-def _is_name_line(text: str) -> bool:
+def _is_name_line(text: str, max_words: int) -> bool:
     stripped = text.strip()
-    return word_count(stripped) <= 4 and not stripped.endswith((".", "!", "?", ":", "”", '"'))
+    return word_count(stripped) <= max_words and not stripped.endswith((".", "!", "?", ":", "”", '"'))

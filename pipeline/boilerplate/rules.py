@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from pipeline.config import StripConfig
 from pipeline.text import word_count
 
 
@@ -73,7 +74,7 @@ RELATED_HEADING = re.compile(r"^(?:related(?: (?:posts|articles|stories|content|
                              r"further reading)\W*$", re.I)
 
 
-def block_verdict(text: str, max_widget_words: int) -> Verdict | None:
+def block_verdict(text: str, cfg: StripConfig) -> Verdict | None:
     """Chrome that a block's own text gives away, or ``None`` when it may be article text."""
     stripped = " ".join(text.split())
     if not stripped:
@@ -83,16 +84,16 @@ def block_verdict(text: str, max_widget_words: int) -> Verdict | None:
         return Verdict("dateline", "dateline_pattern")
     if SHARE_ONLY.match(stripped):
         return Verdict("share", "share_button_text")
-    if n_words <= max_widget_words:
+    if n_words <= cfg.max_widget_words:
         if COMMENT_WIDGET.match(stripped):
             return Verdict("comments", "comment_form_text")
-        if is_comment_header(text):
+        if is_comment_header(text, cfg.max_comment_header_words):
             return Verdict("comments", "comment_header")
-        if BYLINE.match(stripped) and n_words <= 20:
+        if BYLINE.match(stripped) and n_words <= cfg.max_byline_words:
             return Verdict("byline", "byline_pattern")
-        if NEWSLETTER.search(stripped) and not _is_long_sentence(stripped):
+        if NEWSLETTER.search(stripped) and not _is_newsletter_prose(stripped, cfg.newsletter_prose_words):
             return Verdict("newsletter", "newsletter_text")
-        if CREDIT.match(stripped) and n_words <= 12:
+        if CREDIT.match(stripped) and n_words <= cfg.max_credit_words:
             return Verdict("caption", "photo_credit")
         if COOKIE.search(stripped) and re.search(r"\b(?:accept|agree|use|manage|reject)\b", stripped, re.I):
             return Verdict("cookie", "cookie_text")
@@ -103,10 +104,10 @@ def block_verdict(text: str, max_widget_words: int) -> Verdict | None:
     return None
 
 
-def is_comment_header(text: str) -> bool:
+def is_comment_header(text: str, max_words: int) -> bool:
     """A commenter line: a relative time ("8 months ago") or a vote count on a short block."""
     stripped = " ".join(text.split())
-    if word_count(stripped) > 15:
+    if word_count(stripped) > max_words:
         return False
     return bool(RELATIVE_TIME.search(stripped) or VOTES.match(stripped))
 
@@ -116,10 +117,10 @@ def is_form_state(text: str) -> bool:
     return bool(FORM_STATE.match(" ".join(text.split())))
 
 
-def trailing_share(text: str) -> int | None:
+def trailing_share(text: str, min_prefix_words: int) -> int | None:
     """Offset where share-button text glued to the end of a paragraph starts ("…informative.shareGoogle it")."""
     found = TRAILING_SHARE.search(text)
-    if not found or word_count(text[: found.start(1)]) < 3:
+    if not found or word_count(text[: found.start(1)]) < min_prefix_words:
         return None
     glued = found.group(1)
     # One generic word ("print", "save") after a sentence is prose; button rows name a network or say "share".
@@ -134,6 +135,6 @@ def dateline_prefix(text: str) -> int:
     return found.end(1) if found else 0
 
 
-def _is_long_sentence(text: str) -> bool:
+def _is_newsletter_prose(text: str, min_words: int) -> bool:
     """Prose that merely mentions a newsletter: several sentences, or one long one without a call to act."""
-    return word_count(text) > 12 and not re.search(r"\b(?:sign up|subscribe|enter your|get the)\b", text, re.I)
+    return word_count(text) > min_words and not re.search(r"\b(?:sign up|subscribe|enter your|get the)\b", text, re.I)

@@ -68,7 +68,7 @@ def mark_templates(blocks: pa.Table, documents: pa.Table, cfg: StripConfig,
     for i, (doc_id, text) in enumerate(zip(doc_ids, texts)):
         host_templates = templates.get(hosts.get(doc_id))
         if kept[i] and host_templates and normalized_block(text) in host_templates:
-            verdict = block_verdict(text, cfg.max_widget_words)
+            verdict = block_verdict(text, cfg)
             kept[i], reasons[i], rules[i] = False, verdict.reason if verdict else "navigation", "host_template"
     for name, values in (("kept", kept), ("reason", reasons), ("rule", rules)):
         index = blocks.schema.get_field_index(name)

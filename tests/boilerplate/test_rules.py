@@ -10,9 +10,10 @@ from pipeline.boilerplate.rules import (
     is_form_state,
     trailing_share,
 )
+from pipeline.config import StripConfig
 from pipeline.schema import REMOVAL_REASONS
 
-MAX_WIDGET_WORDS = 30
+STRIP = StripConfig()
 
 ARTICLE = (
     "The city council voted on Tuesday to expand the bus network into the eastern suburbs, ending a debate that "
@@ -49,7 +50,7 @@ ARTICLE = (
     ],
 )
 def test_chrome_is_recognised_with_its_reason(text, reason):
-    verdict = block_verdict(text, MAX_WIDGET_WORDS)
+    verdict = block_verdict(text, STRIP)
     assert verdict is not None, f"{text!r} should be recognised as {reason}"
     assert verdict.reason == reason
     assert verdict.reason in REMOVAL_REASONS
@@ -70,23 +71,24 @@ def test_chrome_is_recognised_with_its_reason(text, reason):
     ],
 )
 def test_article_text_is_not_chrome(text):
-    assert block_verdict(text, MAX_WIDGET_WORDS) is None
+    assert block_verdict(text, STRIP) is None
 
 
 def test_widget_words_in_a_long_block_do_not_remove_it():
     long_block = "Subscribe to our newsletter " + " ".join(["and read about the council meeting"] * 8)
-    assert block_verdict(long_block, MAX_WIDGET_WORDS) is None
-    assert block_verdict("Subscribe to our newsletter", MAX_WIDGET_WORDS).reason == "newsletter"
+    assert block_verdict(long_block, STRIP) is None
+    assert block_verdict("Subscribe to our newsletter", STRIP).reason == "newsletter"
 
 
 def test_comment_header_is_a_short_line_with_a_relative_time_or_votes():
-    assert is_comment_header("• ☆ Yσɠƚԋσʂ ☆\n      -88 months ago")
-    assert is_comment_header("Marta said 2 hours ago")
-    assert is_comment_header("+12")
-    assert not is_comment_header(ARTICLE)
+    assert is_comment_header("• ☆ Yσɠƚԋσʂ ☆\n      -88 months ago", STRIP.max_comment_header_words)
+    assert is_comment_header("Marta said 2 hours ago", STRIP.max_comment_header_words)
+    assert is_comment_header("+12", STRIP.max_comment_header_words)
+    assert not is_comment_header(ARTICLE, STRIP.max_comment_header_words)
     assert not is_comment_header(
         "Two months ago the council approved the plan after a long debate that lasted well into the night and "
-        "left many residents unhappy with the outcome."
+        "left many residents unhappy with the outcome.",
+        STRIP.max_comment_header_words,
     )
 
 
@@ -102,15 +104,15 @@ def test_an_ordinary_sentence_is_not_a_form_state():
 def test_trailing_share_text_is_found_where_it_starts():
     paragraph = "Overall, the article provides a good overview of the situation. It is well-written and informative."
     text = paragraph + "shareGoogle it"
-    at = trailing_share(text)
+    at = trailing_share(text, STRIP.min_share_prefix_words)
     assert at == len(paragraph)
     assert text[:at] == paragraph
-    assert trailing_share(paragraph + " Share Facebook Twitter") == len(paragraph) + 1
+    assert trailing_share(paragraph + " Share Facebook Twitter", STRIP.min_share_prefix_words) == len(paragraph) + 1
 
 
 def test_a_generic_word_after_a_sentence_is_not_share_text():
-    assert trailing_share("The minister said the report was ready. Print") is None
-    assert trailing_share(ARTICLE) is None
+    assert trailing_share("The minister said the report was ready. Print", STRIP.min_share_prefix_words) is None
+    assert trailing_share(ARTICLE, STRIP.min_share_prefix_words) is None
 
 
 def test_dateline_prefix_length_covers_only_the_dateline():
