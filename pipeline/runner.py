@@ -256,7 +256,11 @@ def _strip(documents: pa.Table, cfg: Config, failures: dict[str, str],
     progress = log.Progress(len(tasks), "strip")
     judged: dict[str, list] = {}
     work = partial(_strip_task, cfg=cfg.strip)
-    for outcome in run_sandboxed(work, tasks, cfg.run.workers, cfg.run.doc_timeout, progress.advance):
+    def done(outcome) -> None:
+        progress.advance()
+        _checkpoint(f"strip:{progress.done}")  # crash tests kill the run while its workers are busy
+
+    for outcome in run_sandboxed(work, tasks, cfg.run.workers, cfg.run.doc_timeout, done):
         if outcome.error:
             failures[outcome.key] = f"strip: {outcome.error}"
         else:

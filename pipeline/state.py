@@ -9,7 +9,8 @@ Layout under ``<output>/``:
   ``recover``.
 - ``index/``: the persistent paragraph index (embeddings and MinHash signatures by text hash).
 - ``stages/``: the latest run's stage outputs, for ``--from``.
-- ``.lock``: held (``flock``) for the whole run; the kernel releases it when the process dies.
+- ``.lock``: held (``flock``) for the whole run; the kernel releases it when the process dies, and
+  forked workers neither inherit it nor outlive the run (``pipeline.executors.lifeline``).
 """
 from __future__ import annotations
 
@@ -36,6 +37,29 @@ class Locked(Exception):
     """Another run holds the output folder."""
 
 
+_held_locks: set[int] = set()
+"""File descriptors of the output locks this process holds."""
+
+
+def _drop_inherited_locks() -> None:
+    """In a forked child, point the inherited lock descriptors at /dev/null.
+
+    ``flock`` belongs to the open file description, which a fork shares: a worker that outlived its
+    run would keep the folder locked. Replacing the descriptor (rather than closing it) keeps any
+    inherited file object valid.
+    """
+    if not _held_locks:
+        return
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in _held_locks:
+        os.dup2(null, fd)
+    os.close(null)
+    _held_locks.clear()
+
+
+os.register_at_fork(after_in_child=_drop_inherited_locks)
+
+
 @contextmanager
 def output_lock(output: Path, wait: bool = False) -> Iterator[None]:
     """Hold the output folder's lock; raise ``Locked`` at once unless ``wait``."""
@@ -53,8 +77,10 @@ def output_lock(output: Path, wait: bool = False) -> Iterator[None]:
         handle.truncate()
         handle.write(f"pid {os.getpid()} since {utc_now().isoformat(timespec='seconds')}")
         handle.flush()
+        _held_locks.add(handle.fileno())
         yield
     finally:
+        _held_locks.discard(handle.fileno())
         handle.close()
 
 

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+import os
 from concurrent.futures import ProcessPoolExecutor
 
 import pyarrow as pa
+
+from pipeline.executors.lifeline import bind_to_parent
 
 BatchFn = Callable[[pa.Table], pa.Table]
 
@@ -20,6 +23,7 @@ def map_batches(fn: BatchFn, table: pa.Table, batch_size: int, workers: int, sch
     if workers == 1 or len(batches) == 1:
         results = [fn(batch) for batch in batches]
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=bind_to_parent,
+                                 initargs=(os.getpid(),)) as pool:
             results = list(pool.map(fn, batches))
     return pa.concat_tables([r.cast(schema) for r in results])

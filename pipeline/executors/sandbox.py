@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from pipeline.executors.lifeline import bind_to_parent
+
 Task = tuple[str, Any]  # (key, payload)
 
 
@@ -26,7 +28,8 @@ class Outcome:
     error: str | None = None
 
 
-def _serve(fn: Callable[[Any], Any], conn: Connection) -> None:
+def _serve(fn: Callable[[Any], Any], conn: Connection, parent_pid: int) -> None:
+    bind_to_parent(parent_pid)
     while True:
         try:
             message = conn.recv()
@@ -45,7 +48,7 @@ def _serve(fn: Callable[[Any], Any], conn: Connection) -> None:
 class _Worker:
     def __init__(self, fn: Callable[[Any], Any], context):
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(fn, child), daemon=True)
+        self.process = context.Process(target=_serve, args=(fn, child, os.getpid()), daemon=True)
         self.process.start()
         child.close()
         self.task: Task | None = None
