@@ -1,10 +1,12 @@
 """Runs the stages in order as one incremental, idempotent, crash-safe run over an output folder.
 
-A run takes the lock, rolls back whatever a killed run left behind, reads every input, skips the
-documents an earlier committed run already processed, and processes the rest against the whole
-history (earlier runs' paragraphs are sources, with their published labels). Each stage's output is
-saved under ``stages/`` so ``--from <stage>`` can redo the latest run from there. The run's table
-partitions are published by rename and the run manifest is written last: that is the commit.
+A run takes the lock, finishes or undoes whatever a killed run left behind, reads every input, skips
+the documents an earlier run already processed, and matches the rest against the whole history. It
+then classifies its new documents together with every earlier document linked to them, so that labels
+do not depend on the order pages arrived in; earlier paragraphs whose label or source changes are
+revised (the old rows go to ``provenance_history``). Each stage's output is saved under ``stages/`` so
+``--from <stage>`` can redo the latest run from there. All tables change in one commit: the swap of the
+current snapshot (``pipeline.io.snapshots``); the run manifest in ``runs/`` follows it.
 """
 from __future__ import annotations
 
@@ -28,17 +30,19 @@ from pipeline.embed import SentenceEmbedder
 from pipeline.executors.local import map_batches
 from pipeline.executors.sandbox import run_sandboxed
 from pipeline.io.arraystore import ArrayStore
+from pipeline.io import snapshots
 from pipeline.io.parquet import publish_dataset, read_dataset, recover_dataset
 from pipeline.io.readers import find_sources
 from pipeline import state
 from pipeline.boilerplate.templates import host_of
-from pipeline.schema import BLOCKS, CANDIDATES, DOCUMENTS, INGESTED, PARAGRAPHS, PROVENANCE, REMOVED, to_table
+from pipeline.schema import BLOCKS, CANDIDATES, INGESTED, PARAGRAPHS, PROVENANCE, to_table
 from pipeline.stages.classify import classify
 from pipeline.stages.ingest import doc_id_for, ingest
 from pipeline.stages.match import match, minhash_signatures
 from pipeline.stages.segment import segment
 from pipeline.stages.strip import blocks_table, document_blocks, mark_templates
-from pipeline.stages.write import handoff_tables
+from pipeline.stages.link import component_links, linked_documents
+from pipeline.stages.write import handoff_tables, revise, table_changes
 
 STAGES = ("ingest", "strip", "segment", "match", "classify", "write")
 _SAVED = {"ingest": INGESTED, "strip": BLOCKS, "segment": PARAGRAPHS, "match": CANDIDATES, "classify": PROVENANCE}
@@ -66,6 +70,7 @@ class RunResult:
     removed: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     already_processed: int = 0
+    revised: int = 0
 
     @property
     def quarantined(self) -> int:
@@ -81,14 +86,18 @@ def run(cfg: Config, from_stage: str = "ingest", wait: bool = False, rebuild: bo
         if rebuild:
             state.clear(output)
             log.info(f"rebuild: cleared the tables, runs and index in {output}")
-        rolled_back = state.recover(output)
-        if rolled_back:
-            log.warning(f"rolled back uncommitted run(s) {', '.join(rolled_back)} left by a crash")
+        try:
+            killed = state.recover(output)
+        except state.LegacyLayout as exc:
+            raise UsageError(str(exc)) from exc
+        if killed:
+            log.warning(f"run(s) {', '.join(killed)} were killed before they committed: nothing of theirs is visible")
         _check_config(output, cfg)
         run_id = state.new_run_id() if from_stage == "ingest" else _saved_run_id(output)
         manifest = {"run_id": run_id, "status": "running", "started_at": state.utc_now().isoformat(),
                     "config_hash": cfg.results_hash(), "package_version": _version("provenance"),
                     "versions": _versions(cfg), "from_stage": from_stage}
+        state.write_manifest(output, manifest)
         try:
             result = _run_stages(cfg, output, run_id, from_stage, manifest)
         except BaseException as exc:
@@ -101,8 +110,8 @@ def run(cfg: Config, from_stage: str = "ingest", wait: bool = False, rebuild: bo
 def _run_stages(cfg: Config, output: Path, run_id: str, from_stage: str, manifest: dict) -> RunResult:
     result = RunResult(run_id=run_id)
     start_at = STAGES.index(from_stage)
-    history_docs = state.read_table(output, "documents", DOCUMENTS, exclude_run=run_id)
-    history = state.read_table(output, "provenance", PROVENANCE, exclude_run=run_id)
+    redone = _redone_documents(output, start_at)
+    history_docs = _without(state.read_table(output, "documents"), redone)
 
     def stage(name: str, compute: Callable[[], pa.Table]) -> pa.Table:
         folder = output / "stages" / name
@@ -126,45 +135,76 @@ def _run_stages(cfg: Config, output: Path, run_id: str, from_stage: str, manifes
     documents = stage("ingest", lambda: _new_documents(cfg, history_docs, all_inputs, result))
     manifest["input_fingerprint"] = all_inputs.get("fingerprint")
     failures: dict[str, str] = {}
-    blocks = stage("strip", lambda: _strip(documents, cfg, failures, _earlier_pages(output, run_id, history_docs)))
+    blocks = stage("strip", lambda: _strip(documents, cfg, failures, _earlier_pages(output, documents, history_docs)))
     if failures:  # saved too, so that a run redone --from a later stage keeps them quarantined
         documents = _quarantine(documents, failures)
         publish_dataset(documents, output / "stages" / "ingest")
     paragraphs = stage("segment", lambda: segment(blocks, cfg.segment))
-    known = _history_paragraphs(history)
-    everything = pa.concat_tables([paragraphs, known])
+    known = _without(state.read_table(output, "provenance"), redone)
+    everything = pa.concat_tables([paragraphs, _history_paragraphs(known)])
     new_docs = set(paragraphs.column("doc_id").to_pylist())
     candidates = stage("match", lambda: _match(everything, cfg, output, new_docs))
+    stored_links = partial(_stored_links, output)
+    component = linked_documents(candidates, new_docs, stored_links, redone)
+    links = component_links(candidates, component, stored_links, redone)
     dates = pa.concat_tables([documents.select(["doc_id", "published_at"]),
                               history_docs.select(["doc_id", "published_at"])])
-    provenance = stage("classify", lambda: classify(everything, candidates, dates, cfg, history))
+    provenance = stage("classify", lambda: classify(_rows_of(everything, component), links, dates, cfg))
 
     _checkpoint("write")
     began = time.perf_counter()
-    result.tables = _publish(output, run_id, handoff_tables(documents, blocks, provenance))
+    now = state.utc_now()
+    revision = revise(_rows_of(known, component), provenance, run_id, now)
+    added = handoff_tables(documents, blocks, _rows_of(provenance, new_docs))
+    changes = table_changes(added, revision, history_docs, candidates, run_id,
+                            redone | set(documents.column("doc_id").to_pylist()))
+    result.tables = {name: table.num_rows for name, table in added.items()}
+    result.revised = revision.superseded.num_rows
     result.seconds["write"] = round(time.perf_counter() - began, 3)
     result.statuses = _counts(documents, "status")
-    result.labels = _counts(provenance, "label")
-    result.removed = _counts(blocks.filter(pc.invert(blocks.column("kept"))), "reason")
+    result.labels = _counts(added["provenance"], "label")
+    result.removed = _counts(added["removed"], "reason")
     result.status = "partial" if result.quarantined else "ok"
-    _checkpoint("manifest")
-    manifest.update(status=result.status, ended_at=state.utc_now().isoformat(), tables=result.tables,
+    manifest.update(status=result.status, ended_at=now.isoformat(), tables=result.tables,
                     statuses=result.statuses, labels=result.labels, removed=result.removed,
+                    revised_paragraphs=result.revised, revised_documents=len(revision.documents),
                     seconds=result.seconds, already_processed=result.already_processed,
                     stage_rows={name: table.num_rows for name, table in (
                         ("ingest", documents), ("strip", blocks), ("segment", paragraphs),
                         ("match", candidates), ("classify", provenance))})
-    state.write_manifest(output, manifest)  # the commit point
+    _publish(output, changes, manifest)
     return result
 
 
-def _publish(output: Path, run_id: str, tables: dict[str, pa.Table]) -> dict[str, int]:
-    """Publish the run's partitions; returns rows per table. A run that adds nothing leaves no files."""
-    for name, table in tables.items():
-        if table.num_rows or not (output / name).exists():
-            state.publish_partition(output, name, run_id, table)
-        _checkpoint(f"write:{name}")
-    return {name: table.num_rows for name, table in tables.items()}
+def _publish(output: Path, changes: dict[str, snapshots.Change], manifest: dict) -> None:
+    """Commit every table at once (the swap is the commit point), then file the manifest in ``runs/``."""
+    snapshots.commit(output, changes, manifest, checkpoint=_checkpoint)
+    _checkpoint("manifest")
+    state.write_manifest(output, manifest)
+
+
+def _redone_documents(output: Path, start_at: int) -> set[str]:
+    """Documents of the run that ``--from`` redoes: the history must not hold them as sources of themselves."""
+    folder = output / "stages" / "ingest"
+    if start_at == 0 or not folder.exists():
+        return set()
+    return set(read_dataset(folder, INGESTED).column("doc_id").to_pylist())
+
+
+def _in(table: pa.Table, doc_ids: set[str]) -> pa.ChunkedArray:
+    return pc.is_in(table.column("doc_id"), value_set=pa.array(sorted(doc_ids), pa.string()))
+
+
+def _without(table: pa.Table, doc_ids: set[str]) -> pa.Table:
+    return table.filter(pc.invert(_in(table, doc_ids))) if doc_ids else table
+
+
+def _rows_of(table: pa.Table, doc_ids: set[str]) -> pa.Table:
+    return table.filter(_in(table, doc_ids))
+
+
+def _stored_links(output: Path, doc_ids: set[str]) -> pa.Table:
+    return state.read_table(output, "_links", doc_ids=doc_ids)
 
 
 def _checkpoint(point: str) -> None:
@@ -234,15 +274,18 @@ def _mark_repeats(documents: pa.Table) -> pa.Table:
     return to_table(frame, INGESTED)
 
 
-def _earlier_pages(output: Path, run_id: str, history_docs: pa.Table) -> dict[str, tuple[str | None, list[str]]]:
-    """Block texts of the pages of earlier runs (kept paragraphs and removed blocks), with their hosts."""
+def _earlier_pages(output: Path, documents: pa.Table, history_docs: pa.Table) -> dict[str, tuple[str | None, list[str]]]:
+    """Block texts of earlier runs' pages (kept paragraphs and removed blocks) on the hosts of this run's pages."""
+    hosts_now = {host_of(url) for url in documents.column("url").to_pylist()} - {None}
     hosts = {r["doc_id"]: host_of(r["url"]) for r in history_docs.select(["doc_id", "url"]).to_pylist()}
+    same_host = {doc_id for doc_id, host in hosts.items() if host in hosts_now}
     pages: dict[str, tuple[str | None, list[str]]] = {}
+    if not same_host:
+        return pages
     for table in ("provenance", "removed"):
-        rows = state.read_table(output, table, PROVENANCE if table == "provenance" else REMOVED, exclude_run=run_id)
+        rows = state.read_table(output, table, doc_ids=same_host, columns=["doc_id", "text"])
         for doc_id, text in zip(rows.column("doc_id").to_pylist(), rows.column("text").to_pylist()):
-            if hosts.get(doc_id):
-                pages.setdefault(doc_id, (hosts[doc_id], []))[1].append(text)
+            pages.setdefault(doc_id, (hosts[doc_id], []))[1].append(text)
     return pages
 
 

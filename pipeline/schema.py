@@ -116,6 +116,33 @@ DOCUMENTS = _schema(
 )
 
 
+_RUN_ID = _f("run_id", pa.string(), "The run that wrote this row; for a revised row, the run that revised it.", False)
+
+
+def _stored(schema: pa.Schema, *extra: pa.Field) -> pa.Schema:
+    """A handoff table as kept in the output folder: its rows carry the run that wrote them."""
+    return _schema(*schema, _RUN_ID, *extra)
+
+
+PROVENANCE_HISTORY = _stored(
+    PROVENANCE,
+    _f("superseded_by_run", pa.string(), "The run whose new documents revised this row.", False),
+    _f("superseded_at", _TS, "When that run committed the revision, UTC.", False),
+    _f("revision_reason", pa.string(), "What changed: the old and new label, root and direct source.", False),
+)
+"""Rows of ``provenance`` that a later run revised, so that what was said on an earlier date stays answerable."""
+
+STORED = {
+    "documents": _stored(DOCUMENTS),
+    "provenance": _stored(PROVENANCE),
+    "removed": _stored(REMOVED),
+    "provenance_history": PROVENANCE_HISTORY,
+    "_links": _stored(CANDIDATES),
+}
+"""Every table of an output folder, by name. ``_links`` (internal: no folder of its own at the top) keeps
+the candidate pairs of every run, so that a later run can reclassify the documents its new ones touch."""
+
+
 def to_table(frame: pd.DataFrame | list[dict], schema: pa.Schema) -> pa.Table:
     """Build a table with exactly ``schema``'s columns and types (missing nullable columns become nulls)."""
     if isinstance(frame, list):

@@ -1,12 +1,14 @@
-"""The output folder as durable state: a lock, run manifests, per-run table partitions, and recovery.
+"""The output folder as durable state: a lock, run manifests, the current snapshot of every table, recovery.
 
-Layout under ``<output>/``:
+Layout under ``<output>/`` (see ``docs/design.md``):
 
-- ``documents/``, ``provenance/``, ``removed/``: Parquet datasets, one partition per run
-  (``run_id=<id>/part-00000.parquet``); ``pandas.read_parquet`` reads them whole.
-- ``runs/<run_id>.json``: the run manifest, written last. A run is committed when its manifest says
-  ``ok`` or ``partial``; partitions of any other run are leftovers of a crash and are removed by
-  ``recover``.
+- ``documents``, ``provenance``, ``removed``, ``provenance_history``: symlinks into the current
+  snapshot (``.snapshots/current/<table>``), folders of bucketed Parquet files that
+  ``pandas.read_parquet`` reads whole: exactly the current rows. ``pipeline.io.snapshots`` commits a
+  run's additions and revisions to every table at once.
+- ``runs/<run_id>.json``: every run's manifest, written when it starts (``running``) and when it ends
+  (``ok``, ``partial``, ``failed`` or ``interrupted``); a run killed outright is marked ``interrupted``
+  by the next one.
 - ``index/``: the persistent paragraph index (embeddings and MinHash signatures by text hash).
 - ``stages/``: the latest run's stage outputs, for ``--from``.
 - ``.lock``: held (``flock``) for the whole run; the kernel releases it when the process dies, and
@@ -25,11 +27,12 @@ from pathlib import Path
 from typing import Iterator
 
 import pyarrow as pa
-import pyarrow.dataset as ds
 
-from pipeline.io.parquet import publish_dataset, recover_dataset
+from pipeline.io import snapshots
+from pipeline.schema import STORED
 
-TABLES = ("documents", "provenance", "removed")
+TABLES = tuple(name for name in STORED if not name.startswith("_"))
+"""The tables a reader finds in an output folder."""
 COMMITTED = ("ok", "partial")
 
 
@@ -121,49 +124,58 @@ def write_manifest(output: Path, manifest: dict) -> Path:
     return path
 
 
-def partition(output: Path, table: str, run_id: str) -> Path:
-    return Path(output) / table / f"run_id={run_id}"
-
-
-def publish_partition(output: Path, table: str, run_id: str, data: pa.Table) -> None:
-    publish_dataset(data, partition(output, table, run_id))
-
-
 def recover(output: Path) -> list[str]:
-    """Remove partitions of runs that never committed and finish interrupted publishes; returns run ids removed."""
+    """Finish or undo what a killed run left; returns the ids of runs found killed (now ``interrupted``).
+
+    A generation the killed run had not made current is deleted (``snapshots.recover``). If the kill fell
+    after the swap but before the manifest, the commit happened: the manifest is restored from the
+    generation's record.
+    """
     output = Path(output)
-    committed = set(committed_run_ids(output))
-    removed = set()
-    for table in TABLES:
-        folder = output / table
-        if not folder.is_dir():
-            continue
-        for part in list(folder.iterdir()):
-            if part.name.startswith(".") and not part.name.startswith(".run_id="):
-                continue
-            run_id = part.name.removeprefix(".").split("=", 1)[-1].split(".", 1)[0]
-            if part.name.startswith("."):
-                recover_dataset(folder / f"run_id={run_id}")
-            elif run_id not in committed:
-                shutil.rmtree(part, ignore_errors=True)
-                removed.add(run_id)
-    return sorted(removed)
+    if legacy_layout(output):
+        raise LegacyLayout(
+            f"{output} holds tables in the per-run layout of provenance 0.1: rerun with --rebuild to rebuild "
+            f"them as snapshots, or write to another --output."
+        )
+    committed = snapshots.recover(output)
+    if committed and (_manifest_status(output, committed["run_id"]) not in COMMITTED):
+        write_manifest(output, committed)
+    killed = []
+    for manifest in manifests(output):
+        if manifest.get("status") == "running":
+            manifest.update(status="interrupted", error="the run was killed before it committed")
+            write_manifest(output, manifest)
+            killed.append(manifest["run_id"])
+    return killed
 
 
-def read_table(output: Path, table: str, schema: pa.Schema, exclude_run: str | None = None) -> pa.Table:
-    """All committed partitions of a table (without the ``run_id`` partition column)."""
-    committed = [r for r in committed_run_ids(output) if r != exclude_run]
-    files = [p for r in committed for p in sorted(partition(output, table, r).glob("*.parquet"))]
-    if not files:
-        return schema.empty_table()
-    return ds.dataset([str(f) for f in files], schema=schema, format="parquet").to_table()
+class LegacyLayout(Exception):
+    """The output folder was written by a version with per-run table partitions."""
+
+
+def legacy_layout(output: Path) -> bool:
+    return any((Path(output) / t).is_dir() and not (Path(output) / t).is_symlink() for t in TABLES)
+
+
+def _manifest_status(output: Path, run_id: str) -> str | None:
+    path = Path(output) / "runs" / f"{run_id}.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("status")
+    except (OSError, ValueError):
+        return None
+
+
+def read_table(output: Path, table: str, doc_ids: set[str] | None = None,
+               columns: list[str] | None = None) -> pa.Table:
+    """Current rows of a table of the output folder (all, or only those of ``doc_ids``)."""
+    return snapshots.read(output, table, STORED[table], doc_ids=doc_ids, columns=columns)
 
 
 def clear(output: Path) -> None:
     """Remove every table, manifest, index and stage output (the documented way to rebuild)."""
-    for name in (*TABLES, "runs", "index", "stages", "run.json"):
+    for name in (*STORED, snapshots.SNAPSHOTS, "runs", "index", "stages", "run.json"):
         target = Path(output) / name
-        if target.is_dir():
+        if target.is_dir() and not target.is_symlink():
             shutil.rmtree(target)
-        elif target.exists():
+        elif target.is_symlink() or target.exists():
             target.unlink()

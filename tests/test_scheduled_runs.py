@@ -116,7 +116,8 @@ def test_copies_in_a_later_run_point_at_sources_from_an_earlier_run(tmp_path):
         zip(prov.doc_id, prov.para_index, prov.label.astype(str)))
 
 
-@pytest.mark.parametrize("point", ["strip", "match", "classify", "write", "write:documents", "write:provenance", "manifest"])
+@pytest.mark.parametrize("point", ["strip", "match", "classify", "write", "commit:documents", "commit:provenance",
+                                   "commit:_links", "commit:swap", "manifest"])
 def test_a_run_killed_at_any_point_leaves_readable_tables_and_the_rerun_completes(tmp_path, point):
     corpus = tmp_path / "corpus"
     write_corpus(corpus)

@@ -19,10 +19,11 @@ CLI = [sys.executable, "-m", "pipeline.cli"]
 EXIT_LOCKED = 3
 
 # Kill points spread over every stage and the publish step: the runner's own checkpoints (before each
-# stage, inside strip while both workers are busy, between table partitions, before the manifest),
+# stage, inside strip while both workers are busy, between tables of the commit, before the snapshot
+# swap, before the manifest),
 # then kills from outside at moments that fall wherever the run happens to be.
 CHECKPOINTS = ["ingest", "strip", "strip:1", "strip:4", "strip:9", "segment", "match", "classify", "write",
-               "write:documents", "write:provenance", "write:removed", "manifest"]
+               "commit:documents", "commit:provenance", "commit:swap", "manifest"]
 KILL_AFTER_SECONDS = [1.5, 2.5, 3.0, 3.5, 4.0, 5.0, 6.5]
 
 
