@@ -76,6 +76,8 @@ def test_version(capsys):
 
 def test_dry_run_prints_the_resolved_config_and_does_nothing(tmp_path, repo_root, capsys):
     output = tmp_path / "out"
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
     code = main(["run", "--config", str(repo_root / "configs" / "default.toml"),
                  "--input", str(tmp_path / "a"), str(tmp_path / "b"), "--output", str(output),
                  "--workers", "2", "--dry-run"])

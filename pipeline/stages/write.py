@@ -10,10 +10,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline.boilerplate.templates import host_of
 from pipeline.schema import DOCUMENTS, LABELS, REMOVED, to_table
 
 def document_lineage(documents: pa.Table, blocks: pa.Table, provenance: pa.Table) -> pa.Table:
-    """The documents table: ingest rows (without content) with paragraph counts, label shares and sources."""
+    """The documents table: ingest rows (without content) with host, paragraph counts, characters kept and
+    removed, label shares and sources."""
     docs = documents.drop_columns(["content"]).to_pandas()
     prov = provenance.select(["doc_id", "label", "source_doc_id"]).to_pandas()
     prov["label"] = prov["label"].astype(str)
@@ -21,13 +23,18 @@ def document_lineage(documents: pa.Table, blocks: pa.Table, provenance: pa.Table
     counts = prov.groupby("doc_id").size()
     docs["n_paragraphs"] = docs["doc_id"].map(counts).fillna(0).astype(int)
     docs["n_removed"] = docs["doc_id"].map(removed.groupby("doc_id").size()).fillna(0).astype(int)
+    docs["host"] = docs["url"].map(host_of, na_action="ignore")
+    chars = blocks.select(["doc_id", "kept", "text"]).to_pandas()
+    chars = chars.assign(n=chars["text"].str.len()).pivot_table(index="doc_id", columns="kept", values="n", aggfunc="sum")
+    for column, kept in (("chars_kept", True), ("chars_removed", False)):
+        docs[column] = docs["doc_id"].map(chars[kept] if kept in chars else {}).fillna(0).astype(int)
     for label in LABELS:
         share = prov[prov["label"] == label].groupby("doc_id").size() / counts
         docs[f"share_{label}"] = docs["doc_id"].map(share).fillna(0.0).where(docs["n_paragraphs"] > 0)
     sources = prov.dropna(subset=["source_doc_id"]).groupby("doc_id")["source_doc_id"].agg(lambda s: sorted(set(s)))
     docs["derived_from"] = [sources.get(d, []) for d in docs["doc_id"]]
     ok = docs["status"] == "ok"
-    for column in ("n_paragraphs", "n_removed", *(f"share_{label}" for label in LABELS)):
+    for column in ("n_paragraphs", "n_removed", "chars_kept", "chars_removed", *(f"share_{label}" for label in LABELS)):
         docs[column] = docs[column].where(ok, None)
     return to_table(docs.sort_values("source_path", kind="stable"), DOCUMENTS)
 
