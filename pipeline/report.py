@@ -105,7 +105,7 @@ def _summary(manifest: dict, docs: pd.DataFrame, prov: pd.DataFrame, removed: pd
 
 
 def _hosts(docs: pd.DataFrame, prov: pd.DataFrame) -> str:
-    """Label counts and shares per host: a stacked bar per host and the numbers behind it."""
+    """Label counts and shares per host: two bar charts (paragraph counts, then shares) and the numbers."""
     hosts = docs.set_index("doc_id")["host"].astype("object").fillna("(no host)")
     counts = (prov.assign(host=prov["doc_id"].map(hosts)).groupby(["host", "label"], observed=False).size()
               .unstack("label").reindex(columns=list(LABELS), fill_value=0).fillna(0).astype(int))
@@ -119,27 +119,30 @@ def _hosts(docs: pd.DataFrame, prov: pd.DataFrame) -> str:
         cells = "".join(f'<td class="n" data-count="host:{_e(host)}:{label}">{row[label]}</td>'
                         f'<td class="n">{row[label] / total:.0%}</td>' for label in LABELS)
         rows.append(f"<tr><td>{_e(host)}</td>{cells}</tr>")
-    return (f"<h2>Labels per host</h2>{_share_bars(counts)}"
+    return (f"<h2>Labels per host</h2><h3>Paragraphs per host, by label</h3>{_bars(counts, shares=False)}"
+            f"<h3>Label shares per host</h3>{_bars(counts, shares=True)}"
             f"<table><tr><th>host</th>{header}</tr>{''.join(rows)}</table>")
 
 
-def _share_bars(counts: pd.DataFrame) -> str:
-    """An inline SVG: one bar per host, split by label share, with the paragraph count and a legend."""
+def _bars(counts: pd.DataFrame, shares: bool) -> str:
+    """An inline SVG: one bar per host split by label, as long as its paragraph count (the longest host fills
+    the width) or, with ``shares``, all the same length so that the shares compare; with a legend."""
     left, width, row_height = 220, 560, 26
     height = row_height * (len(counts) + 1) + 10
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 90}" height="{height}" '
-             f'role="img" aria-label="label shares per host" font-size="12">']
+    longest = counts.sum(axis=1).max()
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 120}" height="{height}" role="img" '
+             f'aria-label="{"label shares" if shares else "paragraphs by label"} per host" font-size="12">']
     for i, (host, row) in enumerate(counts.iterrows()):
         y, x, total = 10 + i * row_height, float(left), row.sum()
         parts.append(f'<text x="{left - 8}" y="{y + 14}" text-anchor="end">{_e(host)}</text>')
         for label in LABELS:
-            w = width * row[label] / total
+            w = width * row[label] / (total if shares else longest)
             if w:
                 parts.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{row_height - 6}" '
                              f'fill="{COLORS[label]}"><title>{_e(host)}: {label} {row[label]} '
                              f'({row[label] / total:.0%})</title></rect>')
             x += w
-        parts.append(f'<text x="{left + width + 6}" y="{y + 14}">{total} paragraphs</text>')
+        parts.append(f'<text x="{(left + width if shares else x) + 6}" y="{y + 14}">{total} paragraphs</text>')
     y = 10 + len(counts) * row_height + 4
     for i, label in enumerate(LABELS):
         parts.append(f'<rect x="{left + i * 150}" y="{y}" width="12" height="12" fill="{COLORS[label]}"/>'

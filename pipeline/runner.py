@@ -149,9 +149,11 @@ def plan(cfg: Config, rebuild: bool = False) -> Plan:
 
 
 def _output_folder(cfg: Config) -> Path:
+    """The output folder, refused as a usage error when it, or the nearest part of its path that exists, is a file."""
     output = Path(cfg.run.output)
-    if output.exists() and not output.is_dir():
-        raise UsageError(f"output {output} is a file, not a folder")
+    existing = next(p for p in (output, *output.parents) if p.exists())
+    if not existing.is_dir():
+        raise UsageError(f"output {output}: {existing} is a file, not a folder")
     return output
 
 

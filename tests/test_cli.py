@@ -43,7 +43,8 @@ def help_text(capsys, *args: str) -> str:
 def test_console_script_help_names_the_command_and_exit_codes():
     done = cli("--help")
     assert done.returncode == 0
-    for word in ("run", "--version", "documents/", "provenance/", "removed/", "Exit status", "partial"):
+    for word in ("run", "report", "--version", "documents/", "provenance/", "removed/", "Exit status", "partial", "130",
+                 "143"):
         assert word in done.stdout
 
 

@@ -165,3 +165,26 @@ def test_hostile_page_text_is_escaped_in_the_report(hostile_report):
 
 def test_hostile_page_text_stays_text_in_the_browser(hostile_report, tmp_path):
     assert_inert(rendered_dom(hostile_report, tmp_path))
+
+
+def test_a_later_runs_report_traces_its_documents_to_a_root_of_an_earlier_run(tmp_path, fast_config):
+    corpus = tmp_path / "in"
+    corpus.mkdir()
+    for seed in ("000_7f34de361f8afc52.txt", "002_bac54f9c1543ab99.txt"):
+        (corpus / seed).write_text((Path(__file__).parents[1] / "seeds" / seed).read_text(encoding="utf-8"),
+                                   encoding="utf-8")
+    out = tmp_path / "out"
+    for seed in ("002_bac54f9c1543ab99.txt", "000_7f34de361f8afc52.txt"):
+        assert main(["run", "--config", str(fast_config), "--input", str(corpus / seed), "--output", str(out)]) == 0
+    docs = load(out, "documents").set_index("source_path")
+    first, second = docs.loc["002_bac54f9c1543ab99.txt", "run_id"], docs.loc["000_7f34de361f8afc52.txt", "run_id"]
+    later = lxml.html.fromstring(write_report(out).read_text(encoding="utf-8"))
+    [root] = later.xpath('//ul[@class="lineage"]/li')
+    assert root.get("data-doc") == docs.loc["002_bac54f9c1543ab99.txt", "doc_id"]
+    assert [li.get("data-doc") for li in root.xpath("./ul/li")] == [docs.loc["000_7f34de361f8afc52.txt", "doc_id"]]
+    assert later.xpath('//div[@class="pair"]') and second in later.findtext(".//title")
+    earlier = lxml.html.fromstring(write_report(out, first).read_text(encoding="utf-8"))
+    prov = load(out)
+    alone = prov[prov["run_id"] == first]["label"].value_counts()
+    assert earlier.xpath('//div[@class="pair"]') == [] and set(alone[alone > 0].index) == {"original"}
+    assert counts(earlier, "label") == {str(k): int(v) for k, v in alone.items()}
