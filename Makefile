@@ -22,7 +22,11 @@ bench: $(STAMP)
 run: $(STAMP)
 	$(BIN)/provenance run --config configs/default.toml --rebuild
 
+# The report tests render in headless Chromium (Debian's package); installed here when missing, as root with
+# apt-get. Where it cannot be installed those tests skip and say why.
 test: $(STAMP)
+	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
+		|| echo "chromium could not be installed: the report render tests will skip"
 	$(BIN)/pytest -q
 
 # Quality benchmarks (boilerplate: ours vs trafilatura and jusText alone, same pages, same run).

@@ -10,21 +10,29 @@ from pathlib import Path
 from pipeline import __version__, log
 from pipeline.config import ConfigError, load_config
 from pipeline.embed import MissingDependency
-from pipeline.runner import STAGES, RunResult, UsageError, run
-from pipeline.schema import DOCUMENTS, PROVENANCE, REMOVED, describe
+from pipeline.runner import STAGES, Interrupted, RunResult, UsageError, plan, run
+from pipeline import schema
 from pipeline.state import Locked
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_LOCKED, EXIT_FAILED = 0, 1, 2, 3, 4
-_TABLES = {"documents": DOCUMENTS, "provenance": PROVENANCE, "removed": REMOVED}
+EXIT_STATUS = ("Exit status: 0 ok, 1 partial (some documents quarantined), 2 configuration or usage error, "
+               "3 output folder locked by another run, 4 failed, 130 stopped by SIGINT, 143 stopped by SIGTERM "
+               "(nothing committed).")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error in one line (and exit status 2), as every other usage error."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="provenance",
         description="Strip boilerplate from crawled pages and label every paragraph original, copied or "
         "ai_paraphrased, with its root source. Outputs Parquet tables: documents/, provenance/, removed/.",
-        epilog="Exit status: 0 ok, 1 partial (some documents quarantined), 2 configuration or usage error, "
-        "3 output folder locked by another run, 4 failed.",
+        epilog=EXIT_STATUS,
     )
     parser.add_argument("--version", action="version", version=f"provenance {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -32,8 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         "run", help="run the pipeline (incremental: documents already processed are skipped)",
         description="Run the pipeline over the input files and add a run to the output tables. Documents an "
         "earlier run already processed are skipped; new paragraphs are matched against the whole history.",
-        epilog="Exit status: 0 ok, 1 partial (some documents quarantined), 2 configuration or usage error, "
-        "3 output folder locked by another run, 4 failed.",
+        epilog=EXIT_STATUS,
     )
     run_cmd.add_argument("--config", type=Path, metavar="FILE",
                          help="TOML config (default: built-in defaults, as in configs/default.toml)")
@@ -52,12 +59,26 @@ def build_parser() -> argparse.ArgumentParser:
                          "(needed after a config change that alters results)")
     run_cmd.add_argument("--log-format", choices=("text", "json"), default="text",
                          help="log lines as plain text (default) or one JSON object per line, for log shippers")
-    run_cmd.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
+    run_cmd.add_argument("--dry-run", action="store_true",
+                         help="print the resolved config, check the inputs, the lock and the config against the "
+                         "output (naming the settings that changed), list what a run would process and skip, "
+                         "and exit with the status the run would start with; writes nothing")
     schema_cmd = commands.add_parser(
         "schema", help="describe the output tables",
         description="Print the columns, types and descriptions of the output tables (Markdown).",
     )
-    schema_cmd.add_argument("table", nargs="?", choices=sorted(_TABLES), help="one table (default: all three)")
+    schema_cmd.add_argument("table", nargs="?", choices=sorted(schema.HANDOFF),
+                            help="one table (default: every table, as in docs/schema.md)")
+    report_cmd = commands.add_parser(
+        "report", help="write a run's HTML report",
+        description="Write one self-contained HTML file for a run (no network needed to view it): label counts "
+        "and shares per host, which documents derive from which, every copied and ai_paraphrased paragraph "
+        "beside its source, what was stripped and why, quarantined documents. Written to "
+        "<output>/reports/<run_id>.html; the path is printed.",
+    )
+    report_cmd.add_argument("--output", type=Path, metavar="DIR",
+                            help="the pipeline's output folder (default: [run] output of the built-in config)")
+    report_cmd.add_argument("--run", metavar="RUN_ID", help="the run to report (default: the latest committed run)")
     eval_cmd = commands.add_parser("eval", help="score a stage on a benchmark",
                                    description="Score a stage of the pipeline on a benchmark.")
     kinds = eval_cmd.add_subparsers(dest="kind", required=True, metavar="KIND")
@@ -91,42 +112,75 @@ def _add_eval_options(command: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     log.configure(getattr(args, "log_format", "text"))
+    log.bind(run_id=None)
     if args.command == "eval":
         return _evaluate(args)
+    if args.command == "report":
+        return _report(args)
     if args.command == "schema":
-        print(schema_markdown([args.table] if args.table else list(_TABLES)))
+        print(schema.table_markdown(args.table) if args.table else schema.markdown(), end="")
         return EXIT_OK
     try:
         cfg = load_config(args.config).with_run(input=args.input, output=args.output, workers=args.workers)
-    except ConfigError as exc:
-        print(f"provenance: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    if args.dry_run:
-        print(json.dumps(cfg.model_dump(mode="json"), indent=2))
-        return EXIT_OK
-    try:
+        if args.dry_run:
+            return _dry_run(cfg, args.rebuild)
         result = run(cfg, from_stage=args.from_stage, wait=args.wait, rebuild=args.rebuild)
     except Locked as exc:
-        print(f"provenance: {exc}", file=sys.stderr)
-        return EXIT_LOCKED
-    except (UsageError, MissingDependency) as exc:
-        print(f"provenance: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(str(exc), EXIT_LOCKED)
+    except (ConfigError, UsageError, MissingDependency) as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    except Interrupted as exc:
+        return _fail(f"{exc}: stopped, nothing committed", exc.exit_code)
     except Exception as exc:  # noqa: BLE001 - an unattended job must say what failed and exit with its code
-        traceback.print_exc(file=sys.stderr)
-        print(f"provenance: run failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    print(summary(result, cfg.run.output))
+        return _fail(f"run failed: {type(exc).__name__}: {exc}", EXIT_FAILED, traceback=traceback.format_exc())
+    if log.is_json():
+        log.info(f"run {result.run_id}: {result.status}", event="summary", status=result.status,
+                 documents=result.statuses, already_processed=result.already_processed, labels=result.labels,
+                 removed=result.removed, tables=result.tables, seconds=result.seconds, output=str(cfg.run.output))
+    else:
+        print(summary(result, cfg.run.output))
     return EXIT_PARTIAL if result.quarantined else EXIT_OK
 
 
-def schema_markdown(tables: list[str]) -> str:
-    """The named output tables as Markdown: one section per table, one row per column."""
-    parts = []
-    for name in tables:
-        rows = "\n".join(f"| `{column}` | {type_} | {text} |" for column, type_, text in describe(_TABLES[name]))
-        parts.append(f"## {name}/\n\n| column | type | description |\n|---|---|---|\n{rows}\n")
-    return "\n".join(parts)
+def _fail(message: str, code: int, traceback: str | None = None) -> int:
+    """Say why the command stops, in one line (a JSON line with ``--log-format json``); return its exit status.
+    Only an unexpected failure adds the traceback, for whoever debugs it."""
+    line = " ".join(message.split())
+    if log.is_json():
+        log.error(line, exit_code=code, **({"traceback": traceback} if traceback else {}))
+    else:
+        print(f"{traceback or ''}provenance: {line}", file=sys.stderr)
+    return code
+
+
+def _dry_run(cfg, rebuild: bool) -> int:
+    """``run --dry-run``: the resolved config on stdout; the checks and the plan as log lines."""
+    print(json.dumps(cfg.model_dump(mode="json"), indent=2))
+    planned = plan(cfg, rebuild=rebuild)
+    log.info(f"dry run: output {cfg.run.output} is free" + (" (would be rebuilt)" if rebuild else ""))
+    for path in planned.process:
+        log.info(f"dry run: would process {path}", would="process", path=path)
+    for path, why in planned.skip:
+        log.info(f"dry run: would skip {path}: {why}", would="skip", path=path, reason=why)
+    log.info(f"dry run: {len(planned.process)} document(s) to process, {len(planned.skip)} to skip",
+             process=len(planned.process), skip=len(planned.skip))
+    if planned.changed:
+        return _fail(f"settings changed since {cfg.run.output} was built: {'; '.join(planned.changed)}; a run "
+                     "would refuse: rerun with --rebuild to reprocess every input", EXIT_USAGE)
+    return EXIT_OK
+
+
+def _report(args: argparse.Namespace) -> int:
+    """``report``: write the run's HTML report and print its path."""
+    from pipeline.report import write_report  # heavy imports only for this command
+
+    output = args.output or Path(load_config(None).run.output)
+    try:
+        path = write_report(output, args.run)
+    except (FileNotFoundError, ValueError) as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    print(path)
+    return EXIT_OK
 
 
 def _evaluate(args: argparse.Namespace) -> int:

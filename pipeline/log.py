@@ -1,4 +1,7 @@
-"""Logging for people at a terminal and for log shippers, and progress that suits either."""
+"""Logging for people at a terminal and for log shippers, and progress that suits either.
+
+Fields bound with ``bind`` (the run id) go on every line, so that a log shipper can group a run's lines.
+"""
 from __future__ import annotations
 
 import json
@@ -7,6 +10,8 @@ import sys
 import time
 
 LOGGER = logging.getLogger("provenance")
+_BOUND: dict[str, object] = {"run_id": None}
+"""Fields on every JSON line; ``run_id`` is null outside a run (a usage error found before one starts)."""
 
 
 class _JsonFormatter(logging.Formatter):
@@ -16,6 +21,7 @@ class _JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "msg": record.getMessage(),
         }
+        entry.update(_BOUND)
         entry.update(getattr(record, "fields", {}))
         return json.dumps(entry, ensure_ascii=False, default=str)
 
@@ -30,12 +36,25 @@ def configure(fmt: str = "text", level: int = logging.INFO) -> None:
     LOGGER.json = fmt == "json"  # type: ignore[attr-defined]
 
 
+def is_json() -> bool:
+    return getattr(LOGGER, "json", False)
+
+
+def bind(**fields) -> None:
+    """Put these fields on every following JSON line."""
+    _BOUND.update(fields)
+
+
 def info(message: str, **fields) -> None:
     LOGGER.info(message, extra={"fields": fields})
 
 
 def warning(message: str, **fields) -> None:
     LOGGER.warning(message, extra={"fields": fields})
+
+
+def error(message: str, **fields) -> None:
+    LOGGER.error(message, extra={"fields": fields})
 
 
 class Progress:
@@ -45,7 +64,7 @@ class Progress:
         self.total, self.what, self.done = total, what, 0
         self._next_report = max(1, total // 10)
         self._bar = None
-        if sys.stderr.isatty() and not getattr(LOGGER, "json", False) and total:
+        if sys.stderr.isatty() and not is_json() and total:
             from tqdm import tqdm
 
             self._bar = tqdm(total=total, desc=what, unit="doc", leave=False, file=sys.stderr)

@@ -7,18 +7,21 @@ do not depend on the order pages arrived in; earlier paragraphs whose label or s
 revised (the old rows go to ``provenance_history``). Each stage's output is saved under ``stages/`` so
 ``--from <stage>`` can redo the latest run from there. All tables change in one commit: the swap of the
 current snapshot (``pipeline.io.snapshots``); the run manifest in ``runs/`` follows it.
+SIGINT and SIGTERM stop a run cleanly: nothing is committed and its manifest says ``interrupted``.
 """
 from __future__ import annotations
 
 import hashlib
 import os
 import signal
+import threading
 import time
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -35,7 +38,7 @@ from pipeline.io.parquet import publish_dataset, read_dataset, recover_dataset
 from pipeline.io.readers import find_sources
 from pipeline import state
 from pipeline.boilerplate.templates import host_of
-from pipeline.schema import BLOCKS, CANDIDATES, INGESTED, PARAGRAPHS, PROVENANCE, to_table
+from pipeline.schema import BLOCKS, CANDIDATES, INGESTED, PARAGRAPHS, PROVENANCE, STORED, to_table
 from pipeline.stages.classify import classify
 from pipeline.stages.ingest import doc_id_for, ingest
 from pipeline.stages.match import match, minhash_signatures
@@ -47,7 +50,9 @@ from pipeline.stages.write import handoff_tables, revise, table_changes
 STAGES = ("ingest", "strip", "segment", "match", "classify", "write")
 _SAVED = {"ingest": INGESTED, "strip": BLOCKS, "segment": PARAGRAPHS, "match": CANDIDATES, "classify": PROVENANCE}
 KILL_SWITCH = "PROVENANCE_KILL_AT"
-"""Fault injection for the crash tests: the run SIGKILLs itself at the named point."""
+"""Fault injection for the crash tests: the run SIGKILLs itself at the named point..."""
+KILL_SIGNAL = "PROVENANCE_KILL_SIGNAL"
+"""...or sends itself this signal instead (``SIGTERM``, ``SIGINT``), as a scheduler stopping it would."""
 
 
 class UsageError(Exception):
@@ -56,6 +61,24 @@ class UsageError(Exception):
 
 class ConfigChanged(UsageError):
     """The output was built with a config whose results differ from the current one."""
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived. A BaseException, so that no ``except Exception`` on the way swallows it."""
+
+    def __init__(self, signum: int):
+        super().__init__(f"interrupted by {signal.Signals(signum).name}")
+        self.exit_code = 128 + signum  # the shell's convention: 130 for SIGINT, 143 for SIGTERM
+
+
+@dataclass
+class Plan:
+    """What a run would do (``--dry-run``): the settings changed since the output was built, the documents
+    it would process and the ones it would skip, with why."""
+
+    changed: list[str] = field(default_factory=list)
+    process: list[str] = field(default_factory=list)
+    skip: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -81,8 +104,10 @@ def run(cfg: Config, from_stage: str = "ingest", wait: bool = False, rebuild: bo
     """One run over ``cfg.run.input`` into ``cfg.run.output`` (see the module docstring)."""
     if from_stage not in STAGES:
         raise UsageError(f"unknown stage {from_stage!r}; stages are {', '.join(STAGES)}")
-    output = Path(cfg.run.output)
-    with state.output_lock(output, wait=wait):
+    output = _output_folder(cfg)
+    run_id = state.new_run_id() if from_stage == "ingest" else _saved_run_id(output)
+    log.bind(run_id=run_id)
+    with _stop_on_signals(), _locked(output, wait):
         if rebuild:
             state.clear(output)
             log.info(f"rebuild: cleared the tables, runs and index in {output}")
@@ -93,18 +118,100 @@ def run(cfg: Config, from_stage: str = "ingest", wait: bool = False, rebuild: bo
         if killed:
             log.warning(f"run(s) {', '.join(killed)} were killed before they committed: nothing of theirs is visible")
         _check_config(output, cfg)
-        run_id = state.new_run_id() if from_stage == "ingest" else _saved_run_id(output)
         manifest = {"run_id": run_id, "status": "running", "started_at": state.utc_now().isoformat(),
-                    "config_hash": cfg.results_hash(), "package_version": _version("provenance"),
-                    "versions": _versions(cfg), "from_stage": from_stage}
+                    "config_hash": cfg.results_hash(), "config": cfg.model_dump(mode="json", exclude={"run"}),
+                    "package_version": _version("provenance"), "versions": _versions(cfg), "from_stage": from_stage}
         state.write_manifest(output, manifest)
         try:
-            result = _run_stages(cfg, output, run_id, from_stage, manifest)
+            return _run_stages(cfg, output, run_id, from_stage, manifest)
         except BaseException as exc:
-            manifest.update(status="failed", ended_at=state.utc_now().isoformat(), error=f"{type(exc).__name__}: {exc}")
-            state.write_manifest(output, manifest)
+            with _signals_held():
+                stopped = isinstance(exc, Interrupted)
+                manifest.update(status="interrupted" if stopped else "failed", ended_at=state.utc_now().isoformat(),
+                                error=f"{type(exc).__name__}: {exc}")
+                state.write_manifest(output, manifest)
+                if stopped:
+                    state.recover(output)
+                    log.warning(f"{exc}: run {run_id} rolled back, nothing committed")
             raise
-        return result
+
+
+def plan(cfg: Config, rebuild: bool = False) -> Plan:
+    """Check what a run would check before any work (inputs, output folder, lock, config) and list what it
+    would process and skip; writes nothing. Raises as the run would: ``UsageError``, ``ConfigChanged``, ``Locked``."""
+    output = _output_folder(cfg)
+    if output.is_dir():
+        with state.output_lock(output):  # free now, released at once
+            pass
+    result = Plan(changed=[] if rebuild else _changed_settings(output, cfg))
+    history = STORED["documents"].empty_table() if rebuild else state.read_table(output, "documents")
+    documents, _ = _read_inputs(cfg)
+    processed = set(history.column("doc_id").to_pylist())
+    for doc in documents.select(["doc_id", "source_path", "status", "error"]).to_pylist():
+        if doc["doc_id"] in processed:
+            result.skip.append((doc["source_path"], "already processed by an earlier run"))
+        elif doc["status"] == "ok":
+            result.process.append(doc["source_path"])
+        else:
+            result.skip.append((doc["source_path"], f"{doc['status']}: {doc['error']}"))
+    return result
+
+
+def _output_folder(cfg: Config) -> Path:
+    """The output folder, refused as a usage error when it, or the nearest part of its path that exists, is a file."""
+    output = Path(cfg.run.output)
+    existing = next(p for p in (output, *output.parents) if p.exists())
+    if not existing.is_dir():
+        raise UsageError(f"output {output}: {existing} is a file, not a folder")
+    return output
+
+
+@contextmanager
+def _locked(output: Path, wait: bool) -> Iterator[None]:
+    """The output folder's lock; with ``wait``, say that the run waits for it before queueing."""
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(state.output_lock(output))
+        except state.Locked as exc:
+            if not wait:
+                raise
+            log.info(f"waiting for the lock: {exc}", waiting_for="lock")
+            stack.enter_context(state.output_lock(output, wait=True))
+            log.info("lock acquired, starting")
+        yield
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """SIGINT and SIGTERM raise ``Interrupted`` in this process; a forked worker that gets one (Ctrl-C
+    reaches the whole process group) exits quietly and leaves the stopping to this process."""
+    if threading.current_thread() is not threading.main_thread():  # signal handlers belong to the main thread
+        yield
+        return
+    owner = os.getpid()
+
+    def stop(signum, _frame):
+        if os.getpid() != owner:
+            os._exit(128 + signum)
+        raise Interrupted(signum)
+
+    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM while the run records how it ended, so that a second Ctrl-C cannot cut that short."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
 
 
 def _run_stages(cfg: Config, output: Path, run_id: str, from_stage: str, manifest: dict) -> RunResult:
@@ -139,6 +246,7 @@ def _run_stages(cfg: Config, output: Path, run_id: str, from_stage: str, manifes
     if failures:  # saved too, so that a run redone --from a later stage keeps them quarantined
         documents = _quarantine(documents, failures)
         publish_dataset(documents, output / "stages" / "ingest")
+    _warn_quarantined(documents)
     paragraphs = stage("segment", lambda: segment(blocks, cfg.segment))
     known = _without(state.read_table(output, "provenance"), redone)
     everything = pa.concat_tables([paragraphs, _history_paragraphs(known)])
@@ -209,18 +317,47 @@ def _stored_links(output: Path, doc_ids: set[str]) -> pa.Table:
 
 def _checkpoint(point: str) -> None:
     if os.environ.get(KILL_SWITCH) == point:
-        os.kill(os.getpid(), signal.SIGKILL)
+        os.kill(os.getpid(), getattr(signal, os.environ.get(KILL_SIGNAL, "SIGKILL")))
 
 
 def _check_config(output: Path, cfg: Config) -> None:
-    committed = [m for m in state.manifests(output) if m.get("status") in state.COMMITTED]
-    if committed and committed[-1].get("config_hash") != cfg.results_hash():
-        last = committed[-1]
+    changed = _changed_settings(output, cfg)
+    if changed:
+        last = _last_committed(output)
         raise ConfigChanged(
-            f"the config differs from the one {output} was built with (config hash {last.get('config_hash')} "
-            f"in run {last['run_id']}, now {cfg.results_hash()}): results would mix. Rerun with --rebuild to "
-            f"reprocess every input under the new config, or write to another --output."
+            f"the config differs from the one {output} was built with in run {last['run_id']} "
+            f"({'; '.join(changed)}): results would mix. Rerun with --rebuild to reprocess every input under "
+            f"the new config, or write to another --output."
         )
+
+
+def _last_committed(output: Path) -> dict | None:
+    committed = [m for m in state.manifests(output) if m.get("status") in state.COMMITTED]
+    return committed[-1] if committed else None
+
+
+def _changed_settings(output: Path, cfg: Config) -> list[str]:
+    """``section.name: old -> new`` for every results-changing setting that differs from the output's last
+    committed run; empty when they agree or nothing is committed yet."""
+    last = _last_committed(output)
+    if last is None or last.get("config_hash") == cfg.results_hash():
+        return []
+    if "config" not in last:  # built before manifests recorded the config: only the hash is known
+        return [f"config hash {last.get('config_hash')} -> {cfg.results_hash()}"]
+    before, now = _flat(last["config"]), _flat(cfg.model_dump(mode="json", exclude={"run"}))
+    return [f"{name}: {before.get(name)!r} -> {now.get(name)!r}" for name in sorted(before.keys() | now.keys())
+            if before.get(name) != now.get(name)]
+
+
+def _flat(settings: dict, prefix: str = "") -> dict[str, object]:
+    """Nested config sections as ``section.name`` keys."""
+    flat: dict[str, object] = {}
+    for name, value in settings.items():
+        if isinstance(value, dict):
+            flat.update(_flat(value, f"{prefix}{name}."))
+        else:
+            flat[f"{prefix}{name}"] = value
+    return flat
 
 
 def _save_run_id(output: Path, run_id: str) -> None:
@@ -240,6 +377,17 @@ def _saved_run_id(output: Path) -> str:
 
 def _new_documents(cfg: Config, history_docs: pa.Table, inputs: dict, result: RunResult) -> pa.Table:
     """Every input read, minus documents an earlier run processed (and repeats within this input)."""
+    documents, inputs["fingerprint"] = _read_inputs(cfg)
+    processed = set(history_docs.column("doc_id").to_pylist())
+    keep = [doc_id not in processed for doc_id in documents.column("doc_id").to_pylist()]
+    result.already_processed = len(keep) - sum(keep)
+    if result.already_processed:
+        log.info(f"ingest: {result.already_processed} document(s) already processed, skipped")
+    return _mark_repeats(documents.filter(pa.array(keep, type=pa.bool_())))
+
+
+def _read_inputs(cfg: Config) -> tuple[pa.Table, str]:
+    """Every input file read into documents, and the fingerprint of the input (paths and content hashes)."""
     try:
         sources = pa.Table.from_pandas(find_sources(cfg.run.input), preserve_index=False)
     except (FileNotFoundError, ValueError) as exc:  # a missing input or a manifest without a path column
@@ -249,13 +397,7 @@ def _new_documents(cfg: Config, history_docs: pa.Table, inputs: dict, result: Ru
     for path, content_hash in sorted(zip(documents.column("source_path").to_pylist(),
                                          documents.column("content_hash").to_pylist())):
         fingerprint.update(f"{path}\0{content_hash}\n".encode())
-    inputs["fingerprint"] = fingerprint.hexdigest()
-    processed = set(history_docs.column("doc_id").to_pylist())
-    keep = [doc_id not in processed for doc_id in documents.column("doc_id").to_pylist()]
-    result.already_processed = len(keep) - sum(keep)
-    if result.already_processed:
-        log.info(f"ingest: {result.already_processed} document(s) already processed, skipped")
-    return _mark_repeats(documents.filter(pa.array(keep, type=pa.bool_())))
+    return documents, fingerprint.hexdigest()
 
 
 def _mark_repeats(documents: pa.Table) -> pa.Table:
@@ -323,9 +465,14 @@ def _quarantine(documents: pa.Table, failures: dict[str, str]) -> pa.Table:
     hit = frame["doc_id"].isin(failures)
     frame.loc[hit, "status"] = "quarantined"
     frame.loc[hit, "error"] = frame.loc[hit, "doc_id"].map(failures)
-    for doc_id, error in failures.items():
-        log.warning(f"quarantined {doc_id}: {error}", doc_id=doc_id, error=error)
     return to_table(frame, INGESTED)
+
+
+def _warn_quarantined(documents: pa.Table) -> None:
+    """A warning line per quarantined document (unreadable at ingest or too slow to strip), with why."""
+    for doc in documents.filter(pc.equal(documents.column("status"), "quarantined")).select(
+            ["doc_id", "source_path", "error"]).to_pylist():
+        log.warning(f"quarantined {doc['source_path']} ({doc['doc_id']}): {doc['error']}", **doc)
 
 
 def _history_paragraphs(history: pa.Table) -> pa.Table:

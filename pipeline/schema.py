@@ -1,14 +1,17 @@
 """Every table the pipeline writes: columns, types and one-line descriptions, in one place.
 
 Stage outputs (under ``<output>/stages/<stage>/``) and the three handoff tables (``documents``,
-``provenance``, ``removed``) are built from these schemas and never from inference.
+``provenance``, ``removed``) are built from these schemas and never from inference. ``docs/schema.md``
+is generated from this module (``provenance schema > docs/schema.md``) and a test keeps them equal.
 """
 from __future__ import annotations
 
 import pandas as pd
 import pyarrow as pa
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "1.2"
+"""``MAJOR.MINOR``, written into every Parquet file's metadata. Adding a column is a minor change (readers
+keep working); renaming or removing one, or changing its type, is a major one (see ``required_version``)."""
 
 LABELS = ("original", "copied", "ai_paraphrased")
 STATUSES = ("ok", "quarantined", "skipped")
@@ -16,6 +19,7 @@ REMOVAL_REASONS = (
     "comments", "newsletter", "share", "navigation", "related", "cookie",
     "caption", "dateline", "byline", "ad", "other",
 )
+METHODS = ("lexical", "semantic", "doc_alignment", "earliest_occurrence", "no_match")
 
 _TS = pa.timestamp("us", tz="UTC")
 
@@ -41,7 +45,7 @@ _DOCUMENT_FIELDS = (
     _f("published_at", _TS, "Publication time when known (manifest or record), UTC."),
     _f("fetched_at", _TS, "When the file was fetched: its modification time, UTC."),
     _f("size_bytes", pa.int64(), "Size of the raw content in bytes."),
-    _f("status", pa.string(), "ok, quarantined (bad input, see error) or skipped (not a page).", False),
+    _f("status", pa.string(), f"{', '.join(STATUSES)}: quarantined is bad input (see error), skipped is not a page.", False),
     _f("error", pa.string(), "Why the document was quarantined or skipped."),
     _f("warning", pa.string(), "Non-fatal remark on reading the document (such as a guessed encoding)."),
 )
@@ -107,6 +111,9 @@ PROVENANCE = _schema(
 
 DOCUMENTS = _schema(
     *_DOCUMENT_FIELDS,
+    _f("host", pa.string(), "Lower-case host of url, without a leading 'www.'."),
+    _f("chars_kept", pa.int64(), "Characters of the page's text kept as article text."),
+    _f("chars_removed", pa.int64(), "Characters of the page's text removed as boilerplate."),
     _f("n_paragraphs", pa.int32(), "Kept paragraphs."),
     _f("n_removed", pa.int32(), "Removed blocks."),
     _f("share_original", pa.float32(), "Share of kept paragraphs labelled original."),
@@ -115,13 +122,12 @@ DOCUMENTS = _schema(
     _f("derived_from", pa.list_(pa.string()), "Root source documents of its copied or rewritten paragraphs."),
 )
 
-
 _RUN_ID = _f("run_id", pa.string(), "The run that wrote this row; for a revised row, the run that revised it.", False)
 
 
-def _stored(schema: pa.Schema, *extra: pa.Field) -> pa.Schema:
+def _stored(schema: pa.Schema, *extra: pa.Field, run_id: pa.Field = _RUN_ID) -> pa.Schema:
     """A handoff table as kept in the output folder: its rows carry the run that wrote them."""
-    return _schema(*schema, _RUN_ID, *extra)
+    return _schema(*schema, run_id, *extra)
 
 
 PROVENANCE_HISTORY = _stored(
@@ -133,7 +139,7 @@ PROVENANCE_HISTORY = _stored(
 """Rows of ``provenance`` that a later run revised, so that what was said on an earlier date stays answerable."""
 
 STORED = {
-    "documents": _stored(DOCUMENTS),
+    "documents": _stored(DOCUMENTS, run_id=_f("run_id", pa.string(), "The run that ingested the document.", False)),
     "provenance": _stored(PROVENANCE),
     "removed": _stored(REMOVED),
     "provenance_history": PROVENANCE_HISTORY,
@@ -141,6 +147,23 @@ STORED = {
 }
 """Every table of an output folder, by name. ``_links`` (internal: no folder of its own at the top) keeps
 the candidate pairs of every run, so that a later run can reclassify the documents its new ones touch."""
+
+
+HANDOFF = {name: STORED[name] for name in ("documents", "provenance", "removed", "provenance_history")}
+"""The tables a reader finds under the output folder, by folder name."""
+
+SOURCE_COLUMNS = pa.schema([
+    _f("root_text", pa.string(), "Text of the root source paragraph (source_doc_id, source_para_index)."),
+    _f("root_source_path", pa.string(), "source_path of the root source document."),
+    _f("root_url", pa.string(), "url of the root source document."),
+    _f("direct_text", pa.string(), "Text of the direct source paragraph (direct_doc_id, direct_para_index)."),
+    _f("direct_source_path", pa.string(), "source_path of the direct source document."),
+    _f("direct_url", pa.string(), "url of the direct source document."),
+])
+"""Columns ``pipeline.load(output, "provenance", sources=True)`` adds, so that a paragraph sits next to its sources."""
+
+CATEGORIES = {"label": LABELS, "status": STATUSES, "reason": REMOVAL_REASONS, "method": METHODS}
+"""Columns that ``pipeline.load`` returns as pandas categoricals, with these fixed categories."""
 
 
 def to_table(frame: pd.DataFrame | list[dict], schema: pa.Schema) -> pa.Table:
@@ -183,3 +206,35 @@ def _storage_schema(schema: pa.Schema) -> pa.Schema:
 def describe(schema: pa.Schema) -> list[tuple[str, str, str]]:
     """(column, type, description) rows, for documentation and the CLI."""
     return [(f.name, str(f.type), (f.metadata or {}).get(b"description", b"").decode()) for f in schema]
+
+
+def table_markdown(name: str) -> str:
+    """One handoff table as a Markdown section: one row per column, with its type and description."""
+    rows = "\n".join(f"| `{column}` | {type_} | {text} |" for column, type_, text in describe(HANDOFF[name]))
+    return f"## {name}/\n\n| column | type | description |\n|---|---|---|\n{rows}\n"
+
+
+def markdown() -> str:
+    """Every handoff table and the columns ``pipeline.load`` adds, with the schema version: ``docs/schema.md``."""
+    added = "\n".join(f"| `{column}` | {type_} | {text} |" for column, type_, text in describe(SOURCE_COLUMNS))
+    return "\n".join([
+        f"# Output tables\n\nschema_version: {SCHEMA_VERSION}\n\nGenerated from `pipeline/schema.py` by "
+        "`provenance schema > docs/schema.md`; do not edit by hand. Adding a column bumps the minor version; "
+        "renaming or removing one, or changing its type, bumps the major version. `pipeline.load` returns "
+        f"{', '.join(f'`{c}`' for c in CATEGORIES)} as categoricals with fixed categories.\n",
+        *(table_markdown(name) for name in HANDOFF),
+        "## provenance/ with `pipeline.load(output, \"provenance\", sources=True)`\n\nThe provenance columns "
+        f"and these:\n\n| column | type | description |\n|---|---|---|\n{added}\n",
+    ])
+
+
+def required_version(version: str, before: dict[str, dict[str, str]], after: dict[str, dict[str, str]]) -> str:
+    """The lowest schema version allowed after a change from ``before`` to ``after`` (table -> column -> type):
+    a removed, renamed or retyped column needs the next major version, an added column the next minor."""
+    major, minor = (int(part) for part in version.split("."))
+    lost = any(column not in after.get(table, {}) or after[table][column] != type_
+               for table, columns in before.items() for column, type_ in columns.items())
+    if lost:
+        return f"{major + 1}.0"
+    gained = any(column not in before.get(table, {}) for table, columns in after.items() for column in columns)
+    return f"{major}.{minor + 1}" if gained else version

@@ -8,6 +8,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import hashlib
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +22,28 @@ from pipeline.schema import BLOCKS, CANDIDATES, INGESTED, to_table
 from pipeline.stages.segment import segment
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def seeds_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """``provenance run`` with configs/default.toml (the real embedding model) over seeds/, into a fresh
+    folder: one run for the whole session, read by every test of the seeds' output."""
+    output = tmp_path_factory.mktemp("e2e") / "out"
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "provenance"), "run", "--config", str(REPO / "configs" / "default.toml"),
+         "--input", str(REPO / "seeds"), "--output", str(output)],
+        capture_output=True, text=True, timeout=600, cwd=REPO,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"},
+    )
+    return output, done
+
+
+@pytest.fixture(scope="session")
+def out(seeds_run) -> Path:
+    """The seeds' output folder, once the run succeeded."""
+    output, done = seeds_run
+    assert done.returncode == 0, f"run failed ({done.returncode}):\n{done.stdout}\n{done.stderr[-3000:]}"
+    return output
 
 
 @pytest.fixture(scope="session")

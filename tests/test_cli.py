@@ -43,7 +43,8 @@ def help_text(capsys, *args: str) -> str:
 def test_console_script_help_names_the_command_and_exit_codes():
     done = cli("--help")
     assert done.returncode == 0
-    for word in ("run", "--version", "documents/", "provenance/", "removed/", "Exit status", "partial"):
+    for word in ("run", "report", "--version", "documents/", "provenance/", "removed/", "Exit status", "partial", "130",
+                 "143"):
         assert word in done.stdout
 
 
@@ -76,6 +77,8 @@ def test_version(capsys):
 
 def test_dry_run_prints_the_resolved_config_and_does_nothing(tmp_path, repo_root, capsys):
     output = tmp_path / "out"
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
     code = main(["run", "--config", str(repo_root / "configs" / "default.toml"),
                  "--input", str(tmp_path / "a"), str(tmp_path / "b"), "--output", str(output),
                  "--workers", "2", "--dry-run"])

@@ -7,7 +7,6 @@ event that ends with a byline and a newsletter widget.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -23,31 +22,10 @@ REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
 GOLD = REPO / "tests" / "data" / "seeds_gold.jsonl"
 SCORER = Path(__file__).resolve().parents[2] / "shared" / "tools" / "score_seeds.py"
-PROVENANCE_CLI = Path(sys.executable).parent / "provenance"
 
 
 def norm(text: str) -> str:
     return " ".join(words(text))
-
-
-@pytest.fixture(scope="session")
-def seeds_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
-    """``provenance run`` with configs/default.toml over seeds/, into a fresh folder."""
-    output = tmp_path_factory.mktemp("e2e") / "out"
-    done = subprocess.run(
-        [str(PROVENANCE_CLI), "run", "--config", str(REPO / "configs" / "default.toml"),
-         "--input", str(SEEDS), "--output", str(output)],
-        capture_output=True, text=True, timeout=600, cwd=REPO,
-        env={**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"},
-    )
-    return output, done
-
-
-@pytest.fixture(scope="session")
-def out(seeds_run) -> Path:
-    output, done = seeds_run
-    assert done.returncode == 0, f"run failed ({done.returncode}):\n{done.stdout}\n{done.stderr[-3000:]}"
-    return output
 
 
 @pytest.fixture(scope="session")

@@ -8,10 +8,13 @@ import io
 import re
 import zlib
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import charset_normalizer
 import pandas as pd
+
+from pipeline import log
 
 MANIFEST_NAME = "manifest.csv"
 
@@ -61,6 +64,8 @@ def find_sources(inputs: list[Path]) -> pd.DataFrame:
         else:
             raise FileNotFoundError(f"input not found: {given}")
         manifest = read_manifest(root / MANIFEST_NAME)
+        if given.is_dir():
+            _warn_unlisted(manifest, {path.relative_to(root).as_posix() for path in files}, root / MANIFEST_NAME)
         for path in files:
             rel = path.relative_to(root).as_posix()
             if rel == MANIFEST_NAME:
@@ -75,6 +80,12 @@ def find_sources(inputs: list[Path]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["root", "path", "url", "published_at"])
 
 
+def _warn_unlisted(manifest: dict[str, dict[str, str]], present: set[str], where: Path) -> None:
+    """A manifest row that names no file under the root is a typo or a lost file: say so."""
+    for path in sorted(set(manifest) - present):
+        log.warning(f"{where}: row for {path!r} names no file under {where.parent}", manifest=str(where), path=path)
+
+
 def _is_hidden(path: Path, root: Path) -> bool:
     return any(part.startswith(".") for part in path.relative_to(root).parts)
 
@@ -87,7 +98,22 @@ def read_manifest(path: Path) -> dict[str, dict[str, str]]:
         reader = csv.DictReader(handle)
         if not reader.fieldnames or "path" not in reader.fieldnames:
             raise ValueError(f"{path}: a manifest needs a 'path' column")
-        return {row["path"].strip(): {k: (v or "").strip() for k, v in row.items()} for row in reader if row.get("path")}
+        rows = {row["path"].strip(): {k: (v or "").strip() for k, v in row.items()} for row in reader if row.get("path")}
+    for rel, row in rows.items():
+        if row.get("published_at") and not _is_iso_date(row["published_at"]):
+            log.warning(f"{path}: published_at {row['published_at']!r} of {rel!r} is not an ISO 8601 date "
+                        "(YYYY-MM-DD[THH:MM[:SS][+HH:MM]]): ignored, since day and month could be either way round",
+                        manifest=str(path), path=rel)
+            row["published_at"] = ""
+    return rows
+
+
+def _is_iso_date(value: str) -> bool:
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 def read_raw(path: Path, max_bytes: int) -> bytes:

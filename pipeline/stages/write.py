@@ -16,21 +16,29 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline.boilerplate.templates import host_of
 from pipeline.io.snapshots import Change
-from pipeline.schema import DOCUMENTS, LABELS, PROVENANCE, REMOVED, STORED, to_table
+from pipeline.schema import DOCUMENTS, LABELS, REMOVED, STORED, to_table
 
 _DECISION = ("label", "source_doc_id", "source_para_index", "direct_doc_id", "direct_para_index", "method")
-_SCORES = ("lexical_similarity", "containment", "semantic_similarity", "confidence")
-_SCORE_TOLERANCE = 1e-4
-"""Score changes below this are float noise, not a revision."""
+"""What a revision is about. A score that moves while these stay is not republished: the table would
+churn, and its history fill, with every new neighbour of a popular source."""
 
 def document_lineage(documents: pa.Table, blocks: pa.Table, provenance: pa.Table) -> pa.Table:
-    """The documents table: ingest rows (without content) with paragraph counts, label shares and sources."""
+    """The documents table: ingest rows (without content) with host, paragraph counts, characters kept and
+    removed, label shares and sources."""
     docs = documents.drop_columns(["content"]).to_pandas()
     removed = blocks.filter(pc.invert(blocks.column("kept"))).to_pandas()
     docs["n_removed"] = docs["doc_id"].map(removed.groupby("doc_id").size()).fillna(0).astype(int)
+    docs["host"] = docs["url"].map(host_of, na_action="ignore")
+    chars = blocks.select(["doc_id", "kept", "text"]).to_pandas()
+    chars = chars.assign(n=chars["text"].str.len()).pivot_table(index="doc_id", columns="kept", values="n", aggfunc="sum")
+    for column, kept in (("chars_kept", True), ("chars_removed", False)):
+        docs[column] = docs["doc_id"].map(chars[kept] if kept in chars else {}).fillna(0).astype(int)
     docs = _with_label_lineage(docs, provenance)
-    docs["n_removed"] = docs["n_removed"].where(docs["status"] == "ok", None)
+    ok = docs["status"] == "ok"
+    for column in ("n_removed", "chars_kept", "chars_removed"):
+        docs[column] = docs[column].where(ok, None)
     return to_table(docs.sort_values("source_path", kind="stable"), DOCUMENTS)
 
 
@@ -80,8 +88,8 @@ class Revision:
 def revise(current: pa.Table, fresh: pa.Table, run_id: str, now: datetime) -> Revision:
     """Compare the current rows of earlier documents with their new classification (``fresh``).
 
-    A row is revised when its label, root, direct source or method changes, or a score moves by more
-    than float noise; documents none of whose rows change are left alone.
+    A row is revised when its label, root, direct source or method changes (its new scores come with
+    it); documents none of whose rows change are left alone.
     """
     old = current.to_pandas()
     key = ["doc_id", "para_index"]
@@ -92,9 +100,6 @@ def revise(current: pa.Table, fresh: pa.Table, run_id: str, now: datetime) -> Re
     changed = np.zeros(len(both), dtype=bool)
     for column in _DECISION:
         changed |= ~_same(both[column], both[f"{column}_new"])
-    for column in _SCORES:
-        a, b = both[column].astype(float), both[f"{column}_new"].astype(float)
-        changed |= ~(((a - b).abs() <= _SCORE_TOLERANCE) | (a.isna() & b.isna()))
     if not changed.any():
         return Revision(STORED["provenance"].empty_table(), STORED["provenance_history"].empty_table(), frozenset())
     documents = frozenset(both.loc[changed, "doc_id"])
@@ -130,7 +135,7 @@ def _reason(row) -> str:
     direct_new = where(row.direct_doc_id_new, row.direct_para_index_new)
     if direct != direct_new:
         parts.append(f"direct source {direct} -> {direct_new}")
-    return "; ".join(parts) or "scores changed with new linked documents"
+    return "; ".join(parts) or f"method {row.method} -> {row.method_new}"
 
 
 def table_changes(added: dict[str, pa.Table], revision: Revision, earlier_documents: pa.Table,
@@ -139,8 +144,7 @@ def table_changes(added: dict[str, pa.Table], revision: Revision, earlier_docume
     same documents (``replaced``, for a run redone with ``--from``), and the revisions."""
     revised_docs = earlier_documents.filter(
         pc.is_in(earlier_documents.column("doc_id"), value_set=pa.array(sorted(revision.documents), pa.string())))
-    relabelled = _with_label_lineage(revised_docs.to_pandas(), revision.rows)
-    relabelled["run_id"] = run_id
+    relabelled = _with_label_lineage(revised_docs.to_pandas(), revision.rows)  # keeps the run that ingested it
     rewritten = replaced | set(revision.documents)
     return {
         "documents": Change(STORED["documents"], pa.concat_tables([
