@@ -104,7 +104,16 @@ class StripConfig(_Section):
         description="An element whose class/id names chrome is not trusted when it holds more of the article than this.",
     )
     thread_min_article_words: int = Field(
-        30, ge=0, description="Kept words before a comment line for it to open a flat comment thread."
+        30, ge=0, description="Kept words before a comment line for it to open a flat comment thread, and before a "
+        "list of posts for the whole list to be the page's comment section.",
+    )
+    thread_min_post_words: int = Field(
+        8, ge=1, description="Words of the prose a repeated sibling element needs, beside its poster's line, to be a post.",
+    )
+    thread_body_share: float = Field(
+        0.6, gt=0, le=1, description="Share of the words of the place above it that the body of a thread's posts "
+        "holds; in the first post (the article) what sits outside the body is the poster's (name, 'Joined', "
+        "signature, votes).",
     )
 
 

@@ -14,7 +14,7 @@ LABELS = ("original", "copied", "ai_paraphrased")
 STATUSES = ("ok", "quarantined", "skipped")
 REMOVAL_REASONS = (
     "comments", "newsletter", "share", "navigation", "related", "cookie",
-    "caption", "dateline", "byline", "ad", "other",
+    "caption", "dateline", "byline", "ad", "title", "other",
 )
 
 _TS = pa.timestamp("us", tz="UTC")
@@ -107,6 +107,8 @@ PROVENANCE = _schema(
 
 DOCUMENTS = _schema(
     *_DOCUMENT_FIELDS,
+    _f("title", pa.string(), "The page's headline (its <h1> or <title>), kept as metadata: its block is in removed "
+       "with the reason 'title', not a paragraph."),
     _f("n_paragraphs", pa.int32(), "Kept paragraphs."),
     _f("n_removed", pa.int32(), "Removed blocks."),
     _f("share_original", pa.float32(), "Share of kept paragraphs labelled original."),

@@ -20,6 +20,7 @@ from pipeline.boilerplate.blocks import WIDGET_REASONS, Block, absorb_widget_nei
 from pipeline.boilerplate.dom import Paragraph, parse_html, segment_dom
 from pipeline.boilerplate.language import page_language, stoplist
 from pipeline.boilerplate.rules import Verdict, block_verdict, is_comment_header
+from pipeline.boilerplate.threads import thread_verdicts
 from pipeline.config import StripConfig
 from pipeline.text import words
 
@@ -43,11 +44,16 @@ def html_blocks(html: str, cfg: StripConfig) -> list[Block]:
     doms = [p.dom_verdict if id(p.dom_source) in trusted else None for p in paragraphs]
     levels = cfg.recover_levels_when_short if _too_short(paragraphs, chosen, cfg) else cfg.recover_levels
     recovered = _recovered(paragraphs, chosen, doms, levels, cfg)
+    threads = thread_verdicts(paragraphs, chosen, cfg)
     judged: list[list[Block]] = []
-    for paragraph, dom, is_chosen, is_recovered in zip(paragraphs, doms, chosen, recovered):
-        if is_chosen or is_recovered:
+    for index, (paragraph, dom, is_chosen, is_recovered) in enumerate(zip(paragraphs, doms, chosen, recovered)):
+        if " ".join(words(paragraph.text)) in headlines:
+            judged.append([Block(paragraph.text).removed(Verdict("title", "headline"))])
+        elif index in threads:
+            judged.append([Block(paragraph.text).removed(threads[index])])
+        elif is_chosen or is_recovered:
             previous = judged[-1][-1] if judged else None
-            judged.append(_judge_kept(paragraph, dom, previous, headlines, cfg))
+            judged.append(_judge_kept(paragraph, dom, previous, cfg))
         else:
             judged.append([Block(paragraph.text).removed(_dropped_verdict(paragraph, dom, cfg))])
     judged = _remove_flat_comment_thread(judged, paragraphs, cfg)
@@ -188,14 +194,14 @@ def _trigrams(tokens: list[str]) -> set[tuple[str, str, str]]:
 
 
 def _headlines(root) -> set[str]:
-    """Normalized headline candidates: the <title> and each part of it between separators, and <h1>s."""
-    found = set()
+    """Normalized forms of the page's headline: each ``<h1>``, the ``<title>``, and the longest part of the
+    title between separators (the other parts name the site or the section, which are not the headline).
+    A block that reads as one of them is the title: metadata, not a paragraph."""
     title = root.findtext(".//title") or ""
-    for text in [title, *_TITLE_SEPARATORS.split(title), *(h.text_content() for h in root.iter("h1"))]:
-        normalized = " ".join(words(text))
-        if len(normalized.split()) >= 2:
-            found.add(normalized)
-    return found
+    parts = [" ".join(words(p)) for p in _TITLE_SEPARATORS.split(title)]
+    found = {" ".join(words(h.text_content())) for h in root.iter("h1")}
+    found |= {" ".join(words(title)), max(parts, key=len, default="")}
+    return {text for text in found if len(text.split()) >= 2}
 
 
 def _trusted_dom_verdicts(paragraphs: list[Paragraph], chosen: list[bool], cfg: StripConfig) -> set[int]:
@@ -248,16 +254,13 @@ def _article_span(chosen: list[bool]) -> tuple[int, int]:
     return (indexes[0], indexes[-1]) if indexes else (0, -1)
 
 
-def _judge_kept(paragraph: Paragraph, dom: Verdict | None, previous: Block | None, headlines: set[str],
-                cfg: StripConfig) -> list[Block]:
-    """A paragraph trafilatura kept or jusText brought back: widgets, link lists and the headline still go."""
+def _judge_kept(paragraph: Paragraph, dom: Verdict | None, previous: Block | None, cfg: StripConfig) -> list[Block]:
+    """A paragraph trafilatura kept or jusText brought back: widgets and link lists still go."""
     block = Block(paragraph.text)
     if dom and dom.reason in WIDGET_REASONS:
         return [block.removed(dom)]
     if paragraph.links_density() > cfg.max_link_density:
         return [block.removed(_link_list_verdict(dom, previous))]
-    if " ".join(words(paragraph.text)) in headlines:
-        return [block.removed(Verdict("byline", "headline"))]
     return judge(block, cfg)
 
 

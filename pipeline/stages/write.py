@@ -21,6 +21,7 @@ def document_lineage(documents: pa.Table, blocks: pa.Table, provenance: pa.Table
     counts = prov.groupby("doc_id").size()
     docs["n_paragraphs"] = docs["doc_id"].map(counts).fillna(0).astype(int)
     docs["n_removed"] = docs["doc_id"].map(removed.groupby("doc_id").size()).fillna(0).astype(int)
+    docs["title"] = docs["doc_id"].map(removed[removed["reason"] == "title"].groupby("doc_id")["text"].first())
     for label in LABELS:
         share = prov[prov["label"] == label].groupby("doc_id").size() / counts
         docs[f"share_{label}"] = docs["doc_id"].map(share).fillna(0.0).where(docs["n_paragraphs"] > 0)
