@@ -40,7 +40,10 @@ class IngestConfig(_Section):
 
 
 class StripConfig(_Section):
-    favor_precision: bool = Field(True, description="trafilatura favor_precision.")
+    favor_precision: bool = Field(
+        True, description="trafilatura favor_precision on its first run; a run that keeps too little of the page "
+        "(see min_trafilatura_share) is followed by one without it.",
+    )
     include_tables: bool = True
     trafilatura_fast: bool = Field(
         True, description="Skip trafilatura's own fallback extractors: our jusText pass recovers what it drops."
@@ -80,7 +83,8 @@ class StripConfig(_Section):
     min_trafilatura_share: float = Field(
         0.5, ge=0, le=1,
         description="trafilatura keeping fewer words than this share of jusText's good ones has missed part of the "
-        "article: its full run is tried, and recovery reaches recover_levels_when_short up.",
+        "article: it runs again without favouring precision, then in full, and recovery reaches "
+        "recover_levels_when_short up.",
     )
     recover_levels: int = Field(
         1, ge=1, description="jusText-good HTML blocks under the same ancestor this many levels up as a block "

@@ -61,13 +61,15 @@ def html_blocks(html: str, cfg: StripConfig) -> list[Block]:
 
 
 def _article_choice(root, paragraphs: list[Paragraph], cfg: StripConfig) -> list[bool]:
-    """The paragraphs that make the article according to trafilatura: its fast run, its full run (with its
-    own fallback extractors) when the fast one keeps too little, jusText's good ones when it keeps nothing,
-    and on a page too small for either, every paragraph jusText does not call bad on its own (link lists,
-    copyright lines): a page with text never comes back empty for want of an extractor's confidence."""
-    chosen = _trafilatura_choice(root, paragraphs, cfg.trafilatura_fast, cfg)
-    if cfg.trafilatura_fast and _too_short(paragraphs, chosen, cfg):
-        chosen = _trafilatura_choice(root, paragraphs, False, cfg)
+    """The paragraphs that make the article according to trafilatura, in its runs from the most precise to
+    the most complete until one keeps enough (see ``_trafilatura_runs``), jusText's good ones when none
+    keeps anything, and on a page too small for either, every paragraph jusText does not call bad on its
+    own (link lists, copyright lines): a page with text never comes back empty for want of an extractor's
+    confidence."""
+    for fast, precise in _trafilatura_runs(cfg):
+        chosen = _trafilatura_choice(root, paragraphs, fast, precise, cfg)
+        if not _too_short(paragraphs, chosen, cfg):
+            break
     if not any(chosen):
         chosen = [p.class_type == "good" for p in paragraphs]
     if not any(chosen):
@@ -75,9 +77,17 @@ def _article_choice(root, paragraphs: list[Paragraph], cfg: StripConfig) -> list
     return chosen
 
 
-def _trafilatura_choice(root, paragraphs: list[Paragraph], fast: bool, cfg: StripConfig) -> list[bool]:
+def _trafilatura_runs(cfg: StripConfig) -> list[tuple[bool, bool]]:
+    """(fast, favor_precision) of the trafilatura runs to try in turn: the configured one, then, when it
+    keeps too little, without favouring precision (it cut the article, not just the chrome), then its full
+    run with its own fallback extractors."""
+    runs = [(cfg.trafilatura_fast, cfg.favor_precision), (cfg.trafilatura_fast, False), (False, False)]
+    return list(dict.fromkeys(runs))
+
+
+def _trafilatura_choice(root, paragraphs: list[Paragraph], fast: bool, precise: bool, cfg: StripConfig) -> list[bool]:
     """Which paragraphs trafilatura keeps, run on a copy of the tree (it prunes the tree it is given)."""
-    return _aligned(paragraphs, _trafilatura_text(copy.deepcopy(root), fast, cfg), cfg)
+    return _aligned(paragraphs, _trafilatura_text(copy.deepcopy(root), fast, precise, cfg), cfg)
 
 
 def _too_short(paragraphs: list[Paragraph], chosen: list[bool], cfg: StripConfig) -> bool:
@@ -87,13 +97,13 @@ def _too_short(paragraphs: list[Paragraph], chosen: list[bool], cfg: StripConfig
     return chosen_words < cfg.min_trafilatura_share * good_words
 
 
-def _trafilatura_text(tree, fast: bool, cfg: StripConfig) -> str:
+def _trafilatura_text(tree, fast: bool, precise: bool, cfg: StripConfig) -> str:
     text = trafilatura.extract(
         tree,
         fast=fast,
         include_comments=False,
         deduplicate=False,
-        favor_precision=cfg.favor_precision,
+        favor_precision=precise,
         include_tables=cfg.include_tables,
         output_format="txt",
         config=_TRAFILATURA_CONFIG,
