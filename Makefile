@@ -29,9 +29,9 @@ test: $(STAMP)
 		|| echo "chromium could not be installed: the report render tests will skip"
 	$(BIN)/pytest -q
 
-# Quality benchmarks (boilerplate: ours vs trafilatura and jusText alone, same pages, same run).
+# Quality benchmarks (boilerplate: ours vs trafilatura twice, on AEB and wcxb-articles, same pages, same run).
 eval: $(STAMP)
-	$(BIN)/provenance eval boilerplate --bench ../shared/bench/aeb --config configs/default.toml --report docs/benchmarks.md
+	$(BIN)/provenance eval boilerplate --bench ../shared/bench/aeb --bench ../shared/bench/wcxb-articles --config configs/default.toml --report docs/benchmarks.md
 	$(BIN)/provenance eval provenance --bench ../shared/bench/provenance-dev --config configs/default.toml --output data/eval-provenance --report docs/benchmarks.md
 
 clean:

@@ -40,7 +40,10 @@ class IngestConfig(_Section):
 
 
 class StripConfig(_Section):
-    favor_precision: bool = Field(True, description="trafilatura favor_precision.")
+    favor_precision: bool = Field(
+        True, description="trafilatura favor_precision on its first run; a run that keeps too little of the page "
+        "(see min_trafilatura_share) is followed by one without it.",
+    )
     include_tables: bool = True
     trafilatura_fast: bool = Field(
         True, description="Skip trafilatura's own fallback extractors: our jusText pass recovers what it drops."
@@ -80,7 +83,8 @@ class StripConfig(_Section):
     min_trafilatura_share: float = Field(
         0.5, ge=0, le=1,
         description="trafilatura keeping fewer words than this share of jusText's good ones has missed part of the "
-        "article: its full run is tried, and recovery reaches recover_levels_when_short up.",
+        "article: it runs again without favouring precision, then in full, and recovery reaches "
+        "recover_levels_when_short up.",
     )
     recover_levels: int = Field(
         1, ge=1, description="jusText-good HTML blocks under the same ancestor this many levels up as a block "
@@ -104,7 +108,16 @@ class StripConfig(_Section):
         description="An element whose class/id names chrome is not trusted when it holds more of the article than this.",
     )
     thread_min_article_words: int = Field(
-        30, ge=0, description="Kept words before a comment line for it to open a flat comment thread."
+        30, ge=0, description="Kept words before a comment line for it to open a flat comment thread, and before a "
+        "list of posts for the whole list to be the page's comment section.",
+    )
+    thread_min_post_words: int = Field(
+        8, ge=1, description="Words of the prose a repeated sibling element needs, beside its poster's line, to be a post.",
+    )
+    thread_body_share: float = Field(
+        0.6, gt=0, le=1, description="Share of the words of the place above it that the body of a thread's posts "
+        "holds; in the first post (the article) what sits outside the body is the poster's (name, 'Joined', "
+        "signature, votes).",
     )
 
 

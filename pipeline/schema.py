@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import pyarrow as pa
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 """``MAJOR.MINOR``, written into every Parquet file's metadata. Adding a column is a minor change (readers
 keep working); renaming or removing one, or changing its type, is a major one (see ``required_version``)."""
 
@@ -17,7 +17,7 @@ LABELS = ("original", "copied", "ai_paraphrased")
 STATUSES = ("ok", "quarantined", "skipped")
 REMOVAL_REASONS = (
     "comments", "newsletter", "share", "navigation", "related", "cookie",
-    "caption", "dateline", "byline", "ad", "other",
+    "caption", "dateline", "byline", "ad", "title", "other",
 )
 METHODS = ("lexical", "semantic", "doc_alignment", "earliest_occurrence", "no_match")
 
@@ -112,6 +112,8 @@ PROVENANCE = _schema(
 DOCUMENTS = _schema(
     *_DOCUMENT_FIELDS,
     _f("host", pa.string(), "Lower-case host of url, without a leading 'www.'."),
+    _f("title", pa.string(), "The page's headline (its <h1> or <title>), kept as metadata: its block is in removed "
+       "with the reason 'title', not a paragraph."),
     _f("chars_kept", pa.int64(), "Characters of the page's text kept as article text."),
     _f("chars_removed", pa.int64(), "Characters of the page's text removed as boilerplate."),
     _f("n_paragraphs", pa.int32(), "Kept paragraphs."),

@@ -22,6 +22,10 @@ _SKIPPED_TAGS = frozenset({
     "head", "script", "style", "noscript", "template", "iframe", "object", "embed", "applet", "svg", "canvas",
     "button", "input", "select", "textarea", "option", "optgroup", "datalist",
 })
+# Form controls hold a label, never a block: one that holds blocks is a parse that nested the page inside an
+# unclosed control (a stray ``<div>`` in a ``<button>``), and its blocks are read like any others.
+_CONTROL_TAGS = frozenset({"button", "select", "textarea", "optgroup", "datalist"})
+_BLOCK_TAGS = tuple(justext.core.PARAGRAPH_TAGS)
 _TAG_REASONS = {"nav": "navigation", "footer": "navigation", "figcaption": "caption", "aside": "related",
                 "form": "other"}
 # Matched against whole tokens of an element's class and id ("comments-area" gives "comments", "area");
@@ -108,21 +112,21 @@ class _Segmenter:
     def run(self, root) -> list[Paragraph]:
         walker = lxml.etree.iterwalk(root, events=("start", "end"))
         for event, element in walker:  # the hot loop of the stage: text checks are inlined
-            if element.tag in _SKIPPED_TAGS:
+            if element.tag in _SKIPPED_TAGS and not _holds_blocks(element):
                 if event == "start":
                     walker.skip_subtree()
                     continue
             elif event == "start":
                 self._start(element)
                 text = element.text
-                if text and not text.isspace():
-                    self._characters(text)
+                if text:
+                    self._text(text)
                 continue
             else:
                 self._end()
             tail = element.tail
-            if tail and not tail.isspace():
-                self._characters(tail)
+            if tail:
+                self._text(tail)
         self._flush()
         return self.paragraphs
 
@@ -156,6 +160,14 @@ class _Segmenter:
         elif tag == "a":
             self._links -= 1
 
+    def _text(self, content: str) -> None:
+        """Text between tags; white space alone is the space the layout shows between two inline
+        elements ("Reply</a> <span>14 likes" reads "Reply 14 likes"), nothing between blocks."""
+        if not content.isspace():
+            self._characters(content)
+        elif self._current is not None:
+            self._current.text_nodes.append(" ")
+
     def _characters(self, content: str) -> None:
         self._append(content)
         if self._links:  # counted, as jusText does, on whitespace-collapsed text
@@ -173,6 +185,11 @@ class _Segmenter:
         if self._current is not None and self._current.finish().text:
             self.paragraphs.append(self._current)
         self._current = None
+
+
+def _holds_blocks(element) -> bool:
+    """A form control that holds block elements: the page's own blocks, mis-nested by the parser."""
+    return element.tag in _CONTROL_TAGS and next(element.iter(*_BLOCK_TAGS), None) is not None
 
 
 def segment_dom(root) -> list[Paragraph]:

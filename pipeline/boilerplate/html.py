@@ -20,6 +20,7 @@ from pipeline.boilerplate.blocks import WIDGET_REASONS, Block, absorb_widget_nei
 from pipeline.boilerplate.dom import Paragraph, parse_html, segment_dom
 from pipeline.boilerplate.language import page_language, stoplist
 from pipeline.boilerplate.rules import Verdict, block_verdict, is_comment_header
+from pipeline.boilerplate.threads import thread_verdicts
 from pipeline.config import StripConfig
 from pipeline.text import words
 
@@ -43,11 +44,16 @@ def html_blocks(html: str, cfg: StripConfig) -> list[Block]:
     doms = [p.dom_verdict if id(p.dom_source) in trusted else None for p in paragraphs]
     levels = cfg.recover_levels_when_short if _too_short(paragraphs, chosen, cfg) else cfg.recover_levels
     recovered = _recovered(paragraphs, chosen, doms, levels, cfg)
+    threads = thread_verdicts(paragraphs, chosen, cfg)
     judged: list[list[Block]] = []
-    for paragraph, dom, is_chosen, is_recovered in zip(paragraphs, doms, chosen, recovered):
-        if is_chosen or is_recovered:
+    for index, (paragraph, dom, is_chosen, is_recovered) in enumerate(zip(paragraphs, doms, chosen, recovered)):
+        if " ".join(words(paragraph.text)) in headlines:
+            judged.append([Block(paragraph.text).removed(Verdict("title", "headline"))])
+        elif index in threads:
+            judged.append([Block(paragraph.text).removed(threads[index])])
+        elif is_chosen or is_recovered:
             previous = judged[-1][-1] if judged else None
-            judged.append(_judge_kept(paragraph, dom, previous, headlines, cfg))
+            judged.append(_judge_kept(paragraph, dom, previous, cfg))
         else:
             judged.append([Block(paragraph.text).removed(_dropped_verdict(paragraph, dom, cfg))])
     judged = _remove_flat_comment_thread(judged, paragraphs, cfg)
@@ -55,13 +61,15 @@ def html_blocks(html: str, cfg: StripConfig) -> list[Block]:
 
 
 def _article_choice(root, paragraphs: list[Paragraph], cfg: StripConfig) -> list[bool]:
-    """The paragraphs that make the article according to trafilatura: its fast run, its full run (with its
-    own fallback extractors) when the fast one keeps too little, jusText's good ones when it keeps nothing,
-    and on a page too small for either, every paragraph jusText does not call bad on its own (link lists,
-    copyright lines): a page with text never comes back empty for want of an extractor's confidence."""
-    chosen = _trafilatura_choice(root, paragraphs, cfg.trafilatura_fast, cfg)
-    if cfg.trafilatura_fast and _too_short(paragraphs, chosen, cfg):
-        chosen = _trafilatura_choice(root, paragraphs, False, cfg)
+    """The paragraphs that make the article according to trafilatura, in its runs from the most precise to
+    the most complete until one keeps enough (see ``_trafilatura_runs``), jusText's good ones when none
+    keeps anything, and on a page too small for either, every paragraph jusText does not call bad on its
+    own (link lists, copyright lines): a page with text never comes back empty for want of an extractor's
+    confidence."""
+    for fast, precise in _trafilatura_runs(cfg):
+        chosen = _trafilatura_choice(root, paragraphs, fast, precise, cfg)
+        if not _too_short(paragraphs, chosen, cfg):
+            break
     if not any(chosen):
         chosen = [p.class_type == "good" for p in paragraphs]
     if not any(chosen):
@@ -69,9 +77,17 @@ def _article_choice(root, paragraphs: list[Paragraph], cfg: StripConfig) -> list
     return chosen
 
 
-def _trafilatura_choice(root, paragraphs: list[Paragraph], fast: bool, cfg: StripConfig) -> list[bool]:
+def _trafilatura_runs(cfg: StripConfig) -> list[tuple[bool, bool]]:
+    """(fast, favor_precision) of the trafilatura runs to try in turn: the configured one, then, when it
+    keeps too little, without favouring precision (it cut the article, not just the chrome), then its full
+    run with its own fallback extractors."""
+    runs = [(cfg.trafilatura_fast, cfg.favor_precision), (cfg.trafilatura_fast, False), (False, False)]
+    return list(dict.fromkeys(runs))
+
+
+def _trafilatura_choice(root, paragraphs: list[Paragraph], fast: bool, precise: bool, cfg: StripConfig) -> list[bool]:
     """Which paragraphs trafilatura keeps, run on a copy of the tree (it prunes the tree it is given)."""
-    return _aligned(paragraphs, _trafilatura_text(copy.deepcopy(root), fast, cfg), cfg)
+    return _aligned(paragraphs, _trafilatura_text(copy.deepcopy(root), fast, precise, cfg), cfg)
 
 
 def _too_short(paragraphs: list[Paragraph], chosen: list[bool], cfg: StripConfig) -> bool:
@@ -81,13 +97,13 @@ def _too_short(paragraphs: list[Paragraph], chosen: list[bool], cfg: StripConfig
     return chosen_words < cfg.min_trafilatura_share * good_words
 
 
-def _trafilatura_text(tree, fast: bool, cfg: StripConfig) -> str:
+def _trafilatura_text(tree, fast: bool, precise: bool, cfg: StripConfig) -> str:
     text = trafilatura.extract(
         tree,
         fast=fast,
         include_comments=False,
         deduplicate=False,
-        favor_precision=cfg.favor_precision,
+        favor_precision=precise,
         include_tables=cfg.include_tables,
         output_format="txt",
         config=_TRAFILATURA_CONFIG,
@@ -188,14 +204,14 @@ def _trigrams(tokens: list[str]) -> set[tuple[str, str, str]]:
 
 
 def _headlines(root) -> set[str]:
-    """Normalized headline candidates: the <title> and each part of it between separators, and <h1>s."""
-    found = set()
+    """Normalized forms of the page's headline: each ``<h1>``, the ``<title>``, and the longest part of the
+    title between separators (the other parts name the site or the section, which are not the headline).
+    A block that reads as one of them is the title: metadata, not a paragraph."""
     title = root.findtext(".//title") or ""
-    for text in [title, *_TITLE_SEPARATORS.split(title), *(h.text_content() for h in root.iter("h1"))]:
-        normalized = " ".join(words(text))
-        if len(normalized.split()) >= 2:
-            found.add(normalized)
-    return found
+    parts = [" ".join(words(p)) for p in _TITLE_SEPARATORS.split(title)]
+    found = {" ".join(words(h.text_content())) for h in root.iter("h1")}
+    found |= {" ".join(words(title)), max(parts, key=len, default="")}
+    return {text for text in found if len(text.split()) >= 2}
 
 
 def _trusted_dom_verdicts(paragraphs: list[Paragraph], chosen: list[bool], cfg: StripConfig) -> set[int]:
@@ -248,16 +264,13 @@ def _article_span(chosen: list[bool]) -> tuple[int, int]:
     return (indexes[0], indexes[-1]) if indexes else (0, -1)
 
 
-def _judge_kept(paragraph: Paragraph, dom: Verdict | None, previous: Block | None, headlines: set[str],
-                cfg: StripConfig) -> list[Block]:
-    """A paragraph trafilatura kept or jusText brought back: widgets, link lists and the headline still go."""
+def _judge_kept(paragraph: Paragraph, dom: Verdict | None, previous: Block | None, cfg: StripConfig) -> list[Block]:
+    """A paragraph trafilatura kept or jusText brought back: widgets and link lists still go."""
     block = Block(paragraph.text)
     if dom and dom.reason in WIDGET_REASONS:
         return [block.removed(dom)]
     if paragraph.links_density() > cfg.max_link_density:
         return [block.removed(_link_list_verdict(dom, previous))]
-    if " ".join(words(paragraph.text)) in headlines:
-        return [block.removed(Verdict("byline", "headline"))]
     return judge(block, cfg)
 
 

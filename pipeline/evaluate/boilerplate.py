@@ -1,13 +1,20 @@
-"""Boilerplate-stripping benchmark: our strip and segment stages against trafilatura and jusText alone.
+"""Boilerplate-stripping benchmarks: our strip and segment stages against trafilatura alone, in one run.
 
-The benchmark folder holds ``html/<id>.html.gz`` and ``ground-truth.json`` (``{id: {"articleBody", "url"}}``),
-as the Article Extraction Benchmark publishes them. Scoring is the benchmark's own: each text becomes a
-multiset of word 4-gram shingles; precision and recall are per page, then averaged over pages; F1 is the
-harmonic mean of the two averages.
+Two layouts are read. The Article Extraction Benchmark's (``html/<id>.html.gz`` and one
+``ground-truth.json``, ``{id: {"articleBody", "url"}}``) is scored as AEB does: each text becomes a multiset
+of word 4-gram shingles, precision and recall are per page, averaged over pages, and F1 is the harmonic
+mean of the two averages. WCXB's (``html/<id>.html.gz`` and ``ground-truth/<id>.json`` with
+``ground_truth.main_content``, ``with`` and ``without`` snippets) is scored as WCXB's evaluate.py and
+``tools/score_wcxb.py`` do: bags of lower-cased ``\\w+`` words, per-page precision, recall and F1, each
+averaged over pages, plus the must-include snippets found and the pages leaking a must-exclude snippet.
+
+A WCXB benchmark is split by site: the hosts whose hash falls in ``HELD_OUT_BUCKET`` (a fixed fifth) are
+held out, measured and reported apart, and never used to choose a rule or a threshold.
 """
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
 import platform
@@ -19,17 +26,24 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import justext
 import pyarrow as pa
 import trafilatura
 
+from pipeline.boilerplate.templates import host_of
 from pipeline.config import Config
 from pipeline.schema import INGESTED, to_table
 from pipeline.stages.segment import segment, stripped_text
 from pipeline.stages.strip import blocks_table, document_blocks, mark_templates
 
 SHINGLE_SIZE = 4
+SPLIT_BUCKETS = 5
+HELD_OUT_BUCKET = 0
 _WORD = re.compile(r"\w+")
+
+OURS = "ours (strip + segment)"
+TRAFILATURA = "trafilatura (include_comments=False)"
+TRAFILATURA_PRECISION = "trafilatura (include_comments=False, favor_precision=True)"
+AEB, WCXB = "aeb", "wcxb"
 
 
 @dataclass(frozen=True)
@@ -38,48 +52,105 @@ class Page:
     url: str
     html: str
     truth: str
+    must_include: tuple[str, ...] = ()
+    must_exclude: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Bench:
+    """One benchmark folder's pages, in id order, and the metric its layout comes with."""
+
+    name: str
+    metric: str  # AEB or WCXB
+    pages: list[Page]
 
 
 @dataclass(frozen=True)
 class Score:
-    """Corpus figures of one extractor."""
+    """Corpus figures of one extractor on one set of pages."""
 
-    name: str
+    extractor: str
+    pages: str  # which pages: "aeb", "wcxb-articles dev", ...
+    count: int
     precision: float
     recall: float
-    seconds: float
+    f1: float
+    included: float | None = None  # must-include snippets found (WCXB)
+    leaked: float | None = None  # must-exclude snippets leaked, over pages that have some (WCXB)
+    leak_pages: int | None = None  # pages leaking any must-exclude snippet (WCXB)
+    exclude_pages: int | None = None  # pages that have must-exclude snippets (WCXB)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    scores: list[Score]
+    seconds: dict[str, float]  # per extractor, over every page of every benchmark
     pages: int
 
-    @property
-    def f1(self) -> float:
-        total = self.precision + self.recall
-        return 2 * self.precision * self.recall / total if total else 0.0
-
-    @property
-    def pages_per_second(self) -> float:
-        return self.pages / self.seconds if self.seconds else float("inf")
+    def ratio(self) -> float:
+        """How many times longer our stages take than trafilatura with its defaults, same pages, same run."""
+        return self.seconds[OURS] / self.seconds[TRAFILATURA]
 
 
-def load_bench(folder: Path) -> list[Page]:
-    """The benchmark's pages that have both HTML and a ground truth, in id order."""
-    truth = json.loads((Path(folder) / "ground-truth.json").read_text(encoding="utf-8"))
+def load_bench(folder: Path) -> Bench:
+    """The benchmark's pages that have both HTML and a ground truth, whichever of the two layouts it has."""
+    folder = Path(folder)
+    if (folder / "ground-truth.json").exists():
+        return Bench(folder.name, AEB, _aeb_pages(folder))
+    if (folder / "ground-truth").is_dir():
+        return Bench(folder.name, WCXB, _wcxb_pages(folder))
+    raise FileNotFoundError(f"no ground truth in {folder} (expected ground-truth.json or ground-truth/*.json)")
+
+
+def _aeb_pages(folder: Path) -> list[Page]:
+    truth = json.loads((folder / "ground-truth.json").read_text(encoding="utf-8"))
     pages = []
     for page_id in sorted(truth):
-        path = Path(folder) / "html" / f"{page_id}.html.gz"
-        if path.exists():
-            html = gzip.decompress(path.read_bytes()).decode("utf-8", errors="replace")
+        html = _page_html(folder, page_id)
+        if html is not None:
             pages.append(Page(page_id, truth[page_id].get("url") or "", html, truth[page_id]["articleBody"]))
     return pages
 
 
+def _wcxb_pages(folder: Path) -> list[Page]:
+    pages = []
+    for path in sorted((folder / "ground-truth").glob("*.json")):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        gold = record.get("ground_truth") or {}
+        html = _page_html(folder, path.stem)
+        if gold.get("main_content") and html is not None:
+            pages.append(Page(path.stem, record.get("url") or "", html, gold["main_content"],
+                              tuple(gold.get("with") or ()), tuple(gold.get("without") or ())))
+    return pages
+
+
+def _page_html(folder: Path, page_id: str) -> str | None:
+    path = folder / "html" / f"{page_id}.html.gz"
+    return gzip.decompress(path.read_bytes()).decode("utf-8", errors="replace") if path.exists() else None
+
+
+def is_held_out(url: str) -> bool:
+    """Whether a page's site is in the held-out fifth: a fixed hash of its host, so a site is never split."""
+    host = host_of(url) or ""
+    return int(hashlib.sha256(host.encode("utf-8")).hexdigest(), 16) % SPLIT_BUCKETS == HELD_OUT_BUCKET
+
+
+def page_sets(bench: Bench) -> list[tuple[str, list[Page]]]:
+    """The named sets a benchmark is reported on: AEB whole, a WCXB benchmark as its dev and held-out sites."""
+    if bench.metric == AEB:
+        return [(bench.name, bench.pages)]
+    return [(f"{bench.name} dev", [p for p in bench.pages if not is_held_out(p.url)]),
+            (f"{bench.name} held-out", [p for p in bench.pages if is_held_out(p.url)])]
+
+
 def shingle_counts(text: str) -> Counter:
-    """Multiset of word 4-grams (case-sensitive unicode words), the benchmark's unit of text."""
+    """Multiset of word 4-grams (case-sensitive unicode words), AEB's unit of text."""
     tokens = _WORD.findall(text or "")
     return Counter(tuple(tokens[i : i + SHINGLE_SIZE]) for i in range(len(tokens) - SHINGLE_SIZE + 1))
 
 
 def page_precision_recall(predicted: str, truth: str) -> tuple[float | None, float | None]:
-    """Precision and recall of one page; ``None`` where the page has nothing to score."""
+    """AEB precision and recall of one page; ``None`` where the page has nothing to score."""
     pred, gold = shingle_counts(predicted), shingle_counts(truth)
     tp = sum((pred & gold).values())
     fp = sum((pred - gold).values())
@@ -91,98 +162,126 @@ def page_precision_recall(predicted: str, truth: str) -> tuple[float | None, flo
     return precision, recall
 
 
-def score(name: str, predictions: dict[str, str], pages: list[Page], seconds: float) -> Score:
-    """Corpus means of the page figures (a page without output drops out of precision only)."""
+def word_prf(predicted: str, truth: str) -> tuple[float, float, float]:
+    """WCXB's word-level precision, recall and F1 of one page (bags of lower-cased ``\\w+`` words)."""
+    pred, gold = _WORD.findall((predicted or "").lower()), _WORD.findall((truth or "").lower())
+    if not gold:
+        return (1.0, 1.0, 1.0) if not pred else (0.0, 0.0, 0.0)
+    if not pred:
+        return 0.0, 0.0, 0.0
+    overlap = sum((Counter(pred) & Counter(gold)).values())
+    precision, recall = overlap / len(pred), overlap / len(gold)
+    return precision, recall, (2 * precision * recall / (precision + recall) if precision + recall else 0.0)
+
+
+def share_found(text: str, snippets: tuple[str, ...]) -> float:
+    """Share of the snippets found in the text, case and spacing folded (0 when there are none)."""
+    if not snippets:
+        return 0.0
+    folded = " ".join(text.lower().split())
+    return sum(" ".join(s.lower().split()) in folded for s in snippets) / len(snippets)
+
+
+def score(extractor: str, name: str, metric: str, predictions: dict[str, str], pages: list[Page]) -> Score:
+    """The corpus figures of one extractor on a set of pages, with the metric of its benchmark."""
+    if metric == AEB:
+        return _aeb_score(extractor, name, predictions, pages)
+    return _wcxb_score(extractor, name, predictions, pages)
+
+
+def _aeb_score(extractor: str, name: str, predictions: dict[str, str], pages: list[Page]) -> Score:
+    """Means of the page figures (a page without output drops out of precision only), F1 of the means."""
     figures = [page_precision_recall(predictions.get(p.page_id, ""), p.truth) for p in pages]
-    precisions = [p for p, _ in figures if p is not None]
-    recalls = [r for _, r in figures if r is not None]
-    return Score(name, _mean(precisions), _mean(recalls), seconds, len(pages))
+    precision = _mean([p for p, _ in figures if p is not None])
+    recall = _mean([r for _, r in figures if r is not None])
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return Score(extractor, name, len(pages), precision, recall, f1)
 
 
-OURS = "ours (strip + segment)"
-TRAFILATURA = "trafilatura (include_comments=False, favor_precision=True)"
-JUSTEXT = "jusText (English stoplist, defaults)"
+def _wcxb_score(extractor: str, name: str, predictions: dict[str, str], pages: list[Page]) -> Score:
+    """Means of the page figures, F1 included; leaks counted over the pages that have must-exclude snippets."""
+    texts = [predictions.get(p.page_id, "") for p in pages]
+    figures = [word_prf(text, p.truth) for text, p in zip(texts, pages)]
+    leaks = [share_found(text, p.must_exclude) for text, p in zip(texts, pages) if p.must_exclude]
+    return Score(extractor, name, len(pages), _mean([f[0] for f in figures]), _mean([f[1] for f in figures]),
+                 _mean([f[2] for f in figures]),
+                 included=_mean([share_found(text, p.must_include) for text, p in zip(texts, pages)]),
+                 leaked=_mean(leaks), leak_pages=sum(1 for x in leaks if x > 0), exclude_pages=len(leaks))
 
 
-def evaluate(folder: Path, cfg: Config) -> list[Score]:
-    """Ours, trafilatura and jusText on the same pages in this process.
+def evaluate(folders: list[Path], cfg: Config) -> Evaluation:
+    """Ours and trafilatura (defaults, then favouring precision) on every benchmark's pages, in this process.
 
-    The three take turns page by page, so that a busy machine slows them alike: our strip stage judges
+    The extractors take turns page by page, so that a busy machine slows them alike: our strip stage judges
     each page on its own, then builds its table, runs the cross-document template pass and the segment
     stage once over all the pages (as a run with one batch does), and that time is added to ours.
-    Imports, caches and stoplists load on a warm-up page outside the timed run.
+    Imports and caches load on a warm-up page outside the timed run.
     """
-    pages = load_bench(folder)
+    benches = [load_bench(folder) for folder in folders]
+    pages = [(bench.name, page) for bench in benches for page in bench.pages]
     if not pages:
-        raise FileNotFoundError(f"no benchmark pages in {folder} (expected html/*.html.gz and ground-truth.json)")
-    documents = _documents(pages)
-    stoplist = justext.get_stoplist("English")
-    extractors: dict[str, Callable[[int], object]] = {
-        OURS: lambda i: document_blocks(pages[i].html, "html", cfg.strip),
-        TRAFILATURA: lambda i: trafilatura_text(pages[i]),
-        JUSTEXT: lambda i: justext_text(pages[i], stoplist),
+        raise FileNotFoundError(f"no benchmark pages in {', '.join(map(str, folders))}")
+    extractors: dict[str, Callable[[Page], object]] = {
+        OURS: lambda page: document_blocks(page.html, "html", cfg.strip),
+        TRAFILATURA: lambda page: trafilatura.extract(page.html, include_comments=False) or "",
+        TRAFILATURA_PRECISION: lambda page: trafilatura.extract(page.html, include_comments=False,
+                                                                favor_precision=True) or "",
     }
     for extract in extractors.values():
-        extract(0)
+        extract(pages[0][1])
     seconds = dict.fromkeys(extractors, 0.0)
     outputs: dict[str, list] = {name: [] for name in extractors}
-    for i in range(len(pages)):
+    for _, page in pages:
         for name, extract in extractors.items():
             began = time.perf_counter()
-            outputs[name].append(extract(i))
+            outputs[name].append(extract(page))
             seconds[name] += time.perf_counter() - began
+    keys = [f"{bench_name}/{page.page_id}" for bench_name, page in pages]
     began = time.perf_counter()
-    blocks = mark_templates(blocks_table(list(zip(documents.column("doc_id").to_pylist(), outputs[OURS]))),
-                            documents, cfg.strip)
+    blocks = mark_templates(blocks_table(list(zip(keys, outputs[OURS]))), _documents(keys, pages), cfg.strip)
     ours = _texts_by_doc(segment(blocks, cfg.segment))
     seconds[OURS] += time.perf_counter() - began
-    predictions = {
-        OURS: ours,
-        TRAFILATURA: {p.page_id: text for p, text in zip(pages, outputs[TRAFILATURA])},
-        JUSTEXT: {p.page_id: text for p, text in zip(pages, outputs[JUSTEXT])},
-    }
-    return [score(name, predictions[name], pages, seconds[name]) for name in extractors]
+    predictions = {OURS: ours, **{name: dict(zip(keys, outputs[name])) for name in extractors if name != OURS}}
+    scores = []
+    for bench in benches:
+        for set_name, subset in page_sets(bench):
+            keyed = [Page(f"{bench.name}/{p.page_id}", p.url, "", p.truth, p.must_include, p.must_exclude)
+                     for p in subset]
+            scores += [score(name, set_name, bench.metric, predictions[name], keyed) for name in extractors]
+    return Evaluation(scores, seconds, len(pages))
 
 
-def trafilatura_text(page: Page) -> str:
-    """trafilatura alone, comments off, favouring precision."""
-    return trafilatura.extract(page.html, include_comments=False, favor_precision=True) or ""
-
-
-def justext_text(page: Page, stoplist) -> str:
-    """jusText alone with the given stoplist and its default settings."""
-    paragraphs = justext.justext(page.html.encode("utf-8"), stoplist, encoding="utf-8")
-    return "\n\n".join(p.text for p in paragraphs if not p.is_boilerplate)
-
-
-def speed_ratio(scores: list[Score]) -> float:
-    """How many times longer our stages take than trafilatura alone (first two scores)."""
-    return scores[0].seconds / scores[1].seconds
-
-
-def report(scores: list[Score], folder: Path) -> str:
-    """Markdown table of the scores, with the date, machine and the throughput ratio."""
+def report(evaluation: Evaluation) -> str:
+    """Markdown table of the scores, with the date, machine and the time ratio."""
     lines = [
-        f"## Boilerplate stripping on `{Path(folder).name}` ({scores[0].pages} pages)",
+        f"## Boilerplate stripping ({evaluation.pages} pages)",
         "",
         f"Run {date.today().isoformat()} on {os.cpu_count()} cores, {platform.machine()}, "
         f"Python {platform.python_version()}, trafilatura {trafilatura.__version__}, one process; "
-        "the extractors take turns page by page.",
+        "the extractors take turns page by page. AEB: word 4-gram shingles, F1 of the mean precision and recall. "
+        "WCXB: word-level figures, means over pages (its `held-out` sites, a fixed fifth by host hash, are "
+        "only measured); leaks are pages leaking any must-exclude snippet.",
         "",
-        "| extractor | precision | recall | F1 | pages/s |",
-        "|---|---|---|---|---|",
+        "| pages | extractor | precision | recall | F1 | must-include found | must-exclude leaked | pages leaking |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for s in scores:
-        lines.append(f"| {s.name} | {s.precision:.3f} | {s.recall:.3f} | {s.f1:.3f} | {s.pages_per_second:.1f} |")
-    lines += ["", f"Time ratio ours / trafilatura alone: {speed_ratio(scores):.2f}x "
+    for s in evaluation.scores:
+        snippets = (f"{s.included:.3f} | {s.leaked:.3f} | {s.leak_pages}/{s.exclude_pages}"
+                    if s.leak_pages is not None else "| | ")
+        lines.append(f"| {s.pages} ({s.count}) | {s.extractor} | {s.precision:.3f} | {s.recall:.3f} | {s.f1:.3f} "
+                     f"| {snippets} |")
+    lines += ["", "| extractor | seconds | pages/s |", "|---|---|---|"]
+    for name, seconds in evaluation.seconds.items():
+        lines.append(f"| {name} | {seconds:.1f} | {evaluation.pages / seconds:.1f} |")
+    lines += ["", f"Time ratio ours / trafilatura (defaults): {evaluation.ratio():.2f}x "
               "(same pages, same run; lower is faster)."]
     return "\n".join(lines) + "\n"
 
 
-def _documents(pages: list[Page]) -> pa.Table:
+def _documents(keys: list[str], pages: list[tuple[str, Page]]) -> pa.Table:
     """The pages as the ingest stage would hand them to strip."""
-    rows = [{"doc_id": p.page_id, "source_path": f"{p.page_id}.html", "url": p.url, "content_type": "html",
-             "status": "ok", "content": p.html} for p in pages]
+    rows = [{"doc_id": key, "source_path": f"{key}.html", "url": page.url, "content_type": "html",
+             "status": "ok", "content": page.html} for key, (_, page) in zip(keys, pages)]
     return to_table(rows, INGESTED)
 
 

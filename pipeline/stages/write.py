@@ -31,6 +31,7 @@ def document_lineage(documents: pa.Table, blocks: pa.Table, provenance: pa.Table
     removed = blocks.filter(pc.invert(blocks.column("kept"))).to_pandas()
     docs["n_removed"] = docs["doc_id"].map(removed.groupby("doc_id").size()).fillna(0).astype(int)
     docs["host"] = docs["url"].map(host_of, na_action="ignore")
+    docs["title"] = docs["doc_id"].map(removed[removed["reason"] == "title"].groupby("doc_id")["text"].first())
     chars = blocks.select(["doc_id", "kept", "text"]).to_pandas()
     chars = chars.assign(n=chars["text"].str.len()).pivot_table(index="doc_id", columns="kept", values="n", aggfunc="sum")
     for column, kept in (("chars_kept", True), ("chars_removed", False)):

@@ -135,3 +135,13 @@ def test_removed_rows_carry_a_known_reason(tables):
     river = removed[removed["doc_id"] == docs.loc["river.html", "doc_id"]]
     assert {"comments", "newsletter", "share"} <= set(river["reason"])
     assert not removed["text"].str.contains("Officials in the river towns").any()
+
+
+def test_the_headline_is_the_documents_title_and_a_removed_block_not_a_paragraph(tables):
+    docs, prov, removed = tables["documents"].set_index("source_path"), tables["provenance"], tables["removed"]
+    headline = "River towns brace for a wet spring as snowpack lingers"
+    river = docs.loc["river.html"]
+    assert river["title"] == headline
+    assert removed[(removed["doc_id"] == river["doc_id"]) & (removed["text"] == headline)]["reason"].tolist() == ["title"]
+    assert headline not in prov[prov["doc_id"] == river["doc_id"]]["text"].tolist()
+    assert docs.loc[["source.txt", "copier.txt"], "title"].isna().all()

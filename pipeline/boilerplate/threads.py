@@ -1,0 +1,198 @@
+"""Threads of posts found by their structure: the same subtree shape repeated under one parent.
+
+Forum threads, Q&A pages and comment sections are lists of posts: sibling elements of one shape, each with
+a poster's header (a name with a date, "Joined", a post count, a vote line) that heads or closes it and a body of prose. Class
+names are no help on a blog built from bare ``<div>``s, so the list is found by shape and the header by
+its place: a short line at the same place in every post. Where the list sits against the article decides
+what it is. When its first post holds the start of the article (a forum repost, a question), that post
+is the article and the others are replies; inside that first post, only its body is kept, and the
+poster's header, signature and vote line go. When the whole list comes after the article, it is the
+page's comment section: article words before it and none after.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from pipeline.boilerplate.dom import Paragraph
+from pipeline.boilerplate.rules import RELATIVE_TIME, VOTES, Verdict
+from pipeline.config import StripConfig
+from pipeline.text import word_count
+
+_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
+          r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+# What a poster's line says: when (a date, a time of day; relative times come from the rules), who
+# ("jane said:", "Joined: Mar 2019", "Member since 2020") and how much ("Posts: 1,204", "12 points").
+POSTER_LINE = re.compile(
+    rf"\b{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b|\b{_MONTH}\.?,?\s+\d{{4}}\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\b"
+    r"|\b\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}\b|\b\d{1,2}:\d{2}\s*(?:[ap]\.?m\.?)?"
+    r"|\b(?:said|says|wrote|writes|replied)\s*(?:,|:|$)|\b(?:joined|member since|registered)\b"
+    r"|\b(?:posts|messages|reputation|karma|points|likes|votes|replies)\s*:\s*[\d,.]+k?\b"
+    r"|\b[\d,.]+k?\s+(?:posts|messages|points|likes|votes|upvotes)\b",
+    re.I,
+)
+_HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+# Elements that are the text itself rather than a box around it: a post's body is never one of them.
+_TEXT_TAGS = _HEADING_TAGS | {"p", "blockquote", "ul", "ol", "li", "dl", "dt", "dd", "pre", "table", "tr", "td", "th",
+                              "tbody", "thead", "tfoot", "caption", "center", "form", "fieldset", "legend"}
+_ROOT_TAGS = frozenset({"body", "html"})
+
+
+def thread_verdicts(paragraphs: list[Paragraph], chosen: list[bool], cfg: StripConfig) -> dict[int, Verdict]:
+    """Paragraph indexes that belong to a thread's replies or to its posters' lines, with the verdict."""
+    groups = _post_groups(paragraphs, cfg)
+    if not groups:
+        return {}
+    article_start = next((i for i, c in enumerate(chosen) if c and paragraphs[i].words_count >= cfg.align_short_words),
+                         None)
+    found: dict[int, Verdict] = {}
+    for items in groups:
+        first = items[0][1]
+        if any(i in found for _, indexes in items for i in indexes):
+            continue
+        if article_start is not None and first[0] <= article_start <= first[-1]:
+            found.update(_first_post_chrome(paragraphs, items, cfg))
+            replies = items[1:]
+        elif _is_after_article(paragraphs, chosen, first[0], items[-1][1][-1], cfg):
+            replies = items
+        else:
+            continue  # a list before the article or without it: cards, a menu, not a thread
+        found.update({i: Verdict("comments", "thread_reply") for _, indexes in replies for i in indexes})
+    return found
+
+
+def _post_groups(paragraphs: list[Paragraph], cfg: StripConfig) -> list[list[tuple[object, list[int]]]]:
+    """Lists of posts, largest first: two or more sibling elements of one shape that are posts with their
+    poster's line at the same place, as (element, its paragraph indexes) in document order."""
+    spans, parent_of = _spans(paragraphs)
+    siblings = Counter(parent_of.values())
+    by_shape: dict[tuple, list[object]] = {}
+    for element, parent in parent_of.items():
+        if siblings[parent] >= 2:
+            by_shape.setdefault((parent, _shape(element)), []).append(element)
+    lines = _PosterLines(paragraphs, cfg)
+    groups = []
+    for elements in by_shape.values():
+        if len(elements) < 2:
+            continue
+        by_place: dict[tuple, list[tuple[object, list[int]]]] = {}
+        for element in elements:
+            first, last = spans[element]
+            line = lines.header_or_footer(first, last)
+            if line is not None:
+                by_place.setdefault(_path_from(paragraphs[line], element), []).append(
+                    (element, list(range(first, last + 1))))
+        groups += [sorted(items, key=lambda item: item[1][0]) for items in by_place.values() if len(items) >= 2]
+    groups.sort(key=lambda items: -sum(len(indexes) for _, indexes in items))
+    return groups
+
+
+class _PosterLines:
+    """Which paragraphs are posters' lines and which are prose, answered for any run of paragraphs in
+    constant time (a page has thousands of elements to ask about)."""
+
+    def __init__(self, paragraphs: list[Paragraph], cfg: StripConfig):
+        n = len(paragraphs)
+        is_line = [_is_poster_line(p, cfg) for p in paragraphs]
+        self._next_line = [n] * (n + 1)
+        for i in range(n - 1, -1, -1):
+            self._next_line[i] = i if is_line[i] else self._next_line[i + 1]
+        self._last_line = [-1] * n
+        for i in range(n):
+            self._last_line[i] = i if is_line[i] else self._last_line[i - 1] if i else -1
+        self._prose_before = [0] * (n + 1)
+        for i, p in enumerate(paragraphs):
+            prose = not is_line[i] and p.words_count >= cfg.thread_min_post_words
+            self._prose_before[i + 1] = self._prose_before[i] + prose
+
+    def header_or_footer(self, first: int, last: int) -> int | None:
+        """The poster's line that heads (or, failing that, closes) paragraphs ``first..last``, when they also
+        hold prose: a post. A line deep inside is a date in the text, not a post's header."""
+        if self._prose_before[last + 1] == self._prose_before[first]:
+            return None
+        head, foot = self._next_line[first], self._last_line[last]
+        if head <= min(first + 1, last):
+            return head
+        return foot if foot >= max(last - 1, first) else None
+
+
+def _spans(paragraphs: list[Paragraph]) -> tuple[dict[object, list[int]], dict[object, object]]:
+    """For each element that holds text (below ``<body>``), the first and last index of its paragraphs (a
+    subtree's paragraphs are consecutive in document order), and its parent (``None`` under ``<body>``)."""
+    spans: dict[object, list[int]] = {}
+    parent_of: dict[object, object] = {}
+    for index, paragraph in enumerate(paragraphs):
+        element = paragraph.container
+        while element is not None and element.tag not in _ROOT_TAGS:
+            if element in spans:  # known: it and all above it already are, only their spans grow
+                while element is not None:
+                    spans[element][1] = index
+                    element = parent_of[element]
+                break
+            spans[element] = [index, index]
+            parent = element.getparent()
+            parent_of[element] = parent if parent is not None and parent.tag not in _ROOT_TAGS else None
+            element = parent_of[element]
+    return spans, parent_of
+
+
+def _is_poster_line(paragraph: Paragraph, cfg: StripConfig) -> bool:
+    """A short line, not a heading, that dates or signs a post or carries its controls."""
+    if paragraph.words_count > cfg.max_comment_header_words or paragraph.container is None \
+            or paragraph.container.tag in _HEADING_TAGS:
+        return False
+    text = paragraph.text
+    return (word_count(text) <= cfg.max_comment_header_words
+            and bool(POSTER_LINE.search(text) or RELATIVE_TIME.search(text) or VOTES.match(text)))
+
+
+def _first_post_chrome(paragraphs: list[Paragraph], items: list[tuple[object, list[int]]],
+                       cfg: StripConfig) -> dict[int, Verdict]:
+    """In the post that is the article, what is not its body: the poster's lines, signature and votes.
+
+    The body is a place inside the posts, the same in each: from the post down, the place that holds most
+    words, as long as it holds ``thread_body_share`` of the words above it and is a container, not a
+    paragraph of the text itself. The poster's lines sit beside it, where each post has a few words.
+    """
+    words_at: dict[tuple, int] = {}
+    for element, indexes in items:
+        for i in indexes:
+            path = _path_from(paragraphs[i], element)
+            for depth in range(len(path) + 1):
+                words_at[path[:depth]] = words_at.get(path[:depth], 0) + paragraphs[i].words_count
+    body: tuple = ()
+    while True:
+        children = [p for p in words_at if len(p) == len(body) + 1 and p[: len(body)] == body
+                    and p[-1][0] not in _TEXT_TAGS]
+        best = max(children, key=words_at.get, default=None)
+        if best is None or words_at[best] < cfg.thread_body_share * words_at[body]:
+            break
+        body = best
+    element, indexes = items[0]
+    return {i: Verdict("comments", "thread_poster") for i in indexes
+            if _path_from(paragraphs[i], element)[: len(body)] != body}
+
+
+def _is_after_article(paragraphs: list[Paragraph], chosen: list[bool], first: int, last: int,
+                      cfg: StripConfig) -> bool:
+    """The run ``first..last`` follows the article: the article's words come before it, none after it
+    (a list of dated items with article text after it is part of the article: a timeline)."""
+    before = sum(p.words_count for p, c in zip(paragraphs[:first], chosen[:first]) if c)
+    after = sum(p.words_count for p, c in zip(paragraphs[last + 1:], chosen[last + 1:]) if c)
+    return before >= cfg.thread_min_article_words > after
+
+
+def _shape(element) -> tuple:
+    """What makes siblings the same kind of thing: their tag and class (none on a class-less page, where
+    the place of the poster's line inside each tells posts apart from other boxes)."""
+    return element.tag, element.get("class")
+
+
+def _path_from(paragraph: Paragraph, element) -> tuple:
+    """The shapes between an element and a paragraph's container: the paragraph's place in the element."""
+    path = []
+    node = paragraph.container
+    while node is not None and node is not element:
+        path.append((node.tag, node.get("class")))
+        node = node.getparent()
+    return tuple(reversed(path))
