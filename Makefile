@@ -17,6 +17,8 @@ $(STAMP): pyproject.toml
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_match.py
+	$(BIN)/python bench/bench_fuzz.py --report docs/benchmarks.md
+	$(BIN)/python bench/bench_dates.py --bench ../shared/bench/wcxb-articles --report docs/benchmarks.md
 
 # The demo run: rebuilt from scratch each time, so that it always reflects the current code and config.
 run: $(STAMP)

@@ -37,6 +37,13 @@ class IngestConfig(_Section):
     binary_control_ratio: float = Field(
         0.05, gt=0, lt=1, description="Share of control characters above which bytes count as binary."
     )
+    page_dates: bool = Field(
+        True, description="An HTML page that the manifest or its JSONL record gives no date takes the "
+        "publication day the page states (pipeline/dates.py)."
+    )
+    url_dates: bool = Field(
+        True, description="A document still undated takes the day its address gives (/2024/03/05/)."
+    )
 
 
 class StripConfig(_Section):

@@ -15,6 +15,7 @@ keep working); renaming or removing one, or changing its type, is a major one (s
 
 LABELS = ("original", "copied", "ai_paraphrased")
 STATUSES = ("ok", "quarantined", "skipped")
+DATE_SOURCES = ("manifest", "jsonl", "page", "url", "none")
 REMOVAL_REASONS = (
     "comments", "newsletter", "share", "navigation", "related", "cookie",
     "caption", "dateline", "byline", "ad", "title", "other",
@@ -42,8 +43,12 @@ _DOCUMENT_FIELDS = (
     _f("content_hash", pa.string(), "SHA-256 of the raw bytes (hex)."),
     _f("content_type", pa.string(), "html, text, or the file suffix of a skipped file."),
     _f("encoding", pa.string(), "Character encoding the bytes were decoded with."),
-    _f("published_at", _TS, "Publication time when known (manifest or record), UTC."),
-    _f("fetched_at", _TS, "When the file was fetched: its modification time, UTC."),
+    _f("published_at", _TS, "Publication time, UTC: as the manifest or JSONL record states it, else the day "
+       "the page or its address states (midnight UTC of that calendar day); null when nothing states one."),
+    _f("published_at_source", pa.string(), f"Where published_at comes from: {', '.join(DATE_SOURCES)}. "
+       "A WARC capture time is never a publication date (see fetched_at)."),
+    _f("fetched_at", _TS, "When the page was fetched, UTC: the WARC record's WARC-Date, or the manifest's or "
+       "JSONL record's fetched_at; null otherwise (a file's modification time is not a fetch time)."),
     _f("size_bytes", pa.int64(), "Size of the raw content in bytes."),
     _f("status", pa.string(), f"{', '.join(STATUSES)}: quarantined is bad input (see error), skipped is not a page.", False),
     _f("error", pa.string(), "Why the document was quarantined or skipped."),

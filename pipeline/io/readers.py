@@ -76,8 +76,9 @@ def find_sources(inputs: list[Path]) -> pd.DataFrame:
                 "path": rel,
                 "url": meta.get("url") or None,
                 "published_at": meta.get("published_at") or None,
+                "fetched_at": meta.get("fetched_at") or None,
             })
-    return pd.DataFrame(rows, columns=["root", "path", "url", "published_at"])
+    return pd.DataFrame(rows, columns=["root", "path", "url", "published_at", "fetched_at"])
 
 
 def _warn_unlisted(manifest: dict[str, dict[str, str]], present: set[str], where: Path) -> None:
@@ -91,7 +92,7 @@ def _is_hidden(path: Path, root: Path) -> bool:
 
 
 def read_manifest(path: Path) -> dict[str, dict[str, str]]:
-    """``path -> {url, published_at}`` from an optional ``manifest.csv`` (any subset of the columns)."""
+    """``path -> {url, published_at, fetched_at}`` from an optional ``manifest.csv`` (any subset of the columns)."""
     if not path.is_file():
         return {}
     with path.open(newline="", encoding="utf-8-sig") as handle:

@@ -297,3 +297,72 @@ def test_a_single_file_can_be_given(tmp_path):
 def test_missing_input_is_an_error(tmp_path):
     with pytest.raises(FileNotFoundError):
         find_sources([tmp_path / "nope"])
+
+
+DATED_PAGE = ("<html><head><meta property='article:published_time' content='2023-06-01T09:00:00Z'></head>"
+              "<body><h1>Ferry</h1><p>The harbour authority announced the old terminal will close.</p></body></html>")
+UNDATED_PAGE = "<html><body><h1>Ferry</h1><p>The harbour authority announced the terminal will close.</p></body></html>"
+
+
+def test_publication_dates_rank_manifest_then_page_then_url(tmp_path):
+    root = tmp_path / "crawl"
+    root.mkdir()
+    for name, html in (("stated.html", DATED_PAGE), ("page.html", DATED_PAGE), ("address.html", UNDATED_PAGE),
+                       ("nothing.html", UNDATED_PAGE.replace("Ferry", "Bus"))):
+        (root / name).write_text(html, encoding="utf-8")
+    (root / "notes.txt").write_text(ARTICLE_TEXT, encoding="utf-8")
+    (root / "manifest.csv").write_text(
+        "path,url,published_at\n"
+        "stated.html,https://example.org/2020/01/02/ferry,2021-02-03T04:05:06Z\n"
+        "page.html,https://example.org/2020/01/02/ferry-page,\n"
+        "address.html,https://example.org/2020/01/02/ferry-address,\n"
+        "notes.txt,https://example.org/2019/12/31/notes,\n",
+        encoding="utf-8",
+    )
+    docs = run_ingest(root)
+    expected = {
+        "stated.html": ("2021-02-03T04:05:06", "manifest"),
+        "page.html": ("2023-06-01", "page"),
+        "address.html": ("2020-01-02", "url"),
+        "notes.txt": ("2019-12-31", "url"),
+    }
+    for path, (when, source) in expected.items():
+        got = row(docs, path)
+        assert (got["published_at"], got["published_at_source"]) == (pd.Timestamp(when, tz="UTC"), source), path
+    nothing = row(docs, "nothing.html")
+    assert missing(nothing["published_at"]) and nothing["published_at_source"] == "none"
+
+
+def test_a_jsonl_date_outranks_the_page_and_a_bad_one_is_a_warning(tmp_path):
+    root = tmp_path / "crawl"
+    root.mkdir()
+    records = [{"url": "https://example.org/a", "html": DATED_PAGE, "published_at": "2022-01-01T00:00:00Z",
+                "fetched_at": "2024-02-02T10:00:00+02:00"},
+               {"url": "https://example.org/b", "html": DATED_PAGE, "published_at": "yesterday"}]
+    (root / "feed.jsonl").write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
+    docs = run_ingest(root)
+    stated, bad = row(docs, "feed.jsonl#1"), row(docs, "feed.jsonl#2")
+    assert (stated["published_at"], stated["published_at_source"]) == (pd.Timestamp("2022-01-01", tz="UTC"), "jsonl")
+    assert stated["fetched_at"] == pd.Timestamp("2024-02-02T08:00:00", tz="UTC")
+    assert (bad["published_at"], bad["published_at_source"]) == (pd.Timestamp("2023-06-01", tz="UTC"), "page")
+    assert "jsonl published_at" in bad["warning"] and "yesterday" in bad["warning"]
+
+
+def test_fetched_at_is_stated_or_null_never_a_file_time(tmp_path):
+    root = tmp_path / "crawl"
+    root.mkdir()
+    (root / "a.txt").write_text(ARTICLE_TEXT, encoding="utf-8")
+    (root / "b.txt").write_text(ARTICLE_TEXT.upper(), encoding="utf-8")
+    (root / "manifest.csv").write_text("path,fetched_at\na.txt,2024-04-04T04:04:04Z\n", encoding="utf-8")
+    docs = run_ingest(root)
+    assert row(docs, "a.txt")["fetched_at"] == pd.Timestamp("2024-04-04T04:04:04", tz="UTC")
+    assert missing(row(docs, "b.txt")["fetched_at"])
+
+
+def test_page_dates_can_be_switched_off(tmp_path):
+    root = tmp_path / "crawl"
+    root.mkdir()
+    (root / "page.html").write_text(DATED_PAGE, encoding="utf-8")
+    sources = pa.Table.from_pandas(find_sources([root]), preserve_index=False)
+    doc = ingest(sources, IngestConfig(page_dates=False)).to_pandas().iloc[0]
+    assert missing(doc["published_at"]) and doc["published_at_source"] == "none"

@@ -1,0 +1,183 @@
+"""Publication dates: the ones a crawl states (manifest, JSONL), else the one the page states, else the
+one in its address.
+
+A page date is the calendar day the page gives (midnight UTC): pages state a day far more often than an
+instant, and the day they show their readers is local to the publisher, so turning a local time into UTC
+would move it to another day for a publisher far from Greenwich. A stated crawl date keeps its precision.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timezone
+
+import htmldate
+import lxml.etree
+import pandas as pd
+from htmldate.extractors import extract_url_date
+from htmldate.utils import load_html
+from htmldate.validators import Extractor
+from lxml.etree import ParserError
+
+_PUBLISHED_NAMES = frozenset((
+    "article:published_time", "og:published_time", "og:article:published_time", "published_time",
+    "datepublished", "pubdate", "publishdate", "publish_date", "publish-date", "publication_date",
+    "date_published", "dc.date.issued", "dcterms.issued", "citation_publication_date", "citation_date",
+    "citation_online_date", "parsely-pub-date", "sailthru.date", "article.published", "rnews:datepublished",
+))
+_MONTHS = {name: number for number, names in enumerate((
+    ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
+    ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"), ("october", "oct"),
+    ("november", "nov"), ("december", "dec")), start=1) for name in names}
+_MONTH = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_SHOWN = re.compile(
+    rf"\b(?:{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})"  # March 5, 2024
+    rf"|(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?\s+(\d{{4}})"  # 5 March 2024
+    r"|(\d{4})-(\d{2})-(\d{2})"  # 2024-03-05
+    r"|(\d{1,2})\.(\d{1,2})\.(\d{4})"  # 05.03.2024
+    r"|(\d{1,2})/(\d{1,2})/(\d{4}))\b",  # 3/5/2024, month first unless the first number cannot be a month
+    re.I)
+_HIDDEN = ("script", "style", "noscript", "template", "svg", "option")
+_MARK = "\u2063\u2063"  # invisible separators: marks where the headline starts
+# Characters of visible text read before the headline (a dateline above it) and after it (the byline).
+_BEFORE_HEADLINE, _AFTER_HEADLINE = 300, 600
+_EARLIEST = date(1995, 1, 1)  # before the web had dated pages: a misread number
+_ISO_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+# JSON-LD is read by pattern: many pages ship JSON-LD that is not valid JSON.
+_LD_PUBLISHED = re.compile(r'"datePublished"\s*:\s*"([^"]{8,40})"')
+
+
+def parse_stated(value, field: str) -> tuple[pd.Timestamp | None, str | None]:
+    """An ISO 8601 time given by the crawl (manifest, JSONL record, WARC header) in UTC, naive times taken as
+    UTC; a value that is not one becomes a warning, never a guess (pandas would read "now" as this instant)."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None, None
+    if isinstance(value, (datetime, pd.Timestamp)):
+        parsed = pd.Timestamp(value)
+    elif isinstance(value, str) and value.strip():
+        text = value.strip()
+        try:
+            parsed = pd.Timestamp(datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text))
+        except ValueError:
+            return None, f"unparseable {field} {text[:40]!r} ignored"
+    elif isinstance(value, str):
+        return None, None
+    else:
+        return None, f"{field} of type {type(value).__name__} ignored: an ISO 8601 string is expected"
+    if pd.isna(parsed):
+        return None, None
+    return (parsed.tz_localize("UTC") if parsed.tzinfo is None else parsed.tz_convert("UTC")), None
+
+
+def page_date(html: str, latest: date) -> pd.Timestamp | None:
+    """The publication day the page states, in this order:
+
+    1. the day written by the headline (the dateline or byline a reader sees), or, when the page also
+       declares its publication day for machines and that day is among those written there, that one
+       (a byline often shows "Updated ..." first);
+    2. the publication day it declares for machines: schema.org ``datePublished`` (JSON-LD, microdata),
+       Open Graph, Dublin Core and citation meta tags, ``<time pubdate>``;
+    3. what htmldate's fast mode finds (its own reading of the markup and text; it may be an update).
+
+    Visible text leads because declarations go stale (templates stamp a site-wide or first-draft date)
+    while readers see the byline; htmldate comes last because, when a page declares a modification time in
+    its head, it returns that before reading JSON-LD. Days after ``latest`` (the fetch day, or today) are
+    not publication days. The page's own address is not read here: the URL date is a weaker fallback.
+    """
+    tree = _tree(html)
+    if tree is None:
+        return None
+    published = _declared_day(tree, latest)
+    shown = _shown_days(tree, latest)
+    if shown:
+        return _midnight(published if published in shown else shown[0])
+    if published is not None:
+        return _midnight(published)
+    found = htmldate.find_date(tree, extensive_search=False, original_date=True, url="",
+                               max_date=latest.isoformat())
+    return _midnight(date.fromisoformat(found)) if found else None
+
+
+def url_date(url: str | None, latest: date) -> pd.Timestamp | None:
+    """The day a page's address gives (``/2024/03/05/``, ``2024-03-05``), not after ``latest``."""
+    if not url:
+        return None
+    found = extract_url_date(url, Extractor(False, datetime.combine(latest, datetime.max.time()),
+                                            datetime.combine(_EARLIEST, datetime.min.time()), True, "%Y-%m-%d"))
+    return _midnight(date.fromisoformat(found)) if found else None
+
+
+def _tree(html: str):
+    try:
+        return load_html(html)
+    except (ParserError, ValueError):
+        return None
+
+
+def _declared_day(tree, latest: date) -> date | None:
+    """The first plausible publication day the page declares for machines, in document order."""
+    for element in tree.iter("meta", "time", "script"):
+        if element.tag == "script":
+            is_ld = (element.get("type") or "").lower() == "application/ld+json"
+            found = _LD_PUBLISHED.search(element.text or "") if is_ld else None
+            value = found.group(1) if found else None
+        elif element.tag == "time":
+            published = "pubdate" in element.attrib or (element.get("itemprop") or "").lower() == "datepublished"
+            value = element.get("datetime") if published else None
+        else:
+            names = {(element.get(key) or "").strip().lower() for key in ("property", "name", "itemprop")}
+            value = element.get("content") if names & _PUBLISHED_NAMES else None
+        day = _iso_day(value, latest)
+        if day is not None:
+            return day
+    return None
+
+
+def _shown_days(tree, latest: date) -> list[date]:
+    """Days written in the visible text around the headline (the first ``<h1>``), in reading order: where a
+    page puts its dateline or byline date. The tree's body loses its scripts and styles on the way."""
+    body = tree.find("body")
+    body = tree if body is None else body  # a fragment has no body element
+    headline = next(body.iter("h1"), None)
+    if headline is None:
+        return []
+    lxml.etree.strip_elements(body, *_HIDDEN, with_tail=False)
+    headline.text = _MARK + (headline.text or "")
+    before, _, after = " ".join(" ".join(body.itertext()).split()).partition(_MARK)
+    window = before[-_BEFORE_HEADLINE:] + " " + after[:_AFTER_HEADLINE + len(headline.text_content())]
+    return [day for found in _SHOWN.finditer(window) if (day := _shown_match_day(found, latest))]
+
+
+def _shown_match_day(found: re.Match, latest: date) -> date | None:
+    """The day a written date stands for, if it is a real, plausible one."""
+    g = found.groups()
+    try:
+        if g[0]:
+            day = date(int(g[2]), _MONTHS[g[0].lower()], int(g[1]))
+        elif g[3]:
+            day = date(int(g[5]), _MONTHS[g[4].lower()], int(g[3]))
+        elif g[6]:
+            day = date(int(g[6]), int(g[7]), int(g[8]))
+        elif g[9]:
+            day = date(int(g[11]), int(g[10]), int(g[9]))
+        else:
+            first, second = int(g[12]), int(g[13])
+            day = date(int(g[14]), *((first, second) if first <= 12 else (second, first)))
+    except ValueError:
+        return None
+    return day if _EARLIEST <= day <= latest else None
+
+
+def _iso_day(value: str | None, latest: date) -> date | None:
+    """The calendar day at the start of an ISO 8601 value, as written (its local day), if plausible."""
+    found = _ISO_DAY.match(value.strip()) if value else None
+    if not found:
+        return None
+    try:
+        day = date(*(int(g) for g in found.groups()))
+    except ValueError:
+        return None
+    return day if _EARLIEST <= day <= latest else None
+
+
+def _midnight(day: date) -> pd.Timestamp:
+    return pd.Timestamp(datetime(day.year, day.month, day.day, tzinfo=timezone.utc))

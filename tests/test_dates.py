@@ -1,0 +1,88 @@
+"""Publication dates read from the page (declarations, the byline by the headline, htmldate), from its
+address, and times stated by the crawl (strict ISO 8601)."""
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from pipeline.dates import page_date, parse_stated, url_date
+
+LATEST = date(2026, 1, 1)
+
+
+def day(text: str) -> pd.Timestamp:
+    return pd.Timestamp(text, tz="UTC")
+
+
+def page(head: str = "", body: str = "") -> str:
+    return (f"<html><head><title>Harbour news</title>{head}</head><body><nav>Home | News</nav>{body}"
+            "<p>The harbour authority announced that the old ferry terminal will close.</p></body></html>")
+
+
+@pytest.mark.parametrize(("head", "body", "expected"), [
+    ('<meta property="article:published_time" content="2024-03-05T10:00:00+01:00">', "<h1>Ferry</h1>", "2024-03-05"),
+    ('<meta name="citation_publication_date" content="2019-11-30">', "<h1>Ferry</h1>", "2019-11-30"),
+    ('<script type="application/ld+json">{"@type": "NewsArticle", "dateModified": "2024-06-01", '
+     '"datePublished": "2024-02-29T23:30:00-08:00"}</script>', "<h1>Ferry</h1>", "2024-02-29"),
+    ("", '<h1>Ferry</h1><p>By Ann Lee <time datetime="2023-07-14T09:00">July 14, 2023</time></p>', "2023-07-14"),
+    ("", "<h1>Ferry</h1><p class=byline>By Ann Lee, 5 March 2022</p>", "2022-03-05"),
+    ("", "<p class=kicker>News | Oct. 9, 2021</p><h1>Ferry</h1>", "2021-10-09"),
+    ("", "<h1>Ferry</h1><p>Posted 3/4/2025 by Yu</p>", "2025-03-04"),
+], ids=["open-graph-meta", "citation-meta", "json-ld-local-day", "time-element", "byline", "dateline-above", "us-numeric"])
+def test_the_day_the_page_states(head, body, expected):
+    assert page_date(page(head, body), LATEST) == day(expected)
+
+
+def test_a_declared_publication_day_the_reader_sees_wins_over_an_update_shown_first():
+    head = ('<meta property="article:published_time" content="2023-01-10T08:00:00Z">'
+            '<meta property="article:modified_time" content="2024-05-02T08:00:00Z">')
+    body = "<h1>Ferry</h1><p>Updated May 2, 2024 · Published January 10, 2023</p>"
+    assert page_date(page(head, body), LATEST) == day("2023-01-10")
+
+
+def test_the_shown_day_wins_over_a_declaration_it_does_not_show():
+    head = '<meta property="article:published_time" content="2020-01-01T00:00:00Z">'
+    assert page_date(page(head, "<h1>Ferry</h1><p>Updated: August 14, 2025</p>"), LATEST) == day("2025-08-14")
+
+
+def test_without_a_stated_day_there_is_no_page_date():
+    assert page_date(page(body="<h1>Ferry</h1><p>No date anywhere.</p>"), LATEST) is None
+    assert page_date("", LATEST) is None
+
+
+def test_days_after_the_latest_plausible_day_and_impossible_days_are_not_publication_days():
+    future = page(body="<h1>Ferry</h1><p>By Ann Lee, March 5, 2031</p>")
+    impossible = page(body="<h1>Ferry</h1><p>By Ann Lee, February 30, 2024</p>")
+    assert page_date(future, LATEST) is None
+    assert page_date(impossible, LATEST) is None
+
+
+def test_url_dates():
+    assert url_date("https://example.org/news/2024/03/05/ferry-terminal/", LATEST) == day("2024-03-05")
+    assert url_date("https://example.org/news/ferry-terminal/", LATEST) is None
+    assert url_date("https://example.org/2031/03/05/ferry/", LATEST) is None
+    assert url_date(None, LATEST) is None
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("2024-03-01T12:00:00+01:00", "2024-03-01T11:00:00"),
+    ("2024-03-01T12:00:00Z", "2024-03-01T12:00:00"),
+    ("2024-03-02 08:30:00", "2024-03-02T08:30:00"),
+    ("2024-03-02", "2024-03-02T00:00:00"),
+])
+def test_stated_times_are_iso_8601_in_utc(value, expected):
+    assert parse_stated(value, "published_at") == (day(expected), None)
+
+
+@pytest.mark.parametrize("value", ["now", "today", "yesterday at noon", "03/04/2024", "2024-13-45", 20240301])
+def test_a_stated_time_that_is_not_iso_8601_is_a_warning_never_a_guess(value):
+    parsed, warning = parse_stated(value, "manifest published_at")
+    assert parsed is None
+    assert "manifest published_at" in warning
+
+
+@pytest.mark.parametrize("value", [None, "", "   ", float("nan")])
+def test_no_stated_time_is_no_warning(value):
+    assert parse_stated(value, "published_at") == (None, None)
