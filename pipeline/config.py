@@ -140,6 +140,12 @@ class MatchConfig(_Section):
     align_min_cosine: float = Field(
         0.3, ge=-1, le=1, description="In a full alignment, paragraph pairs down to this cosine become candidates."
     )
+    align_top_k: int = Field(
+        3, ge=1, description="In a full alignment, each paragraph's best partners in the other document kept."
+    )
+    max_candidates: int = Field(
+        64, ge=1, description="Candidates a paragraph brings at most (its best by max(jaccard, cosine); a pair stays if either side brings it)."
+    )
 
 
 class Platt(_Section):

@@ -35,7 +35,7 @@ from pipeline.boilerplate.templates import host_of
 from pipeline.schema import BLOCKS, CANDIDATES, DOCUMENTS, INGESTED, PARAGRAPHS, PROVENANCE, REMOVED, to_table
 from pipeline.stages.classify import classify
 from pipeline.stages.ingest import doc_id_for, ingest
-from pipeline.stages.match import match, minhash_signatures
+from pipeline.stages.match import MINHASH_VERSION, match, minhash_signatures
 from pipeline.stages.segment import segment
 from pipeline.stages.strip import blocks_table, document_blocks, mark_templates
 from pipeline.stages.write import handoff_tables
@@ -289,7 +289,7 @@ def _match(paragraphs: pa.Table, cfg: Config, output: Path, new_docs: set[str]) 
     """The match stage with the persistent paragraph index: MinHash signatures and embeddings by text hash."""
     index = output / "index"
     m = cfg.match
-    signatures = ArrayStore(index / f"minhash-{m.shingle_size}gram-{m.num_perm}.parquet", np.uint64)
+    signatures = ArrayStore(index / f"{MINHASH_VERSION}-{m.shingle_size}gram-{m.num_perm}.parquet", np.uint64)
     sign = partial(signatures.lookup, compute=partial(minhash_signatures, cfg=m))
     embed = None
     embeddings = None
