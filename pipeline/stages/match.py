@@ -9,6 +9,7 @@ most ``max_candidates`` pairs, so the stage grows with the corpus, not with its 
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 
@@ -39,11 +40,13 @@ _MINHASH, _EMBEDDING, _BOTH, _ALIGNMENT = 1, 2, 3, 4  # bit 1 minhash, bit 2 emb
 
 
 def match(paragraphs: pa.Table, cfg: MatchConfig, embed: EmbedFn | None = None, sign: SignFn | None = None,
-          new_docs: set[str] | None = None) -> pa.Table:
+          new_docs: set[str] | None = None, propose: EmbedFn | None = None) -> pa.Table:
     """Candidate pairs (both directions) between paragraphs of different documents.
 
     With ``new_docs``, only pairs that involve a paragraph of those documents are looked for: the other
-    paragraphs are the history that new ones are matched against.
+    paragraphs are the history that new ones are matched against. With ``propose`` (a cheap embedder), the
+    neighbours come from its vectors and ``embed`` runs only on the documents that have a candidate
+    (see ``cascade_vectors``).
     """
     frame = paragraphs.select(["doc_id", "para_index", "text", "word_count", "text_hash"]).to_pandas()
     frame = frame[frame["word_count"] >= cfg.min_words].sort_values(["doc_id", "para_index"]).reset_index(drop=True)
@@ -56,22 +59,33 @@ def match(paragraphs: pa.Table, cfg: MatchConfig, embed: EmbedFn | None = None, 
     signatures = sign(hashes, texts) if sign else minhash_signatures(texts, cfg)
     found = {_MINHASH: lexical_pairs(signatures, docs, query, cfg)}
     vectors = None
-    if cfg.semantic and embed is not None:
+    if cfg.semantic and embed is not None and propose is not None:
+        vectors, found[_EMBEDDING] = cascade_vectors(embed, propose(hashes, texts), hashes, texts, docs, query,
+                                                     found[_MINHASH], cfg)
+    elif cfg.semantic and embed is not None:
         vectors = embed(hashes, texts)
         found[_EMBEDDING] = semantic_pairs(vectors, docs, query, cfg)
+    if vectors is not None:
         linked = _union([found[_MINHASH], found[_EMBEDDING]], len(frame))
         found[_ALIGNMENT] = alignment_pairs(vectors, docs, linked, cfg)
     i, j, via = _merge(found, len(frame))
     jaccard = pair_jaccard(grams, i, j)
     cosine = pair_cosine(vectors, i, j) if vectors is not None else None
     keep = bounded(i, j, np.maximum(jaccard, cosine if cosine is not None else 0.0), len(frame), cfg.max_candidates)
-    i, j, via, jaccard = i[keep], j[keep], via[keep], jaccard[keep]
-    columns = {
-        "doc_id": frame["doc_id"].to_numpy()[i], "para_index": frame["para_index"].to_numpy()[i],
-        "cand_doc_id": frame["doc_id"].to_numpy()[j], "cand_para_index": frame["para_index"].to_numpy()[j],
-        "jaccard": jaccard, "cosine": cosine[keep] if cosine is not None else None, "via": _VIA[via - 1],
-    }
-    return to_table(pd.DataFrame(columns, columns=[f.name for f in CANDIDATES]), CANDIDATES)
+    return candidate_table(frame, i[keep], j[keep], jaccard[keep], cosine[keep] if cosine is not None else None,
+                           via[keep])
+
+
+def candidate_table(frame: pd.DataFrame, i: np.ndarray, j: np.ndarray, jaccard: np.ndarray,
+                    cosine: np.ndarray | None, via: np.ndarray) -> pa.Table:
+    """The CANDIDATES table of pairs (i, j) of ``frame``'s rows, built column-wise by Arrow ``take``."""
+    doc_ids = pa.array(frame["doc_id"].to_numpy(), pa.string())
+    para_index = pa.array(frame["para_index"].to_numpy(), pa.int32())
+    columns = [doc_ids.take(i), para_index.take(i), doc_ids.take(j), para_index.take(j),
+               pa.array(jaccard, pa.float32()),
+               pa.array(cosine, pa.float32()) if cosine is not None else pa.nulls(len(i), pa.float32()),
+               pa.array(_VIA, pa.string()).take(pa.array(via.astype(np.int64) - 1))]
+    return pa.Table.from_arrays(columns, schema=CANDIDATES)
 
 
 def shingle_matrix(texts: list[str], size: int) -> sparse.csr_matrix:
@@ -148,12 +162,20 @@ def _reduce_min(rows: np.ndarray, owner: np.ndarray, values: np.ndarray) -> None
     rows[owner[starts]] = np.minimum(rows[owner[starts]], np.minimum.reduceat(values, starts, axis=0))
 
 
-def lsh_bands(cfg: MatchConfig) -> tuple[int, int]:
-    """(bands, rows per band) that datasketch picks for ``lsh_threshold`` (equal weight to both errors)."""
-    from datasketch import MinHashLSH
-
-    index = MinHashLSH(threshold=cfg.lsh_threshold, num_perm=cfg.num_perm)
-    return index.b, index.r
+@functools.lru_cache(maxsize=None)
+def lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    """(bands, rows per band) that make LSH's collision curve ``1 - (1 - s^r)^b`` best fit ``threshold``:
+    the least false-positive plus false-negative area, weighted equally (datasketch's choice)."""
+    s = np.linspace(0.0, 1.0, 2001)
+    below, above = s <= threshold, s >= threshold
+    best, best_error = (1, num_perm), np.inf
+    for bands in range(1, num_perm + 1):
+        for rows in range(1, num_perm // bands + 1):
+            collide = 1 - (1 - s**rows) ** bands
+            error = 0.5 * np.trapezoid(collide[below], s[below]) + 0.5 * np.trapezoid(1 - collide[above], s[above])
+            if error < best_error:
+                best, best_error = (bands, rows), error
+    return best
 
 
 def lexical_pairs(signatures: np.ndarray, docs: np.ndarray, query: np.ndarray, cfg: MatchConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -164,7 +186,7 @@ def lexical_pairs(signatures: np.ndarray, docs: np.ndarray, query: np.ndarray, c
     never expanded, which bounds the pairs a band can give).
     """
     n = len(signatures)
-    band_count, width = lsh_bands(cfg)
+    band_count, width = lsh_bands(cfg.lsh_threshold, cfg.num_perm)
     template = np.zeros(n, bool)
     found_i, found_j = [], []
     for band in range(band_count):
@@ -335,6 +357,43 @@ def _best_in_rows(sims: np.ndarray, cfg: MatchConfig) -> tuple[np.ndarray, np.nd
     return rows[good], top[good]
 
 
+def cascade_vectors(embed: EmbedFn, cheap: np.ndarray, hashes: list[str], texts: list[str], docs: np.ndarray,
+                    query: np.ndarray, lexical: tuple[np.ndarray, np.ndarray],
+                    cfg: MatchConfig) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """Vectors of ``embed`` (zero rows for documents with no candidate) and the semantic pairs they confirm.
+
+    The cheap vectors propose each row's ``cascade_top_k`` neighbours down to ``cascade_min_cosine``;
+    every paragraph of a document that has a proposed or lexical pair is embedded (alignment needs
+    whole documents), and a proposal is kept when it is among the row's ``top_k`` by the full cosine
+    and reaches ``min_cosine``, as the full model's own search would keep it.
+    """
+    wide = cfg.model_copy(update={"top_k": cfg.cascade_top_k, "min_cosine": cfg.cascade_min_cosine})
+    i, j = semantic_pairs(cheap, docs, query, wide)
+    involved = np.isin(docs, docs[np.concatenate([i, j, lexical[0], lexical[1]])])
+    rows = np.flatnonzero(involved)
+    log.info(f"match: cascade embeds {len(rows)}/{len(docs)} paragraphs", embedded=len(rows), total=len(docs))
+    vectors = np.zeros((len(docs), 0), np.float32)
+    if len(rows):
+        full = embed([hashes[r] for r in rows], [texts[r] for r in rows])
+        vectors = np.zeros((len(docs), full.shape[1]), np.float32)
+        vectors[rows] = full
+    if len(i) == 0:
+        return vectors, (i, j)
+    cosine = pair_cosine(vectors, i, j)
+    keep = (_rank_within(i, cosine, j) < cfg.top_k) & (cosine >= cfg.min_cosine)
+    return vectors, (i[keep], j[keep])
+
+
+def _rank_within(i: np.ndarray, score: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Rank of each pair among the pairs of the same ``i``, best ``score`` first (ties by ``j``)."""
+    order = np.lexsort((j, -score, i))
+    rank = np.empty(len(i), np.int64)
+    ordered = i[order]
+    first = np.searchsorted(ordered, ordered)  # the group's first position, ``ordered`` being sorted
+    rank[order] = np.arange(len(i)) - first
+    return rank
+
+
 def _union(pairs: list[tuple[np.ndarray, np.ndarray]], n: int) -> tuple[np.ndarray, np.ndarray]:
     """Distinct pairs of all the lists, each in both directions."""
     i = np.concatenate([p[0] for p in pairs] + [p[1] for p in pairs])
@@ -386,10 +445,6 @@ def bounded(i: np.ndarray, j: np.ndarray, score: np.ndarray, n: int, limit: int)
 
     ``i``, ``j`` are sorted by (i, j) and hold every pair in both directions.
     """
-    order = np.lexsort((j, -score, i))
-    rank = np.empty(len(i), np.int64)
-    starts = np.searchsorted(i[order], np.arange(n))
-    rank[order] = np.arange(len(i)) - starts[i[order]]
-    best = rank < limit
+    best = _rank_within(i, score, j) < limit
     mirror = np.searchsorted(i.astype(np.int64) * n + j, j.astype(np.int64) * n + i)
     return best | best[mirror]

@@ -291,3 +291,38 @@ def test_alignment_keeps_each_paragraphs_best_partners_in_the_other_document(mak
     assert ("r", 2, "s", 0) in one, "the loose paragraph's best partner"
     assert ("r", 2, "s", 2) not in one, "its second best (and not the best of s:2), under align_top_k=1"
     assert ("r", 2, "s", 2) in pairs_of(match(paras, MatchConfig(align_top_k=2), embed))
+
+
+def test_cascade_finds_the_full_models_candidates_and_embeds_only_linked_documents(make_paragraphs, fake_embed):
+    """The cheap model sees the planted rewrites less sharply than the full model (and sees the unrelated
+    document as unrelated): the cascade gives the full model's candidates and cosines, and the full model
+    never embeds a document that has no candidate."""
+    paras = make_paragraphs({
+        "s": [TERMINAL, FOUNDATIONS, PIER],
+        "r": [REWORDED_TERMINAL, REWORDED_FOUNDATIONS, REWORDED_PIER],
+        "other": [FISHERMEN],
+    })
+    full, calls = fake_embed({
+        TERMINAL: basis(0), FOUNDATIONS: basis(1), PIER: basis(2), FISHERMEN: basis(3),
+        REWORDED_TERMINAL: at_cosine(0, 0.9, 10), REWORDED_FOUNDATIONS: at_cosine(1, 0.85, 11),
+        REWORDED_PIER: at_cosine(2, 0.45, 12),
+    })
+    cheap, _ = fake_embed({
+        TERMINAL: basis(0), FOUNDATIONS: basis(1), PIER: basis(2), FISHERMEN: basis(3),
+        REWORDED_TERMINAL: at_cosine(0, 0.6, 10), REWORDED_FOUNDATIONS: at_cosine(1, 0.5, 11),
+        REWORDED_PIER: at_cosine(2, 0.2, 12),
+    })
+    cfg = MatchConfig()
+    expected = match(paras, cfg, full).to_pandas()
+    calls.clear()
+    got = match(paras, cfg, full, propose=cheap).to_pandas()
+    pd.testing.assert_frame_equal(got, expected)
+    assert len(expected) > 0
+    assert FISHERMEN not in [t for texts in calls for t in texts], "a document without candidates is not embedded"
+
+
+@pytest.mark.parametrize("threshold, num_perm, expected", [(0.3, 128, (37, 3)), (0.5, 128, (25, 5)), (0.8, 256, (17, 15))])
+def test_lsh_bands_are_the_ones_datasketch_picks(threshold, num_perm, expected):
+    from pipeline.stages.match import lsh_bands
+
+    assert lsh_bands(threshold, num_perm) == expected
