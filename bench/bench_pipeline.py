@@ -24,8 +24,9 @@ import threading
 import time
 from pathlib import Path
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "bench"
-PAGES = [SHARED / "aeb" / "html", SHARED / "wcxb-articles" / "html"]
+from shared_data import shared_bench
+
+PAGE_FOLDERS = ("aeb/html", "wcxb-articles/html")
 
 
 def trafilatura_seconds(pages: list[Path]) -> float:
@@ -60,10 +61,10 @@ def tree_rss(root: int) -> int:
     return total
 
 
-def run_pipeline(config: Path, output: Path, workers: int | None) -> tuple[float, int]:
+def run_pipeline(folders: list[Path], config: Path, output: Path, workers: int | None) -> tuple[float, int]:
     """Wall seconds and peak process-tree RSS of one cold-start run over the pages."""
     command = [sys.executable, "-m", "pipeline.cli", "run", "--config", str(config), "--output", str(output),
-               "--rebuild", "--log-format", "json", *[a for p in PAGES for a in ("--input", str(p))]]
+               "--rebuild", "--log-format", "json", *[a for p in folders for a in ("--input", str(p))]]
     if workers:
         command += ["--workers", str(workers)]
     began = time.perf_counter()
@@ -112,12 +113,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None, help="default: the config's (the core count)")
     parser.add_argument("--report", type=Path, default=None, help="Markdown file to put the section in")
     args = parser.parse_args()
-    pages = sorted(p for folder in PAGES for p in folder.glob("*.html.gz"))
+    folders = [shared_bench() / name for name in PAGE_FOLDERS]
+    pages = sorted(p for folder in folders for p in folder.glob("*.html.gz"))
     traf = trafilatura_seconds(pages)
     print(f"trafilatura alone: {len(pages)} pages in {traf:.1f}s ({len(pages) / traf:.2f} pages/s)", flush=True)
     output = Path(tempfile.mkdtemp(prefix="provenance-bench-"))
     try:
-        total, peak = run_pipeline(args.config, output, args.workers)
+        total, peak = run_pipeline(folders, args.config, output, args.workers)
         manifest = json.loads(max((output / "runs").glob("*.json")).read_text())
     finally:
         shutil.rmtree(output, ignore_errors=True)

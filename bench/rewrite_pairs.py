@@ -18,8 +18,8 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+from shared_data import shared_bench
 
-BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench" / "rewrite-pairs"
 
 
 def corpus_lines(pairs: pd.DataFrame) -> list[dict]:
@@ -59,10 +59,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", default="configs/default.toml")
     parser.add_argument("--output", required=True, type=Path)
-    parser.add_argument("--bench", default=BENCH, type=Path)
+    parser.add_argument("--bench", default=None, type=Path, help="default: shared/bench/rewrite-pairs")
     parser.add_argument("--sources", type=int, default=None, help="keep the first N source ids and their rewrites")
     args = parser.parse_args()
-    pairs = pd.read_json(args.bench / "pairs.jsonl", lines=True)
+    bench = args.bench or shared_bench() / "rewrite-pairs"
+    pairs = pd.read_json(bench / "pairs.jsonl", lines=True)
     if args.sources:
         pairs = pairs[pairs["source_id"].isin(sorted(pairs["source_id"].unique())[:args.sources])]
     inputs = args.output.with_name(args.output.name + "-input")
