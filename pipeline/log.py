@@ -58,23 +58,33 @@ def error(message: str, **fields) -> None:
 
 
 class Progress:
-    """A progress bar on an interactive terminal; otherwise a log line every tenth of the way."""
+    """Done/total, rate and ETA of long work: a bar on an interactive terminal; otherwise a log line every
+    tenth of the way (an unattended job's log shows it is alive and when it will finish)."""
 
-    def __init__(self, total: int, what: str):
-        self.total, self.what, self.done = total, what, 0
+    def __init__(self, total: int, what: str, unit: str = "doc"):
+        self.total, self.what, self.unit, self.done = total, what, unit, 0
         self._next_report = max(1, total // 10)
+        self._began = time.perf_counter()
         self._bar = None
         if sys.stderr.isatty() and not is_json() and total:
             from tqdm import tqdm
 
-            self._bar = tqdm(total=total, desc=what, unit="doc", leave=False, file=sys.stderr)
+            self._bar = tqdm(total=total, desc=what, unit=unit, leave=False, file=sys.stderr)
 
     def advance(self, _=None) -> None:
-        self.done += 1
+        """One more done (takes and ignores a finished task, to serve as an executor's callback)."""
+        self.add(1)
+
+    def add(self, count: int) -> None:
+        self.done += count
         if self._bar is not None:
-            self._bar.update(1)
+            self._bar.update(count)
         elif self.done >= self._next_report or self.done == self.total:
-            info(f"{self.what}: {self.done}/{self.total}", stage=self.what, done=self.done, total=self.total)
+            elapsed = time.perf_counter() - self._began
+            rate = self.done / elapsed if elapsed > 0 else 0.0
+            eta = (self.total - self.done) / rate if rate > 0 else 0.0
+            info(f"{self.what}: {self.done}/{self.total} ({rate:.1f} {self.unit}/s, ETA {eta:.0f}s)", stage=self.what,
+                 done=self.done, total=self.total, rate=round(rate, 2), eta_seconds=round(eta, 1))
             self._next_report = self.done + max(1, self.total // 10)
 
     def close(self) -> None:

@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 
 from pipeline import log
 from pipeline.config import Config
-from pipeline.embed import SentenceEmbedder
+from pipeline.embed import embedder_for
 from pipeline.executors.local import map_batches
 from pipeline.executors.sandbox import run_sandboxed
 from pipeline.io.arraystore import ArrayStore
@@ -41,7 +41,7 @@ from pipeline.boilerplate.templates import host_of
 from pipeline.schema import BLOCKS, CANDIDATES, INGESTED, PARAGRAPHS, PROVENANCE, STORED, to_table
 from pipeline.stages.classify import classify
 from pipeline.stages.ingest import doc_id_for, ingest
-from pipeline.stages.match import match, minhash_signatures
+from pipeline.stages.match import MINHASH_VERSION, match, minhash_signatures
 from pipeline.stages.segment import segment
 from pipeline.stages.strip import blocks_table, document_blocks, mark_templates
 from pipeline.stages.link import component_links, linked_documents
@@ -480,21 +480,24 @@ def _history_paragraphs(history: pa.Table) -> pa.Table:
 
 
 def _match(paragraphs: pa.Table, cfg: Config, output: Path, new_docs: set[str]) -> pa.Table:
-    """The match stage with the persistent paragraph index: MinHash signatures and embeddings by text hash."""
+    """The match stage with the persistent paragraph index: MinHash signatures and embeddings by text hash
+    (one store per embedder, so each paragraph is embedded once per model, ever)."""
     index = output / "index"
     m = cfg.match
-    signatures = ArrayStore(index / f"minhash-{m.shingle_size}gram-{m.num_perm}.parquet", np.uint64)
-    sign = partial(signatures.lookup, compute=partial(minhash_signatures, cfg=m))
-    embed = None
-    embeddings = None
-    if m.semantic:
-        embedder = SentenceEmbedder(m.model, m.embed_batch_size)
-        embeddings = ArrayStore(index / f"embeddings-{m.model}.parquet", np.float32)
-        embed = partial(embeddings.lookup, compute=embedder.encode)
-    table = match(paragraphs, m, embed=embed, sign=sign, new_docs=new_docs)
-    for store in (signatures, embeddings):
-        if store is not None:
-            store.save()
+    signatures = ArrayStore(index / f"{MINHASH_VERSION}-{m.shingle_size}gram-{m.num_perm}.parquet", np.uint64)
+    stores = [signatures]
+
+    def cached(embedder) -> Callable[[list[str], list[str]], np.ndarray]:
+        store = ArrayStore(index / f"embeddings-{embedder.name}.parquet", np.float32)
+        stores.append(store)
+        return partial(store.lookup, compute=embedder.encode)
+
+    embed = cached(embedder_for(m.embedder, m.model, m.embed_batch_size)) if m.semantic else None
+    propose = cached(embedder_for("static", m.model, m.embed_batch_size)) if m.semantic and m.cascade else None
+    table = match(paragraphs, m, embed=embed, sign=partial(signatures.lookup, compute=partial(minhash_signatures, cfg=m)),
+                  new_docs=new_docs, propose=propose)
+    for store in stores:
+        store.save()
     return table
 
 

@@ -1,6 +1,7 @@
 """The typed configuration: configs/default.toml is the built-in default, and mistakes fail before any work."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ def test_default_config_file_loads_and_equals_the_built_in_defaults(repo_root):
     assert load_config(None) == Config()
     assert cfg.run.input == [Path("seeds")] and cfg.run.output == Path("data")
     assert cfg.match.semantic is True
+    assert cfg.run.workers == (os.cpu_count() or 1), "the default run uses every core"
 
 
 def test_a_partial_file_keeps_defaults_for_the_rest(tmp_path):

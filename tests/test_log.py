@@ -32,7 +32,8 @@ def test_progress_without_a_terminal_is_a_line_every_tenth(monkeypatch):
     progress.close()
     lines = [line for line in stream.getvalue().splitlines() if "strip:" in line]
     assert len(lines) == 10
-    assert lines[-1].endswith("strip: 100/100")
+    assert "strip: 100/100 (" in lines[-1]
+    assert " doc/s, ETA 0s)" in lines[-1], "a line says the rate and the time left"
 
 
 def test_page_text_in_a_message_cannot_forge_json_fields(monkeypatch):

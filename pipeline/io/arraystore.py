@@ -23,7 +23,8 @@ class ArrayStore:
         self._dirty = False
         if self.path.exists():
             table = pq.read_table(self.path)
-            matrix = np.asarray(table.column("value").to_pylist(), dtype=self.dtype)
+            values = table.column("value").combine_chunks()
+            matrix = values.flatten().to_numpy(zero_copy_only=False).astype(self.dtype).reshape(len(values), -1)
             self._rows = dict(zip(table.column("text_hash").to_pylist(), matrix))
 
     def __len__(self) -> int:
@@ -45,6 +46,8 @@ class ArrayStore:
         if not self._dirty:
             return
         hashes = sorted(self._rows)
-        values = pa.array([self._rows[h].tolist() for h in hashes], type=pa.list_(_ARROW_TYPES[self.dtype]))
+        matrix = np.stack([self._rows[h] for h in hashes])
+        values = pa.FixedSizeListArray.from_arrays(pa.array(matrix.reshape(-1), type=_ARROW_TYPES[self.dtype]),
+                                                   matrix.shape[1])
         write_file_atomic(pa.table({"text_hash": hashes, "value": values}), self.path)
         self._dirty = False

@@ -1,143 +1,292 @@
 """Stage 4, match: candidate source paragraphs from other documents (a global stage).
 
 Two retrievals feed one candidate table: MinHash LSH over word shingles finds near-verbatim reuse,
-nearest neighbours in embedding space find rewording. Paragraphs under ``min_words`` take no part:
-short lines ("Read more", a newsletter line) are never evidence of copying.
+nearest neighbours in embedding space find rewording, and documents already linked by several pairs are
+aligned in full. Paragraphs under ``min_words`` take no part: short lines ("Read more", a newsletter line)
+are never evidence of copying. Every step works on whole arrays of row indices (pairs are ``(i, j)``
+index arrays into the sorted paragraph frame), never row by row in Python, and each paragraph brings at
+most ``max_candidates`` pairs, so the stage grows with the corpus, not with its square.
 """
 from __future__ import annotations
 
+import functools
+import hashlib
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from datasketch import LeanMinHash, MinHash, MinHashLSH
+from scipy import sparse
 
+from pipeline import log
 from pipeline.config import MatchConfig
 from pipeline.schema import CANDIDATES, to_table
-from pipeline.text import shingles, words
+from pipeline.text import words
 
 EmbedFn = Callable[[list[str], list[str]], np.ndarray]
 """(text hashes, texts) -> unit-length vectors, one row per text."""
 SignFn = Callable[[list[str], list[str]], np.ndarray]
 """(text hashes, texts) -> MinHash signatures (uint64, one row of ``num_perm`` per text)."""
 
-_ROW_CHUNK = 2048
+MINHASH_VERSION = "minhash_sig_v2"
+"""Names the signature scheme below, so that signatures stored by another scheme are never mixed in."""
 _MINHASH_SEED = 1
-_MINHASH_SCHEME = "affine32"  # fixed, so that stored signatures stay comparable across versions
+_MERSENNE = np.uint64((1 << 61) - 1)
+_MASK32 = np.uint64(0xFFFFFFFF)
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_CELLS = 1 << 23  # array cells per chunk of vectorised work (bounds the stage's working memory)
+_VIA = np.array(["minhash", "embedding", "both", "alignment"], dtype=object)
+_MINHASH, _EMBEDDING, _BOTH, _ALIGNMENT = 1, 2, 3, 4  # bit 1 minhash, bit 2 embedding, 4 alignment only
 
 
 def match(paragraphs: pa.Table, cfg: MatchConfig, embed: EmbedFn | None = None, sign: SignFn | None = None,
-          new_docs: set[str] | None = None) -> pa.Table:
+          new_docs: set[str] | None = None, propose: EmbedFn | None = None) -> pa.Table:
     """Candidate pairs (both directions) between paragraphs of different documents.
 
     With ``new_docs``, only pairs that involve a paragraph of those documents are looked for: the other
-    paragraphs are the history that new ones are matched against.
+    paragraphs are the history that new ones are matched against. With ``propose`` (a cheap embedder), the
+    neighbours come from its vectors and ``embed`` runs only on the documents that have a candidate
+    (see ``cascade_vectors``).
     """
-    frame = paragraphs.to_pandas()
+    frame = paragraphs.select(["doc_id", "para_index", "text", "word_count", "text_hash"]).to_pandas()
     frame = frame[frame["word_count"] >= cfg.min_words].sort_values(["doc_id", "para_index"]).reset_index(drop=True)
     if frame.empty:
         return to_table(pd.DataFrame(columns=[f.name for f in CANDIDATES]), CANDIDATES)
-    grams = [shingles(words(t), cfg.shingle_size) for t in frame["text"]]
-    docs = frame["doc_id"].to_numpy()
+    docs = pd.factorize(frame["doc_id"], sort=True)[0]
     query = np.ones(len(frame), bool) if new_docs is None else frame["doc_id"].isin(new_docs).to_numpy()
     hashes, texts = frame["text_hash"].tolist(), frame["text"].tolist()
+    grams = shingle_matrix(texts, cfg.shingle_size)
     signatures = sign(hashes, texts) if sign else minhash_signatures(texts, cfg)
-    pairs: dict[tuple[int, int], str] = {}
-    for i, j in lexical_pairs(signatures, docs, query, cfg):
-        pairs[(i, j)] = "minhash"
+    found = {_MINHASH: lexical_pairs(signatures, docs, query, cfg)}
     vectors = None
-    if cfg.semantic and embed is not None:
+    if cfg.semantic and embed is not None and propose is not None:
+        vectors, found[_EMBEDDING] = cascade_vectors(embed, propose(hashes, texts), hashes, texts, docs, query,
+                                                     found[_MINHASH], cfg)
+    elif cfg.semantic and embed is not None:
         vectors = embed(hashes, texts)
-        for i, j in semantic_pairs(vectors, docs, query, cfg):
-            pairs[(i, j)] = "both" if pairs.get((i, j)) == "minhash" else "embedding"
-        for i, j in alignment_pairs(vectors, docs, set(pairs), cfg.align_min_pairs, cfg.align_min_cosine):
-            pairs.setdefault((i, j), "alignment")
-    rows = []
-    for (i, j), via in sorted(pairs.items()):
-        rows.append({
-            "doc_id": docs[i], "para_index": int(frame.at[i, "para_index"]),
-            "cand_doc_id": docs[j], "cand_para_index": int(frame.at[j, "para_index"]),
-            "jaccard": _jaccard(grams[i], grams[j]),
-            "cosine": float(vectors[i] @ vectors[j]) if vectors is not None else None,
-            "via": via,
-        })
-    return to_table(pd.DataFrame(rows, columns=[f.name for f in CANDIDATES]), CANDIDATES)
+        found[_EMBEDDING] = semantic_pairs(vectors, docs, query, cfg)
+    if vectors is not None:
+        linked = _union([found[_MINHASH], found[_EMBEDDING]], len(frame))
+        found[_ALIGNMENT] = alignment_pairs(vectors, docs, linked, cfg)
+    i, j, via = _merge(found, len(frame))
+    jaccard = pair_jaccard(grams, i, j)
+    cosine = pair_cosine(vectors, i, j) if vectors is not None else None
+    keep = bounded(i, j, np.maximum(jaccard, cosine if cosine is not None else 0.0), len(frame), cfg.max_candidates)
+    return candidate_table(frame, i[keep], j[keep], jaccard[keep], cosine[keep] if cosine is not None else None,
+                           via[keep])
+
+
+def candidate_table(frame: pd.DataFrame, i: np.ndarray, j: np.ndarray, jaccard: np.ndarray,
+                    cosine: np.ndarray | None, via: np.ndarray) -> pa.Table:
+    """The CANDIDATES table of pairs (i, j) of ``frame``'s rows, built column-wise by Arrow ``take``."""
+    doc_ids = pa.array(frame["doc_id"].to_numpy(), pa.string())
+    para_index = pa.array(frame["para_index"].to_numpy(), pa.int32())
+    columns = [doc_ids.take(i), para_index.take(i), doc_ids.take(j), para_index.take(j),
+               pa.array(jaccard, pa.float32()),
+               pa.array(cosine, pa.float32()) if cosine is not None else pa.nulls(len(i), pa.float32()),
+               pa.array(_VIA, pa.string()).take(pa.array(via.astype(np.int64) - 1))]
+    return pa.Table.from_arrays(columns, schema=CANDIDATES)
+
+
+def shingle_matrix(texts: list[str], size: int) -> sparse.csr_matrix:
+    """One binary row per text over 64-bit hashes of its word ``size``-grams (columns are dense ids).
+
+    A text shorter than ``size`` words is one shingle, as in ``pipeline.text.shingles``.
+    """
+    hashed, lengths = _shingle_hashes(texts, size)
+    rows = np.repeat(np.arange(len(texts)), lengths)
+    columns = np.unique(hashed, return_inverse=True)[1].reshape(-1) if len(hashed) else np.zeros(0, np.int64)
+    matrix = sparse.csr_matrix((np.ones(len(hashed), np.float32), (rows, columns)),
+                               shape=(len(texts), int(columns.max(initial=-1)) + 1))
+    matrix.sum_duplicates()
+    matrix.data[:] = 1.0
+    return matrix
+
+
+def _shingle_hashes(texts: list[str], size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every text's shingle hashes (uint64, concatenated, repeats kept) and how many each text has."""
+    vocabulary: dict[str, int] = {}
+    tokens = [[vocabulary.setdefault(w, len(vocabulary)) for w in words(t)] for t in texts]
+    word_hash = np.array([_stable_hash(w) for w in vocabulary], dtype=np.uint64)
+    counts = np.array([len(t) for t in tokens], dtype=np.int64)
+    flat = word_hash[np.fromiter((x for t in tokens for x in t), dtype=np.int64, count=int(counts.sum()))]
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    lengths = np.where(counts >= size, counts - size + 1, np.minimum(counts, 1))
+    first = np.repeat(starts, lengths) + (np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths))
+    width = np.repeat(np.minimum(counts, size), lengths)  # words in each shingle
+    hashed = np.zeros(len(first), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for k in range(size):
+            inside = width > k
+            hashed[inside] = hashed[inside] * _MIX + flat[first[inside] + k]
+        hashed = _finalize(hashed + width.astype(np.uint64))
+    return hashed, lengths
+
+
+def _stable_hash(word: str) -> int:
+    return int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def _finalize(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: spreads a combined hash over all 64 bits."""
+    with np.errstate(over="ignore"):
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
 
 
 def minhash_signatures(texts: list[str], cfg: MatchConfig) -> np.ndarray:
-    """MinHash signatures of the texts' word shingles, one uint64 row of ``num_perm`` per text."""
-    rows = np.empty((len(texts), cfg.num_perm), dtype=np.uint64)
-    template = MinHash(num_perm=cfg.num_perm, seed=_MINHASH_SEED, scheme=_MINHASH_SCHEME)
-    for i, text in enumerate(texts):
-        signature = template.copy()  # shares the permutations: drawing them is most of a fresh MinHash's cost
-        signature.update_batch([g.encode("utf-8") for g in sorted(shingles(words(text), cfg.shingle_size))])
-        rows[i] = signature.hashvalues
+    """MinHash signatures of the texts' word shingles, one uint64 row of ``num_perm`` per text.
+
+    Universal hashing ``(a * x + b) mod (2^61 - 1)`` over 32-bit shingle hashes, as datasketch's
+    ``affine32`` scheme, computed for a chunk of shingles times every permutation at once.
+    """
+    hashed, lengths = _shingle_hashes(texts, cfg.shingle_size)
+    rng = np.random.RandomState(_MINHASH_SEED)
+    a = rng.randint(1, int(_MERSENNE), size=cfg.num_perm, dtype=np.uint64) & _MASK32
+    b = rng.randint(0, int(_MERSENNE), size=cfg.num_perm, dtype=np.uint64) & _MASK32
+    x = (hashed & _MASK32)[:, None]
+    rows = np.full((len(texts), cfg.num_perm), _MASK32, dtype=np.uint64)  # no shingles: the empty signature
+    owner = np.repeat(np.arange(len(texts)), lengths)
+    step = max(1, _CELLS // cfg.num_perm)
+    for start in range(0, len(x), step):
+        values = ((x[start:start + step] * a + b) % _MERSENNE) & _MASK32
+        mine = owner[start:start + step]
+        _reduce_min(rows, mine, values)
     return rows
 
 
-def lexical_pairs(signatures: np.ndarray, docs: np.ndarray, query: np.ndarray, cfg: MatchConfig) -> set[tuple[int, int]]:
-    """Ordered pairs (i, j) in different documents, one of them a query row, colliding in the LSH index.
+def _reduce_min(rows: np.ndarray, owner: np.ndarray, values: np.ndarray) -> None:
+    """rows[owner[k]] = min(rows[owner[k]], values[k]) for runs of equal, ascending ``owner``."""
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    rows[owner[starts]] = np.minimum(rows[owner[starts]], np.minimum.reduceat(values, starts, axis=0))
 
-    A paragraph whose bucket-mates span more than ``max_bucket_docs`` documents is a template line, not a copy.
+
+@functools.lru_cache(maxsize=None)
+def lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    """(bands, rows per band) that make LSH's collision curve ``1 - (1 - s^r)^b`` best fit ``threshold``:
+    the least false-positive plus false-negative area, weighted equally (datasketch's choice)."""
+    s = np.linspace(0.0, 1.0, 2001)
+    below, above = s <= threshold, s >= threshold
+    best, best_error = (1, num_perm), np.inf
+    for bands in range(1, num_perm + 1):
+        for rows in range(1, num_perm // bands + 1):
+            collide = 1 - (1 - s**rows) ** bands
+            error = 0.5 * np.trapezoid(collide[below], s[below]) + 0.5 * np.trapezoid(1 - collide[above], s[above])
+            if error < best_error:
+                best, best_error = (bands, rows), error
+    return best
+
+
+def lexical_pairs(signatures: np.ndarray, docs: np.ndarray, query: np.ndarray, cfg: MatchConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (i, j) in different documents, i a query row, that share an LSH bucket in some band.
+
+    A paragraph whose bucket-mates span more than ``max_bucket_docs`` documents is a template line, not a
+    copy: it starts no pair (a bucket that spans more documents than that marks all its members so, and is
+    never expanded, which bounds the pairs a band can give).
     """
-    lsh = MinHashLSH(threshold=cfg.lsh_threshold, num_perm=cfg.num_perm)
-    minhashes = [LeanMinHash(seed=_MINHASH_SEED, hashvalues=row, scheme=_MINHASH_SCHEME) for row in signatures]
-    for i, minhash in enumerate(minhashes):
-        lsh.insert(i, minhash, check_duplication=False)
-    pairs = set()
-    for i in np.flatnonzero(query):
-        i = int(i)
-        mates = [j for j in lsh.query(minhashes[i]) if docs[j] != docs[i]]
-        if len({docs[j] for j in mates}) > cfg.max_bucket_docs:
-            continue
-        for j in mates:
-            pairs.add((i, j))
-            pairs.add((j, i))
-    return pairs
+    n = len(signatures)
+    band_count, width = lsh_bands(cfg.lsh_threshold, cfg.num_perm)
+    template = np.zeros(n, bool)
+    found_i, found_j = [], []
+    for band in range(band_count):
+        keys = _band_keys(signatures[:, band * width:(band + 1) * width])
+        order = np.argsort(keys, kind="stable")
+        starts, sizes = _runs(keys[order])
+        crowded = _distinct_per_run(docs[order], starts, sizes) > cfg.max_bucket_docs + 1
+        template[order[np.repeat(crowded, sizes)]] = True
+        shared = (sizes >= 2) & ~crowded
+        i, j = _pairs_within_runs(order, starts[shared], sizes[shared])
+        mine = (docs[i] != docs[j]) & query[i]
+        found_i.append(i[mine])
+        found_j.append(j[mine])
+    i, j = _unique_pairs(np.concatenate(found_i), np.concatenate(found_j), n)
+    mates = _unique_pairs(i, docs[j], max(n, int(docs.max()) + 1))[0]
+    template |= np.bincount(mates, minlength=n) > cfg.max_bucket_docs
+    keep = ~template[i]
+    return i[keep], j[keep]
 
 
-def semantic_pairs(vectors: np.ndarray, docs: np.ndarray, query: np.ndarray, cfg: MatchConfig) -> set[tuple[int, int]]:
-    """Ordered pairs (i, j), both ways, with cosine >= ``min_cosine``: each query row's ``top_k`` nearest
-    paragraphs of other documents, and each other row's ``top_k`` nearest among the query rows (so a new
-    paragraph that would enter an old one's neighbourhood is found as in a full run)."""
+def _band_keys(band: np.ndarray) -> np.ndarray:
+    """One 64-bit key per row from a band's signature values (equal bands, equal keys)."""
+    key = np.zeros(len(band), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for column in band.T:
+            key = _finalize(key * _MIX + column)
+    return key
+
+
+def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and length of each run of equal values in a sorted array."""
+    if len(values) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+    return starts, np.diff(np.r_[starts, len(values)])
+
+
+def _distinct_per_run(labels: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """How many distinct labels each run holds."""
+    run = np.repeat(np.arange(len(starts)), sizes)
+    distinct = np.unique(run.astype(np.int64) * (int(labels.max(initial=0)) + 1) + labels) // (int(labels.max(initial=0)) + 1)
+    return np.bincount(distinct, minlength=len(starts))
+
+
+def _pairs_within_runs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every ordered pair (i, j), i != j, of members of the same run (members are ``order[start:start+size]``)."""
+    members = np.repeat(starts, sizes) + (np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes))
+    fan = np.repeat(sizes, sizes)  # each member pairs with every member of its run
+    left = np.repeat(members, fan)
+    right = np.repeat(np.repeat(starts, sizes), fan) + (np.arange(fan.sum()) - np.repeat(np.cumsum(fan) - fan, fan))
+    other = left != right
+    return order[left[other]], order[right[other]]
+
+
+def _unique_pairs(i: np.ndarray, j: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct (i, j) pairs, sorted by i then j."""
+    code = np.unique(i.astype(np.int64) * n + j)
+    return code // n, code % n
+
+
+def semantic_pairs(vectors: np.ndarray, docs: np.ndarray, query: np.ndarray, cfg: MatchConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (i, j) with cosine >= ``min_cosine``: each query row's ``top_k`` nearest paragraphs of other
+    documents, and each other row's ``top_k`` nearest among the query rows (so a new paragraph that would
+    enter an old one's neighbourhood is found as in a full run)."""
     everything = np.arange(len(vectors))
-    pairs = _nearest_pairs(vectors, docs, np.flatnonzero(query), everything, cfg)
+    i, j = _nearest_pairs(vectors, docs, np.flatnonzero(query), everything, cfg)
     if not query.all():
-        pairs |= _nearest_pairs(vectors, docs, np.flatnonzero(~query), np.flatnonzero(query), cfg)
-    return pairs
+        old_i, old_j = _nearest_pairs(vectors, docs, np.flatnonzero(~query), np.flatnonzero(query), cfg)
+        i, j = np.concatenate([i, old_i]), np.concatenate([j, old_j])
+    return i, j
 
 
 def _nearest_pairs(vectors: np.ndarray, docs: np.ndarray, rows: np.ndarray, cols: np.ndarray,
-                   cfg: MatchConfig) -> set[tuple[int, int]]:
-    """Pairs (row, col) both ways for each row's ``top_k`` nearest columns of another document.
+                   cfg: MatchConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (row, col) for each row's ``top_k`` nearest columns of another document.
 
     Exact below ``ann_min_rows`` columns; above, an HNSW graph asked for ``ann_extra_neighbours`` more
     than needed, to make up for neighbours dropped as the row's own document.
     """
-    pairs = set()
     if len(cols) == 0 or len(rows) == 0:
-        return pairs
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
     exact = len(cols) <= cfg.ann_min_rows
     search = None if exact else _hnsw_searcher(vectors[cols], cfg)
     k = min(len(cols), cfg.top_k if exact else cfg.top_k + cfg.ann_extra_neighbours)
-    for start in range(0, len(rows), _ROW_CHUNK):
-        chunk = rows[start : start + _ROW_CHUNK]
+    step = max(1, _CELLS // (len(cols) if exact else k * 64))
+    progress = log.Progress(len(rows), "match: nearest neighbours", unit="para")
+    found_i, found_j = [], []
+    for start in range(0, len(rows), step):
+        chunk = rows[start:start + step]
         if exact:
             scores, found = _exact_search(vectors[chunk], vectors[cols], docs[chunk][:, None] == docs[cols][None, :], k)
         else:
             scores, found = search(vectors[chunk], k)
-        for local, i in enumerate(chunk):
-            kept = 0
-            for score, c in zip(scores[local], found[local]):
-                if c < 0 or docs[cols[c]] == docs[i]:
-                    continue
-                if score < cfg.min_cosine or kept == cfg.top_k:
-                    break
-                pairs.add((int(i), int(cols[c])))
-                pairs.add((int(cols[c]), int(i)))
-                kept += 1
-    return pairs
+        valid = (found >= 0) & (docs[cols[np.maximum(found, 0)]] != docs[chunk][:, None])
+        kept = valid & (np.cumsum(valid, axis=1) <= cfg.top_k) & (scores >= cfg.min_cosine)
+        found_i.append(np.broadcast_to(chunk[:, None], kept.shape)[kept])
+        found_j.append(cols[found[kept]])
+        progress.add(len(chunk))
+    progress.close()
+    return np.concatenate(found_i), np.concatenate(found_j)
 
 
 def _exact_search(queries: np.ndarray, base: np.ndarray, excluded: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -169,33 +318,133 @@ def _hnsw_searcher(base: np.ndarray, cfg: MatchConfig):
     return search
 
 
-def alignment_pairs(
-    vectors: np.ndarray, docs: np.ndarray, found: set[tuple[int, int]], min_pairs: int, min_cosine: float
-) -> set[tuple[int, int]]:
-    """All paragraph pairs down to ``min_cosine`` between documents already linked by ``min_pairs`` pairs.
+def alignment_pairs(vectors: np.ndarray, docs: np.ndarray, found: tuple[np.ndarray, np.ndarray],
+                    cfg: MatchConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Paragraph pairs down to ``align_min_cosine`` between documents already linked by ``align_min_pairs``
+    pairs: each paragraph's ``align_top_k`` best partners in the other document, both ways.
 
     A rewrite follows its source paragraph by paragraph, including the loosely reworded ones that no
     nearest-neighbour search would surface; classify needs them to judge the whole document.
     """
-    links: dict[tuple[str, str], int] = {}
-    for i, j in found:
-        key = (docs[i], docs[j])
-        links[key] = links.get(key, 0) + 1
+    i, j = found
+    doc_count = int(docs.max()) + 1
+    links, counts = np.unique(docs[i].astype(np.int64) * doc_count + docs[j], return_counts=True)
+    a, b = links // doc_count, links % doc_count
+    linked = (counts >= cfg.align_min_pairs) & (a < b)
     order = np.argsort(docs, kind="stable")
-    names, starts, counts = np.unique(docs[order], return_index=True, return_counts=True)
-    rows_of = {name: order[start:start + count] for name, start, count in zip(names, starts, counts)}
-    pairs = set()
-    for (a, b), count in sorted(links.items()):
-        if count < min_pairs or a > b:
-            continue
-        rows_a, rows_b = rows_of[a], rows_of[b]
+    starts = np.searchsorted(docs[order], np.arange(doc_count + 1))
+    progress = log.Progress(int(linked.sum()), "match: document alignment", unit="pair")
+    found_i, found_j = [], []
+    for left, right in zip(a[linked], b[linked]):
+        rows_a, rows_b = order[starts[left]:starts[left + 1]], order[starts[right]:starts[right + 1]]
         sims = vectors[rows_a] @ vectors[rows_b].T
-        for x, y in zip(*np.nonzero(sims >= min_cosine)):
-            pairs.add((int(rows_a[x]), int(rows_b[y])))
-            pairs.add((int(rows_b[y]), int(rows_a[x])))
-    return pairs
+        for x, y in (_best_in_rows(sims, cfg), _best_in_rows(sims.T, cfg)[::-1]):
+            found_i.append(rows_a[x])
+            found_j.append(rows_b[y])
+        progress.advance()
+    progress.close()
+    if not found_i:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(found_i), np.concatenate(found_j)
 
 
-def _jaccard(a: set[str], b: set[str]) -> float:
-    union = len(a | b)
-    return len(a & b) / union if union else 0.0
+def _best_in_rows(sims: np.ndarray, cfg: MatchConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(row, column) of each row's ``align_top_k`` highest entries at or above ``align_min_cosine``."""
+    k = min(cfg.align_top_k, sims.shape[1])
+    top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    rows = np.broadcast_to(np.arange(len(sims))[:, None], top.shape)
+    good = np.take_along_axis(sims, top, axis=1) >= cfg.align_min_cosine
+    return rows[good], top[good]
+
+
+def cascade_vectors(embed: EmbedFn, cheap: np.ndarray, hashes: list[str], texts: list[str], docs: np.ndarray,
+                    query: np.ndarray, lexical: tuple[np.ndarray, np.ndarray],
+                    cfg: MatchConfig) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """Vectors of ``embed`` (zero rows for documents with no candidate) and the semantic pairs they confirm.
+
+    The cheap vectors propose each row's ``cascade_top_k`` neighbours down to ``cascade_min_cosine``;
+    every paragraph of a document that has a proposed or lexical pair is embedded (alignment needs
+    whole documents), and a proposal is kept when it is among the row's ``top_k`` by the full cosine
+    and reaches ``min_cosine``, as the full model's own search would keep it.
+    """
+    wide = cfg.model_copy(update={"top_k": cfg.cascade_top_k, "min_cosine": cfg.cascade_min_cosine})
+    i, j = semantic_pairs(cheap, docs, query, wide)
+    involved = np.isin(docs, docs[np.concatenate([i, j, lexical[0], lexical[1]])])
+    rows = np.flatnonzero(involved)
+    log.info(f"match: cascade embeds {len(rows)}/{len(docs)} paragraphs", embedded=len(rows), total=len(docs))
+    vectors = np.zeros((len(docs), 0), np.float32)
+    if len(rows):
+        full = embed([hashes[r] for r in rows], [texts[r] for r in rows])
+        vectors = np.zeros((len(docs), full.shape[1]), np.float32)
+        vectors[rows] = full
+    if len(i) == 0:
+        return vectors, (i, j)
+    cosine = pair_cosine(vectors, i, j)
+    keep = (_rank_within(i, cosine, j) < cfg.top_k) & (cosine >= cfg.min_cosine)
+    return vectors, (i[keep], j[keep])
+
+
+def _rank_within(i: np.ndarray, score: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Rank of each pair among the pairs of the same ``i``, best ``score`` first (ties by ``j``)."""
+    order = np.lexsort((j, -score, i))
+    rank = np.empty(len(i), np.int64)
+    ordered = i[order]
+    first = np.searchsorted(ordered, ordered)  # the group's first position, ``ordered`` being sorted
+    rank[order] = np.arange(len(i)) - first
+    return rank
+
+
+def _union(pairs: list[tuple[np.ndarray, np.ndarray]], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct pairs of all the lists, each in both directions."""
+    i = np.concatenate([p[0] for p in pairs] + [p[1] for p in pairs])
+    j = np.concatenate([p[1] for p in pairs] + [p[0] for p in pairs])
+    return _unique_pairs(i, j, n)
+
+
+def _merge(found: dict[int, tuple[np.ndarray, np.ndarray]], n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct pairs (both directions, sorted) with the retrievals that found them: a bit per retrieval,
+    alignment counting only for pairs no search found."""
+    codes, bits = [], []
+    for bit, (i, j) in found.items():
+        i, j = _union([(i, j)], n)
+        codes.append(i * n + j)
+        bits.append(np.full(len(i), bit, np.int8))
+    code, bit = np.concatenate(codes), np.concatenate(bits)
+    unique, inverse = np.unique(code, return_inverse=True)
+    via = np.zeros(len(unique), np.int8)
+    np.bitwise_or.at(via, inverse.reshape(-1), bit)
+    via = np.where(via & (_MINHASH | _EMBEDDING), via & (_MINHASH | _EMBEDDING), _ALIGNMENT)
+    return unique // n, unique % n, via
+
+
+def pair_jaccard(grams: sparse.csr_matrix, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Exact Jaccard similarity of the shingle sets of each pair (rows of ``grams``)."""
+    sizes = np.diff(grams.indptr)
+    shared = np.zeros(len(i), np.float32)
+    step = max(1, _CELLS // max(1, int(sizes.max(initial=1))))
+    for start in range(0, len(i), step):
+        left, right = grams[i[start:start + step]], grams[j[start:start + step]]
+        shared[start:start + step] = np.asarray(left.multiply(right).sum(axis=1)).reshape(-1)
+    union = sizes[i] + sizes[j] - shared
+    return np.divide(shared, union, out=np.zeros(len(i), np.float32), where=union > 0)
+
+
+def pair_cosine(vectors: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Inner product of each pair's (unit) vectors."""
+    out = np.empty(len(i), np.float32)
+    step = max(1, _CELLS // vectors.shape[1])
+    for start in range(0, len(i), step):
+        out[start:start + step] = np.einsum("ij,ij->i", vectors[i[start:start + step]], vectors[j[start:start + step]])
+    return out
+
+
+def bounded(i: np.ndarray, j: np.ndarray, score: np.ndarray, n: int, limit: int) -> np.ndarray:
+    """Which pairs to keep so that each paragraph brings at most ``limit`` (its best by ``score``): a pair
+    stays when it is among the best of either of its paragraphs, so both directions stay together, no
+    paragraph loses its best sources to a crowd, and the table holds at most ``2 * limit`` rows per paragraph.
+
+    ``i``, ``j`` are sorted by (i, j) and hold every pair in both directions.
+    """
+    best = _rank_within(i, score, j) < limit
+    mirror = np.searchsorted(i.astype(np.int64) * n + j, j.astype(np.int64) * n + i)
+    return best | best[mirror]

@@ -226,8 +226,8 @@ def test_hnsw_index_finds_the_same_neighbours_as_brute_force_on_clustered_vector
     vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
     docs = np.array([f"d{i // 10:03d}" for i in range(600)])
     query = np.ones(600, bool)
-    exact = semantic_pairs(vectors, docs, query, MatchConfig(ann_min_rows=10_000, min_cosine=0.5))
-    approximate = semantic_pairs(vectors, docs, query, MatchConfig(ann_min_rows=10, min_cosine=0.5))
+    exact = set(zip(*semantic_pairs(vectors, docs, query, MatchConfig(ann_min_rows=10_000, min_cosine=0.5))))
+    approximate = set(zip(*semantic_pairs(vectors, docs, query, MatchConfig(ann_min_rows=10, min_cosine=0.5))))
     planted = {(300 + i, i) for i in range(20)}
     assert planted <= exact and planted <= approximate
     assert len(exact & approximate) >= 0.95 * len(exact)
@@ -238,3 +238,91 @@ def test_only_pairs_touching_new_documents_are_looked_for(make_paragraphs, fake_
     embed, _ = fake_embed({})
     pairs = match(paragraphs, MatchConfig(), embed=embed, new_docs={"new"}).to_pandas()
     assert set(zip(pairs.doc_id, pairs.cand_doc_id)) == {("new", "old1"), ("new", "old2"), ("old1", "new"), ("old2", "new")}
+
+
+def test_minhash_agreement_estimates_the_shingle_jaccard():
+    from pipeline.stages.match import minhash_signatures
+
+    texts = [TERMINAL, TERMINAL_EDITED, FOUNDATIONS, TERMINAL + " " + FOUNDATIONS]
+    cfg = MatchConfig()
+    signatures = minhash_signatures(texts, cfg)
+    assert signatures.shape == (4, cfg.num_perm)
+    assert (minhash_signatures(texts, cfg) == signatures).all(), "signatures depend on the text only"
+    for a, b in [(0, 1), (0, 2), (0, 3), (2, 3)]:
+        x, y = shingles(words(texts[a]), 3), shingles(words(texts[b]), 3)
+        estimate = (signatures[a] == signatures[b]).mean()
+        assert estimate == pytest.approx(len(x & y) / len(x | y), abs=0.15)
+
+
+def test_shingle_matrix_rows_are_the_texts_shingle_sets():
+    from pipeline.stages.match import shingle_matrix
+
+    texts = [TERMINAL, "the the the the the", "two words", "", FISHERMEN]
+    grams = shingle_matrix(texts, 3)
+    assert list(np.diff(grams.indptr)) == [len(shingles(words(t), 3)) for t in texts]
+
+
+def test_candidates_per_paragraph_are_bounded_and_stay_symmetric(make_paragraphs, fake_embed):
+    """Twelve documents that all say the same: each paragraph brings at most ``max_candidates`` pairs (so
+    the table holds at most twice that per paragraph), every paragraph keeps its best, and a pair that is
+    kept is kept both ways."""
+    paras = make_paragraphs({f"d{k:02d}": [TERMINAL, FOUNDATIONS] for k in range(12)})
+    embed, _ = fake_embed({TERMINAL: basis(0), FOUNDATIONS: at_cosine(0, 0.8, 1)})
+    cfg = MatchConfig(max_candidates=4)
+    candidates = match(paras, cfg, embed)
+    assert_well_formed(candidates)
+    per_paragraph = candidates.to_pandas().groupby(["doc_id", "para_index"]).size()
+    assert candidates.num_rows <= 2 * 4 * 24
+    assert per_paragraph.min() >= 4, "every paragraph keeps its best four"
+    unbounded = match(paras, MatchConfig(), embed).to_pandas().groupby(["doc_id", "para_index"]).size()
+    assert unbounded.max() > 4
+
+
+def test_alignment_keeps_each_paragraphs_best_partners_in_the_other_document(make_paragraphs, fake_embed):
+    cfg = MatchConfig(align_top_k=1)
+    vectors = {
+        TERMINAL: basis(0), FOUNDATIONS: basis(1), PIER: 0.7 * basis(1) + math.sqrt(0.51) * basis(2),
+        REWORDED_TERMINAL: at_cosine(0, 0.9, 10), REWORDED_FOUNDATIONS: at_cosine(1, 0.85, 11),
+        REWORDED_PIER: 0.6 * basis(0) + 0.5 * basis(2) + math.sqrt(0.39) * basis(12),
+    }
+    embed, _ = fake_embed(vectors)
+    paras = make_paragraphs({"s": [TERMINAL, FOUNDATIONS, PIER], "r": [REWORDED_TERMINAL, REWORDED_FOUNDATIONS, REWORDED_PIER]})
+    one = pairs_of(match(paras, cfg, embed))
+    assert ("r", 2, "s", 0) in one, "the loose paragraph's best partner"
+    assert ("r", 2, "s", 2) not in one, "its second best (and not the best of s:2), under align_top_k=1"
+    assert ("r", 2, "s", 2) in pairs_of(match(paras, MatchConfig(align_top_k=2), embed))
+
+
+def test_cascade_finds_the_full_models_candidates_and_embeds_only_linked_documents(make_paragraphs, fake_embed):
+    """The cheap model sees the planted rewrites less sharply than the full model (and sees the unrelated
+    document as unrelated): the cascade gives the full model's candidates and cosines, and the full model
+    never embeds a document that has no candidate."""
+    paras = make_paragraphs({
+        "s": [TERMINAL, FOUNDATIONS, PIER],
+        "r": [REWORDED_TERMINAL, REWORDED_FOUNDATIONS, REWORDED_PIER],
+        "other": [FISHERMEN],
+    })
+    full, calls = fake_embed({
+        TERMINAL: basis(0), FOUNDATIONS: basis(1), PIER: basis(2), FISHERMEN: basis(3),
+        REWORDED_TERMINAL: at_cosine(0, 0.9, 10), REWORDED_FOUNDATIONS: at_cosine(1, 0.85, 11),
+        REWORDED_PIER: at_cosine(2, 0.45, 12),
+    })
+    cheap, _ = fake_embed({
+        TERMINAL: basis(0), FOUNDATIONS: basis(1), PIER: basis(2), FISHERMEN: basis(3),
+        REWORDED_TERMINAL: at_cosine(0, 0.6, 10), REWORDED_FOUNDATIONS: at_cosine(1, 0.5, 11),
+        REWORDED_PIER: at_cosine(2, 0.2, 12),
+    })
+    cfg = MatchConfig()
+    expected = match(paras, cfg, full).to_pandas()
+    calls.clear()
+    got = match(paras, cfg, full, propose=cheap).to_pandas()
+    pd.testing.assert_frame_equal(got, expected)
+    assert len(expected) > 0
+    assert FISHERMEN not in [t for texts in calls for t in texts], "a document without candidates is not embedded"
+
+
+@pytest.mark.parametrize("threshold, num_perm, expected", [(0.3, 128, (37, 3)), (0.5, 128, (25, 5)), (0.8, 256, (17, 15))])
+def test_lsh_bands_are_the_ones_datasketch_picks(threshold, num_perm, expected):
+    from pipeline.stages.match import lsh_bands
+
+    assert lsh_bands(threshold, num_perm) == expected

@@ -1,0 +1,138 @@
+"""The whole pipeline on real pages against trafilatura alone, in one run (a `make bench` section).
+
+Pages: ``../shared/bench/aeb/html`` and ``../shared/bench/wcxb-articles/html`` (``*.html.gz``). First
+single-process ``trafilatura.extract(include_comments=False)`` over every page (reading included), then
+``provenance run`` from a cold start (an empty output folder, so no cached signature or embedding) with
+the given config, as a child process whose whole process tree's resident memory is sampled. Reports
+pages/s of both, their ratio, the run's per-stage seconds (from its manifest) and the peak RSS, and
+writes them as a section of docs/benchmarks.md.
+
+    python bench/bench_pipeline.py [--config configs/default.toml] [--report docs/benchmarks.md]
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from shared_data import shared_bench
+
+PAGE_FOLDERS = ("aeb/html", "wcxb-articles/html")
+
+
+def trafilatura_seconds(pages: list[Path]) -> float:
+    """Wall seconds of single-process trafilatura over the pages, reading and decompressing included."""
+    import trafilatura
+
+    began = time.perf_counter()
+    for page in pages:
+        trafilatura.extract(gzip.decompress(page.read_bytes()), include_comments=False)
+    return time.perf_counter() - began
+
+
+def tree_rss(root: int) -> int:
+    """Resident bytes of ``root`` and all its descendants (from /proc)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+            fields = stat[stat.rindex(")") + 2:].split()
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+            rss[int(entry.name)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError):
+            continue
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def run_pipeline(folders: list[Path], config: Path, output: Path, workers: int | None) -> tuple[float, int]:
+    """Wall seconds and peak process-tree RSS of one cold-start run over the pages."""
+    command = [sys.executable, "-m", "pipeline.cli", "run", "--config", str(config), "--output", str(output),
+               "--rebuild", "--log-format", "json", *[a for p in folders for a in ("--input", str(p))]]
+    if workers:
+        command += ["--workers", str(workers)]
+    began = time.perf_counter()
+    child = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    peak = [0]
+
+    def sample() -> None:
+        while child.poll() is None:
+            peak[0] = max(peak[0], tree_rss(child.pid))
+            time.sleep(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, log = child.communicate()
+    seconds = time.perf_counter() - began
+    sampler.join()
+    if child.returncode not in (0, 1):
+        raise SystemExit(f"provenance run failed (exit {child.returncode}):\n{log[-4000:]}")
+    return seconds, peak[0]
+
+
+def section(pages: int, traf: float, total: float, peak: int, manifest: dict, config: Path, workers: int) -> str:
+    seconds = manifest["seconds"]
+    rows = "\n".join(f"| {name} | {value:.1f} | {value / total:.0%} |" for name, value in seconds.items())
+    match_classify = seconds.get("match", 0) + seconds.get("classify", 0)
+    return (
+        "## Whole pipeline on real pages (`make bench`)\n\n"
+        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {os.cpu_count()} cores, {platform.machine()}, "
+        f"Python {platform.python_version()} (`bench/bench_pipeline.py`, config `{config}`, {workers} workers; "
+        "cold start: empty output folder, no cached embedding; the machine was shared with other work, so "
+        "only the ratio, measured in the same run, is meaningful).\n\n"
+        f"{pages} pages (`aeb` + `wcxb-articles`, `html/*.html.gz`), {manifest['stage_rows']['segment']:,} paragraphs, "
+        f"{manifest['stage_rows']['match']:,} candidate rows.\n\n"
+        "| | seconds | pages/s |\n|---|---|---|\n"
+        f"| trafilatura.extract alone, 1 process | {traf:.1f} | {pages / traf:.2f} |\n"
+        f"| provenance run, whole pipeline | {total:.1f} | {pages / total:.2f} |\n\n"
+        f"Ratio (pipeline pages/s over trafilatura's): **{traf / total:.2f}x**. Match plus classify: "
+        f"{match_classify / total:.0%} of the run. Peak RSS of the whole process tree: **{peak / 2**20:,.0f} MB**.\n\n"
+        "| stage | seconds | share |\n|---|---|---|\n" + rows + "\n"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", type=Path, default=Path("configs/default.toml"))
+    parser.add_argument("--workers", type=int, default=None, help="default: the config's (the core count)")
+    parser.add_argument("--report", type=Path, default=None, help="Markdown file to put the section in")
+    args = parser.parse_args()
+    folders = [shared_bench() / name for name in PAGE_FOLDERS]
+    pages = sorted(p for folder in folders for p in folder.glob("*.html.gz"))
+    traf = trafilatura_seconds(pages)
+    print(f"trafilatura alone: {len(pages)} pages in {traf:.1f}s ({len(pages) / traf:.2f} pages/s)", flush=True)
+    output = Path(tempfile.mkdtemp(prefix="provenance-bench-"))
+    try:
+        total, peak = run_pipeline(folders, args.config, output, args.workers)
+        manifest = json.loads(max((output / "runs").glob("*.json")).read_text())
+    finally:
+        shutil.rmtree(output, ignore_errors=True)
+    from pipeline.config import load_config
+
+    workers = args.workers or load_config(args.config).run.workers
+    text = section(len(pages), traf, total, peak, manifest, args.config, workers)
+    print(text)
+    if args.report:
+        from pipeline.evaluate import write_section
+
+        write_section(args.report, text)
+
+
+if __name__ == "__main__":
+    main()
