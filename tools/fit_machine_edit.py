@@ -32,18 +32,17 @@ def main() -> int:
     a = ap.parse_args()
     cfg = load_config(a.config)
     saved = load_saved(a.output, a.bench)
-    x, y = edit_training_pairs(saved, cfg)
+    x, y, names = edit_training_pairs(saved, cfg)
     beta = fit_logistic(x, y)
     print(f"pairs {len(y)} (machine {int(y.sum())})")
     print(f"machine_edit_intercept = {beta[0]:.2f}\nmachine_edit_scattered = {beta[1]:.2f}\nmachine_edit_extra = {beta[2]:.2f}")
     print(f"training accuracy {accuracy(beta, x, y):.3f}")
-    every = set(saved.name_of.values())
     for group in corpus_groups(a.bench, saved.gold):
         if group.dimension == "doc_type":
-            held_x, held_y = edit_training_pairs(saved, cfg, group.documents)
-            fitted = fit_logistic(*edit_training_pairs(saved, cfg, every - group.documents))
-            print(f"held out {group.name}: accuracy {accuracy(fitted, held_x, held_y):.3f} "
-                  f"({len(held_y)} pairs, {int(held_y.sum())} machine)")
+            held = np.array([n in group.documents for n in names], dtype=bool)
+            fitted = fit_logistic(x[~held], y[~held])
+            print(f"held out {group.name}: accuracy {accuracy(fitted, x[held], y[held]):.3f} "
+                  f"({int(held.sum())} pairs, {int(y[held].sum())} machine)")
     return 0
 
 

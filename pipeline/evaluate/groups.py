@@ -102,17 +102,17 @@ def gold_keys(saved: Saved) -> dict[tuple[str, int], tuple[str, int]]:
             for g in saved.gold}
 
 
-def edit_training_pairs(saved: Saved, cfg: Config, documents: set[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(edit-shape features, is machine) of every near-verbatim pair between a gold derived paragraph and
-    its gold source, for derived paragraphs in ``documents`` (all when None)."""
+def edit_training_pairs(saved: Saved, cfg: Config) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(edit-shape features, is machine, document file name) of every near-verbatim pair between a gold
+    derived paragraph and its gold source."""
     links = score_links(saved.paragraphs, saved.candidates, cfg)
     tokens = {(r.doc_id, int(r.para_index)): words(r.text) for r in saved.paragraphs.itertuples()}
     keys = gold_keys(saved)
-    rows, labels = [], []
+    rows, labels, names = [], [], []
     for g in saved.gold:
-        name = Path(g["path"]).name
-        if g["label"] == "original" or (documents is not None and name not in documents):
+        if g["label"] == "original":
             continue
+        name = Path(g["path"]).name
         key, source = keys[(name, g["para_index"])], keys[(Path(g["source_path"]).name, g["source_para_index"])]
         link = next((l for l in links.get(key, []) if l.source == source), None)
         if link is None or not link.near_verbatim:
@@ -120,7 +120,8 @@ def edit_training_pairs(saved: Saved, cfg: Config, documents: set[str] | None = 
         shape = edit_shape(tokens[key], tokens[source])
         rows.append((shape.scattered, np.log1p(shape.extra_edits)))
         labels.append(g["label"] == "ai_paraphrased")
-    return np.array(rows).reshape(-1, 2), np.array(labels, dtype=float)
+        names.append(name)
+    return np.array(rows).reshape(-1, 2), np.array(labels, dtype=float), np.array(names, dtype=object)
 
 
 def with_machine_edit(cfg: Config, beta: np.ndarray) -> Config:
@@ -196,10 +197,12 @@ def run_folds(saved: Saved, groups: list[Group], cfg: Config) -> list[Fold]:
     """Each group held out in turn: fit on the rest, classify the whole corpus, keep the group's rows."""
     dates = saved.documents[["doc_id", "published_at"]]
     every = set(saved.name_of.values())
+    x, y, names = edit_training_pairs(saved, cfg)
     folds = []
     for group in groups:
         train = every - group.documents
-        beta = fit_logistic(*edit_training_pairs(saved, cfg, train))
+        outside = np.array([n in train for n in names], dtype=bool)
+        beta = fit_logistic(x[outside], y[outside])
         fold_cfg = with_machine_edit(cfg, beta)
         fold_cfg = fold_cfg.model_copy(update={"classify": fold_cfg.classify.model_copy(update={"calibration": _IDENTITY})})
         prov = classify(pa.Table.from_pandas(saved.paragraphs, preserve_index=False),

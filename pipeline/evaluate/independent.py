@@ -7,6 +7,7 @@ each with its source paragraph and the evidence, so that a reader can judge the 
 from __future__ import annotations
 
 import csv
+import shutil
 import json
 import os
 from dataclasses import dataclass
@@ -37,12 +38,11 @@ class Derivation:
 
 def write_corpus(bench: Path, folder: Path) -> int:
     """Links to ``bench/html/*.html.gz`` under ``folder`` with a manifest of their URL and date; returns pages."""
-    folder.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(folder, ignore_errors=True)  # a corpus of an earlier, larger sample must not linger
+    folder.mkdir(parents=True)
     rows = [("path", "url", "published_at")]
     for page in sorted((Path(bench) / "html").glob("*.html.gz")):
-        link = folder / page.name
-        if not link.exists():
-            os.symlink(page.resolve(), link)
+        os.symlink(page.resolve(), folder / page.name)
         meta = json.loads((Path(bench) / "ground-truth" / page.name.replace(".html.gz", ".json")).read_text("utf-8"))
         rows.append((page.name, meta.get("url") or "", meta["ground_truth"].get("publish_date") or ""))
     with open(folder / "manifest.csv", "w", newline="", encoding="utf-8") as handle:

@@ -10,6 +10,7 @@ figure is measured with parameters fitted without it.
 from __future__ import annotations
 
 import csv
+import shutil
 import hashlib
 import json
 from collections import Counter
@@ -72,7 +73,8 @@ def read_pairs(bench: Path, sources: int | None = None) -> list[dict]:
 
 def write_corpus(pairs: list[dict], folder: Path) -> dict[str, Rewrite]:
     """Text documents and their ``manifest.csv`` under ``folder``; returns each rewrite file's gold."""
-    folder.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(folder, ignore_errors=True)  # a corpus of an earlier, larger sample must not linger
+    folder.mkdir(parents=True)
     manifest, gold = [], {}
     for pair in pairs:
         source_file = f"source-{pair['source_id']}.txt"

@@ -51,3 +51,9 @@ def test_shares_per_generator_and_prompt():
     assert report.share_found("g") == 3 / 8
     assert report.share_found("g", "p") == 3 / 4
     assert report.confusion("g")["copied"] == 4
+
+
+def test_a_smaller_corpus_replaces_a_larger_one(tmp_path):
+    write_corpus(PAIRS, tmp_path)
+    write_corpus(PAIRS[:1], tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.csv", "rewrite-00000.txt", "source-s1.txt"]
