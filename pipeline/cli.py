@@ -97,10 +97,39 @@ def build_parser() -> argparse.ArgumentParser:
         "and source-paragraph accuracy, ai_paraphrased false-positive rate on human paragraphs, chrome leaks.",
     )
     _add_eval_options(labelled)
-    labelled.add_argument("--output", type=Path, default=Path("data/eval-provenance"), metavar="DIR",
-                          help="where the run's tables go (rebuilt each time; default: data/eval-provenance)")
+    _add_run_options(labelled, "data/eval-provenance")
     labelled.add_argument("--verbose", action="store_true", help="list every wrong label and chrome leak")
+    labelled.add_argument("--leave-one-group-out", action="store_true",
+                          help="also score each group (generator/prompt family, page template, document type) "
+                          "with the fitted parameters refitted on the other groups only")
+    rewrites = kinds.add_parser(
+        "rewrites", help="model rewrites traced to their source (rewrite-pairs)",
+        description="Run DIR/pairs.jsonl as one corpus (each source one document dated 2020-01-01, each rewrite "
+        "one document dated 2021-01-01) and print, per generator and prompt, the share of rewrites labelled "
+        "ai_paraphrased with their source as root, and what the others became.",
+    )
+    _add_eval_options(rewrites)
+    _add_run_options(rewrites, "data/eval-rewrites")
+    rewrites.add_argument("--sources", type=int, metavar="N",
+                          help="only the rewrites of N source abstracts, a fixed sample by hash of their id")
+    independent = kinds.add_parser(
+        "independent", help="false derivations on independent pages (wcxb-articles)",
+        description="Run DIR/html/*.html.gz (urls and dates from DIR/ground-truth) as one corpus of pages that "
+        "derive from none of each other, and list every paragraph labelled copied or ai_paraphrased.",
+    )
+    _add_eval_options(independent)
+    _add_run_options(independent, "data/eval-independent")
     return parser
+
+
+def _add_run_options(command: argparse.ArgumentParser, default_output: str) -> None:
+    """Options of the evaluations that run the whole pipeline into an output folder."""
+    command.add_argument("--output", type=Path, default=Path(default_output), metavar="DIR",
+                         help=f"where the run's tables go (default: {default_output}; a corpus built from the "
+                         "benchmark goes to DIR-corpus)")
+    command.add_argument("--from", dest="from_stage", choices=STAGES, default="ingest",
+                         help="reuse the saved stage outputs of an earlier run into the same --output, redoing "
+                         "this stage and the later ones (default: ingest, everything anew)")
 
 
 def _add_eval_options(command: argparse.ArgumentParser, many: bool = False) -> None:
@@ -187,24 +216,55 @@ def _report(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     """``eval <kind>``: print the benchmark table and optionally write it as Markdown."""
-    from pipeline.evaluate import boilerplate, provenance, write_section  # heavy imports only for this command
+    from pipeline.evaluate import write_section  # heavy imports only for this command
 
     try:
         cfg = load_config(args.config)
-        if args.kind == "boilerplate":
-            table = boilerplate.report(boilerplate.evaluate(args.bench, cfg))
-        else:
-            report = provenance.evaluate_provenance(args.bench, args.output, cfg)
-            print(provenance.format_report(report, verbose=args.verbose))
-            table = provenance.markdown_section(report, args.bench)
+        text, table = _EVALUATIONS[args.kind](args, cfg)
     except (ConfigError, FileNotFoundError, UsageError) as exc:
         print(f"provenance: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if args.kind == "boilerplate":
-        print(table, end="")
+    print(text)
     if args.report:
         write_section(args.report, table)
     return EXIT_OK
+
+
+def _eval_boilerplate(args: argparse.Namespace, cfg) -> tuple[str, str]:
+    from pipeline.evaluate import boilerplate
+
+    table = boilerplate.report(boilerplate.evaluate(args.bench, cfg))
+    return table.rstrip("\n"), table
+
+
+def _eval_provenance(args: argparse.Namespace, cfg) -> tuple[str, str]:
+    from pipeline.evaluate import provenance
+
+    report = provenance.evaluate_provenance(args.bench, args.output, cfg, args.from_stage)
+    text, table = provenance.format_report(report, verbose=args.verbose), provenance.markdown_section(report, args.bench)
+    if args.leave_one_group_out:
+        groups = provenance.leave_one_group_out(args.bench, args.output, cfg)
+        text += "\n" + provenance.format_groups(groups)
+        table += "\n" + provenance.groups_section(groups)
+    return text, table
+
+
+def _eval_rewrites(args: argparse.Namespace, cfg) -> tuple[str, str]:
+    from pipeline.evaluate import rewrites
+
+    report = rewrites.evaluate_rewrites(args.bench, args.output, cfg, args.sources, args.from_stage)
+    return rewrites.format_rewrites(report), rewrites.rewrites_section(report, args.bench, args.sources)
+
+
+def _eval_independent(args: argparse.Namespace, cfg) -> tuple[str, str]:
+    from pipeline.evaluate import independent
+
+    found = independent.evaluate_independent(args.bench, args.output, cfg, args.from_stage)
+    return independent.format_derivations(found), independent.independent_section(found, args.bench)
+
+
+_EVALUATIONS = {"boilerplate": _eval_boilerplate, "provenance": _eval_provenance, "rewrites": _eval_rewrites,
+                "independent": _eval_independent}
 
 
 def summary(result: RunResult, output: Path) -> str:

@@ -208,6 +208,11 @@ class ClassifyConfig(_Section):
     copy_containment: float = Field(
         0.8, gt=0, le=1, description="Share of a paragraph's shingles found in the candidate that marks a copy."
     )
+    copy_min_content: float = Field(
+        0.6, ge=0, le=1, description="Share of the smaller paragraph's content words (not stopwords) the other "
+        "must hold for a copy: a shared stock phrase with other names and terms is not one (every copied pair of "
+        "provenance-dev holds 0.89 or more)."
+    )
     machine_edit_intercept: float = Field(
         -9.2, description="Logistic model of a machine edit between near-verbatim paragraphs: intercept."
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 from rapidfuzz.distance import Levenshtein
 
 
@@ -39,3 +40,17 @@ def machine_edit_probability(shape: EditShape, intercept: float, scattered_weigh
     """Logistic probability that a near-identical pair is a language-model edit rather than a human one."""
     z = intercept + scattered_weight * shape.scattered + edits_weight * math.log1p(shape.extra_edits)
     return 1.0 / (1.0 + math.exp(-z))
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.01, steps: int = 50) -> np.ndarray:
+    """(intercept, weights...) of a logistic regression by Newton's method, with a small ridge penalty on
+    the weights so that separable training pairs still give finite coefficients."""
+    design = np.hstack([np.ones((len(x), 1)), x])
+    beta = np.zeros(design.shape[1])
+    penalty = np.diag([0.0] + [l2] * x.shape[1])
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-design @ beta))
+        gradient = design.T @ (p - y) + penalty @ beta
+        hessian = design.T @ (design * (p * (1 - p))[:, None]) + penalty + 1e-9 * np.eye(len(beta))
+        beta -= np.linalg.solve(hessian, gradient)
+    return beta

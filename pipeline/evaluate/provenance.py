@@ -93,20 +93,25 @@ def evaluate_provenance(bench: Path, output: Path, cfg: Config, from_stage: str 
 
 def score_output(output: Path, bench: Path) -> ProvenanceReport:
     """Score the ``documents/`` and ``provenance/`` tables under ``output`` against ``bench``."""
-    docs = pd.read_parquet(output / "documents")
-    prov = pd.read_parquet(output / "provenance")
+    return score_frames(pd.read_parquet(output / "documents"), pd.read_parquet(output / "provenance"), bench)
+
+
+def score_frames(docs: pd.DataFrame, prov: pd.DataFrame, bench: Path, only: frozenset | None = None) -> ProvenanceReport:
+    """Score provenance rows against ``bench``; with ``only``, just those gold (file name, para_index)
+    paragraphs (and no chrome)."""
     name_of = {r.doc_id: Path(str(r.source_path)).name for r in docs.itertuples()}
     text_of = {(r.doc_id, int(r.para_index)): r.text for r in prov.itertuples()}
     by_doc: dict[str, list] = defaultdict(list)
     for row in prov.to_dict("records"):
         by_doc[name_of.get(row["doc_id"], row["doc_id"])].append((words(row["text"]), row))
     report = ProvenanceReport()
-    gold = _read_jsonl(bench / "labels.jsonl")
+    gold = _read_jsonl(Path(bench) / "labels.jsonl")
     gold_text = {(Path(g["path"]).name, g["para_index"]): g["text"] for g in gold}
     for g in gold:
-        _score_paragraph(g, by_doc, name_of, text_of, gold_text, report)
-    chrome_file = bench / "chrome.jsonl"
-    if chrome_file.exists():
+        if only is None or (Path(g["path"]).name, g["para_index"]) in only:
+            _score_paragraph(g, by_doc, name_of, text_of, gold_text, report)
+    chrome_file = Path(bench) / "chrome.jsonl"
+    if only is None and chrome_file.exists():
         _score_chrome(_read_jsonl(chrome_file), by_doc, report)
     return report
 
@@ -219,4 +224,104 @@ def markdown_section(report: ProvenanceReport, bench: Path) -> str:
         f"{report.chrome[0]}/{report.chrome[1]}",
         f"- confusion (gold -> predicted): {dict(sorted(report.confusion.items()))}",
     ]
+    return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class GroupResult:
+    """One held-out group's figures, with parameters fitted on the other groups."""
+
+    dimension: str
+    name: str
+    report: ProvenanceReport
+    predictions: pd.DataFrame
+
+    @property
+    def classes(self) -> int:
+        return sum(s.support > 0 for s in self.report.per_class().values())
+
+    @property
+    def macro_f1(self) -> float | None:
+        """Macro-F1 over the classes the group holds; None for a one-class group."""
+        present = [s.f1 for s in self.report.per_class().values() if s.support]
+        return sum(present) / len(present) if len(present) > 1 else None
+
+
+def leave_one_group_out(bench: Path, output: Path, cfg: Config) -> list[GroupResult]:
+    """Every group of ``pipeline.evaluate.groups`` scored with parameters fitted without it, classifying
+    from the saved stages of the run in ``output``."""
+    from pipeline.evaluate.groups import corpus_groups, load_saved, run_folds
+
+    saved = load_saved(Path(output), Path(bench))
+    folds = run_folds(saved, corpus_groups(Path(bench), saved.gold), cfg)
+    return [GroupResult(f.group.dimension, f.group.name,
+                        score_frames(saved.documents, f.provenance, Path(bench), f.group.paragraphs), f.predictions)
+            for f in folds]
+
+
+def pooled_false_positive_rate(groups: list[GroupResult]) -> float:
+    """ai_paraphrased on human paragraphs, pooled over every held-out run."""
+    wrong = sum(g.report.confusion[("original", "ai_paraphrased")] for g in groups)
+    human = sum(v for g in groups for (gold, _), v in g.report.confusion.items() if gold == "original")
+    return wrong / max(1, human)
+
+
+def calibration_errors(groups: list[GroupResult], dimension: str = "doc_type") -> dict[str, float]:
+    """Expected calibration error per predicted label of the cross-fitted confidence, over the groups of
+    one dimension (document types partition the corpus, so each paragraph counts once)."""
+    from pipeline.evaluate.groups import expected_calibration_error
+
+    frame = pd.concat([g.predictions for g in groups if g.dimension == dimension])
+    return {label: expected_calibration_error(part["confidence"].to_numpy(), part["right"].to_numpy(float))
+            for label, part in frame.groupby("label")}
+
+
+def _group_rows(groups: list[GroupResult]) -> list[tuple]:
+    rows = []
+    for g in groups:
+        f1 = "-" if g.macro_f1 is None else f"{g.macro_f1:.3f}"
+        root = f"{g.report.root_doc_accuracy:.3f}" if g.report.root_doc[1] else "-"
+        human = sum(v for (gold, _), v in g.report.confusion.items() if gold == "original")
+        fpr = f"{g.report.ai_false_positive_rate:.3f}" if human else "-"
+        rows.append((g.dimension, g.name, sum(g.report.confusion.values()), f1, root, fpr))
+    return rows
+
+
+def _worst(groups: list[GroupResult]) -> tuple[GroupResult, GroupResult]:
+    """The group with the lowest macro-F1 (of those holding two classes or more) and the lowest root-source accuracy."""
+    by_f1 = min((g for g in groups if g.macro_f1 is not None), key=lambda g: g.macro_f1)
+    by_root = min((g for g in groups if g.report.root_doc[1]), key=lambda g: g.report.root_doc_accuracy)
+    return by_f1, by_root
+
+
+def format_groups(groups: list[GroupResult]) -> str:
+    """Per held-out group: paragraphs, macro-F1, root-source accuracy, ai false-positive rate; then the worst."""
+    lines = ["leave one group out (fitted parameters refitted without the group):",
+             f"{'dimension':10s} {'group':52s} {'n':>5s} {'macroF1':>7s} {'root':>6s} {'aiFPR':>6s}"]
+    lines += [f"{d:10s} {n[:52]:52s} {c:5d} {f1:>7s} {r:>6s} {p:>6s}" for d, n, c, f1, r, p in _group_rows(groups)]
+    by_f1, by_root = _worst(groups)
+    ece = calibration_errors(groups)
+    lines.append(f"worst group macro-F1 {by_f1.macro_f1:.3f} ({by_f1.dimension}: {by_f1.name}); worst root-source "
+                 f"{by_root.report.root_doc_accuracy:.3f} ({by_root.dimension}: {by_root.name}); pooled ai false-positive "
+                 f"rate on held-out human paragraphs {pooled_false_positive_rate(groups):.3f}")
+    lines.append("cross-fitted expected calibration error per label: "
+                 + ", ".join(f"{label} {value:.3f}" for label, value in sorted(ece.items())))
+    return "\n".join(lines)
+
+
+def groups_section(groups: list[GroupResult]) -> str:
+    """The leave-one-group-out table as Markdown (appended to the corpus section)."""
+    by_f1, by_root = _worst(groups)
+    lines = ["### Leave one group out", "",
+             "Each group held out in turn: the machine-edit model and the confidence calibration refitted on the "
+             "other groups' documents, the whole corpus classified, only the group scored (groups under 30 "
+             "labelled paragraphs pooled per dimension; macro-F1 only for groups with two classes or more).", "",
+             "| dimension | group | paragraphs | macro-F1 | root-source | ai FPR on human |", "|---|---|---|---|---|---|"]
+    lines += [f"| {d} | {n} | {c} | {f1} | {r} | {p} |" for d, n, c, f1, r, p in _group_rows(groups)]
+    ece = calibration_errors(groups)
+    lines += ["", f"- worst group macro-F1 **{by_f1.macro_f1:.3f}** ({by_f1.name}); worst root-source "
+              f"**{by_root.report.root_doc_accuracy:.3f}** ({by_root.name}); pooled ai false-positive rate on "
+              f"held-out human paragraphs **{pooled_false_positive_rate(groups):.3f}**",
+              "- cross-fitted expected calibration error per label: "
+              + ", ".join(f"{label} {value:.3f}" for label, value in sorted(ece.items()))]
     return "\n".join(lines) + "\n"

@@ -26,6 +26,7 @@ import pandas as pd
 import pyarrow as pa
 from rapidfuzz.distance import Indel
 
+from pipeline.boilerplate.language import page_language, stoplist
 from pipeline.config import Config
 from pipeline.edits import edit_shape, machine_edit_probability
 from pipeline.schema import PROVENANCE, to_table
@@ -116,6 +117,8 @@ def score_links(paras: pd.DataFrame, candidates: pd.DataFrame, cfg: Config) -> d
     tokens = {(r.doc_id, int(r.para_index)): words(r.text) for r in paras.itertuples()}
     reported = {(r.doc_id, int(r.para_index)): attributions(r.text) for r in paras.itertuples()}
     grams = {k: shingles(t, cfg.match.shingle_size) for k, t in tokens.items()}
+    content = {k: content_words(t) for k, t in tokens.items()}
+    thresholds = cfg.classify
     out: dict[Key, list[Link]] = {}
     for c in candidates.itertuples():
         key, source = (c.doc_id, int(c.para_index)), (c.cand_doc_id, int(c.cand_para_index))
@@ -125,12 +128,31 @@ def score_links(paras: pd.DataFrame, candidates: pd.DataFrame, cfg: Config) -> d
         containment = shared / max(1, min(len(grams[key]), len(grams[source])))
         ratio = Indel.normalized_similarity(tokens[key], tokens[source])
         cosine = None if pd.isna(c.cosine) else float(c.cosine)
-        near = ratio >= cfg.classify.copy_ratio or containment >= cfg.classify.copy_containment
+        near = ((ratio >= thresholds.copy_ratio or containment >= thresholds.copy_containment)
+                and content_overlap(content[key], content[source]) >= thresholds.copy_min_content)
         machine = _machine_edit(tokens[key], tokens[source], cfg) if near else 0.0
         adds = reported[key] > reported[source]
         out.setdefault(key, []).append(Link(key, source, ratio, containment, shared, cosine, near, machine, adds))
     # Sorted by source, so that ties between equally good sources resolve the same way whatever the row order.
     return {key: sorted(links, key=lambda l: l.source) for key, links in out.items()}
+
+
+def content_words(tokens: list[str]) -> frozenset[str]:
+    """The words of a paragraph that carry its content: not in the stoplist of its language."""
+    stop = stoplist(page_language([tokens], len(tokens)))
+    return frozenset(t for t in tokens if t not in stop)
+
+
+def content_overlap(a: frozenset[str], b: frozenset[str]) -> float:
+    """Share of the smaller set found in the other (1 when either is empty: nothing to contradict).
+
+    Same-topic pages share structure and stock phrases ("What to look for in a ..."), which word
+    sequences and shingles count; a copy or a rewrite also keeps the names, numbers and terms that say
+    what the paragraph is about.
+    """
+    if not a or not b:
+        return 1.0
+    return len(a & b) / min(len(a), len(b))
 
 
 def _machine_edit(later: list[str], earlier: list[str], cfg: Config) -> float:
@@ -351,7 +373,11 @@ def _rewrite_links(key: Key, earlier: list[Link], partners: dict[str, dict[Key, 
 
 
 def _aligned_sources(keys: list[Key], earlier: dict[Key, list[Link]], size: int, cfg: Config) -> set[str]:
-    """Earlier documents that this one follows paragraph by paragraph, mostly in the source's order."""
+    """Earlier documents that this one follows paragraph by paragraph, mostly in the source's order.
+
+    A document with fewer matchable paragraphs than ``doc_min_links`` needs all of them linked: a
+    one-paragraph rewrite (an abstract, a brief) cannot show more than one link.
+    """
     best: dict[str, list[tuple[int, int]]] = {}
     for key in keys:
         per_source: dict[str, Link] = {}
@@ -367,7 +393,7 @@ def _aligned_sources(keys: list[Key], earlier: dict[Key, list[Link]], size: int,
     for source_doc, pairs in best.items():
         pairs.sort()
         in_order = _forward_share([s for _, s in pairs])
-        if len(pairs) >= c.doc_min_links and len(pairs) / size >= c.doc_min_share and in_order >= c.doc_min_order:
+        if len(pairs) >= min(c.doc_min_links, size) and len(pairs) / size >= c.doc_min_share and in_order >= c.doc_min_order:
             aligned.add(source_doc)
     return aligned | _composite_sources(best, size, cfg)
 

@@ -87,3 +87,15 @@ def test_the_report_is_the_independent_scorers_to_the_letter(tmp_path):
     theirs = subprocess.run([sys.executable, str(scorer), "--output", str(output), "--bench", str(bench), "--verbose"],
                             capture_output=True, text=True, check=True).stdout
     assert format_report(score_output(output, bench), verbose=True) == theirs.rstrip("\n")
+
+
+def test_only_the_named_gold_paragraphs_are_scored(tmp_path):
+    from pipeline.evaluate.provenance import score_frames
+
+    rows = [_row("A", 0, GOLD[0]["text"], "original"), _row("A", 1, GOLD[1]["text"], "ai_paraphrased", "B", 1),
+            _row("B", 0, GOLD[2]["text"], "copied", "A", 0), _row("B", 1, GOLD[3]["text"], "original")]
+    bench, output = _write(tmp_path, rows, [{"path": "docs/a.txt", "kind": "nav", "text": GOLD[0]["text"]}])
+    report = score_frames(pd.read_parquet(output / "documents"), pd.read_parquet(output / "provenance"), bench,
+                          frozenset({("b.txt", 0), ("b.txt", 1)}))
+    assert sum(report.confusion.values()) == 2 and report.confusion[("copied", "copied")] == 1
+    assert report.chrome == [0, 0]

@@ -268,3 +268,32 @@ def test_confidence_goes_through_the_labels_calibration():
     assert at_threshold == pytest.approx(0.5)
     assert _confidence("copied", 0.8, 0.8, shifted) == pytest.approx(1 / (1 + math.exp(-1.0)))
     assert _confidence("copied", 0.9, 0.8, shifted) > _confidence("copied", 0.9, 0.8, plain) > at_threshold
+
+
+def test_a_one_paragraph_rewrite_follows_its_source_on_one_strong_link(make_paragraphs, make_candidates, make_documents):
+    cfg = Config().classify
+    strong = (cfg.paraphrase_cosine + cfg.standalone_cosine) / 2  # below standalone: needs the document to follow
+    paragraphs = make_paragraphs({"s": [TERMINAL, FOUNDATIONS], "r": REWORDED[:1]})
+    frame = run(paragraphs, make_candidates([("r", 0, "s", 0, strong)]), make_documents(["s", "r"], DATES))
+    row = label_of(frame, "r", 0)
+    assert (row["label"], row["source_doc_id"], row["method"]) == ("ai_paraphrased", "s", "doc_alignment")
+
+
+STOCK_A = "What to look for in a cybersecurity company"
+STOCK_B = "What to look for in a gooseneck kettle"
+
+
+def test_a_shared_stock_phrase_with_other_content_words_is_not_a_copy(make_paragraphs, make_candidates, make_documents):
+    paragraphs = make_paragraphs({"a": [STOCK_A, TERMINAL], "b": [STOCK_B, FISHERMEN]})
+    frame = run(paragraphs, make_candidates([("b", 0, "a", 0, 0.6)]), make_documents(["a", "b"], {"a": "2024-01-01", "b": "2024-02-01"}))
+    assert (frame["label"] == "original").all()
+
+
+def test_content_overlap_counts_words_that_are_not_stopwords():
+    from pipeline.stages.classify import content_overlap, content_words
+    from pipeline.text import words
+
+    a, b = content_words(words(STOCK_A)), content_words(words(STOCK_B))
+    assert "what" not in a and "cybersecurity" in a
+    assert content_overlap(a, b) < Config().classify.copy_min_content
+    assert content_overlap(a, a) == 1.0
