@@ -92,8 +92,9 @@ def utc_now() -> datetime:
 
 
 def new_run_id() -> str:
-    """Sortable and unique: UTC time plus a random suffix."""
-    return f"{utc_now().strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
+    """Sortable and unique: UTC time to the microsecond (runs hold the lock in turn, so ids sort in the order
+    the runs started, even two in one second) plus a random suffix."""
+    return f"{utc_now().strftime('%Y%m%dT%H%M%S%fZ')}-{secrets.token_hex(3)}"
 
 
 def manifests(output: Path) -> list[dict]:
