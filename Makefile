@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml tools/build_embedders.py
 	$(PYTHON) -m venv $(VENV)
 	# torch first, pinned: this version's CPU wheel is on the machine, an unpinned one is a CUDA download.
 	$(BIN)/pip install --quiet --disable-pip-version-check torch==2.13.0
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[embed,test]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[embed,test,ray]'
 	$(BIN)/python tools/build_embedders.py
 	touch $(STAMP)
 
