@@ -326,3 +326,26 @@ def test_lsh_bands_are_the_ones_datasketch_picks(threshold, num_perm, expected):
     from pipeline.stages.match import lsh_bands
 
     assert lsh_bands(threshold, num_perm) == expected
+
+
+def rewrites_paired_with_the_source(candidates) -> set[str]:
+    return {d for d, _, c, _ in pairs_of(candidates) if c == "source"}
+
+
+@pytest.mark.parametrize("ann_min_rows", [5_000, 2], ids=["exact", "hnsw"])
+def test_same_day_siblings_do_not_hide_the_earlier_source(crowded_source, ann_min_rows):
+    paragraphs, documents, embed, rewrites = crowded_source
+    cfg = MatchConfig(ann_min_rows=ann_min_rows)
+    assert not rewrites_paired_with_the_source(match(paragraphs, cfg, embed)) & rewrites, "undated, siblings hide it"
+    candidates = match(paragraphs, cfg, embed, dates=documents)
+    assert_well_formed(candidates)
+    assert rewrites_paired_with_the_source(candidates) >= rewrites
+
+
+def test_an_earlier_source_added_later_is_found_for_the_rewrites_already_stored(crowded_source):
+    """A later run brings the source and five more rewrites: the three stored rewrites' nearest new
+    paragraphs are the five siblings, yet they get the source, as a single run gives it them."""
+    paragraphs, documents, embed, rewrites = crowded_source
+    new = {"source", *(f"rewrite{k}" for k in range(3, 8))}
+    later = match(paragraphs, MatchConfig(), embed, new_docs=new, dates=documents)
+    assert rewrites_paired_with_the_source(later) >= rewrites
