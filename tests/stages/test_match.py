@@ -349,3 +349,27 @@ def test_an_earlier_source_added_later_is_found_for_the_rewrites_already_stored(
     new = {"source", *(f"rewrite{k}" for k in range(3, 8))}
     later = match(paragraphs, MatchConfig(), embed, new_docs=new, dates=documents)
     assert rewrites_paired_with_the_source(later) >= rewrites
+
+
+def test_hnsw_search_among_earlier_documents_finds_what_brute_force_finds():
+    """Half the paragraphs are dated 2020, half 2021: each 2021 paragraph's nearest 2020 ones come from the
+    HNSW graph of all paragraphs restricted to the earlier half, as brute force finds them."""
+    from pipeline.stages.match import semantic_pairs
+
+    rng = np.random.default_rng(4)
+    topics = rng.normal(size=(20, 64))
+    vectors = topics[np.arange(600) % 20] + rng.normal(scale=1.0, size=(600, 64))
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    docs = np.array([f"d{i // 10:03d}" for i in range(600)])
+    published = np.where(np.arange(600) < 300, 2020, 2021).astype(np.int64)
+    query = np.ones(600, bool)
+
+    def earlier_pairs(cfg: MatchConfig) -> set:
+        return {(i, j) for i, j in zip(*semantic_pairs(vectors, docs, query, cfg, published))
+                if published[j] < published[i]}
+
+    exact = earlier_pairs(MatchConfig(ann_min_rows=10_000, min_cosine=0.0))
+    approximate = earlier_pairs(MatchConfig(ann_min_rows=10, min_cosine=0.0))
+    kept = np.bincount([i for i, _ in exact], minlength=600)
+    assert (kept[300:] == MatchConfig().top_k).all(), "every later paragraph keeps top_k earlier neighbours"
+    assert len(exact & approximate) >= 0.95 * len(exact)
