@@ -175,7 +175,8 @@ class MatchConfig(_Section):
         0.3, ge=-1, le=1, description="Static-model cosine under which the cascade proposes no neighbour."
     )
     embed_batch_size: int = Field(32, ge=1)
-    top_k: int = Field(5, ge=1, description="Nearest paragraphs from other documents kept per paragraph.")
+    top_k: int = Field(5, ge=1, description="Nearest paragraphs from other documents kept per paragraph, and as "
+                       "many more among those that can be its source by date (dated earlier, or undated).")
     min_cosine: float = Field(0.5, ge=-1, le=1, description="Neighbours below this cosine are not candidates.")
     ann_min_rows: int = Field(
         5_000, ge=1, description="Above this many paragraphs, nearest neighbours come from an HNSW index, not brute force."

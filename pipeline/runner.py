@@ -252,12 +252,12 @@ def _run_stages(cfg: Config, engine: Engine, output: Path, run_id: str, from_sta
     known = _without(state.read_table(output, "provenance"), redone)
     everything = pa.concat_tables([paragraphs, _history_paragraphs(known)])
     new_docs = set(paragraphs.column("doc_id").to_pylist())
-    candidates = stage("match", lambda: engine.call(_match, everything, cfg, output, new_docs))
+    dates = pa.concat_tables([documents.select(["doc_id", "published_at"]),
+                              history_docs.select(["doc_id", "published_at"])])
+    candidates = stage("match", lambda: engine.call(_match, everything, cfg, output, new_docs, dates))
     stored_links = partial(_stored_links, output)
     component = linked_documents(candidates, new_docs, stored_links, redone)
     links = component_links(candidates, component, stored_links, redone)
-    dates = pa.concat_tables([documents.select(["doc_id", "published_at"]),
-                              history_docs.select(["doc_id", "published_at"])])
     provenance = stage("classify", lambda: engine.call(classify, _rows_of(everything, component), links, dates, cfg))
 
     _checkpoint("write")
@@ -480,9 +480,10 @@ def _history_paragraphs(history: pa.Table) -> pa.Table:
     return history.select([f.name for f in PARAGRAPHS]).cast(PARAGRAPHS)
 
 
-def _match(paragraphs: pa.Table, cfg: Config, output: Path, new_docs: set[str]) -> pa.Table:
+def _match(paragraphs: pa.Table, cfg: Config, output: Path, new_docs: set[str], dates: pa.Table) -> pa.Table:
     """The match stage with the persistent paragraph index: MinHash signatures and embeddings by text hash
-    (one store per embedder, so each paragraph is embedded once per model, ever)."""
+    (one store per embedder, so each paragraph is embedded once per model, ever); ``dates`` of every
+    document let each paragraph's possible sources by date take part in the neighbour search."""
     index = output / "index"
     m = cfg.match
     signatures = ArrayStore(index / f"{MINHASH_VERSION}-{m.shingle_size}gram-{m.num_perm}.parquet", np.uint64)
@@ -496,7 +497,7 @@ def _match(paragraphs: pa.Table, cfg: Config, output: Path, new_docs: set[str]) 
     embed = cached(embedder_for(m.embedder, m.model, m.embed_batch_size)) if m.semantic else None
     propose = cached(embedder_for("static", m.model, m.embed_batch_size)) if m.semantic and m.cascade else None
     table = match(paragraphs, m, embed=embed, sign=partial(signatures.lookup, compute=partial(minhash_signatures, cfg=m)),
-                  new_docs=new_docs, propose=propose)
+                  new_docs=new_docs, propose=propose, dates=dates)
     for store in stores:
         store.save()
     return table
