@@ -7,7 +7,6 @@ container and the chrome kind that the tags, class and id names of its ancestors
 """
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 import justext
@@ -28,36 +27,50 @@ _CONTROL_TAGS = frozenset({"button", "select", "textarea", "optgroup", "datalist
 _BLOCK_TAGS = tuple(justext.core.PARAGRAPH_TAGS)
 _TAG_REASONS = {"nav": "navigation", "footer": "navigation", "figcaption": "caption", "aside": "related",
                 "form": "other"}
-# Matched against whole tokens of an element's class and id ("comments-area" gives "comments", "area");
-# the first kind in this order wins.
+# Whole tokens of an element's class and id ("comments-area" gives "comments", "area") and the chrome kind
+# each names; when several tokens name one, the first kind in this order wins.
 _NAME_REASONS = {
-    "comments": r"comments?|commentlist|disqus|respond|replies|discussion",
-    "newsletter": r"newsletters?|subscribe|subscription|signup|mailchimp|mc4wp|optin",
-    "share": r"share|sharing|shares|social|sharebar|sharedaddy|addthis|addtoany",
-    "cookie": r"cookies?|consent|gdpr|cmp",
-    "related": r"related|relatedposts|recommended|recommendations|readmore|trending|popular|outbrain|taboola|widget",
-    "navigation": r"nav|navbar|navigation|menu|breadcrumbs?|footer|masthead|sidebar|pagination|tags",
-    "caption": r"caption|figcaption|credits?",
-    "byline": r"byline|author|meta",
-    "dateline": r"dateline|date|published|timestamp",
-    "ad": r"ad|ads|advert|advertisement|sponsor|sponsored|promo|dfp",
+    "comments": ("comment", "comments", "commentlist", "disqus", "respond", "replies", "discussion"),
+    "newsletter": ("newsletter", "newsletters", "subscribe", "subscription", "signup", "mailchimp", "mc4wp", "optin"),
+    "share": ("share", "sharing", "shares", "social", "sharebar", "sharedaddy", "addthis", "addtoany"),
+    "cookie": ("cookie", "cookies", "consent", "gdpr", "cmp"),
+    "related": ("related", "relatedposts", "recommended", "recommendations", "readmore", "trending", "popular",
+                "outbrain", "taboola", "widget"),
+    "navigation": ("nav", "navbar", "navigation", "menu", "breadcrumb", "breadcrumbs", "footer", "masthead",
+                   "sidebar", "pagination", "tags"),
+    "caption": ("caption", "figcaption", "credit", "credits"),
+    "byline": ("byline", "author", "meta"),
+    "dateline": ("dateline", "date", "published", "timestamp"),
+    "ad": ("ad", "ads", "advert", "advertisement", "sponsor", "sponsored", "promo", "dfp"),
 }
 _REASON_ORDER = {reason: rank for rank, reason in enumerate(_NAME_REASONS)}
-_NAME_TOKEN = re.compile(
-    "(?:^|(?<=[\\s_-]))(?:" + "|".join(f"(?P<{reason}>{alternatives})" for reason, alternatives in _NAME_REASONS.items())
-    + ")(?=$|[\\s_-])"
-)
+_NAME_KIND = {token: reason for reason, tokens in _NAME_REASONS.items() for token in tokens}
 # Class names that describe a state or a taxonomy of the element, not what it is ("has-comments").
-_STATE_NAME = re.compile(r"(?:^|(?<=\s))(?:has|is|no|with|show|hide|category|tag|status|format|type)[-_]\S*")
+_STATE_PREFIXES = tuple(f"{word}{separator}" for word in ("has", "is", "no", "with", "show", "hide", "category", "tag",
+                                                          "status", "format", "type") for separator in "-_")
+
+
+def _html_parser() -> lxml.html.HTMLParser:
+    """lxml.html's parser with every element an ``HtmlElement`` chosen in C: lxml.html's own lookup calls
+    back into Python for each element the code touches (to make forms and inputs their own classes, which
+    nothing here uses), a large share of walking a page."""
+    parser = lxml.html.HTMLParser()
+    parser.set_element_class_lookup(lxml.etree.ElementDefaultClassLookup(
+        element=lxml.html.HtmlElement, comment=lxml.html.HtmlComment, pi=lxml.html.HtmlProcessingInstruction,
+        entity=lxml.html.HtmlEntity))
+    return parser
+
+
+_PARSER = _html_parser()
 
 
 def parse_html(html: str) -> lxml.html.HtmlElement | None:
     """The page's DOM, or ``None`` when it does not parse into anything."""
     try:
-        return lxml.html.fromstring(html)
+        return lxml.html.fromstring(html, parser=_PARSER)
     except ValueError:  # a str with an XML encoding declaration: lxml wants bytes then
         try:
-            return lxml.html.fromstring(html.encode("utf-8"))
+            return lxml.html.fromstring(html.encode("utf-8"), parser=_PARSER)
         except (lxml.etree.LxmlError, ValueError):
             return None
     except lxml.etree.LxmlError:
@@ -214,8 +227,12 @@ def element_verdict(element) -> Verdict | None:
 @lru_cache(maxsize=65536)
 def _names_verdict(names: str) -> Verdict | None:
     """Verdict of a class-and-id string (cached: templates repeat the same names on many elements)."""
-    hits = list(_NAME_TOKEN.finditer(_STATE_NAME.sub("", names.lower())))
-    if not hits:
-        return None
-    best = min(hits, key=lambda m: _REASON_ORDER[m.lastgroup])
-    return Verdict(best.lastgroup, f"dom_class:{best.group()}")
+    best = None
+    for name in names.lower().split():
+        if name.startswith(_STATE_PREFIXES):
+            continue
+        for token in name.replace("_", "-").split("-"):
+            reason = _NAME_KIND.get(token)
+            if reason is not None and (best is None or _REASON_ORDER[reason] < _REASON_ORDER[best[0]]):
+                best = reason, token
+    return Verdict(best[0], f"dom_class:{best[1]}") if best else None

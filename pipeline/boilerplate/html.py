@@ -86,8 +86,8 @@ def _trafilatura_runs(cfg: StripConfig) -> list[tuple[bool, bool]]:
 
 
 def _trafilatura_choice(root, paragraphs: list[Paragraph], fast: bool, precise: bool, cfg: StripConfig) -> list[bool]:
-    """Which paragraphs trafilatura keeps, run on a copy of the tree (it prunes the tree it is given)."""
-    return _aligned(paragraphs, _trafilatura_text(copy.deepcopy(root), fast, precise, cfg), cfg)
+    """Which paragraphs trafilatura keeps (it prunes a copy of the tree it is given, never the tree)."""
+    return _aligned(paragraphs, _trafilatura_text(root, fast, precise, cfg), cfg)
 
 
 def _too_short(paragraphs: list[Paragraph], chosen: list[bool], cfg: StripConfig) -> bool:
