@@ -24,9 +24,10 @@ _SKIPPED_TAGS = frozenset({
 # Form controls hold a label, never a block: one that holds blocks is a parse that nested the page inside an
 # unclosed control (a stray ``<div>`` in a ``<button>``), and its blocks are read like any others.
 _CONTROL_TAGS = frozenset({"button", "select", "textarea", "optgroup", "datalist"})
-_BLOCK_TAGS = tuple(justext.core.PARAGRAPH_TAGS)
-_TAG_REASONS = {"nav": "navigation", "footer": "navigation", "figcaption": "caption", "aside": "related",
-                "form": "other"}
+_PARAGRAPH_TAGS = justext.core.PARAGRAPH_TAGS
+_BLOCK_TAGS = tuple(_PARAGRAPH_TAGS)
+_TAG_VERDICTS = {tag: Verdict(reason, f"dom_tag:{tag}") for tag, reason in (
+    ("nav", "navigation"), ("footer", "navigation"), ("figcaption", "caption"), ("aside", "related"), ("form", "other"))}
 # Whole tokens of an element's class and id ("comments-area" gives "comments", "area") and the chrome kind
 # each names; when several tokens name one, the first kind in this order wins.
 _NAME_REASONS = {
@@ -112,80 +113,72 @@ class Paragraph(justext.paragraph.Paragraph):
 
 
 class _Segmenter:
-    """Walks the tree once, the way jusText's ParagraphMaker reads SAX events."""
+    """Walks the tree once, the way jusText's ParagraphMaker reads SAX events.
+
+    The hot loop of the stage, so ``run`` keeps its state in locals and inlines the text checks.
+    """
 
     def __init__(self):
         self.paragraphs: list[Paragraph] = []
         # One frame per open element: (tag, (verdict, naming element), block container).
         self._frames: list[tuple] = [("", (None, None), None)]
-        self._links = 0
-        self._br = False
         self._current: Paragraph | None = None
 
     def run(self, root) -> list[Paragraph]:
+        frames = self._frames
+        links = 0  # open <a> elements around the text
+        br = False  # the last thing read was a <br>: a second one ends the paragraph
         walker = lxml.etree.iterwalk(root, events=("start", "end"))
-        for event, element in walker:  # the hot loop of the stage: text checks are inlined
-            if element.tag in _SKIPPED_TAGS and not _holds_blocks(element):
+        for event, element in walker:
+            tag = element.tag
+            if tag in _SKIPPED_TAGS and not _holds_blocks(element):
                 if event == "start":
                     walker.skip_subtree()
                     continue
+                content = element.tail  # the end of a skipped element: only its tail is read
             elif event == "start":
-                self._start(element)
-                text = element.text
-                if text:
-                    self._text(text)
-                continue
+                parent = frames[-1]
+                named = parent[1]
+                # A widget's verdict covers all inside it (a date in a comment is the comment).
+                if named[0] is None or named[0].reason not in WIDGET_REASONS:
+                    own = element_verdict(element)
+                    if own:
+                        named = (own, element)
+                if tag in _PARAGRAPH_TAGS:
+                    frames.append((tag, named, element))
+                    self._flush()
+                else:
+                    frames.append((tag, named, parent[2]))
+                    if tag == "br":
+                        if br:
+                            self._flush()
+                        else:
+                            br = True
+                            self._append(" ")
+                    else:
+                        br = False
+                        links += tag == "a"
+                content = element.text
             else:
-                self._end()
-            tail = element.tail
-            if tail:
-                self._text(tail)
+                if tag in _PARAGRAPH_TAGS:
+                    self._flush()
+                elif tag == "a":
+                    links -= 1
+                frames.pop()
+                content = element.tail
+            if not content:
+                continue
+            # Text between tags; white space alone is the space the layout shows between two inline
+            # elements ("Reply</a> <span>14 likes" reads "Reply 14 likes"), nothing between blocks.
+            if not content.isspace():
+                self._append(content)
+                if links:  # counted, as jusText does, on whitespace-collapsed text
+                    self._current.chars_count_in_links += len(" ".join(content.split()))
+                br = False
+            elif self._current is not None:
+                self._current.text_nodes.append(" ")
         self._flush()
         return self.paragraphs
-
-    def _start(self, element) -> None:
-        tag = element.tag
-        parent = self._frames[-1]
-        inherited = parent[1]
-        if inherited[0] is not None and inherited[0].reason in WIDGET_REASONS:
-            named = inherited  # a widget's verdict covers all inside it (a date in a comment is the comment)
-        else:
-            own = element_verdict(element)
-            named = (own, element) if own else inherited
-        if tag in justext.core.PARAGRAPH_TAGS:
-            self._frames.append((tag, named, element))
-            self._flush()
-        else:
-            self._frames.append((tag, named, parent[2]))
-            if tag == "br" and self._br:
-                self._flush()
-            elif tag == "br":
-                self._br = True
-                self._append(" ")
-            else:
-                self._br = False
-                self._links += tag == "a"
-
-    def _end(self) -> None:
-        tag = self._frames.pop()[0]
-        if tag in justext.core.PARAGRAPH_TAGS:
-            self._flush()
-        elif tag == "a":
-            self._links -= 1
-
-    def _text(self, content: str) -> None:
-        """Text between tags; white space alone is the space the layout shows between two inline
-        elements ("Reply</a> <span>14 likes" reads "Reply 14 likes"), nothing between blocks."""
-        if not content.isspace():
-            self._characters(content)
-        elif self._current is not None:
-            self._current.text_nodes.append(" ")
-
-    def _characters(self, content: str) -> None:
-        self._append(content)
-        if self._links:  # counted, as jusText does, on whitespace-collapsed text
-            self._current.chars_count_in_links += len(" ".join(content.split()))
-        self._br = False
 
     def _append(self, content: str) -> None:
         if self._current is None:
@@ -214,11 +207,11 @@ def segment_dom(root) -> list[Paragraph]:
 def element_verdict(element) -> Verdict | None:
     """The chrome kind an element's own tag, class or id names (``<html>`` and ``<body>`` name none)."""
     tag = element.tag
-    if tag in _TAG_REASONS:
-        return Verdict(_TAG_REASONS[tag], f"dom_tag:{tag}")
-    names = element.get("class") or ""
-    if element.get("id"):
-        names = f"{names} {element.get('id')}"
+    if tag in _TAG_VERDICTS:
+        return _TAG_VERDICTS[tag]
+    names, ident = element.get("class"), element.get("id")
+    if ident:
+        names = f"{names or ''} {ident}"
     if not names or tag in ("html", "body"):
         return None
     return _names_verdict(names)
