@@ -14,9 +14,9 @@ import htmldate
 import lxml.etree
 import pandas as pd
 from htmldate.extractors import extract_url_date
-from htmldate.utils import load_html
 from htmldate.validators import Extractor
-from lxml.etree import ParserError
+
+from pipeline.boilerplate.dom import parse_html
 
 _PUBLISHED_NAMES = frozenset((
     "article:published_time", "og:published_time", "og:article:published_time", "published_time",
@@ -83,7 +83,8 @@ def page_date(html: str, latest: date) -> pd.Timestamp | None:
     its head, it returns that before reading JSON-LD. Days after ``latest`` (the fetch day, or today) are
     not publication days. The page's own address is not read here: the URL date is a weaker fallback.
     """
-    tree = _tree(html)
+    # Parsed as the strip stage parses it (htmldate's own loader would fetch a page whose text is an address).
+    tree = parse_html(html)
     if tree is None:
         return None
     published = _declared_day(tree, latest)
@@ -104,13 +105,6 @@ def url_date(url: str | None, latest: date) -> pd.Timestamp | None:
     found = extract_url_date(url, Extractor(False, datetime.combine(latest, datetime.max.time()),
                                             datetime.combine(_EARLIEST, datetime.min.time()), True, "%Y-%m-%d"))
     return _midnight(date.fromisoformat(found)) if found else None
-
-
-def _tree(html: str):
-    try:
-        return load_html(html)
-    except (ParserError, ValueError):
-        return None
 
 
 def _declared_day(tree, latest: date) -> date | None:
@@ -142,9 +136,30 @@ def _shown_days(tree, latest: date) -> list[date]:
         return []
     lxml.etree.strip_elements(body, *_HIDDEN, with_tail=False)
     headline.text = _MARK + (headline.text or "")
-    before, _, after = " ".join(" ".join(body.itertext()).split()).partition(_MARK)
-    window = before[-_BEFORE_HEADLINE:] + " " + after[:_AFTER_HEADLINE + len(headline.text_content())]
+    before, after = _text_around_mark(body, _AFTER_HEADLINE + len(headline.text_content()))
+    window = before[-_BEFORE_HEADLINE:] + " " + after
     return [day for found in _SHOWN.finditer(window) if (day := _shown_match_day(found, latest))]
+
+
+def _text_around_mark(body, after_chars: int) -> tuple[str, str]:
+    """The body's visible text, white space collapsed, before the first ``_MARK`` and the first
+    ``after_chars`` characters after it. The text after the window (most of a page: the article, the
+    comments) is never read; chunks of text are joined by a space, so they are words apart."""
+    texts = body.itertext()
+    read = []
+    for text in texts:
+        read.append(text)
+        if _MARK in text:
+            break
+    before, _, after = " ".join(" ".join(read).split()).partition(_MARK)
+    pieces, length = [after], len(after)
+    for text in texts:
+        if length >= after_chars:
+            break
+        for word in text.split():
+            pieces.append(" " + word)
+            length += len(word) + 1
+    return before, "".join(pieces)[:after_chars]
 
 
 def _shown_match_day(found: re.Match, latest: date) -> date | None:

@@ -59,6 +59,20 @@ def test_days_after_the_latest_plausible_day_and_impossible_days_are_not_publica
     assert page_date(impossible, LATEST) is None
 
 
+def test_a_page_whose_text_is_an_address_is_read_never_fetched(monkeypatch):
+    def no_fetch(*args, **kwargs):
+        raise AssertionError("a page date tried to download a page")
+
+    monkeypatch.setattr("htmldate.utils.fetch_url", no_fetch)
+    assert page_date("https://example.org/2024/03/05/ferry", LATEST) is None
+
+
+def test_a_day_written_far_below_the_headline_is_not_its_byline():
+    head = '<meta property="article:published_time" content="2020-01-01T00:00:00Z">'
+    far_below = "<p>Ferry traffic grew every year.</p>" * 40 + "<p>The terminal opened on June 1, 2001.</p>"
+    assert page_date(page(head, f"<h1>Ferry</h1><p>By Ann Lee</p>{far_below}"), LATEST) == day("2020-01-01")
+
+
 def test_url_dates():
     assert url_date("https://example.org/news/2024/03/05/ferry-terminal/", LATEST) == day("2024-03-05")
     assert url_date("https://example.org/news/ferry-terminal/", LATEST) is None

@@ -7,7 +7,6 @@ container and the chrome kind that the tags, class and id names of its ancestors
 """
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 import justext
@@ -25,39 +24,54 @@ _SKIPPED_TAGS = frozenset({
 # Form controls hold a label, never a block: one that holds blocks is a parse that nested the page inside an
 # unclosed control (a stray ``<div>`` in a ``<button>``), and its blocks are read like any others.
 _CONTROL_TAGS = frozenset({"button", "select", "textarea", "optgroup", "datalist"})
-_BLOCK_TAGS = tuple(justext.core.PARAGRAPH_TAGS)
-_TAG_REASONS = {"nav": "navigation", "footer": "navigation", "figcaption": "caption", "aside": "related",
-                "form": "other"}
-# Matched against whole tokens of an element's class and id ("comments-area" gives "comments", "area");
-# the first kind in this order wins.
+_PARAGRAPH_TAGS = justext.core.PARAGRAPH_TAGS
+_BLOCK_TAGS = tuple(_PARAGRAPH_TAGS)
+_TAG_VERDICTS = {tag: Verdict(reason, f"dom_tag:{tag}") for tag, reason in (
+    ("nav", "navigation"), ("footer", "navigation"), ("figcaption", "caption"), ("aside", "related"), ("form", "other"))}
+# Whole tokens of an element's class and id ("comments-area" gives "comments", "area") and the chrome kind
+# each names; when several tokens name one, the first kind in this order wins.
 _NAME_REASONS = {
-    "comments": r"comments?|commentlist|disqus|respond|replies|discussion",
-    "newsletter": r"newsletters?|subscribe|subscription|signup|mailchimp|mc4wp|optin",
-    "share": r"share|sharing|shares|social|sharebar|sharedaddy|addthis|addtoany",
-    "cookie": r"cookies?|consent|gdpr|cmp",
-    "related": r"related|relatedposts|recommended|recommendations|readmore|trending|popular|outbrain|taboola|widget",
-    "navigation": r"nav|navbar|navigation|menu|breadcrumbs?|footer|masthead|sidebar|pagination|tags",
-    "caption": r"caption|figcaption|credits?",
-    "byline": r"byline|author|meta",
-    "dateline": r"dateline|date|published|timestamp",
-    "ad": r"ad|ads|advert|advertisement|sponsor|sponsored|promo|dfp",
+    "comments": ("comment", "comments", "commentlist", "disqus", "respond", "replies", "discussion"),
+    "newsletter": ("newsletter", "newsletters", "subscribe", "subscription", "signup", "mailchimp", "mc4wp", "optin"),
+    "share": ("share", "sharing", "shares", "social", "sharebar", "sharedaddy", "addthis", "addtoany"),
+    "cookie": ("cookie", "cookies", "consent", "gdpr", "cmp"),
+    "related": ("related", "relatedposts", "recommended", "recommendations", "readmore", "trending", "popular",
+                "outbrain", "taboola", "widget"),
+    "navigation": ("nav", "navbar", "navigation", "menu", "breadcrumb", "breadcrumbs", "footer", "masthead",
+                   "sidebar", "pagination", "tags"),
+    "caption": ("caption", "figcaption", "credit", "credits"),
+    "byline": ("byline", "author", "meta"),
+    "dateline": ("dateline", "date", "published", "timestamp"),
+    "ad": ("ad", "ads", "advert", "advertisement", "sponsor", "sponsored", "promo", "dfp"),
 }
 _REASON_ORDER = {reason: rank for rank, reason in enumerate(_NAME_REASONS)}
-_NAME_TOKEN = re.compile(
-    "(?:^|(?<=[\\s_-]))(?:" + "|".join(f"(?P<{reason}>{alternatives})" for reason, alternatives in _NAME_REASONS.items())
-    + ")(?=$|[\\s_-])"
-)
+_NAME_KIND = {token: reason for reason, tokens in _NAME_REASONS.items() for token in tokens}
 # Class names that describe a state or a taxonomy of the element, not what it is ("has-comments").
-_STATE_NAME = re.compile(r"(?:^|(?<=\s))(?:has|is|no|with|show|hide|category|tag|status|format|type)[-_]\S*")
+_STATE_PREFIXES = tuple(f"{word}{separator}" for word in ("has", "is", "no", "with", "show", "hide", "category", "tag",
+                                                          "status", "format", "type") for separator in "-_")
+
+
+def _html_parser() -> lxml.html.HTMLParser:
+    """lxml.html's parser with every element an ``HtmlElement`` chosen in C: lxml.html's own lookup calls
+    back into Python for each element the code touches (to make forms and inputs their own classes, which
+    nothing here uses), a large share of walking a page."""
+    parser = lxml.html.HTMLParser()
+    parser.set_element_class_lookup(lxml.etree.ElementDefaultClassLookup(
+        element=lxml.html.HtmlElement, comment=lxml.html.HtmlComment, pi=lxml.html.HtmlProcessingInstruction,
+        entity=lxml.html.HtmlEntity))
+    return parser
+
+
+_PARSER = _html_parser()
 
 
 def parse_html(html: str) -> lxml.html.HtmlElement | None:
     """The page's DOM, or ``None`` when it does not parse into anything."""
     try:
-        return lxml.html.fromstring(html)
+        return lxml.html.fromstring(html, parser=_PARSER)
     except ValueError:  # a str with an XML encoding declaration: lxml wants bytes then
         try:
-            return lxml.html.fromstring(html.encode("utf-8"))
+            return lxml.html.fromstring(html.encode("utf-8"), parser=_PARSER)
         except (lxml.etree.LxmlError, ValueError):
             return None
     except lxml.etree.LxmlError:
@@ -99,80 +113,72 @@ class Paragraph(justext.paragraph.Paragraph):
 
 
 class _Segmenter:
-    """Walks the tree once, the way jusText's ParagraphMaker reads SAX events."""
+    """Walks the tree once, the way jusText's ParagraphMaker reads SAX events.
+
+    The hot loop of the stage, so ``run`` keeps its state in locals and inlines the text checks.
+    """
 
     def __init__(self):
         self.paragraphs: list[Paragraph] = []
         # One frame per open element: (tag, (verdict, naming element), block container).
         self._frames: list[tuple] = [("", (None, None), None)]
-        self._links = 0
-        self._br = False
         self._current: Paragraph | None = None
 
     def run(self, root) -> list[Paragraph]:
+        frames = self._frames
+        links = 0  # open <a> elements around the text
+        br = False  # the last thing read was a <br>: a second one ends the paragraph
         walker = lxml.etree.iterwalk(root, events=("start", "end"))
-        for event, element in walker:  # the hot loop of the stage: text checks are inlined
-            if element.tag in _SKIPPED_TAGS and not _holds_blocks(element):
+        for event, element in walker:
+            tag = element.tag
+            if tag in _SKIPPED_TAGS and not _holds_blocks(element):
                 if event == "start":
                     walker.skip_subtree()
                     continue
+                content = element.tail  # the end of a skipped element: only its tail is read
             elif event == "start":
-                self._start(element)
-                text = element.text
-                if text:
-                    self._text(text)
-                continue
+                parent = frames[-1]
+                named = parent[1]
+                # A widget's verdict covers all inside it (a date in a comment is the comment).
+                if named[0] is None or named[0].reason not in WIDGET_REASONS:
+                    own = element_verdict(element)
+                    if own:
+                        named = (own, element)
+                if tag in _PARAGRAPH_TAGS:
+                    frames.append((tag, named, element))
+                    self._flush()
+                else:
+                    frames.append((tag, named, parent[2]))
+                    if tag == "br":
+                        if br:
+                            self._flush()
+                        else:
+                            br = True
+                            self._append(" ")
+                    else:
+                        br = False
+                        links += tag == "a"
+                content = element.text
             else:
-                self._end()
-            tail = element.tail
-            if tail:
-                self._text(tail)
+                if tag in _PARAGRAPH_TAGS:
+                    self._flush()
+                elif tag == "a":
+                    links -= 1
+                frames.pop()
+                content = element.tail
+            if not content:
+                continue
+            # Text between tags; white space alone is the space the layout shows between two inline
+            # elements ("Reply</a> <span>14 likes" reads "Reply 14 likes"), nothing between blocks.
+            if not content.isspace():
+                self._append(content)
+                if links:  # counted, as jusText does, on whitespace-collapsed text
+                    self._current.chars_count_in_links += len(" ".join(content.split()))
+                br = False
+            elif self._current is not None:
+                self._current.text_nodes.append(" ")
         self._flush()
         return self.paragraphs
-
-    def _start(self, element) -> None:
-        tag = element.tag
-        parent = self._frames[-1]
-        inherited = parent[1]
-        if inherited[0] is not None and inherited[0].reason in WIDGET_REASONS:
-            named = inherited  # a widget's verdict covers all inside it (a date in a comment is the comment)
-        else:
-            own = element_verdict(element)
-            named = (own, element) if own else inherited
-        if tag in justext.core.PARAGRAPH_TAGS:
-            self._frames.append((tag, named, element))
-            self._flush()
-        else:
-            self._frames.append((tag, named, parent[2]))
-            if tag == "br" and self._br:
-                self._flush()
-            elif tag == "br":
-                self._br = True
-                self._append(" ")
-            else:
-                self._br = False
-                self._links += tag == "a"
-
-    def _end(self) -> None:
-        tag = self._frames.pop()[0]
-        if tag in justext.core.PARAGRAPH_TAGS:
-            self._flush()
-        elif tag == "a":
-            self._links -= 1
-
-    def _text(self, content: str) -> None:
-        """Text between tags; white space alone is the space the layout shows between two inline
-        elements ("Reply</a> <span>14 likes" reads "Reply 14 likes"), nothing between blocks."""
-        if not content.isspace():
-            self._characters(content)
-        elif self._current is not None:
-            self._current.text_nodes.append(" ")
-
-    def _characters(self, content: str) -> None:
-        self._append(content)
-        if self._links:  # counted, as jusText does, on whitespace-collapsed text
-            self._current.chars_count_in_links += len(" ".join(content.split()))
-        self._br = False
 
     def _append(self, content: str) -> None:
         if self._current is None:
@@ -201,11 +207,11 @@ def segment_dom(root) -> list[Paragraph]:
 def element_verdict(element) -> Verdict | None:
     """The chrome kind an element's own tag, class or id names (``<html>`` and ``<body>`` name none)."""
     tag = element.tag
-    if tag in _TAG_REASONS:
-        return Verdict(_TAG_REASONS[tag], f"dom_tag:{tag}")
-    names = element.get("class") or ""
-    if element.get("id"):
-        names = f"{names} {element.get('id')}"
+    if tag in _TAG_VERDICTS:
+        return _TAG_VERDICTS[tag]
+    names, ident = element.get("class"), element.get("id")
+    if ident:
+        names = f"{names or ''} {ident}"
     if not names or tag in ("html", "body"):
         return None
     return _names_verdict(names)
@@ -214,8 +220,12 @@ def element_verdict(element) -> Verdict | None:
 @lru_cache(maxsize=65536)
 def _names_verdict(names: str) -> Verdict | None:
     """Verdict of a class-and-id string (cached: templates repeat the same names on many elements)."""
-    hits = list(_NAME_TOKEN.finditer(_STATE_NAME.sub("", names.lower())))
-    if not hits:
-        return None
-    best = min(hits, key=lambda m: _REASON_ORDER[m.lastgroup])
-    return Verdict(best.lastgroup, f"dom_class:{best.group()}")
+    best = None
+    for name in names.lower().split():
+        if name.startswith(_STATE_PREFIXES):
+            continue
+        for token in name.replace("_", "-").split("-"):
+            reason = _NAME_KIND.get(token)
+            if reason is not None and (best is None or _REASON_ORDER[reason] < _REASON_ORDER[best[0]]):
+                best = reason, token
+    return Verdict(best[0], f"dom_class:{best[1]}") if best else None

@@ -66,8 +66,10 @@ def _article_choice(root, paragraphs: list[Paragraph], cfg: StripConfig) -> list
     keeps anything, and on a page too small for either, every paragraph jusText does not call bad on its
     own (link lists, copyright lines): a page with text never comes back empty for want of an extractor's
     confidence."""
+    tokens = [_tokens(p.text) for p in paragraphs]
     for fast, precise in _trafilatura_runs(cfg):
-        chosen = _trafilatura_choice(root, paragraphs, fast, precise, cfg)
+        # trafilatura prunes a copy of the tree it is given, never the tree
+        chosen = _aligned(tokens, _trafilatura_text(root, fast, precise, cfg), cfg)
         if not _too_short(paragraphs, chosen, cfg):
             break
     if not any(chosen):
@@ -83,11 +85,6 @@ def _trafilatura_runs(cfg: StripConfig) -> list[tuple[bool, bool]]:
     run with its own fallback extractors."""
     runs = [(cfg.trafilatura_fast, cfg.favor_precision), (cfg.trafilatura_fast, False), (False, False)]
     return list(dict.fromkeys(runs))
-
-
-def _trafilatura_choice(root, paragraphs: list[Paragraph], fast: bool, precise: bool, cfg: StripConfig) -> list[bool]:
-    """Which paragraphs trafilatura keeps, run on a copy of the tree (it prunes the tree it is given)."""
-    return _aligned(paragraphs, _trafilatura_text(copy.deepcopy(root), fast, precise, cfg), cfg)
 
 
 def _too_short(paragraphs: list[Paragraph], chosen: list[bool], cfg: StripConfig) -> bool:
@@ -118,8 +115,8 @@ def _classify_justext(paragraphs: list[Paragraph], cfg: StripConfig) -> None:
     justext.core.revise_paragraph_classification(paragraphs)
 
 
-def _aligned(paragraphs: list[Paragraph], article: str, cfg: StripConfig) -> list[bool]:
-    """Which paragraphs trafilatura kept, by finding them in its text.
+def _aligned(tokens: list[list[str]], article: str, cfg: StripConfig) -> list[bool]:
+    """Which paragraphs (given as their ``_tokens``) trafilatura kept, by finding them in its text.
 
     Long paragraphs are found in order, or counted kept when trafilatura's text covers most of their
     3-grams; those matches are anchors. A short paragraph ("Advertisement", a name, a table cell) only
@@ -127,7 +124,6 @@ def _aligned(paragraphs: list[Paragraph], article: str, cfg: StripConfig) -> lis
     anywhere in a long text.
     """
     target = f" {' '.join(_tokens(article))} "
-    tokens = [_tokens(p.text) for p in paragraphs]
     spans = _anchor_spans(tokens, target, cfg)
     kept = [span is not None for span in spans]
     next_anchor = _next_anchor_starts(spans, len(target))

@@ -89,31 +89,31 @@ def _post_groups(paragraphs: list[Paragraph], cfg: StripConfig) -> list[list[tup
 
 class _PosterLines:
     """Which paragraphs are posters' lines and which are prose, answered for any run of paragraphs in
-    constant time (a page has thousands of elements to ask about)."""
+    constant time (a page has thousands of elements to ask about). A paragraph's text is only read when
+    the answer needs it: most are too long to be a poster's line or too short to be a post's prose."""
 
     def __init__(self, paragraphs: list[Paragraph], cfg: StripConfig):
-        n = len(paragraphs)
-        is_line = [_is_poster_line(p, cfg) for p in paragraphs]
-        self._next_line = [n] * (n + 1)
-        for i in range(n - 1, -1, -1):
-            self._next_line[i] = i if is_line[i] else self._next_line[i + 1]
-        self._last_line = [-1] * n
-        for i in range(n):
-            self._last_line[i] = i if is_line[i] else self._last_line[i - 1] if i else -1
-        self._prose_before = [0] * (n + 1)
+        self._paragraphs, self._cfg = paragraphs, cfg
+        self._is_line: list[bool | None] = [None] * len(paragraphs)
+        self._prose_before = [0] * (len(paragraphs) + 1)
         for i, p in enumerate(paragraphs):
-            prose = not is_line[i] and p.words_count >= cfg.thread_min_post_words
+            prose = p.words_count >= cfg.thread_min_post_words and not self.is_line(i)
             self._prose_before[i + 1] = self._prose_before[i] + prose
+
+    def is_line(self, index: int) -> bool:
+        if self._is_line[index] is None:
+            self._is_line[index] = _is_poster_line(self._paragraphs[index], self._cfg)
+        return self._is_line[index]
 
     def header_or_footer(self, first: int, last: int) -> int | None:
         """The poster's line that heads (or, failing that, closes) paragraphs ``first..last``, when they also
         hold prose: a post. A line deep inside is a date in the text, not a post's header."""
         if self._prose_before[last + 1] == self._prose_before[first]:
             return None
-        head, foot = self._next_line[first], self._last_line[last]
-        if head <= min(first + 1, last):
-            return head
-        return foot if foot >= max(last - 1, first) else None
+        for index in (first, first + 1, last, last - 1):
+            if first <= index <= last and self.is_line(index):
+                return index
+        return None
 
 
 def _spans(paragraphs: list[Paragraph]) -> tuple[dict[object, list[int]], dict[object, object]]:

@@ -5,29 +5,33 @@ into it, so ``stripped[char_start:char_end] == text``.
 """
 from __future__ import annotations
 
-import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.config import SegmentConfig
-from pipeline.schema import PARAGRAPHS, to_table
-from pipeline.text import text_hash, word_count
+from pipeline.schema import PARAGRAPHS
+from pipeline.text import word_count_and_hash
 
 PARAGRAPH_SEPARATOR = "\n\n"
 
 
 def segment(blocks: pa.Table, cfg: SegmentConfig) -> pa.Table:
-    """Paragraphs of every document, from its kept blocks in order."""
-    frame = blocks.to_pandas()
-    frame = frame[frame["kept"]].sort_values(["doc_id", "block_index"], kind="stable")
-    rows = []
-    for doc_id, group in frame.groupby("doc_id", sort=True):
-        texts = [t for t in (t.strip() for t in group["text"]) if len(t) >= cfg.min_chars]
-        offset = 0
-        for index, text in enumerate(texts):
-            rows.append({"doc_id": doc_id, "para_index": index, "text": text, "char_start": offset,
-                         "char_end": offset + len(text), "word_count": word_count(text), "text_hash": text_hash(text)})
-            offset += len(text) + len(PARAGRAPH_SEPARATOR)
-    return to_table(pd.DataFrame(rows, columns=[f.name for f in PARAGRAPHS]), PARAGRAPHS)
+    """Paragraphs of every document, from its kept blocks in order (documents in ``doc_id`` order)."""
+    kept = blocks.filter(pc.equal(blocks["kept"], True)).sort_by([("doc_id", "ascending"), ("block_index", "ascending")])
+    columns: dict[str, list] = {f.name: [] for f in PARAGRAPHS}
+    current, index, offset = None, 0, 0
+    for doc_id, text in zip(kept["doc_id"].to_pylist(), kept["text"].to_pylist()):
+        text = text.strip()
+        if len(text) < cfg.min_chars:
+            continue
+        if doc_id != current:
+            current, index, offset = doc_id, 0, 0
+        count, hashed = word_count_and_hash(text)
+        for name, value in (("doc_id", doc_id), ("para_index", index), ("text", text), ("char_start", offset),
+                            ("char_end", offset + len(text)), ("word_count", count), ("text_hash", hashed)):
+            columns[name].append(value)
+        index, offset = index + 1, offset + len(text) + len(PARAGRAPH_SEPARATOR)
+    return pa.Table.from_pydict(columns, schema=PARAGRAPHS)
 
 
 def stripped_text(paragraphs: list[str]) -> str:

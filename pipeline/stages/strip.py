@@ -29,10 +29,10 @@ def blocks_table(judged: list[tuple[str, list[Block]]]) -> pa.Table:
     """The BLOCKS table of (doc_id, blocks in order) pairs."""
     columns: dict[str, list] = {f.name: [] for f in BLOCKS}
     for doc_id, blocks in judged:
-        for index, block in enumerate(blocks):
-            for name, value in (("doc_id", doc_id), ("block_index", index), ("text", block.text),
-                                ("kept", block.kept), ("reason", block.reason), ("rule", block.rule)):
-                columns[name].append(value)
+        columns["doc_id"] += [doc_id] * len(blocks)
+        columns["block_index"] += range(len(blocks))
+        for name in ("text", "kept", "reason", "rule"):
+            columns[name] += [getattr(block, name) for block in blocks]
     return pa.Table.from_pydict(columns, schema=BLOCKS)
 
 
