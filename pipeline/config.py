@@ -214,13 +214,15 @@ class ClassifyConfig(_Section):
         "provenance-dev holds 0.89 or more)."
     )
     machine_edit_intercept: float = Field(
-        -9.2, description="Logistic model of a machine edit between near-verbatim paragraphs: intercept."
+        -2.32, description="Logistic model of a machine edit between near-verbatim paragraphs: intercept "
+        "(fitted by tools/fit_machine_edit.py on rewrite-pairs and human-edited copies, not on provenance-dev)."
     )
-    machine_edit_scattered: float = Field(
-        13.0, ge=0, description="Machine-edit weight of the share of words changed outside the largest edit."
+    machine_edit_rewordings: float = Field(
+        3.21, ge=0, description="Machine-edit weight of log(1 + rewordings: small words, inflections, phrases)."
     )
-    machine_edit_extra: float = Field(
-        5.1, ge=0, description="Machine-edit weight of log(1 + separate edits beyond the largest)."
+    machine_edit_substitutions: float = Field(
+        0.0, ge=0, description="Machine-edit weight of log(1 + single content words replaced, added or dropped) "
+        "(fitted negative, so held at 0: a changed name or term is no evidence of a model either way)."
     )
     paraphrase_cosine: float = Field(
         0.78, gt=0, le=1, description="Cosine of a strong rewrite link: the evidence that aligns two documents."

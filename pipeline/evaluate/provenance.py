@@ -84,16 +84,18 @@ class ProvenanceReport:
         return self.source_para[0] / max(self.source_para[1], 1)
 
 
-def evaluate_provenance(bench: Path, output: Path, cfg: Config, from_stage: str = "ingest") -> ProvenanceReport:
-    """Run the pipeline on ``bench/docs`` into ``output`` and score it against ``bench``'s labels."""
+def evaluate_provenance(bench: Path, output: Path, cfg: Config, from_stage: str = "ingest",
+                        only: frozenset | None = None) -> ProvenanceReport:
+    """Run the pipeline on ``bench/docs`` into ``output`` and score it against ``bench``'s labels (with
+    ``only``, just those paragraphs, as in ``score_frames``)."""
     run(cfg.with_run(input=[Path(bench) / "docs"], output=Path(output)), from_stage=from_stage,
         rebuild=from_stage == "ingest")
-    return score_output(Path(output), Path(bench))
+    return score_output(Path(output), Path(bench), only)
 
 
-def score_output(output: Path, bench: Path) -> ProvenanceReport:
+def score_output(output: Path, bench: Path, only: frozenset | None = None) -> ProvenanceReport:
     """Score the ``documents/`` and ``provenance/`` tables under ``output`` against ``bench``."""
-    return score_frames(pd.read_parquet(output / "documents"), pd.read_parquet(output / "provenance"), bench)
+    return score_frames(pd.read_parquet(output / "documents"), pd.read_parquet(output / "provenance"), bench, only)
 
 
 def score_frames(docs: pd.DataFrame, prov: pd.DataFrame, bench: Path, only: frozenset | None = None) -> ProvenanceReport:

@@ -117,7 +117,8 @@ def score_links(paras: pd.DataFrame, candidates: pd.DataFrame, cfg: Config) -> d
     tokens = {(r.doc_id, int(r.para_index)): words(r.text) for r in paras.itertuples()}
     reported = {(r.doc_id, int(r.para_index)): attributions(r.text) for r in paras.itertuples()}
     grams = {k: shingles(t, cfg.match.shingle_size) for k, t in tokens.items()}
-    content = {k: content_words(t) for k, t in tokens.items()}
+    stops = {k: stoplist_of(t) for k, t in tokens.items()}
+    content = {k: content_words(t, stops[k]) for k, t in tokens.items()}
     thresholds = cfg.classify
     out: dict[Key, list[Link]] = {}
     for c in candidates.itertuples():
@@ -130,17 +131,22 @@ def score_links(paras: pd.DataFrame, candidates: pd.DataFrame, cfg: Config) -> d
         cosine = None if pd.isna(c.cosine) else float(c.cosine)
         near = ((ratio >= thresholds.copy_ratio or containment >= thresholds.copy_containment)
                 and content_overlap(content[key], content[source]) >= thresholds.copy_min_content)
-        machine = _machine_edit(tokens[key], tokens[source], cfg) if near else 0.0
+        machine = _machine_edit(tokens[key], tokens[source], stops[key], cfg) if near else 0.0
         adds = reported[key] > reported[source]
         out.setdefault(key, []).append(Link(key, source, ratio, containment, shared, cosine, near, machine, adds))
     # Sorted by source, so that ties between equally good sources resolve the same way whatever the row order.
     return {key: sorted(links, key=lambda l: l.source) for key, links in out.items()}
 
 
-def content_words(tokens: list[str]) -> frozenset[str]:
-    """The words of a paragraph that carry its content: not in the stoplist of its language."""
-    stop = stoplist(page_language([tokens], len(tokens)))
+def content_words(tokens: list[str], stop: frozenset[str] | None = None) -> frozenset[str]:
+    """The words of a paragraph that carry its content: not in ``stop``, the stoplist of its language."""
+    stop = stoplist_of(tokens) if stop is None else stop
     return frozenset(t for t in tokens if t not in stop)
+
+
+def stoplist_of(tokens: list[str]) -> frozenset[str]:
+    """The stoplist of a paragraph's language: the words that do not carry its content."""
+    return stoplist(page_language([tokens], len(tokens)))
 
 
 def content_overlap(a: frozenset[str], b: frozenset[str]) -> float:
@@ -155,10 +161,10 @@ def content_overlap(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / min(len(a), len(b))
 
 
-def _machine_edit(later: list[str], earlier: list[str], cfg: Config) -> float:
+def _machine_edit(later: list[str], earlier: list[str], stop: frozenset[str], cfg: Config) -> float:
     c = cfg.classify
-    return machine_edit_probability(edit_shape(later, earlier), c.machine_edit_intercept,
-                                    c.machine_edit_scattered, c.machine_edit_extra)
+    return machine_edit_probability(edit_shape(later, earlier, stop), c.machine_edit_intercept,
+                                    c.machine_edit_rewordings, c.machine_edit_substitutions)
 
 
 def _may_rewrite(link: Link) -> bool:
