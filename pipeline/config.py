@@ -218,11 +218,15 @@ class ClassifyConfig(_Section):
         "(fitted by tools/fit_machine_edit.py on rewrite-pairs and human-edited copies, not on provenance-dev)."
     )
     machine_edit_rewordings: float = Field(
-        3.21, ge=0, description="Machine-edit weight of log(1 + rewordings: small words, inflections, phrases)."
+        2.61, ge=0, description="Machine-edit weight of log(1 + rewordings: small words, inflections, phrases)."
     )
     machine_edit_substitutions: float = Field(
-        0.0, ge=0, description="Machine-edit weight of log(1 + single content words replaced, added or dropped) "
-        "(fitted negative, so held at 0: a changed name or term is no evidence of a model either way)."
+        0.60, ge=0, description="Machine-edit weight of log(1 + content words replaced by unrelated ones, not "
+        "names, numbers or typos)."
+    )
+    machine_edit_additions: float = Field(
+        0.32, ge=0, description="Machine-edit weight of log(1 + content words added or dropped, short of a "
+        "sentence, not names or numbers (a model's intensifier, \"deeply\")."
     )
     paraphrase_cosine: float = Field(
         0.78, gt=0, le=1, description="Cosine of a strong rewrite link: the evidence that aligns two documents."

@@ -3,7 +3,7 @@
 Each separate word-level edit is sorted by what it changes. A language model asked for a light polish
 rewords: it changes small words ("aims at" -> "aims to", an added "the"), inflections ("obtaining" ->
 "obtain") and short phrases, at several places. A human who reuses a paragraph fixes or makes a typo,
-changes a number or a name, adds or drops a sentence, swaps a word; those edits say nothing about who
+changes a number or a name, adds or drops a sentence, moves a word; those edits say nothing about who
 edited (a model fixes typos too), so they are not counted. The model weighs the rewordings and the
 single content-word substitutions; fitted by ``tools/fit_machine_edit.py`` on two model families'
 polishes and held out on the third (rewrite-pairs), where counting every edit alike did not transfer.
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +21,7 @@ from rapidfuzz.distance import Levenshtein
 _BLOCK = 6
 """An insertion or deletion of this many words or more is a sentence or clause added or dropped."""
 _STEM = 4
+_INNER_CAPITAL = re.compile(r"(?<=[\w,;:(] )([A-Z]\w+)")
 """Leading letters two words share when one is an inflection of the other."""
 
 
@@ -30,17 +32,32 @@ class EditShape:
     rewordings: int
     """Edits of small words only, inflections, and multi-word phrases replaced by others."""
     substitutions: int
-    """Single content words replaced by unrelated ones, or content words added or dropped (under a sentence)."""
+    """Content words replaced by unrelated ones (not names, numbers or typos)."""
+    additions: int
+    """Content words added or dropped, short of a sentence (an intensifier, a clause), not names or numbers."""
 
 
-def edit_shape(later: list[str], earlier: list[str], stop: frozenset[str]) -> EditShape:
+def edit_shape(later: list[str], earlier: list[str], stop: frozenset[str], names: frozenset[str] = frozenset()) -> EditShape:
     """The shape of the word-level edit that turns ``earlier`` into ``later``; ``stop`` is the stoplist of
-    their language."""
-    ops = [(earlier[op.src_start:op.src_end], later[op.dest_start:op.dest_end])
-           for op in Levenshtein.opcodes(earlier, later) if op.tag != "equal"]
+    their language, ``names`` the (lower-cased) proper names either paragraph holds."""
+    ops = _merged_edits(later, earlier)
     moved = _moved(ops)
-    kinds = ["neutral" if n in moved else edit_kind(old, new, stop) for n, (old, new) in enumerate(ops)]
-    return EditShape(kinds.count("rewording"), kinds.count("substitution"))
+    kinds = ["neutral" if n in moved else edit_kind(old, new, stop, names) for n, (old, new) in enumerate(ops)]
+    return EditShape(kinds.count("rewording"), kinds.count("substitution"), kinds.count("addition"))
+
+
+def _merged_edits(later: list[str], earlier: list[str]) -> list[tuple[list[str], list[str]]]:
+    """(old words, new words) of each separate edit; edits with no word between them are one ("percent" ->
+    "per cent" is an insertion next to a replacement for the aligner)."""
+    spans: list[list[int]] = []
+    for op in Levenshtein.opcodes(earlier, later):
+        if op.tag == "equal":
+            continue
+        if spans and spans[-1][1] == op.src_start and spans[-1][3] == op.dest_start:
+            spans[-1][1], spans[-1][3] = op.src_end, op.dest_end
+        else:
+            spans.append([op.src_start, op.src_end, op.dest_start, op.dest_end])
+    return [(earlier[a:b], later[c:d]) for a, b, c, d in spans]
 
 
 def _moved(ops: list[tuple[list[str], list[str]]]) -> set[int]:
@@ -53,38 +70,62 @@ def _moved(ops: list[tuple[list[str], list[str]]]) -> set[int]:
     return out
 
 
-def edit_kind(old: list[str], new: list[str], stop: frozenset[str]) -> str:
-    """``rewording``, ``substitution`` or ``neutral`` (a sentence added, dropped or replaced, a number, a typo,
-    words transposed)."""
-    if max(len(old), len(new)) >= _BLOCK or sorted(old) == sorted(new):
+def edit_kind(old: list[str], new: list[str], stop: frozenset[str], names: frozenset[str] = frozenset()) -> str:
+    """``rewording``, ``substitution``, ``addition`` or ``neutral`` (a sentence added, dropped or replaced, a number, a name,
+    a typo, words transposed, an abbreviation restyled: "U.S." -> "US")."""
+    if max(len(old), len(new)) >= _BLOCK or sorted(old) == sorted(new) or "".join(old) == "".join(new):
         return "neutral"
     if not old or not new:
-        return "rewording" if all(w in stop for w in old + new) else "substitution"
+        added = old or new
+        if all(w in stop for w in added):
+            return "rewording"
+        return "neutral" if all(w in stop or w in names or _is_number(w) for w in added) else "addition"
     if len(old) != len(new):
         return "rewording"
-    kinds = {"rewording" if a in stop and b in stop else _word_change(a, b) for a, b in zip(old, new)}
+    if any(_is_number(w) or w in names for w in old + new):
+        return "neutral"  # the small words around a changed date, number or name go with it ("on Friday" -> "this week")
+    kinds = {"rewording" if a in stop and b in stop else _word_change(a, b, names) for a, b in zip(old, new)}
     return next((k for k in ("rewording", "substitution") if k in kinds), "neutral")
 
 
-def _word_change(a: str, b: str) -> str:
-    """One word replaced by another: a number or a typo (neutral), an inflection (rewording) or another word."""
-    if a == b or any(c.isdigit() for c in a + b) or sorted(a) == sorted(b):
+def proper_names(text: str) -> frozenset[str]:
+    """Capitalized words inside a sentence (not after a full stop), lower-cased: names, as a human changes
+    them ("Reuters reported", another town) while a polish keeps them."""
+    return frozenset(m.group(1).lower() for m in _INNER_CAPITAL.finditer(text))
+
+
+def _abbreviates(short: str, long: str) -> bool:
+    """``short`` is a house-style abbreviation of ``long`` ("mln" for "million"): its letters in order, the
+    first one first, at most 60% as long, and not a mere prefix (an inflection)."""
+    if not short or short[0] != long[0] or len(short) > 0.6 * len(long) or long.startswith(short):
+        return False
+    rest = iter(long)
+    return all(c in rest for c in short)
+
+
+def _is_number(word: str) -> bool:
+    return any(c.isdigit() for c in word)
+
+
+def _word_change(a: str, b: str, names: frozenset[str]) -> str:
+    """One word replaced by another: a number, a name or a typo (neutral), an inflection (rewording) or
+    another word."""
+    if a == b or _is_number(a) or _is_number(b) or a in names or b in names or sorted(a) == sorted(b):
         return "neutral"
-    if min(len(a), len(b)) >= 4 and Levenshtein.distance(a, b) <= 1:
+    if min(len(a), len(b)) >= 4 and Levenshtein.distance(a, b) <= 1 or _abbreviates(a, b) or _abbreviates(b, a):
         return "neutral"
     return "rewording" if len(os.path.commonprefix([a, b])) >= min(_STEM, len(a) - 1, len(b) - 1) else "substitution"
 
 
-def shape_features(shape: EditShape) -> tuple[float, float]:
-    """The model's inputs: log(1 + count) of each kind of edit."""
-    return math.log1p(shape.rewordings), math.log1p(shape.substitutions)
+def shape_features(shape: EditShape) -> tuple[float, float, float]:
+    """The model's inputs: log(1 + count) of each kind of edit that counts."""
+    return math.log1p(shape.rewordings), math.log1p(shape.substitutions), math.log1p(shape.additions)
 
 
-def machine_edit_probability(shape: EditShape, intercept: float, rewording_weight: float,
-                             substitution_weight: float) -> float:
-    """Logistic probability that a near-identical pair is a language-model edit rather than a human one."""
-    rewordings, substitutions = shape_features(shape)
-    z = intercept + rewording_weight * rewordings + substitution_weight * substitutions
+def machine_edit_probability(shape: EditShape, intercept: float, weights: tuple[float, float, float]) -> float:
+    """Logistic probability that a near-identical pair is a language-model edit rather than a human one;
+    ``weights`` go with ``shape_features``."""
+    z = intercept + sum(w * x for w, x in zip(weights, shape_features(shape)))
     return 1.0 / (1.0 + math.exp(-z))
 
 

@@ -237,8 +237,8 @@ def _swap_words(text, spare, names, rng, original):
 
 _ONCE = ("add_sentence", "remove_sentence", "attribution")
 def _attribution(text, spare, names, rng, original):
-    """Credit to the outlet taken from, as provenance-dev's copiers add it."""
-    outlet = rng.choice(["Reuters", "the wire service", "local media"])
+    """Credit to the outlet taken from, named, as provenance-dev's copiers add it."""
+    outlet = rng.choice(["Reuters", "the BBC", "Harbor Ledger"])
     return text.rstrip(".") + f", {rng.choice(['according to', 'via'])} {outlet}."
 
 

@@ -28,7 +28,7 @@ from rapidfuzz.distance import Indel
 
 from pipeline.boilerplate.language import page_language, stoplist
 from pipeline.config import Config
-from pipeline.edits import edit_shape, machine_edit_probability
+from pipeline.edits import edit_shape, machine_edit_probability, proper_names
 from pipeline.schema import PROVENANCE, to_table
 from pipeline.style import attributions, machine_style
 from pipeline.text import longest_shared_run, shingles, words
@@ -118,6 +118,7 @@ def score_links(paras: pd.DataFrame, candidates: pd.DataFrame, cfg: Config) -> d
     reported = {(r.doc_id, int(r.para_index)): attributions(r.text) for r in paras.itertuples()}
     grams = {k: shingles(t, cfg.match.shingle_size) for k, t in tokens.items()}
     stops = {k: stoplist_of(t) for k, t in tokens.items()}
+    names = {(r.doc_id, int(r.para_index)): proper_names(r.text) for r in paras.itertuples()}
     content = {k: content_words(t, stops[k]) for k, t in tokens.items()}
     thresholds = cfg.classify
     out: dict[Key, list[Link]] = {}
@@ -131,7 +132,7 @@ def score_links(paras: pd.DataFrame, candidates: pd.DataFrame, cfg: Config) -> d
         cosine = None if pd.isna(c.cosine) else float(c.cosine)
         near = ((ratio >= thresholds.copy_ratio or containment >= thresholds.copy_containment)
                 and content_overlap(content[key], content[source]) >= thresholds.copy_min_content)
-        machine = _machine_edit(tokens[key], tokens[source], stops[key], cfg) if near else 0.0
+        machine = _machine_edit(tokens[key], tokens[source], stops[key], names[key] | names[source], cfg) if near else 0.0
         adds = reported[key] > reported[source]
         out.setdefault(key, []).append(Link(key, source, ratio, containment, shared, cosine, near, machine, adds))
     # Sorted by source, so that ties between equally good sources resolve the same way whatever the row order.
@@ -161,10 +162,11 @@ def content_overlap(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / min(len(a), len(b))
 
 
-def _machine_edit(later: list[str], earlier: list[str], stop: frozenset[str], cfg: Config) -> float:
+def _machine_edit(later: list[str], earlier: list[str], stop: frozenset[str], names: frozenset[str],
+                  cfg: Config) -> float:
     c = cfg.classify
-    return machine_edit_probability(edit_shape(later, earlier, stop), c.machine_edit_intercept,
-                                    c.machine_edit_rewordings, c.machine_edit_substitutions)
+    return machine_edit_probability(edit_shape(later, earlier, stop, names), c.machine_edit_intercept,
+                                    (c.machine_edit_rewordings, c.machine_edit_substitutions, c.machine_edit_additions))
 
 
 def _may_rewrite(link: Link) -> bool:
