@@ -436,9 +436,12 @@ def _forward_share(values: list[int]) -> float:
 def _decide_one(key: Key, earlier: list[Link], rewrites: list[Link], aligned: set[str],
                 decided: dict[Key, Decision], every: list[Link], cfg: Config) -> Decision:
     c = cfg.classify
-    copies = [l for l in earlier if l.is_copy]
-    if copies:
-        link = max(copies, key=lambda l: (l.ratio, l.containment, -_source_index(l)))
+    # The nearest near-verbatim version decides: a polish that also sits close to a sibling polish of its
+    # source is the source's rewrite, not the sibling's copy, when the source is nearer.
+    near = [l for l in earlier if l.near_verbatim]
+    closest = max(near, key=lambda l: (l.ratio, l.containment, -_source_index(l))) if near else None
+    if closest is not None and closest.is_copy:
+        link = closest
         score = max(link.ratio, link.containment)
         return Decision("copied", link, _root(link, decided), "lexical",
                         _confidence("copied", score, min(c.copy_ratio, c.copy_containment), cfg))
