@@ -298,7 +298,7 @@ def _worst(groups: list[GroupResult]) -> tuple[GroupResult, GroupResult]:
 
 def format_groups(groups: list[GroupResult]) -> str:
     """Per held-out group: paragraphs, macro-F1, root-source accuracy, ai false-positive rate; then the worst."""
-    lines = ["leave one group out (fitted parameters refitted without the group):",
+    lines = ["leave one group out (confidence calibration refitted without the group):",
              f"{'dimension':10s} {'group':52s} {'n':>5s} {'macroF1':>7s} {'root':>6s} {'aiFPR':>6s}"]
     lines += [f"{d:10s} {n[:52]:52s} {c:5d} {f1:>7s} {r:>6s} {p:>6s}" for d, n, c, f1, r, p in _group_rows(groups)]
     by_f1, by_root = _worst(groups)
@@ -315,8 +315,9 @@ def groups_section(groups: list[GroupResult]) -> str:
     """The leave-one-group-out table as Markdown (appended to the corpus section)."""
     by_f1, by_root = _worst(groups)
     lines = ["### Leave one group out", "",
-             "Each group held out in turn: the machine-edit model and the confidence calibration refitted on the "
-             "other groups' documents, the whole corpus classified, only the group scored (groups under 30 "
+             "Each group held out in turn: the confidence calibration refitted on the other groups' documents "
+             "(the machine-edit model is fitted on rewrite-pairs and human-edited copies, never on this corpus), "
+             "the whole corpus classified, only the group scored (groups under 30 "
              "labelled paragraphs pooled per dimension; macro-F1 only for groups with two classes or more).", "",
              "| dimension | group | paragraphs | macro-F1 | root-source | ai FPR on human |", "|---|---|---|---|---|---|"]
     lines += [f"| {d} | {n} | {c} | {f1} | {r} | {p} |" for d, n, c, f1, r, p in _group_rows(groups)]
