@@ -20,6 +20,8 @@ from rapidfuzz.distance import Levenshtein
 
 _BLOCK = 6
 """An insertion or deletion of this many words or more is a sentence or clause added or dropped."""
+_MAX_BLOCKS = 2
+"""Sentences a copy editor adds or drops: one of each."""
 _STEM = 4
 _INNER_CAPITAL = re.compile(r"(?<=[\w,;:(] )([A-Z]\w+)")
 """Leading letters two words share when one is an inflection of the other."""
@@ -107,12 +109,38 @@ def _is_number(word: str) -> bool:
     return any(c.isdigit() for c in word)
 
 
+def kept_share(later: list[str], earlier: list[str], stop: frozenset[str], names: frozenset[str] = frozenset()) -> float:
+    """Share of the shorter paragraph's words that the other keeps, counting a typo, a number, a name, a moved
+    word and a sentence added or dropped (two such blocks at most) as kept: how much of a copy survives a
+    copy editor's many local fixes, which break word n-grams."""
+    ops = _merged_edits(later, earlier)
+    blocks = sum(not (old and new) and max(len(old), len(new)) >= _BLOCK for old, new in ops)
+    if blocks > _MAX_BLOCKS:
+        return 0.0  # text added or dropped in several places is a retelling, not a copy editor's work
+    moved = _moved(ops)
+    shorter_is_later = len(later) <= len(earlier)
+    changed = 0
+    for n, (old, new) in enumerate(ops):
+        side = new if shorter_is_later else old
+        whole_sentence = not (old and new) and max(len(old), len(new)) >= _BLOCK
+        if n in moved or whole_sentence:
+            continue
+        if edit_kind(old, new, stop, names) != "neutral" or max(len(old), len(new)) >= _BLOCK:
+            changed += len(side)
+    return 1.0 - changed / max(1, min(len(later), len(earlier)))
+
+
+def spelling_variants(a: str, b: str) -> bool:
+    """The same word with a typo: letters transposed, or one letter added, dropped or changed (long words)."""
+    return a != b and (sorted(a) == sorted(b) or min(len(a), len(b)) >= 4 and Levenshtein.distance(a, b) <= 1)
+
+
 def _word_change(a: str, b: str, names: frozenset[str]) -> str:
     """One word replaced by another: a number, a name or a typo (neutral), an inflection (rewording) or
     another word."""
-    if a == b or _is_number(a) or _is_number(b) or a in names or b in names or sorted(a) == sorted(b):
+    if a == b or _is_number(a) or _is_number(b) or a in names or b in names or spelling_variants(a, b):
         return "neutral"
-    if min(len(a), len(b)) >= 4 and Levenshtein.distance(a, b) <= 1 or _abbreviates(a, b) or _abbreviates(b, a):
+    if _abbreviates(a, b) or _abbreviates(b, a):
         return "neutral"
     return "rewording" if len(os.path.commonprefix([a, b])) >= min(_STEM, len(a) - 1, len(b) - 1) else "substitution"
 

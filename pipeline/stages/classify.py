@@ -28,7 +28,7 @@ from rapidfuzz.distance import Indel
 
 from pipeline.boilerplate.language import page_language, stoplist
 from pipeline.config import Config
-from pipeline.edits import edit_shape, machine_edit_probability, proper_names
+from pipeline.edits import edit_shape, kept_share, machine_edit_probability, proper_names, spelling_variants
 from pipeline.schema import PROVENANCE, to_table
 from pipeline.style import attributions, machine_style
 from pipeline.text import longest_shared_run, shingles, words
@@ -132,6 +132,10 @@ def score_links(paras: pd.DataFrame, candidates: pd.DataFrame, cfg: Config) -> d
         cosine = None if pd.isna(c.cosine) else float(c.cosine)
         near = ((ratio >= thresholds.copy_ratio or containment >= thresholds.copy_containment)
                 and content_overlap(content[key], content[source]) >= thresholds.copy_min_content)
+        if not near and ratio >= thresholds.copy_edited_ratio:
+            near = (kept_share(tokens[key], tokens[source], stops[key], names[key] | names[source])
+                    >= thresholds.copy_edited_kept
+                    and content_overlap(content[key], content[source], spelled=True) >= thresholds.copy_min_content)
         machine = _machine_edit(tokens[key], tokens[source], stops[key], names[key] | names[source], cfg) if near else 0.0
         adds = reported[key] > reported[source]
         out.setdefault(key, []).append(Link(key, source, ratio, containment, shared, cosine, near, machine, adds))
@@ -150,8 +154,9 @@ def stoplist_of(tokens: list[str]) -> frozenset[str]:
     return stoplist(page_language([tokens], len(tokens)))
 
 
-def content_overlap(a: frozenset[str], b: frozenset[str]) -> float:
-    """Share of the smaller set found in the other (1 when either is empty: nothing to contradict).
+def content_overlap(a: frozenset[str], b: frozenset[str], spelled: bool = False) -> float:
+    """Share of the smaller set found in the other (1 when either is empty: nothing to contradict); with
+    ``spelled``, a word found misspelled counts as found.
 
     Same-topic pages share structure and stock phrases ("What to look for in a ..."), which word
     sequences and shingles count; a copy or a rewrite also keeps the names, numbers and terms that say
@@ -159,7 +164,11 @@ def content_overlap(a: frozenset[str], b: frozenset[str]) -> float:
     """
     if not a or not b:
         return 1.0
-    return len(a & b) / min(len(a), len(b))
+    shared = len(a & b)
+    if spelled:
+        rest = b - a
+        shared += sum(any(spelling_variants(w, v) for v in rest) for w in a - b)
+    return min(1.0, shared / min(len(a), len(b)))
 
 
 def _machine_edit(later: list[str], earlier: list[str], stop: frozenset[str], names: frozenset[str],
