@@ -104,6 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
     labelled.add_argument("--leave-one-group-out", action="store_true",
                           help="also score each group (generator/prompt family, page template, document type) "
                           "with the fitted parameters refitted on the other groups only")
+    labelled.add_argument("--stress", type=Path, metavar="DIR",
+                          help="also run each stress set under DIR (tests/data/stress, built by "
+                          "tools/build_stress_sets.py) as its own corpus, into OUTPUT-stress/<set>, and print "
+                          "one line per set with its target")
     rewrites = kinds.add_parser(
         "rewrites", help="model rewrites traced to their source (rewrite-pairs)",
         description="Run DIR/pairs.jsonl as one corpus (each source one document dated 2020-01-01, each rewrite "
@@ -249,6 +253,13 @@ def _eval_provenance(args: argparse.Namespace, cfg) -> tuple[str, str]:
         groups = provenance.leave_one_group_out(args.bench, args.output, cfg)
         text += "\n" + provenance.format_groups(groups)
         table += "\n" + provenance.groups_section(groups)
+    if args.stress:
+        from pipeline.evaluate import stress
+
+        results = stress.evaluate_stress(args.stress, args.output.with_name(args.output.name + "-stress"), cfg,
+                                         args.from_stage)
+        text += "\n" + stress.format_stress(results)
+        table += "\n" + stress.stress_section(results)
     return text, table
 
 

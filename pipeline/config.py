@@ -227,14 +227,31 @@ class ClassifyConfig(_Section):
         "must hold for a copy: a shared stock phrase with other names and terms is not one (every copied pair of "
         "provenance-dev holds 0.89 or more)."
     )
+    copy_edited_ratio: float = Field(
+        0.5, ge=0, le=1, description="Token-sequence similarity from which a pair below copy_ratio is still "
+        "tested as a copy edited in many places (copy_edited_kept)."
+    )
+    copy_edited_kept: float = Field(
+        0.9, ge=0, le=1, description="Share of the shorter paragraph that must survive, counting typos, numbers, "
+        "names, moved words and whole added or dropped sentences as kept, for a copy edited in many places "
+        "(with copy_min_content of its content words found, misspelled or not). Human-edited stress copies "
+        "keep 0.93 or more; a human paraphrase and a model rewrite of provenance-dev at 0.6 similarity keep "
+        "0.85 and 0.87."
+    )
     machine_edit_intercept: float = Field(
-        -9.2, description="Logistic model of a machine edit between near-verbatim paragraphs: intercept."
+        -2.38, description="Logistic model of a machine edit between near-verbatim paragraphs: intercept "
+        "(fitted by tools/fit_machine_edit.py on rewrite-pairs and human-edited copies, not on provenance-dev)."
     )
-    machine_edit_scattered: float = Field(
-        13.0, ge=0, description="Machine-edit weight of the share of words changed outside the largest edit."
+    machine_edit_rewordings: float = Field(
+        2.80, ge=0, description="Machine-edit weight of log(1 + rewordings: small words, inflections, phrases)."
     )
-    machine_edit_extra: float = Field(
-        5.1, ge=0, description="Machine-edit weight of log(1 + separate edits beyond the largest)."
+    machine_edit_substitutions: float = Field(
+        0.40, ge=0, description="Machine-edit weight of log(1 + content words replaced by unrelated ones, not "
+        "names, numbers or typos)."
+    )
+    machine_edit_additions: float = Field(
+        0.49, ge=0, description="Machine-edit weight of log(1 + content words added or dropped, short of a "
+        "sentence, not names or numbers (a model's intensifier, \"deeply\")."
     )
     paraphrase_cosine: float = Field(
         0.78, gt=0, le=1, description="Cosine of a strong rewrite link: the evidence that aligns two documents."

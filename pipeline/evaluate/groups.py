@@ -3,10 +3,10 @@
 Groups come in three dimensions: the generator and prompt of a model-written paragraph, the page
 template of a document (the news template with class names, the bare-``<p>`` blog, plain text) and the
 document type. Groups with fewer than ``MIN_GROUP`` labelled paragraphs are pooled within their
-dimension. For each group, the fitted parameters (the machine-edit model of ``pipeline.edits`` and the
-per-label confidence calibration) are refitted on the documents outside the group, the whole corpus is
-classified with them, and only the group's paragraphs are scored. Classification reruns from the saved
-segment and match stages of one pipeline run, so each fold costs one classify call.
+dimension. For each group, the parameters fitted on this corpus (the per-label confidence calibration)
+are refitted on the documents outside the group and only the group's paragraphs are scored. The
+machine-edit model of ``pipeline.edits`` is fitted on other data (``tools/fit_machine_edit.py``), so the
+whole corpus is classified once, from the saved segment and match stages of one pipeline run.
 """
 from __future__ import annotations
 
@@ -20,10 +20,10 @@ import pandas as pd
 import pyarrow as pa
 
 from pipeline.config import Calibration, Config, Platt
-from pipeline.edits import edit_shape, fit_logistic
+from pipeline.edits import fit_logistic
 from pipeline.io.parquet import read_dataset
 from pipeline.schema import CANDIDATES, LABELS, PARAGRAPHS
-from pipeline.stages.classify import classify, score_links
+from pipeline.stages.classify import classify
 from pipeline.text import words
 
 MIN_GROUP = 30
@@ -93,43 +93,6 @@ def _pooled(dimension: str, members: dict[str, set]) -> list[Group]:
     return groups
 
 
-def gold_keys(saved: Saved) -> dict[tuple[str, int], tuple[str, int]]:
-    """(file name, gold para_index) -> (doc_id, para_index) of the kept paragraph with the same words."""
-    name_of = saved.name_of
-    key_of = {(name_of[r.doc_id], " ".join(words(r.text))): (r.doc_id, int(r.para_index))
-              for r in saved.paragraphs.itertuples()}
-    return {(Path(g["path"]).name, g["para_index"]): key_of.get((Path(g["path"]).name, " ".join(words(g["text"]))))
-            for g in saved.gold}
-
-
-def edit_training_pairs(saved: Saved, cfg: Config) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(edit-shape features, is machine, document file name) of every near-verbatim pair between a gold
-    derived paragraph and its gold source."""
-    links = score_links(saved.paragraphs, saved.candidates, cfg)
-    tokens = {(r.doc_id, int(r.para_index)): words(r.text) for r in saved.paragraphs.itertuples()}
-    keys = gold_keys(saved)
-    rows, labels, names = [], [], []
-    for g in saved.gold:
-        if g["label"] == "original":
-            continue
-        name = Path(g["path"]).name
-        key, source = keys[(name, g["para_index"])], keys[(Path(g["source_path"]).name, g["source_para_index"])]
-        link = next((l for l in links.get(key, []) if l.source == source), None)
-        if link is None or not link.near_verbatim:
-            continue
-        shape = edit_shape(tokens[key], tokens[source])
-        rows.append((shape.scattered, np.log1p(shape.extra_edits)))
-        labels.append(g["label"] == "ai_paraphrased")
-        names.append(name)
-    return np.array(rows).reshape(-1, 2), np.array(labels, dtype=float), np.array(names, dtype=object)
-
-
-def with_machine_edit(cfg: Config, beta: np.ndarray) -> Config:
-    fitted = {"machine_edit_intercept": float(beta[0]), "machine_edit_scattered": max(0.0, float(beta[1])),
-              "machine_edit_extra": max(0.0, float(beta[2]))}
-    return cfg.model_copy(update={"classify": cfg.classify.model_copy(update=fitted)})
-
-
 def labelled_predictions(prov: pd.DataFrame, saved: Saved) -> pd.DataFrame:
     """Predicted paragraphs lying mostly inside a gold paragraph: file name, gold key, label, confidence, right."""
     gold_by_doc: dict[str, list[tuple[Counter, int, str]]] = defaultdict(list)
@@ -194,21 +157,17 @@ class Fold:
 
 
 def run_folds(saved: Saved, groups: list[Group], cfg: Config) -> list[Fold]:
-    """Each group held out in turn: fit on the rest, classify the whole corpus, keep the group's rows."""
+    """Each group held out in turn: the calibration fitted on the rest, the group's rows kept."""
     dates = saved.documents[["doc_id", "published_at"]]
     every = set(saved.name_of.values())
-    x, y, names = edit_training_pairs(saved, cfg)
+    fold_cfg = cfg.model_copy(update={"classify": cfg.classify.model_copy(update={"calibration": _IDENTITY})})
+    prov = classify(pa.Table.from_pandas(saved.paragraphs, preserve_index=False),
+                    pa.Table.from_pandas(saved.candidates, preserve_index=False),
+                    pa.Table.from_pandas(dates, preserve_index=False), fold_cfg).to_pandas()
+    predictions = labelled_predictions(prov, saved)
     folds = []
     for group in groups:
         train = every - group.documents
-        outside = np.array([n in train for n in names], dtype=bool)
-        beta = fit_logistic(x[outside], y[outside])
-        fold_cfg = with_machine_edit(cfg, beta)
-        fold_cfg = fold_cfg.model_copy(update={"classify": fold_cfg.classify.model_copy(update={"calibration": _IDENTITY})})
-        prov = classify(pa.Table.from_pandas(saved.paragraphs, preserve_index=False),
-                        pa.Table.from_pandas(saved.candidates, preserve_index=False),
-                        pa.Table.from_pandas(dates, preserve_index=False), fold_cfg).to_pandas()
-        predictions = labelled_predictions(prov, saved)
         fits = calibration_fits(predictions[predictions["name"].isin(train)])
         held = predictions[predictions["gold"].isin(group.paragraphs)].copy()
         held["confidence"] = recalibrated(held, fits)

@@ -84,16 +84,18 @@ class ProvenanceReport:
         return self.source_para[0] / max(self.source_para[1], 1)
 
 
-def evaluate_provenance(bench: Path, output: Path, cfg: Config, from_stage: str = "ingest") -> ProvenanceReport:
-    """Run the pipeline on ``bench/docs`` into ``output`` and score it against ``bench``'s labels."""
+def evaluate_provenance(bench: Path, output: Path, cfg: Config, from_stage: str = "ingest",
+                        only: frozenset | None = None) -> ProvenanceReport:
+    """Run the pipeline on ``bench/docs`` into ``output`` and score it against ``bench``'s labels (with
+    ``only``, just those paragraphs, as in ``score_frames``)."""
     run(cfg.with_run(input=[Path(bench) / "docs"], output=Path(output)), from_stage=from_stage,
         rebuild=from_stage == "ingest")
-    return score_output(Path(output), Path(bench))
+    return score_output(Path(output), Path(bench), only)
 
 
-def score_output(output: Path, bench: Path) -> ProvenanceReport:
+def score_output(output: Path, bench: Path, only: frozenset | None = None) -> ProvenanceReport:
     """Score the ``documents/`` and ``provenance/`` tables under ``output`` against ``bench``."""
-    return score_frames(pd.read_parquet(output / "documents"), pd.read_parquet(output / "provenance"), bench)
+    return score_frames(pd.read_parquet(output / "documents"), pd.read_parquet(output / "provenance"), bench, only)
 
 
 def score_frames(docs: pd.DataFrame, prov: pd.DataFrame, bench: Path, only: frozenset | None = None) -> ProvenanceReport:
@@ -296,7 +298,7 @@ def _worst(groups: list[GroupResult]) -> tuple[GroupResult, GroupResult]:
 
 def format_groups(groups: list[GroupResult]) -> str:
     """Per held-out group: paragraphs, macro-F1, root-source accuracy, ai false-positive rate; then the worst."""
-    lines = ["leave one group out (fitted parameters refitted without the group):",
+    lines = ["leave one group out (confidence calibration refitted without the group):",
              f"{'dimension':10s} {'group':52s} {'n':>5s} {'macroF1':>7s} {'root':>6s} {'aiFPR':>6s}"]
     lines += [f"{d:10s} {n[:52]:52s} {c:5d} {f1:>7s} {r:>6s} {p:>6s}" for d, n, c, f1, r, p in _group_rows(groups)]
     by_f1, by_root = _worst(groups)
@@ -313,8 +315,9 @@ def groups_section(groups: list[GroupResult]) -> str:
     """The leave-one-group-out table as Markdown (appended to the corpus section)."""
     by_f1, by_root = _worst(groups)
     lines = ["### Leave one group out", "",
-             "Each group held out in turn: the machine-edit model and the confidence calibration refitted on the "
-             "other groups' documents, the whole corpus classified, only the group scored (groups under 30 "
+             "Each group held out in turn: the confidence calibration refitted on the other groups' documents "
+             "(the machine-edit model is fitted on rewrite-pairs and human-edited copies, never on this corpus), "
+             "the whole corpus classified, only the group scored (groups under 30 "
              "labelled paragraphs pooled per dimension; macro-F1 only for groups with two classes or more).", "",
              "| dimension | group | paragraphs | macro-F1 | root-source | ai FPR on human |", "|---|---|---|---|---|---|"]
     lines += [f"| {d} | {n} | {c} | {f1} | {r} | {p} |" for d, n, c, f1, r, p in _group_rows(groups)]

@@ -28,7 +28,7 @@ from rapidfuzz.distance import Indel
 
 from pipeline.boilerplate.language import page_language, stoplist
 from pipeline.config import Config
-from pipeline.edits import edit_shape, machine_edit_probability
+from pipeline.edits import edit_shape, kept_share, machine_edit_probability, proper_names, spelling_variants
 from pipeline.schema import PROVENANCE, to_table
 from pipeline.style import attributions, machine_style
 from pipeline.text import longest_shared_run, shingles, words
@@ -117,7 +117,9 @@ def score_links(paras: pd.DataFrame, candidates: pd.DataFrame, cfg: Config) -> d
     tokens = {(r.doc_id, int(r.para_index)): words(r.text) for r in paras.itertuples()}
     reported = {(r.doc_id, int(r.para_index)): attributions(r.text) for r in paras.itertuples()}
     grams = {k: shingles(t, cfg.match.shingle_size) for k, t in tokens.items()}
-    content = {k: content_words(t) for k, t in tokens.items()}
+    stops = {k: stoplist_of(t) for k, t in tokens.items()}
+    names = {(r.doc_id, int(r.para_index)): proper_names(r.text) for r in paras.itertuples()}
+    content = {k: content_words(t, stops[k]) for k, t in tokens.items()}
     thresholds = cfg.classify
     out: dict[Key, list[Link]] = {}
     for c in candidates.itertuples():
@@ -130,21 +132,31 @@ def score_links(paras: pd.DataFrame, candidates: pd.DataFrame, cfg: Config) -> d
         cosine = None if pd.isna(c.cosine) else float(c.cosine)
         near = ((ratio >= thresholds.copy_ratio or containment >= thresholds.copy_containment)
                 and content_overlap(content[key], content[source]) >= thresholds.copy_min_content)
-        machine = _machine_edit(tokens[key], tokens[source], cfg) if near else 0.0
+        if not near and ratio >= thresholds.copy_edited_ratio:
+            near = (kept_share(tokens[key], tokens[source], stops[key], names[key] | names[source])
+                    >= thresholds.copy_edited_kept
+                    and content_overlap(content[key], content[source], spelled=True) >= thresholds.copy_min_content)
+        machine = _machine_edit(tokens[key], tokens[source], stops[key], names[key] | names[source], cfg) if near else 0.0
         adds = reported[key] > reported[source]
         out.setdefault(key, []).append(Link(key, source, ratio, containment, shared, cosine, near, machine, adds))
     # Sorted by source, so that ties between equally good sources resolve the same way whatever the row order.
     return {key: sorted(links, key=lambda l: l.source) for key, links in out.items()}
 
 
-def content_words(tokens: list[str]) -> frozenset[str]:
-    """The words of a paragraph that carry its content: not in the stoplist of its language."""
-    stop = stoplist(page_language([tokens], len(tokens)))
+def content_words(tokens: list[str], stop: frozenset[str] | None = None) -> frozenset[str]:
+    """The words of a paragraph that carry its content: not in ``stop``, the stoplist of its language."""
+    stop = stoplist_of(tokens) if stop is None else stop
     return frozenset(t for t in tokens if t not in stop)
 
 
-def content_overlap(a: frozenset[str], b: frozenset[str]) -> float:
-    """Share of the smaller set found in the other (1 when either is empty: nothing to contradict).
+def stoplist_of(tokens: list[str]) -> frozenset[str]:
+    """The stoplist of a paragraph's language: the words that do not carry its content."""
+    return stoplist(page_language([tokens], len(tokens)))
+
+
+def content_overlap(a: frozenset[str], b: frozenset[str], spelled: bool = False) -> float:
+    """Share of the smaller set found in the other (1 when either is empty: nothing to contradict); with
+    ``spelled``, a word found misspelled counts as found.
 
     Same-topic pages share structure and stock phrases ("What to look for in a ..."), which word
     sequences and shingles count; a copy or a rewrite also keeps the names, numbers and terms that say
@@ -152,13 +164,18 @@ def content_overlap(a: frozenset[str], b: frozenset[str]) -> float:
     """
     if not a or not b:
         return 1.0
-    return len(a & b) / min(len(a), len(b))
+    shared = len(a & b)
+    if spelled:
+        rest = b - a
+        shared += sum(any(spelling_variants(w, v) for v in rest) for w in a - b)
+    return min(1.0, shared / min(len(a), len(b)))
 
 
-def _machine_edit(later: list[str], earlier: list[str], cfg: Config) -> float:
+def _machine_edit(later: list[str], earlier: list[str], stop: frozenset[str], names: frozenset[str],
+                  cfg: Config) -> float:
     c = cfg.classify
-    return machine_edit_probability(edit_shape(later, earlier), c.machine_edit_intercept,
-                                    c.machine_edit_scattered, c.machine_edit_extra)
+    return machine_edit_probability(edit_shape(later, earlier, stop, names), c.machine_edit_intercept,
+                                    (c.machine_edit_rewordings, c.machine_edit_substitutions, c.machine_edit_additions))
 
 
 def _may_rewrite(link: Link) -> bool:
@@ -428,9 +445,12 @@ def _forward_share(values: list[int]) -> float:
 def _decide_one(key: Key, earlier: list[Link], rewrites: list[Link], aligned: set[str],
                 decided: dict[Key, Decision], every: list[Link], cfg: Config) -> Decision:
     c = cfg.classify
-    copies = [l for l in earlier if l.is_copy]
-    if copies:
-        link = max(copies, key=lambda l: (l.ratio, l.containment, -_source_index(l)))
+    # The nearest near-verbatim version decides: a polish that also sits close to a sibling polish of its
+    # source is the source's rewrite, not the sibling's copy, when the source is nearer.
+    near = [l for l in earlier if l.near_verbatim]
+    closest = max(near, key=lambda l: (l.ratio, l.containment, -_source_index(l))) if near else None
+    if closest is not None and closest.is_copy:
+        link = closest
         score = max(link.ratio, link.containment)
         return Decision("copied", link, _root(link, decided), "lexical",
                         _confidence("copied", score, min(c.copy_ratio, c.copy_containment), cfg))
