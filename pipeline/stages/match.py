@@ -65,7 +65,8 @@ def match(paragraphs: pa.Table, cfg: MatchConfig, embed: EmbedFn | None = None, 
             found[_EMBEDDING] = cascade_pairs(full, propose(hashes, texts), docs, query, found[_MINHASH], cfg)
         else:
             found[_EMBEDDING] = semantic_pairs(full.cover(np.arange(len(frame))), docs, query, cfg)
-        aligned = aligned_documents(docs, _union([found[_MINHASH], found[_EMBEDDING]], len(frame)), cfg)
+        linked = _union([found[_MINHASH], found[_EMBEDDING]], len(frame))
+        aligned = aligned_documents(full.cover(np.concatenate(linked)), docs, linked, cfg)
         vectors = full.cover(np.flatnonzero(np.isin(docs, aligned)))
         found[_ALIGNMENT] = alignment_pairs(vectors, docs, aligned, cfg)
         full.report()
@@ -319,22 +320,26 @@ def _hnsw_searcher(base: np.ndarray, cfg: MatchConfig):
     return search
 
 
-def aligned_documents(docs: np.ndarray, found: tuple[np.ndarray, np.ndarray],
+def aligned_documents(vectors: np.ndarray, docs: np.ndarray, found: tuple[np.ndarray, np.ndarray],
                       cfg: MatchConfig) -> tuple[np.ndarray, np.ndarray]:
     """Document pairs (a, b), a < b, to align in full: linked by at least ``align_min_pairs`` of the pairs
-    ``found`` (both directions), and among the ``align_max_docs`` best-linked partners of a or of b.
+    ``found`` (both directions), and among the ``align_max_docs`` best-linked partners of a or of b (by the
+    summed cosine of their pairs; the vectors of ``found``'s rows are needed).
 
     A document of a busy topic can be linked to dozens of others by loose neighbours; its sources are the
-    documents it shares the most pairs with, so keeping each one's best few bounds the alignments (and the
-    candidate rows they bring) by the number of documents, while a source reused by many keeps every reuser
-    that ranks it first.
+    documents it shares the most and closest pairs with, so keeping each one's best few bounds the
+    alignments (and the candidate rows they bring) by the number of documents, while a source reused by
+    many keeps every reuser that ranks it first.
     """
     i, j = found
     doc_count = int(docs.max(initial=0)) + 1
-    links, counts = np.unique(docs[i].astype(np.int64) * doc_count + docs[j], return_counts=True)
-    links, counts = links[counts >= cfg.align_min_pairs], counts[counts >= cfg.align_min_pairs]
+    links, inverse, counts = np.unique(docs[i].astype(np.int64) * doc_count + docs[j], return_inverse=True,
+                                       return_counts=True)
+    strength = np.bincount(inverse.reshape(-1), weights=pair_cosine(vectors, i, j), minlength=len(links))
+    enough = counts >= cfg.align_min_pairs
+    links, strength = links[enough], strength[enough]
     a, b = links // doc_count, links % doc_count  # both directions, sorted by (a, b)
-    best = _rank_within(a, counts, b) < cfg.align_max_docs
+    best = _rank_within(a, strength, b) < cfg.align_max_docs
     mirror = np.searchsorted(links, b * doc_count + a)
     keep = (best | best[mirror]) & (a < b)
     return a[keep], b[keep]

@@ -353,17 +353,19 @@ def test_a_paragraph_in_a_crowd_of_same_topic_neighbours_is_proposed_only_if_it_
 
 
 def test_each_document_is_aligned_with_its_best_linked_documents_only():
-    """Document 0 shares 3 pairs with 1 and 2 with 2; 1 shares 2 with 2. With one partner each, 0-1 is
-    each one's best, and 2 ranks 0 first (a tie with 1, broken by document order): 1-2 is not aligned."""
+    """Document 0 shares 3 pairs with 1 and 2 with 2; 1 shares 2 with 2 (all pairs alike). With one partner
+    each, 0-1 is each one's best, and 2 ranks 0 first (a tie with 1, broken by document order): 1-2 is not
+    aligned."""
     from pipeline.stages.match import aligned_documents
 
     docs = np.array([0, 0, 0, 1, 1, 1, 2, 2])
+    vectors = np.ones((len(docs), 1), np.float32)
     pairs = [(0, 3), (1, 4), (2, 5), (0, 6), (1, 7), (3, 6), (4, 7)]
     i = np.array([a for a, b in pairs] + [b for a, b in pairs])
     j = np.array([b for a, b in pairs] + [a for a, b in pairs])
-    a, b = aligned_documents(docs, (i, j), MatchConfig(align_max_docs=1))
+    a, b = aligned_documents(vectors, docs, (i, j), MatchConfig(align_max_docs=1))
     assert set(zip(a.tolist(), b.tolist())) == {(0, 1), (0, 2)}
-    a, b = aligned_documents(docs, (i, j), MatchConfig(align_max_docs=2))
+    a, b = aligned_documents(vectors, docs, (i, j), MatchConfig(align_max_docs=2))
     assert set(zip(a.tolist(), b.tolist())) == {(0, 1), (0, 2), (1, 2)}
 
 
