@@ -155,7 +155,7 @@ class MatchConfig(_Section):
         "see pipeline/embed.py).",
     )
     cascade: bool = Field(
-        True, description="Propose embedding neighbours with the static model first, and embed with `embedder` only "
+        False, description="Propose embedding neighbours with the static model first, and embed with `embedder` only "
         "the paragraphs of proposed or MinHash pairs (to confirm them as its own search would) and of the documents "
         "chosen for alignment.",
     )
