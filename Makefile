@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml tools/build_embedders.py
 	$(PYTHON) -m venv $(VENV)
 	# torch first, pinned: this version's CPU wheel is on the machine, an unpinned one is a CUDA download.
 	$(BIN)/pip install --quiet --disable-pip-version-check torch==2.13.0
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[embed,test]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[embed,test,ray]'
 	$(BIN)/python tools/build_embedders.py
 	touch $(STAMP)
 
@@ -21,10 +21,12 @@ models: $(STAMP)
 	$(BIN)/python tools/build_embedders.py
 
 # Speed: the whole pipeline on 972 real pages against trafilatura alone (same run), then the match stage
-# from 10k to 1M synthetic paragraphs; both write their section of docs/benchmarks.md.
+# from 10k to 1M synthetic paragraphs, then 1% new documents on a 100k-paragraph history, hostile inputs and
+# page dates; each writes its section of docs/benchmarks.md.
 bench: $(STAMP)
 	$(BIN)/python bench/bench_pipeline.py --config configs/default.toml --report docs/benchmarks.md
 	$(BIN)/python bench/bench_match.py --config configs/default.toml --report docs/benchmarks.md
+	$(BIN)/python bench/bench_incremental.py --config configs/default.toml --report docs/benchmarks.md
 	$(BIN)/python bench/bench_fuzz.py --report docs/benchmarks.md
 	$(BIN)/python bench/bench_dates.py --bench ../shared/bench/wcxb-articles --report docs/benchmarks.md
 

@@ -61,10 +61,14 @@ def tree_rss(root: int) -> int:
     return total
 
 
-def run_pipeline(folders: list[Path], config: Path, output: Path, workers: int | None) -> tuple[float, int]:
-    """Wall seconds and peak process-tree RSS of one cold-start run over the pages."""
+def run_pipeline(folders: list[Path], config: Path, output: Path, workers: int | None,
+                 rebuild: bool = True) -> tuple[float, int]:
+    """Wall seconds and peak process-tree RSS of one run over the pages (a cold start unless ``rebuild``
+    is false: then an incremental run over what ``output`` holds)."""
     command = [sys.executable, "-m", "pipeline.cli", "run", "--config", str(config), "--output", str(output),
-               "--rebuild", "--log-format", "json", *[a for p in folders for a in ("--input", str(p))]]
+               "--log-format", "json", *[a for p in folders for a in ("--input", str(p))]]
+    if rebuild:
+        command.append("--rebuild")
     if workers:
         command += ["--workers", str(workers)]
     began = time.perf_counter()

@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="redo the latest run from this stage, reading earlier stages' saved outputs "
                          "(default: ingest, a new run)")
     run_cmd.add_argument("--workers", type=int, metavar="N", help="processes for the per-document stages")
+    run_cmd.add_argument("--engine", choices=("local", "ray"), help="where the stages run (default: local)")
+    run_cmd.add_argument("--ray-address", metavar="ADDR", help="an existing Ray cluster (with --engine ray)")
     run_cmd.add_argument("--wait", action="store_true",
                          help="wait for another run holding the output folder instead of exiting with status 3")
     run_cmd.add_argument("--rebuild", action="store_true",
@@ -152,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         print(schema.table_markdown(args.table) if args.table else schema.markdown(), end="")
         return EXIT_OK
     try:
-        cfg = load_config(args.config).with_run(input=args.input, output=args.output, workers=args.workers)
+        cfg = load_config(args.config).with_run(input=args.input, output=args.output, workers=args.workers,
+                                                  engine=args.engine, ray_address=args.ray_address)
         if args.dry_run:
             return _dry_run(cfg, args.rebuild)
         result = run(cfg, from_stage=args.from_stage, wait=args.wait, rebuild=args.rebuild)

@@ -26,10 +26,23 @@ class RunConfig(_Section):
         default_factory=lambda: os.cpu_count() or 1, ge=1,
         description="Processes for the per-document stages (a process pool); the machine's core count unless set.",
     )
+    engine: Literal["local", "ray"] = Field(
+        "local", description="Where the stages run: a process pool on this machine, or Ray (pip install "
+                             "'provenance[ray]'; the output folder must be on storage every node sees).",
+    )
+    ray_address: str | None = Field(
+        None, description="Address of an existing Ray cluster (e.g. ray://head:10001); unset, a local Ray is started.",
+    )
     batch_size: int = Field(64, ge=1, description="Documents per batch handed to a per-document stage.")
     doc_timeout: float = Field(
         30.0, gt=0, description="Seconds one document may take in strip before its worker is killed and it is quarantined."
     )
+
+    @model_validator(mode="after")
+    def _address_needs_ray(self) -> "RunConfig":
+        if self.ray_address and self.engine != "ray":
+            raise ValueError("ray_address is set but engine is not 'ray'")
+        return self
 
 
 class IngestConfig(_Section):
@@ -168,7 +181,8 @@ class MatchConfig(_Section):
         "a proposed neighbour must stand.",
     )
     embed_batch_size: int = Field(32, ge=1)
-    top_k: int = Field(5, ge=1, description="Nearest paragraphs from other documents kept per paragraph.")
+    top_k: int = Field(5, ge=1, description="Nearest paragraphs from other documents kept per paragraph, and as "
+                       "many more among those that can be its source by date (dated earlier, or undated).")
     min_cosine: float = Field(0.5, ge=-1, le=1, description="Neighbours below this cosine are not candidates.")
     ann_min_rows: int = Field(
         5_000, ge=1, description="Above this many paragraphs, nearest neighbours come from an HNSW index, not brute force."

@@ -30,8 +30,7 @@ import pyarrow.compute as pc
 from pipeline import log
 from pipeline.config import Config
 from pipeline.embed import embedder_for
-from pipeline.executors.local import map_batches
-from pipeline.executors.sandbox import run_sandboxed
+from pipeline.executors.engines import Engine, LocalEngine, engine_for
 from pipeline.io.arraystore import ArrayStore
 from pipeline.io import snapshots
 from pipeline.io.parquet import publish_dataset, read_dataset, recover_dataset
@@ -123,7 +122,8 @@ def run(cfg: Config, from_stage: str = "ingest", wait: bool = False, rebuild: bo
                     "package_version": _version("provenance"), "versions": _versions(cfg), "from_stage": from_stage}
         state.write_manifest(output, manifest)
         try:
-            return _run_stages(cfg, output, run_id, from_stage, manifest)
+            with engine_for(cfg.run) as engine:
+                return _run_stages(cfg, engine, output, run_id, from_stage, manifest)
         except BaseException as exc:
             with _signals_held():
                 stopped = isinstance(exc, Interrupted)
@@ -145,7 +145,7 @@ def plan(cfg: Config, rebuild: bool = False) -> Plan:
             pass
     result = Plan(changed=[] if rebuild else _changed_settings(output, cfg))
     history = STORED["documents"].empty_table() if rebuild else state.read_table(output, "documents")
-    documents, _ = _read_inputs(cfg)
+    documents, _ = _read_inputs(cfg, LocalEngine(cfg.run.workers))
     processed = set(history.column("doc_id").to_pylist())
     for doc in documents.select(["doc_id", "source_path", "status", "error"]).to_pylist():
         if doc["doc_id"] in processed:
@@ -214,7 +214,7 @@ def _signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
 
 
-def _run_stages(cfg: Config, output: Path, run_id: str, from_stage: str, manifest: dict) -> RunResult:
+def _run_stages(cfg: Config, engine: Engine, output: Path, run_id: str, from_stage: str, manifest: dict) -> RunResult:
     result = RunResult(run_id=run_id)
     start_at = STAGES.index(from_stage)
     redone = _redone_documents(output, start_at)
@@ -239,25 +239,26 @@ def _run_stages(cfg: Config, output: Path, run_id: str, from_stage: str, manifes
     if start_at == 0:
         _save_run_id(output, run_id)
     all_inputs: dict = {}
-    documents = stage("ingest", lambda: _new_documents(cfg, history_docs, all_inputs, result))
+    documents = stage("ingest", lambda: _new_documents(cfg, engine, history_docs, all_inputs, result))
     manifest["input_fingerprint"] = all_inputs.get("fingerprint")
     failures: dict[str, str] = {}
-    blocks = stage("strip", lambda: _strip(documents, cfg, failures, _earlier_pages(output, documents, history_docs)))
+    blocks = stage("strip", lambda: _strip(documents, cfg, engine, failures,
+                                                  _earlier_pages(output, documents, history_docs)))
     if failures:  # saved too, so that a run redone --from a later stage keeps them quarantined
         documents = _quarantine(documents, failures)
         publish_dataset(documents, output / "stages" / "ingest")
     _warn_quarantined(documents)
-    paragraphs = stage("segment", lambda: segment(blocks, cfg.segment))
+    paragraphs = stage("segment", lambda: engine.call(segment, blocks, cfg.segment))
     known = _without(state.read_table(output, "provenance"), redone)
     everything = pa.concat_tables([paragraphs, _history_paragraphs(known)])
     new_docs = set(paragraphs.column("doc_id").to_pylist())
-    candidates = stage("match", lambda: _match(everything, cfg, output, new_docs))
+    dates = pa.concat_tables([documents.select(["doc_id", "published_at"]),
+                              history_docs.select(["doc_id", "published_at"])])
+    candidates = stage("match", lambda: engine.call(_match, everything, cfg, output, new_docs, dates))
     stored_links = partial(_stored_links, output)
     component = linked_documents(candidates, new_docs, stored_links, redone)
     links = component_links(candidates, component, stored_links, redone)
-    dates = pa.concat_tables([documents.select(["doc_id", "published_at"]),
-                              history_docs.select(["doc_id", "published_at"])])
-    provenance = stage("classify", lambda: classify(_rows_of(everything, component), links, dates, cfg))
+    provenance = stage("classify", lambda: engine.call(classify, _rows_of(everything, component), links, dates, cfg))
 
     _checkpoint("write")
     began = time.perf_counter()
@@ -375,9 +376,9 @@ def _saved_run_id(output: Path) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
-def _new_documents(cfg: Config, history_docs: pa.Table, inputs: dict, result: RunResult) -> pa.Table:
+def _new_documents(cfg: Config, engine: Engine, history_docs: pa.Table, inputs: dict, result: RunResult) -> pa.Table:
     """Every input read, minus documents an earlier run processed (and repeats within this input)."""
-    documents, inputs["fingerprint"] = _read_inputs(cfg)
+    documents, inputs["fingerprint"] = _read_inputs(cfg, engine)
     processed = set(history_docs.column("doc_id").to_pylist())
     keep = [doc_id not in processed for doc_id in documents.column("doc_id").to_pylist()]
     result.already_processed = len(keep) - sum(keep)
@@ -386,13 +387,13 @@ def _new_documents(cfg: Config, history_docs: pa.Table, inputs: dict, result: Ru
     return _mark_repeats(documents.filter(pa.array(keep, type=pa.bool_())))
 
 
-def _read_inputs(cfg: Config) -> tuple[pa.Table, str]:
+def _read_inputs(cfg: Config, engine: Engine) -> tuple[pa.Table, str]:
     """Every input file read into documents, and the fingerprint of the input (paths and content hashes)."""
     try:
         sources = pa.Table.from_pandas(find_sources(cfg.run.input), preserve_index=False)
     except (FileNotFoundError, ValueError) as exc:  # a missing input or a manifest without a path column
         raise UsageError(str(exc)) from exc
-    documents = map_batches(partial(ingest, cfg=cfg.ingest), sources, cfg.run.batch_size, cfg.run.workers, INGESTED)
+    documents = engine.map_batches(partial(ingest, cfg=cfg.ingest), sources, cfg.run.batch_size, INGESTED)
     fingerprint = hashlib.sha256()
     for path, content_hash in sorted(zip(documents.column("source_path").to_pylist(),
                                          documents.column("content_hash").to_pylist())):
@@ -431,7 +432,7 @@ def _earlier_pages(output: Path, documents: pa.Table, history_docs: pa.Table) ->
     return pages
 
 
-def _strip(documents: pa.Table, cfg: Config, failures: dict[str, str],
+def _strip(documents: pa.Table, cfg: Config, engine: Engine, failures: dict[str, str],
            earlier: dict[str, tuple[str | None, list[str]]]) -> pa.Table:
     """Blocks of every readable document, each stripped in a killable worker with a deadline, then the
     cross-document pass that removes a host's template blocks."""
@@ -445,7 +446,7 @@ def _strip(documents: pa.Table, cfg: Config, failures: dict[str, str],
         progress.advance()
         _checkpoint(f"strip:{progress.done}")  # crash tests kill the run while its workers are busy
 
-    for outcome in run_sandboxed(work, tasks, cfg.run.workers, cfg.run.doc_timeout, done):
+    for outcome in engine.sandboxed(work, tasks, cfg.run.doc_timeout, done):
         if outcome.error:
             failures[outcome.key] = f"strip: {outcome.error}"
         else:
@@ -479,9 +480,10 @@ def _history_paragraphs(history: pa.Table) -> pa.Table:
     return history.select([f.name for f in PARAGRAPHS]).cast(PARAGRAPHS)
 
 
-def _match(paragraphs: pa.Table, cfg: Config, output: Path, new_docs: set[str]) -> pa.Table:
+def _match(paragraphs: pa.Table, cfg: Config, output: Path, new_docs: set[str], dates: pa.Table) -> pa.Table:
     """The match stage with the persistent paragraph index: MinHash signatures and embeddings by text hash
-    (one store per embedder, so each paragraph is embedded once per model, ever)."""
+    (one store per embedder, so each paragraph is embedded once per model, ever); ``dates`` of every
+    document let each paragraph's possible sources by date take part in the neighbour search."""
     index = output / "index"
     m = cfg.match
     signatures = ArrayStore(index / f"{MINHASH_VERSION}-{m.shingle_size}gram-{m.num_perm}.parquet", np.uint64)
@@ -495,7 +497,7 @@ def _match(paragraphs: pa.Table, cfg: Config, output: Path, new_docs: set[str]) 
     embed = cached(embedder_for(m.embedder, m.model, m.embed_batch_size)) if m.semantic else None
     propose = cached(embedder_for("static", m.model, m.embed_batch_size)) if m.semantic and m.cascade else None
     table = match(paragraphs, m, embed=embed, sign=partial(signatures.lookup, compute=partial(minhash_signatures, cfg=m)),
-                  new_docs=new_docs, propose=propose)
+                  new_docs=new_docs, propose=propose, dates=dates)
     for store in stores:
         store.save()
     return table

@@ -159,6 +159,30 @@ def fake_embed():
 
 
 @pytest.fixture
+def crowded_source(make_paragraphs, make_documents, fake_embed):
+    """A source (2020) hidden from its eight same-day rewrites (2021) by the nearest-neighbour search alone.
+
+    The rewrites sit at cosine 0.98 to each other and 0.85 to the source, so each one's ``top_k`` = 5
+    nearest are siblings; five later retellings (2022) at 0.9 to the source are the source's own 5
+    nearest. Returns (paragraphs, documents, embed, rewrite doc ids).
+    """
+    from article_texts import TERMINAL, TERMINAL_RETOLD
+
+    rewrites, later = TERMINAL_RETOLD[:8], TERMINAL_RETOLD[8:13]
+    unit = np.eye(256)
+    rest = np.sqrt(1 - 0.85**2 - 0.15**2)
+    vectors = {TERMINAL: unit[0],
+               **{t: 0.85 * unit[0] + rest * unit[1] + 0.15 * unit[2 + k] for k, t in enumerate(rewrites)},
+               **{t: 0.9 * unit[0] + np.sqrt(1 - 0.81) * unit[20 + k] for k, t in enumerate(later)}}
+    docs = {"source": [TERMINAL], **{f"rewrite{k}": [t] for k, t in enumerate(rewrites)},
+            **{f"later{k}": [t] for k, t in enumerate(later)}}
+    dates = {doc: "2020-01-01" if doc == "source" else "2021-01-01" if doc.startswith("rewrite") else "2022-01-01"
+             for doc in docs}
+    return (make_paragraphs(docs), make_documents(list(docs), dates), fake_embed(vectors)[0],
+            {d for d in docs if d.startswith("rewrite")})
+
+
+@pytest.fixture
 def fast_config(tmp_path) -> Path:
     """A config file that switches the embedding model off (lexical matching only)."""
     path = tmp_path / "fast.toml"

@@ -40,13 +40,15 @@ _MINHASH, _EMBEDDING, _BOTH, _ALIGNMENT = 1, 2, 3, 4  # bit 1 minhash, bit 2 emb
 
 
 def match(paragraphs: pa.Table, cfg: MatchConfig, embed: EmbedFn | None = None, sign: SignFn | None = None,
-          new_docs: set[str] | None = None, propose: EmbedFn | None = None) -> pa.Table:
+          new_docs: set[str] | None = None, propose: EmbedFn | None = None, dates: pa.Table | None = None) -> pa.Table:
     """Candidate pairs (both directions) between paragraphs of different documents.
 
     With ``new_docs``, only pairs that involve a paragraph of those documents are looked for: the other
     paragraphs are the history that new ones are matched against. With ``propose`` (a cheap embedder), the
     neighbours come from its vectors and ``embed`` runs only on the paragraphs they could make candidates,
-    and on the documents chosen for alignment (see ``cascade_pairs``).
+    and on the documents chosen for alignment (see ``cascade_pairs``). ``dates`` (``doc_id``,
+    ``published_at``) lets the nearest-neighbour search also keep each paragraph's nearest possible sources
+    by date (see ``semantic_pairs``).
     """
     frame = paragraphs.select(["doc_id", "para_index", "text", "word_count", "text_hash"]).to_pandas()
     frame = frame[frame["word_count"] >= cfg.min_words].sort_values(["doc_id", "para_index"]).reset_index(drop=True)
@@ -61,10 +63,12 @@ def match(paragraphs: pa.Table, cfg: MatchConfig, embed: EmbedFn | None = None, 
     vectors = None
     if cfg.semantic and embed is not None:
         full = OnDemandVectors(embed, hashes, texts)
+        published = publication_order(frame["doc_id"], dates)
         if propose is not None:
-            found[_EMBEDDING] = cascade_pairs(full, propose(hashes, texts), docs, query, found[_MINHASH], cfg)
+            found[_EMBEDDING] = cascade_pairs(full, propose(hashes, texts), docs, query, found[_MINHASH], cfg,
+                                              published)
         else:
-            found[_EMBEDDING] = semantic_pairs(full.cover(np.arange(len(frame))), docs, query, cfg)
+            found[_EMBEDDING] = semantic_pairs(full.cover(np.arange(len(frame))), docs, query, cfg, published)
         linked = _union([found[_MINHASH], found[_EMBEDDING]], len(frame))
         aligned = aligned_documents(full.cover(np.concatenate(linked)), docs, linked, cfg)
         vectors = full.cover(np.flatnonzero(np.isin(docs, aligned)))
@@ -249,73 +253,113 @@ def _unique_pairs(i: np.ndarray, j: np.ndarray, n: int) -> tuple[np.ndarray, np.
     return code // n, code % n
 
 
-def semantic_pairs(vectors: np.ndarray, docs: np.ndarray, query: np.ndarray, cfg: MatchConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (i, j) with cosine >= ``min_cosine``: each query row's ``top_k`` nearest paragraphs of other
-    documents, and each other row's ``top_k`` nearest among the query rows (so a new paragraph that would
-    enter an old one's neighbourhood is found as in a full run)."""
-    everything = np.arange(len(vectors))
-    i, j = _nearest_pairs(vectors, docs, np.flatnonzero(query), everything, cfg)
+def semantic_pairs(vectors: np.ndarray, docs: np.ndarray, query: np.ndarray, cfg: MatchConfig,
+                   published: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct pairs (i, j) with cosine >= ``min_cosine``: each query row's ``top_k`` nearest paragraphs of
+    other documents, and each other row's ``top_k`` nearest among the query rows (so a new paragraph that
+    would enter an old one's neighbourhood is found as in a full run).
+
+    With ``published`` (per row, from ``publication_order``), each row also keeps its ``top_k`` nearest
+    among the paragraphs that can be its source by date: a dozen rewrites of one article published on one
+    day are each other's nearest neighbours, and would otherwise hide the earlier article they all derive
+    from (classify orders documents by date first, so only an earlier or undated document can be a source).
+    """
+    searches = [(np.flatnonzero(query), np.arange(len(vectors)))]
     if not query.all():
-        old_i, old_j = _nearest_pairs(vectors, docs, np.flatnonzero(~query), np.flatnonzero(query), cfg)
-        i, j = np.concatenate([i, old_i]), np.concatenate([j, old_j])
-    return i, j
+        searches.append((np.flatnonzero(~query), np.flatnonzero(query)))
+    found = [_nearest_pairs(vectors, docs, rows, cols, cfg) for rows, cols in searches]
+    if published is not None:
+        for rows, cols in searches:
+            cols, allowed = _earlier_first(rows, cols, published)
+            found.append(_nearest_pairs(vectors, docs, rows, cols, cfg, allowed))
+    return _unique_pairs(np.concatenate([i for i, _ in found]), np.concatenate([j for _, j in found]), len(vectors))
+
+
+def publication_order(doc_ids: pd.Series, dates: pa.Table | None) -> np.ndarray | None:
+    """Per row, its document's ``published_at`` as an integer, undated documents lowest: a row may derive
+    from another only if that one's value is lower (an undated document can be anyone's source, and an
+    undated row's possible sources are all rows, which the plain search already covers)."""
+    if dates is None:
+        return None
+    known = dates.select(["doc_id", "published_at"]).to_pandas().drop_duplicates("doc_id").set_index("doc_id")
+    stamps = pd.to_datetime(doc_ids.map(known["published_at"]), utc=True)
+    nanos = stamps.dt.tz_convert(None).to_numpy("datetime64[ns]").view(np.int64)
+    return np.where(stamps.isna(), np.iinfo(np.int64).min, nanos)
+
+
+def _earlier_first(rows: np.ndarray, cols: np.ndarray, published: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``cols`` sorted by publication, and for each row how many of them come strictly before it."""
+    cols = cols[np.argsort(published[cols], kind="stable")]
+    return cols, np.searchsorted(published[cols], published[rows], side="left")
 
 
 def _nearest_pairs(vectors: np.ndarray, docs: np.ndarray, rows: np.ndarray, cols: np.ndarray,
-                   cfg: MatchConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (row, col) for each row's ``top_k`` nearest columns of another document.
+                   cfg: MatchConfig, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (row, col) for each row's ``top_k`` nearest columns of another document; with ``allowed``,
+    among the first ``allowed[r]`` of ``cols`` only (rows are searched in groups of equal ``allowed``).
 
-    Exact below ``ann_min_rows`` columns; above, an HNSW graph asked for ``ann_extra_neighbours`` more
-    than needed, to make up for neighbours dropped as the row's own document.
+    Exact up to ``ann_min_rows`` columns; above, an HNSW graph of all ``cols`` (built once, restricted to
+    the group's columns) asked for ``ann_extra_neighbours`` more than needed, to make up for neighbours
+    dropped as the row's own document.
     """
-    if len(cols) == 0 or len(rows) == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    exact = len(cols) <= cfg.ann_min_rows
-    search = None if exact else _hnsw_searcher(vectors[cols], cfg)
-    k = min(len(cols), cfg.top_k if exact else cfg.top_k + cfg.ann_extra_neighbours)
-    step = max(1, _CELLS // (len(cols) if exact else k * 64))
+    allowed = np.full(len(rows), len(cols)) if allowed is None else allowed
+    exact = _exact_searcher(vectors, docs, cols)
+    approximate = functools.cache(lambda: _hnsw_searcher(vectors, cols, cfg))
     progress = log.Progress(len(rows), "match: nearest neighbours", unit="para")
-    found_i, found_j = [], []
-    for start in range(0, len(rows), step):
-        chunk = rows[start:start + step]
-        if exact:
-            scores, found = _exact_search(vectors[chunk], vectors[cols], docs[chunk][:, None] == docs[cols][None, :], k)
-        else:
-            scores, found = search(vectors[chunk], k)
-        valid = (found >= 0) & (docs[cols[np.maximum(found, 0)]] != docs[chunk][:, None])
-        kept = valid & (np.cumsum(valid, axis=1) <= cfg.top_k) & (scores >= cfg.min_cosine)
-        found_i.append(np.broadcast_to(chunk[:, None], kept.shape)[kept])
-        found_j.append(cols[found[kept]])
-        progress.add(len(chunk))
+    found_i, found_j = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for limit in np.unique(allowed[allowed > 0]).tolist():
+        group = rows[allowed == limit]
+        small = limit <= cfg.ann_min_rows
+        search = exact if small else approximate()
+        k = min(limit, cfg.top_k if small else cfg.top_k + cfg.ann_extra_neighbours)
+        step = max(1, _CELLS // (limit if small else k * 64))
+        for start in range(0, len(group), step):
+            chunk = group[start:start + step]
+            scores, found = search(chunk, k, limit)
+            valid = (found >= 0) & (docs[cols[np.maximum(found, 0)]] != docs[chunk][:, None])
+            kept = valid & (np.cumsum(valid, axis=1) <= cfg.top_k) & (scores >= cfg.min_cosine)
+            found_i.append(np.broadcast_to(chunk[:, None], kept.shape)[kept])
+            found_j.append(cols[found[kept]])
+            progress.add(len(chunk))
     progress.close()
     return np.concatenate(found_i), np.concatenate(found_j)
 
 
-def _exact_search(queries: np.ndarray, base: np.ndarray, excluded: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Top ``k`` inner products per query, best first, never an ``excluded`` (same-document) column."""
-    sims = queries @ base.T
-    sims[excluded] = -np.inf
-    top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-    top_scores = np.take_along_axis(sims, top, axis=1)
-    order = np.argsort(-top_scores, axis=1, kind="stable")
-    return np.take_along_axis(top_scores, order, axis=1), np.take_along_axis(top, order, axis=1)
+def _exact_searcher(vectors: np.ndarray, docs: np.ndarray, cols: np.ndarray):
+    """A search function (rows, k, limit) over the first ``limit`` of ``cols`` by brute force: the top ``k``
+    inner products per row, best first, never a column of the row's own document."""
+
+    def search(rows: np.ndarray, k: int, limit: int) -> tuple[np.ndarray, np.ndarray]:
+        base = cols[:limit]
+        sims = vectors[rows] @ vectors[base].T
+        sims[docs[rows][:, None] == docs[base][None, :]] = -np.inf
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        top_scores = np.take_along_axis(sims, top, axis=1)
+        order = np.argsort(-top_scores, axis=1, kind="stable")
+        return np.take_along_axis(top_scores, order, axis=1), np.take_along_axis(top, order, axis=1)
+
+    return search
 
 
-def _hnsw_searcher(base: np.ndarray, cfg: MatchConfig):
-    """A search function over an HNSW graph of ``base`` (faiss, inner product), best first.
+def _hnsw_searcher(vectors: np.ndarray, cols: np.ndarray, cfg: MatchConfig):
+    """A search function (rows, k, limit) over an HNSW graph of ``cols`` (faiss, inner product), best
+    first, that returns only the first ``limit`` columns (positions in ``cols``, -1 where none is left).
 
-    The graph is built single-threaded in row order, so it (and every result) depends only on the input.
+    The graph is built single-threaded in column order, so it (and every result) depends only on the input.
     """
     import faiss
 
     faiss.omp_set_num_threads(1)
-    index = faiss.IndexHNSWFlat(base.shape[1], cfg.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+    index = faiss.IndexHNSWFlat(vectors.shape[1], cfg.hnsw_m, faiss.METRIC_INNER_PRODUCT)
     index.hnsw.efConstruction = cfg.hnsw_ef_construction
-    index.add(np.ascontiguousarray(base, dtype=np.float32))
+    index.add(np.ascontiguousarray(vectors[cols], dtype=np.float32))
 
-    def search(queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        index.hnsw.efSearch = max(cfg.hnsw_ef_search, k)
-        return index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+    def search(rows: np.ndarray, k: int, limit: int) -> tuple[np.ndarray, np.ndarray]:
+        params = faiss.SearchParametersHNSW(efSearch=max(cfg.hnsw_ef_search, k))
+        selector = faiss.IDSelectorRange(0, limit)  # held here: faiss does not keep it alive
+        if limit < len(cols):
+            params.sel = selector
+        return index.search(np.ascontiguousarray(vectors[rows], dtype=np.float32), k, params=params)
 
     return search
 
@@ -406,14 +450,15 @@ class OnDemandVectors:
 
 
 def cascade_pairs(full: OnDemandVectors, cheap: np.ndarray, docs: np.ndarray, query: np.ndarray,
-                  lexical: tuple[np.ndarray, np.ndarray], cfg: MatchConfig) -> tuple[np.ndarray, np.ndarray]:
+                  lexical: tuple[np.ndarray, np.ndarray], cfg: MatchConfig,
+                  published: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The semantic pairs the full model confirms among the cheap model's proposals.
 
     Only the paragraphs of proposed and lexical pairs are embedded by the full model, and a proposal (either
     way round) is kept when it is among its row's ``top_k`` by the full cosine and reaches ``min_cosine``, as
     the full model's own search would keep it.
     """
-    proposed = proposals(cheap, docs, query, cfg)
+    proposed = proposals(cheap, docs, query, cfg, published)
     vectors = full.cover(np.concatenate([*proposed, *lexical]))
     i, j = _union([proposed], len(docs))
     mine = query[i] | query[j]
@@ -423,20 +468,25 @@ def cascade_pairs(full: OnDemandVectors, cheap: np.ndarray, docs: np.ndarray, qu
     return i[keep], j[keep]
 
 
-def proposals(cheap: np.ndarray, docs: np.ndarray, query: np.ndarray, cfg: MatchConfig) -> tuple[np.ndarray, np.ndarray]:
+def proposals(cheap: np.ndarray, docs: np.ndarray, query: np.ndarray, cfg: MatchConfig,
+              published: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Pairs (i, j) the cheap vectors propose: among i's ``cascade_top_k`` nearest paragraphs of other
-    documents, at least ``cascade_min_cosine``, and standing ``cascade_min_margin`` above i's background (its
-    ``cascade_top_k``-th nearest; a row with fewer neighbours has none).
+    documents (with ``published``, also among its possible sources by date; see ``semantic_pairs``), at
+    least ``cascade_min_cosine``, and standing ``cascade_min_margin`` above i's background (its
+    ``cascade_top_k``-th nearest overall; a row with fewer neighbours has none).
 
     Static vectors put every paragraph of a busy topic close to dozens of others; a paragraph the full
     model would pair as a rewrite stands out of that crowd. The gate was chosen so that it almost never
     drops a pair the full model keeps (docs/benchmarks.md, bench/cascade_gate.py).
     """
-    i, j = semantic_pairs(cheap, docs, query, cfg.model_copy(update={"top_k": cfg.cascade_top_k, "min_cosine": -1.0}))
-    score = pair_cosine(cheap, i, j)
+    wide = cfg.model_copy(update={"top_k": cfg.cascade_top_k, "min_cosine": -1.0})
+    i, j = semantic_pairs(cheap, docs, query, wide)
     background = np.ones(len(docs), np.float32)
-    np.minimum.at(background, i, score)
+    np.minimum.at(background, i, pair_cosine(cheap, i, j))
     background[np.bincount(i, minlength=len(docs)) < cfg.cascade_top_k] = -1.0
+    if published is not None:
+        i, j = semantic_pairs(cheap, docs, query, wide, published)
+    score = pair_cosine(cheap, i, j)
     gate = (score >= cfg.cascade_min_cosine) & (score - background[i] >= cfg.cascade_min_margin)
     return i[gate], j[gate]
 

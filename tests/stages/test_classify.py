@@ -297,3 +297,12 @@ def test_content_overlap_counts_words_that_are_not_stopwords():
     assert "what" not in a and "cybersecurity" in a
     assert content_overlap(a, b) < Config().classify.copy_min_content
     assert content_overlap(a, a) == 1.0
+
+
+def test_an_earlier_source_crowded_out_by_same_day_rewrites_is_their_root(crowded_source):
+    paragraphs, documents, embed, rewrites = crowded_source
+    frame = run(paragraphs, match(paragraphs, Config().match, embed, dates=documents), documents)
+    assert label_of(frame, "source", 0)["label"] == "original"
+    found = frame[frame["doc_id"].isin(rewrites)]
+    assert (found["label"] == "ai_paraphrased").all()
+    assert (found["source_doc_id"] == "source").all()

@@ -374,3 +374,50 @@ def test_lsh_bands_are_the_ones_datasketch_picks(threshold, num_perm, expected):
     from pipeline.stages.match import lsh_bands
 
     assert lsh_bands(threshold, num_perm) == expected
+
+
+def rewrites_paired_with_the_source(candidates) -> set[str]:
+    return {d for d, _, c, _ in pairs_of(candidates) if c == "source"}
+
+
+@pytest.mark.parametrize("ann_min_rows", [5_000, 2], ids=["exact", "hnsw"])
+def test_same_day_siblings_do_not_hide_the_earlier_source(crowded_source, ann_min_rows):
+    paragraphs, documents, embed, rewrites = crowded_source
+    cfg = MatchConfig(ann_min_rows=ann_min_rows)
+    assert not rewrites_paired_with_the_source(match(paragraphs, cfg, embed)) & rewrites, "undated, siblings hide it"
+    candidates = match(paragraphs, cfg, embed, dates=documents)
+    assert_well_formed(candidates)
+    assert rewrites_paired_with_the_source(candidates) >= rewrites
+
+
+def test_an_earlier_source_added_later_is_found_for_the_rewrites_already_stored(crowded_source):
+    """A later run brings the source and five more rewrites: the three stored rewrites' nearest new
+    paragraphs are the five siblings, yet they get the source, as a single run gives it them."""
+    paragraphs, documents, embed, rewrites = crowded_source
+    new = {"source", *(f"rewrite{k}" for k in range(3, 8))}
+    later = match(paragraphs, MatchConfig(), embed, new_docs=new, dates=documents)
+    assert rewrites_paired_with_the_source(later) >= rewrites
+
+
+def test_hnsw_search_among_earlier_documents_finds_what_brute_force_finds():
+    """Half the paragraphs are dated 2020, half 2021: each 2021 paragraph's nearest 2020 ones come from the
+    HNSW graph of all paragraphs restricted to the earlier half, as brute force finds them."""
+    from pipeline.stages.match import semantic_pairs
+
+    rng = np.random.default_rng(4)
+    topics = rng.normal(size=(20, 64))
+    vectors = topics[np.arange(600) % 20] + rng.normal(scale=1.0, size=(600, 64))
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    docs = np.array([f"d{i // 10:03d}" for i in range(600)])
+    published = np.where(np.arange(600) < 300, 2020, 2021).astype(np.int64)
+    query = np.ones(600, bool)
+
+    def earlier_pairs(cfg: MatchConfig) -> set:
+        return {(i, j) for i, j in zip(*semantic_pairs(vectors, docs, query, cfg, published))
+                if published[j] < published[i]}
+
+    exact = earlier_pairs(MatchConfig(ann_min_rows=10_000, min_cosine=0.0))
+    approximate = earlier_pairs(MatchConfig(ann_min_rows=10, min_cosine=0.0))
+    kept = np.bincount([i for i, _ in exact], minlength=600)
+    assert (kept[300:] == MatchConfig().top_k).all(), "every later paragraph keeps top_k earlier neighbours"
+    assert len(exact & approximate) >= 0.95 * len(exact)
