@@ -464,7 +464,11 @@ def cascade_pairs(full: OnDemandVectors, cheap: np.ndarray, docs: np.ndarray, qu
     mine = query[i] | query[j]
     i, j = i[mine], j[mine]
     cosine = pair_cosine(vectors, i, j)
-    keep = (_rank_within(i, cosine, j) < cfg.top_k) & (cosine >= cfg.min_cosine)
+    keep = _rank_within(i, cosine, j) < cfg.top_k
+    if published is not None:  # as the full search by date: also the best among each row's possible sources
+        earlier = np.flatnonzero(published[j] < published[i])
+        keep[earlier] |= _rank_within(i[earlier], cosine[earlier], j[earlier]) < cfg.top_k
+    keep &= cosine >= cfg.min_cosine
     return i[keep], j[keep]
 
 
