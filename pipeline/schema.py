@@ -97,7 +97,7 @@ PROVENANCE = _schema(
     _f("char_end", pa.int32(), "End offset (exclusive) in the stripped text.", False),
     _f("word_count", pa.int32(), "Number of words.", False),
     _f("text_hash", pa.string(), "Hash of the normalized text.", False),
-    _f("label", pa.dictionary(pa.int8(), pa.string()), "original, copied or ai_paraphrased.", False),
+    _f("label", pa.dictionary(pa.int8(), pa.string()), "How the paragraph relates to its root source: original, copied (every step from the root a copy) or ai_paraphrased (a model's rewrite of the root, also when copied from that rewrite).", False),
     _f("source_doc_id", pa.string(), "Root source document (the original, not a copy of a copy)."),
     _f("source_para_index", pa.int32(), "Root source paragraph."),
     _f("direct_doc_id", pa.string(), "Document this paragraph was taken from directly (may itself be a copy)."),

@@ -452,8 +452,13 @@ def _decide_one(key: Key, earlier: list[Link], rewrites: list[Link], aligned: se
     if closest is not None and closest.is_copy:
         link = closest
         score = max(link.ratio, link.containment)
-        return Decision("copied", link, _root(link, decided), "lexical",
-                        _confidence("copied", score, min(c.copy_ratio, c.copy_containment), cfg))
+        copy = _confidence("copied", score, min(c.copy_ratio, c.copy_containment), cfg)
+        source = decided[link.source]
+        # A label says how a paragraph relates to its root: a copy of a model's rewrite is, to the original
+        # it points to, that rewrite; only a chain of copies stays copied (``direct_*`` shows the copy step).
+        if source.label == "ai_paraphrased":  # right only if both steps are: the product of the two
+            return Decision("ai_paraphrased", link, _root(link, decided), "lexical", copy * source.confidence)
+        return Decision("copied", link, _root(link, decided), "lexical", copy)
     if rewrites:
         roots = [l for l in rewrites if decided[l.source].label == "original"]
         link = max(roots or rewrites, key=lambda l: (_rewrite_score(l, cfg), -_source_index(l)))

@@ -241,6 +241,23 @@ def test_rewrite_of_a_copy_points_at_the_root(make_paragraphs, make_documents, m
     assert (row["source_doc_id"], row["source_para_index"]) == ("a", 0)
 
 
+def test_a_copy_of_a_rewrite_is_ai_paraphrased_from_the_root(make_paragraphs, make_documents, make_candidates):
+    """The label says how a paragraph relates to its root: copying a model's rewrite verbatim gives, to the
+    original, that rewrite; the copy step stays visible as the direct source."""
+    copy_of_rewrite = REWORDED[0].replace("this week", "on Monday")
+    paragraphs = make_paragraphs({"s": [TERMINAL, FOUNDATIONS], "r": REWORDED[:1], "c": [copy_of_rewrite, FISHERMEN]})
+    lexical = match(paragraphs, Config().match).to_pandas()
+    close = make_candidates([("r", 0, "s", 0, 0.96)]).to_pandas()
+    candidates = pa.Table.from_pandas(pd.concat([lexical, close], ignore_index=True), preserve_index=False)
+    documents = make_documents(["s", "r", "c"], {"s": "2024-01-01", "r": "2024-01-02", "c": "2024-01-03"})
+    frame = run(paragraphs, candidates.cast(candidates.schema), documents)
+    rewrite, copy = label_of(frame, "r", 0), label_of(frame, "c", 0)
+    assert rewrite["label"] == "ai_paraphrased"
+    assert (copy["label"], copy["method"], copy["direct_doc_id"]) == ("ai_paraphrased", "lexical", "r")
+    assert (copy["source_doc_id"], copy["source_para_index"]) == ("s", 0)
+    assert copy["confidence"] <= rewrite["confidence"]
+
+
 def test_confidence_is_the_probability_that_the_label_is_right(lexical, make_documents):
     """The earlier, dated document's paragraph that another document copied verbatim is certainly original."""
     paragraphs, candidates = lexical({"a": [TERMINAL, FOUNDATIONS, PIER], "b": [TERMINAL, FISHERMEN]})
