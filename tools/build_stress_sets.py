@@ -334,9 +334,10 @@ def roundups_and_chains(corpus: Corpus, bench: Bench, rng: random.Random) -> Non
         step = [derived(path, i) for i in sorted(rng.sample(range(len(texts)), min(len(texts), 5)))]
         for depth in (1, 2, 3):
             corpus.add(f"chain-{n:02d}-{depth}", f"chain_step_{depth}", step)
-            # The next step copies all but the last paragraph, with one edit each: copied, same root.
-            step = [{"text": human_edit(p["text"], 1, spare, names, rng)[0], "label": "copied", "source": p["source"]}
-                    for p in step[:-1]]
+            # The next step copies all but the last paragraph, with one edit each: same root, and to that root
+            # a copy of a copy is copied, a copy of a rewrite still that rewrite (the label is relative to the root).
+            step = [{"text": human_edit(p["text"], 1, spare, names, rng)[0], "source": p["source"],
+                     "label": "ai_paraphrased" if p["label"] == "ai_paraphrased" else "copied"} for p in step[:-1]]
 
 
 def main() -> int:
