@@ -191,7 +191,10 @@ def lexical_pairs(signatures: np.ndarray, docs: np.ndarray, query: np.ndarray, c
     found_i, found_j = [], []
     for band in range(band_count):
         keys = _band_keys(signatures[:, band * width:(band + 1) * width])
-        order = np.argsort(keys, kind="stable")
+        # Only the buckets of query rows give pairs: the others are left unsorted (a run's new rows
+        # against the history), which changes neither the pairs nor which query rows are templates.
+        members = np.arange(n) if query.all() else np.flatnonzero(np.isin(keys, keys[query]))
+        order = members[np.argsort(keys[members], kind="stable")]
         starts, sizes = _runs(keys[order])
         crowded = _distinct_per_run(docs[order], starts, sizes) > cfg.max_bucket_docs + 1
         template[order[np.repeat(crowded, sizes)]] = True
