@@ -44,7 +44,7 @@ from pipeline.stages.ingest import doc_id_for, ingest
 from pipeline.stages.match import MINHASH_VERSION, match, minhash_signatures
 from pipeline.stages.segment import segment
 from pipeline.stages.strip import blocks_table, document_blocks, mark_templates
-from pipeline.stages.link import (component_links, context_documents, decided_documents, paired_documents,
+from pipeline.stages.link import (component_links, context_documents, decided_documents, decisive_pairs, paired_documents,
                                  with_inherited_roots)
 from pipeline.stages.write import handoff_tables, revise, table_changes
 
@@ -257,10 +257,11 @@ def _run_stages(cfg: Config, engine: Engine, output: Path, run_id: str, from_sta
     dates = pa.concat_tables([documents.select(["doc_id", "published_at"]),
                               history_docs.select(["doc_id", "published_at"])])
     candidates = stage("match", lambda: engine.call(_match, everything, cfg, output, new_docs, dates))
-    stored_links = partial(_stored_links, output)
-    decided = decided_documents(candidates, new_docs)
+    decisive = decisive_pairs(candidates, cfg.classify)
+    stored_links = partial(_stored_links, output, cfg)
+    decided = decided_documents(decisive, new_docs)
     context = context_documents(decided, stored_links, redone)
-    links = component_links(candidates, decided | context, stored_links, redone)
+    links = component_links(decisive, decided | context, stored_links, redone)
     standing = paired_documents(links) - decided
     log.info(f"classify: deciding {len(decided - new_docs)} earlier document(s) with the {len(new_docs)} new ones, "
              f"among {len(standing)} linked one(s) whose decisions stand", decided=len(decided), standing=len(standing))
@@ -321,8 +322,9 @@ def _rows_of(table: pa.Table, doc_ids: set[str]) -> pa.Table:
     return table.filter(_in(table, doc_ids))
 
 
-def _stored_links(output: Path, doc_ids: set[str]) -> pa.Table:
-    return state.read_table(output, "_links", doc_ids=doc_ids)
+def _stored_links(output: Path, cfg: Config, doc_ids: set[str]) -> pa.Table:
+    """The stored pairs of ``doc_ids`` that can make a decision."""
+    return decisive_pairs(state.read_table(output, "_links", doc_ids=doc_ids), cfg.classify)
 
 
 def _checkpoint(point: str) -> None:

@@ -1,8 +1,8 @@
 """Which documents a run reclassifies, what it reads around them, and which stored roots follow.
 
 A paragraph's label depends on the documents linked to it, not on the order documents arrived in. A
-run's new pairs (the match stage's candidates, each with a paragraph of a new document) can change the
-decisions of the documents at their two ends, and only those: a run *decides* its new documents and the
+run's new pairs (the match stage's candidates, each with a paragraph of a new document) that can make
+a decision (``decisive_pairs``) can change the decisions of the documents at their two ends, and only those: a run *decides* its new documents and the
 earlier ones they pair with. Their other neighbours, through the pairs of earlier runs (kept in the
 ``_links`` table), are the *context*: read and ordered with them, as sources or derivatives, their
 published decisions stand. What a decision changes further away is the root of a chain: a stored
@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline.config import ClassifyConfig
 from pipeline.schema import CANDIDATES, PROVENANCE, to_table
 
 LinkReader = Callable[[set[str]], pa.Table]
@@ -26,6 +27,19 @@ LinkReader = Callable[[set[str]], pa.Table]
 _KEY = ["doc_id", "para_index"]
 _DIRECT = ["direct_doc_id", "direct_para_index"]
 _ROOT = ["source_doc_id", "source_para_index"]
+
+
+def decisive_pairs(pairs: pa.Table, cfg: ClassifyConfig) -> pa.Table:
+    """The pairs that can make a decision: found by MinHash (a copy is near-verbatim), or with a cosine
+    that reaches the lowest at which classify takes a rewrite link or orders two documents.
+
+    The others (loose neighbours, the weaker partners of a full alignment) can change no label, root,
+    direct source or method; they move only an original's confidence, which a revision does not republish.
+    """
+    lowest = min(cfg.aligned_cosine, cfg.paraphrase_cosine, cfg.standalone_cosine)
+    lexical = pc.is_in(pairs.column("via"), value_set=pa.array(["minhash", "both"]))
+    close = pc.fill_null(pc.greater_equal(pairs.column("cosine"), lowest), False)
+    return pairs.filter(pc.or_(lexical, close))
 
 
 def decided_documents(candidates: pa.Table, new_docs: set[str]) -> set[str]:
