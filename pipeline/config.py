@@ -187,6 +187,10 @@ class MatchConfig(_Section):
     ann_min_rows: int = Field(
         5_000, ge=1, description="Above this many paragraphs, nearest neighbours come from an HNSW index, not brute force."
     )
+    exact_max_products: int = Field(
+        200_000_000, ge=0, description="Brute force also above ann_min_rows while query paragraphs times searched "
+        "paragraphs stay within this: a run's few new paragraphs against a large history cost less than an HNSW build."
+    )
     ann_extra_neighbours: int = Field(32, ge=0, description="Extra HNSW neighbours fetched per paragraph.")
     hnsw_m: int = Field(16, ge=4, description="HNSW graph degree.")
     hnsw_ef_construction: int = Field(64, ge=8, description="HNSW build-time beam width.")

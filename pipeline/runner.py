@@ -2,10 +2,11 @@
 
 A run takes the lock, finishes or undoes whatever a killed run left behind, reads every input, skips
 the documents an earlier run already processed, and matches the rest against the whole history. It
-then classifies its new documents together with every earlier document linked to them, so that labels
-do not depend on the order pages arrived in; earlier paragraphs whose label or source changes are
-revised (the old rows go to ``provenance_history``). Each stage's output is saved under ``stages/`` so
-``--from <stage>`` can redo the latest run from there. All tables change in one commit: the swap of the
+then classifies its new documents and the earlier ones they pair with, among the documents linked to
+those (whose decisions stand), so that labels do not depend on the order pages arrived in, and passes
+new roots down the chains of copies (``pipeline.stages.link``); earlier paragraphs whose label or
+source changes are revised (the old rows go to ``provenance_history``). Each stage's output is saved
+under ``stages/`` so ``--from <stage>`` can redo the latest run from there. All tables change in one commit: the swap of the
 current snapshot (``pipeline.io.snapshots``); the run manifest in ``runs/`` follows it.
 SIGINT and SIGTERM stop a run cleanly: nothing is committed and its manifest says ``interrupted``.
 """
@@ -43,7 +44,8 @@ from pipeline.stages.ingest import doc_id_for, ingest
 from pipeline.stages.match import MINHASH_VERSION, match, minhash_signatures
 from pipeline.stages.segment import segment
 from pipeline.stages.strip import blocks_table, document_blocks, mark_templates
-from pipeline.stages.link import component_links, linked_documents
+from pipeline.stages.link import (component_links, context_documents, decided_documents, decisive_pairs, paired_documents,
+                                 with_inherited_roots)
 from pipeline.stages.write import handoff_tables, revise, table_changes
 
 STAGES = ("ingest", "strip", "segment", "match", "classify", "write")
@@ -255,16 +257,23 @@ def _run_stages(cfg: Config, engine: Engine, output: Path, run_id: str, from_sta
     dates = pa.concat_tables([documents.select(["doc_id", "published_at"]),
                               history_docs.select(["doc_id", "published_at"])])
     candidates = stage("match", lambda: engine.call(_match, everything, cfg, output, new_docs, dates))
-    stored_links = partial(_stored_links, output)
-    component = linked_documents(candidates, new_docs, stored_links, redone)
-    links = component_links(candidates, component, stored_links, redone)
-    provenance = stage("classify", lambda: engine.call(classify, _rows_of(everything, component), links, dates, cfg))
+    decisive = decisive_pairs(candidates, cfg.classify)
+    stored_links = partial(_stored_links, output, cfg)
+    decided = decided_documents(decisive, new_docs)
+    context = context_documents(decided, stored_links, redone)
+    links = component_links(decisive, decided | context, stored_links, redone)
+    standing = paired_documents(links) - decided
+    log.info(f"classify: deciding {len(decided - new_docs)} earlier document(s) with the {len(new_docs)} new ones, "
+             f"among {len(standing)} linked one(s) whose decisions stand", decided=len(decided), standing=len(standing))
+    provenance = stage("classify", lambda: engine.call(classify, _rows_of(everything, decided | standing), links, dates,
+                                                       cfg, _rows_of(known, standing)))
 
     _checkpoint("write")
     began = time.perf_counter()
     now = state.utc_now()
-    revision = revise(_rows_of(known, component), provenance, run_id, now)
-    added = handoff_tables(documents, blocks, _rows_of(provenance, new_docs))
+    current = with_inherited_roots(provenance, known)
+    revision = revise(_rows_of(known, set(current.column("doc_id").to_pylist())), current, run_id, now)
+    added = handoff_tables(documents, blocks, _rows_of(current, new_docs))
     changes = table_changes(added, revision, history_docs, candidates, run_id,
                             redone | set(documents.column("doc_id").to_pylist()))
     result.tables = {name: table.num_rows for name, table in added.items()}
@@ -277,6 +286,7 @@ def _run_stages(cfg: Config, engine: Engine, output: Path, run_id: str, from_sta
     manifest.update(status=result.status, ended_at=now.isoformat(), tables=result.tables,
                     statuses=result.statuses, labels=result.labels, removed=result.removed,
                     revised_paragraphs=result.revised, revised_documents=len(revision.documents),
+                    decided_documents=len(decided), standing_documents=len(standing),
                     seconds=result.seconds, already_processed=result.already_processed,
                     stage_rows={name: table.num_rows for name, table in (
                         ("ingest", documents), ("strip", blocks), ("segment", paragraphs),
@@ -312,8 +322,9 @@ def _rows_of(table: pa.Table, doc_ids: set[str]) -> pa.Table:
     return table.filter(_in(table, doc_ids))
 
 
-def _stored_links(output: Path, doc_ids: set[str]) -> pa.Table:
-    return state.read_table(output, "_links", doc_ids=doc_ids)
+def _stored_links(output: Path, cfg: Config, doc_ids: set[str]) -> pa.Table:
+    """The stored pairs of ``doc_ids`` that can make a decision."""
+    return decisive_pairs(state.read_table(output, "_links", doc_ids=doc_ids), cfg.classify)
 
 
 def _checkpoint(point: str) -> None:

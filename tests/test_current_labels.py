@@ -145,3 +145,46 @@ def test_labels_and_roots_do_not_depend_on_arrival_order_or_split(order_corpus, 
             shutil.copy(base / "corpus" / name, part / name)
         run(config([part], out, semantic=True))
     assert labelled(out) == single
+
+
+def _chain_corpus(folder: Path) -> dict[str, str]:
+    """A chain S -> M -> L (M quotes S's paragraph and adds one, L quotes only the added one, so L never
+    pairs with S), F quoting M's other paragraph, and G quoting F: one connected component."""
+    from test_scheduled_runs import paragraphs
+
+    cnn, france = paragraphs("002"), paragraphs("003")
+    docs = {"s.txt": [cnn[2], france[0]], "m.txt": [f"{cnn[2]} {cnn[3]}", cnn[5]], "l.txt": [cnn[3], france[1]],
+            "f.txt": [cnn[5], cnn[6]], "g.txt": [cnn[6], france[2]]}
+    folder.mkdir()
+    for name, paras in docs.items():
+        (folder / name).write_text("\n\n".join(paras) + "\n", encoding="utf-8")
+    return {name: f"2024-01-0{day}T00:00:00Z" for day, name in enumerate(docs, start=1)}
+
+
+def test_a_run_decides_only_the_documents_its_new_one_pairs_with_and_roots_follow_down_the_chain(tmp_path):
+    dates = _chain_corpus(tmp_path / "corpus")
+    out = tmp_path / "out"
+    first = run(config([dated_folder(tmp_path / "corpus", ["m.txt", "l.txt", "f.txt", "g.txt"], tmp_path / "first", dates)], out))
+    assert labelled(out)[("l.txt", 0)] == ("copied", "m.txt", 0)
+    second = run(config([dated_folder(tmp_path / "corpus", ["s.txt"], tmp_path / "second", dates)], out))
+
+    single = tmp_path / "single"
+    run(config([dated_folder(tmp_path / "corpus", sorted(dates), tmp_path / "all", dates)], single))
+    assert labelled(out) == labelled(single)
+    after = labelled(out)
+    assert after[("m.txt", 0)] == ("copied", "s.txt", 0)
+    assert after[("l.txt", 0)] == ("copied", "s.txt", 0)  # the middle of the chain got an earlier source
+    assert after[("f.txt", 0)] == ("copied", "m.txt", 1)
+
+    documents = pd.read_parquet(out / "documents")
+    name = dict(zip(documents.doc_id, documents.source_path.map(lambda p: Path(p).name)))
+    decided = pd.read_parquet(out / "stages" / "classify")
+    assert {name[d] for d in decided.doc_id} == {"s.txt", "m.txt"}  # l, f and g are not reclassified
+    manifest = json.loads((out / "runs" / f"{second.run_id}.json").read_text())
+    assert manifest["decided_documents"] == 2
+    history = pd.read_parquet(out / "provenance_history")
+    inherited = history[history.doc_id.map(name) == "l.txt"]
+    assert list(inherited.para_index) == [0] and inherited.revision_reason.str.startswith("root").all()
+    prov = pd.read_parquet(out / "provenance")
+    assert set(prov[prov.doc_id.map(name) == "l.txt"].run_id) == {first.run_id, second.run_id}
+    assert set(prov[prov.doc_id.map(name).isin(["f.txt", "g.txt"])].run_id) == {first.run_id}

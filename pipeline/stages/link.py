@@ -1,50 +1,126 @@
-"""Which documents a run must classify together: its new ones and all those linked to them.
+"""Which documents a run reclassifies, what it reads around them, and which stored roots follow.
 
-A paragraph's label depends on every document linked to it, not on the order documents arrived in. So
-a run classifies the connected components of the candidate graph that hold its new documents, with the
-candidate pairs of this run and of earlier ones (kept in the ``_links`` table): the same input as a
-single run over everything would give those documents. Documents outside these components cannot be
-affected, so a run's cost follows its new documents and their neighbourhood, not the history.
+A paragraph's label depends on the documents linked to it, not on the order documents arrived in. A
+run's new pairs (the match stage's candidates, each with a paragraph of a new document) that can make
+a decision (``decisive_pairs``) can change the decisions of the documents at their two ends, and only those: a run *decides* its new documents and the
+earlier ones they pair with. Their other neighbours, through the pairs of earlier runs (kept in the
+``_links`` table), are the *context*: read and ordered with them, as sources or derivatives, their
+published decisions stand. What a decision changes further away is the root of a chain: a stored
+paragraph that was taken from a reclassified one inherits its new root, and so on down the chain
+(``with_inherited_roots``). So a run's cost follows its new documents and their neighbours, never the
+history, however large the connected component of the candidate graph has grown.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.schema import CANDIDATES
+from pipeline.config import ClassifyConfig
+from pipeline.schema import CANDIDATES, PROVENANCE, to_table
 
 LinkReader = Callable[[set[str]], pa.Table]
 """doc ids -> the stored candidate rows of those documents (CANDIDATES columns)."""
 
+_KEY = ["doc_id", "para_index"]
+_DIRECT = ["direct_doc_id", "direct_para_index"]
+_ROOT = ["source_doc_id", "source_para_index"]
 
-def linked_documents(candidates: pa.Table, new_docs: set[str], stored: LinkReader, excluded: set[str]) -> set[str]:
-    """The new documents and every document connected to them, through this run's pairs or stored ones.
 
-    ``excluded`` documents (a redone run's own earlier rows) are never reached through stored pairs.
+def decisive_pairs(pairs: pa.Table, cfg: ClassifyConfig) -> pa.Table:
+    """The pairs that can make a decision: found by MinHash (a copy is near-verbatim), or with a cosine
+    that reaches the lowest at which classify takes a rewrite link or orders two documents.
+
+    The others (loose neighbours, the weaker partners of a full alignment) can change no label, root,
+    direct source or method; they move only an original's confidence, which a revision does not republish.
     """
-    component = set(new_docs) | _ends(candidates)
-    frontier = component - set(new_docs)
-    while frontier:
-        reached = _ends(stored(frontier)) - component - excluded
-        component |= reached
-        frontier = reached
-    return component
+    lowest = min(cfg.aligned_cosine, cfg.paraphrase_cosine, cfg.standalone_cosine)
+    lexical = pc.is_in(pairs.column("via"), value_set=pa.array(["minhash", "both"]))
+    close = pc.fill_null(pc.greater_equal(pairs.column("cosine"), lowest), False)
+    return pairs.filter(pc.or_(lexical, close))
 
 
-def component_links(candidates: pa.Table, component: set[str], stored: LinkReader, excluded: set[str]) -> pa.Table:
-    """This run's candidate pairs plus the stored pairs among the component's documents, each pair once."""
-    earlier = stored(component - excluded)
-    keep = pc.and_(pc.is_in(earlier.column("cand_doc_id"), value_set=pa.array(sorted(component), pa.string())),
-                   pc.invert(pc.is_in(earlier.column("cand_doc_id"), value_set=pa.array(sorted(excluded), pa.string()))))
-    merged = pa.concat_tables([candidates.select(CANDIDATES.names).cast(CANDIDATES),
-                               earlier.filter(keep).select(CANDIDATES.names).cast(CANDIDATES)])
+def decided_documents(candidates: pa.Table, new_docs: set[str]) -> set[str]:
+    """The new documents and every document this run's candidate pairs touch: the ones whose links change."""
+    return set(new_docs) | paired_documents(candidates)
+
+
+def context_documents(decided: set[str], stored: LinkReader, excluded: set[str]) -> set[str]:
+    """Documents one stored pair away from the decided ones (never ``excluded`` ones: a redone run's own
+    earlier rows): the sources and derivatives the decisions are made among."""
+    return paired_documents(stored(decided - excluded)) - decided - excluded
+
+
+def component_links(candidates: pa.Table, documents: set[str], stored: LinkReader, excluded: set[str]) -> pa.Table:
+    """This run's candidate pairs plus every stored pair of ``documents``, in both directions, each pair once.
+
+    A pair is stored in both directions with the same scores, so the mirror of a stored row stands for
+    the row kept under the other document: the documents one pair beyond ``documents`` come with the
+    pairs that make up their side of the order, without reading their own stored pairs.
+    """
+    earlier = stored(documents - excluded)
+    earlier = earlier.filter(pc.invert(pc.is_in(earlier.column("cand_doc_id"),
+                                                value_set=pa.array(sorted(excluded), pa.string()))))
+    earlier = earlier.select(CANDIDATES.names).cast(CANDIDATES)
+    merged = pa.concat_tables([candidates.select(CANDIDATES.names).cast(CANDIDATES), earlier, _mirrored(earlier)])
     return _first_of_each_pair(merged)
 
 
-def _ends(pairs: pa.Table) -> set[str]:
+def paired_documents(pairs: pa.Table) -> set[str]:
+    """Documents at either end of some pair."""
     return set(pairs.column("doc_id").to_pylist()) | set(pairs.column("cand_doc_id").to_pylist())
+
+
+def with_inherited_roots(fresh: pa.Table, stored: pa.Table) -> pa.Table:
+    """``fresh`` (the run's decisions) with every root resolved down the chains of direct sources, plus all
+    stored rows of each other document one of whose paragraphs inherits a new root (provenance schema).
+
+    A paragraph copied from another has that one's root, or that one itself when it is an original. A
+    reclassified paragraph's new root reaches the paragraphs taken from it, whether they were decided in
+    this run (against a stored source whose root changed only now) or stand as published.
+    """
+    decided = set(fresh.column("doc_id").to_pylist())
+    rows = pd.concat([fresh.to_pandas(), stored.filter(pc.invert(pc.is_in(
+        stored.column("doc_id"), value_set=pa.array(sorted(decided), pa.string())))).select(PROVENANCE.names).to_pandas()],
+        ignore_index=True)
+    rows["_inherited"] = False
+    parents = rows.iloc[:fresh.num_rows][_KEY + _ROOT]
+    while len(parents):
+        # A row inherits at most once: stored and fresh decisions together may point round in a circle.
+        children = _children_with_new_roots(rows, parents)
+        children = children[~rows.loc[children.index, "_inherited"].to_numpy()]
+        rows.loc[children.index, _ROOT] = children[_ROOT].to_numpy()
+        rows.loc[children.index, "_inherited"] = True
+        parents = rows.loc[children.index, _KEY + _ROOT]
+    inheriting = set(rows.loc[rows["_inherited"], "doc_id"]) - decided
+    out = rows[rows["doc_id"].isin(decided | inheriting)].drop(columns="_inherited")
+    return to_table(out.sort_values(_KEY).reset_index(drop=True), PROVENANCE)
+
+
+def _children_with_new_roots(rows: pd.DataFrame, parents: pd.DataFrame) -> pd.DataFrame:
+    """Rows (by index of ``rows``) taken directly from one of ``parents`` whose root is not the one that
+    parent now gives them, with that root in the root columns."""
+    given = parents.assign(
+        **{_ROOT[0]: parents[_ROOT[0]].where(parents[_ROOT[0]].notna(), parents["doc_id"]),
+           _ROOT[1]: parents[_ROOT[1]].where(parents[_ROOT[0]].notna(), parents["para_index"])})
+    given = given.rename(columns=dict(zip(_KEY, _DIRECT)))
+    given[_DIRECT[1]] = given[_DIRECT[1]].astype("int64")
+    linked = rows[rows[_DIRECT[0]].notna()][_DIRECT + _ROOT].reset_index()
+    linked[_DIRECT[1]] = linked[_DIRECT[1]].astype("int64")
+    joined = linked.merge(given, on=_DIRECT, suffixes=("", "_new"))
+    moved = (joined[_ROOT[0]] != joined[f"{_ROOT[0]}_new"]) | (
+        joined[_ROOT[1]].astype("float64") != joined[f"{_ROOT[1]}_new"].astype("float64"))
+    moved = joined[moved]
+    return pd.DataFrame({_ROOT[0]: moved[f"{_ROOT[0]}_new"].to_numpy(), _ROOT[1]: moved[f"{_ROOT[1]}_new"].to_numpy()},
+                        index=moved["index"].to_numpy())
+
+
+def _mirrored(pairs: pa.Table) -> pa.Table:
+    swapped = {"doc_id": "cand_doc_id", "para_index": "cand_para_index", "cand_doc_id": "doc_id",
+               "cand_para_index": "para_index"}
+    return pa.table({name: pairs.column(swapped.get(name, name)) for name in CANDIDATES.names}, schema=CANDIDATES)
 
 
 def _first_of_each_pair(pairs: pa.Table) -> pa.Table:

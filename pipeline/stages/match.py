@@ -57,7 +57,6 @@ def match(paragraphs: pa.Table, cfg: MatchConfig, embed: EmbedFn | None = None, 
     docs = pd.factorize(frame["doc_id"], sort=True)[0]
     query = np.ones(len(frame), bool) if new_docs is None else frame["doc_id"].isin(new_docs).to_numpy()
     hashes, texts = frame["text_hash"].tolist(), frame["text"].tolist()
-    grams = shingle_matrix(texts, cfg.shingle_size)
     signatures = sign(hashes, texts) if sign else minhash_signatures(texts, cfg)
     found = {_MINHASH: lexical_pairs(signatures, docs, query, cfg)}
     vectors = None
@@ -75,7 +74,7 @@ def match(paragraphs: pa.Table, cfg: MatchConfig, embed: EmbedFn | None = None, 
         found[_ALIGNMENT] = alignment_pairs(vectors, docs, aligned, cfg)
         full.report()
     i, j, via = _merge(found, len(frame))
-    jaccard = pair_jaccard(grams, i, j)
+    jaccard = pair_jaccard(texts, i, j, cfg.shingle_size)
     cosine = pair_cosine(vectors, i, j) if vectors is not None else None
     keep = bounded(i, j, np.maximum(jaccard, cosine if cosine is not None else 0.0), len(frame), cfg.max_candidates)
     return candidate_table(frame, i[keep], j[keep], jaccard[keep], cosine[keep] if cosine is not None else None,
@@ -116,7 +115,7 @@ def _shingle_hashes(texts: list[str], size: int) -> tuple[np.ndarray, np.ndarray
     word_hash = np.array([_stable_hash(w) for w in vocabulary], dtype=np.uint64)
     counts = np.array([len(t) for t in tokens], dtype=np.int64)
     flat = word_hash[np.fromiter((x for t in tokens for x in t), dtype=np.int64, count=int(counts.sum()))]
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    starts = np.cumsum(counts) - counts
     lengths = np.where(counts >= size, counts - size + 1, np.minimum(counts, 1))
     first = np.repeat(starts, lengths) + (np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths))
     width = np.repeat(np.minimum(counts, size), lengths)  # words in each shingle
@@ -197,7 +196,10 @@ def lexical_pairs(signatures: np.ndarray, docs: np.ndarray, query: np.ndarray, c
     found_i, found_j = [], []
     for band in range(band_count):
         keys = _band_keys(signatures[:, band * width:(band + 1) * width])
-        order = np.argsort(keys, kind="stable")
+        # Only the buckets of query rows give pairs: the others are left unsorted (a run's new rows
+        # against the history), which changes neither the pairs nor which query rows are templates.
+        members = np.arange(n) if query.all() else np.flatnonzero(np.isin(keys, keys[query]))
+        order = members[np.argsort(keys[members], kind="stable")]
         starts, sizes = _runs(keys[order])
         crowded = _distinct_per_run(docs[order], starts, sizes) > cfg.max_bucket_docs + 1
         template[order[np.repeat(crowded, sizes)]] = True
@@ -298,18 +300,20 @@ def _nearest_pairs(vectors: np.ndarray, docs: np.ndarray, rows: np.ndarray, cols
     """Pairs (row, col) for each row's ``top_k`` nearest columns of another document; with ``allowed``,
     among the first ``allowed[r]`` of ``cols`` only (rows are searched in groups of equal ``allowed``).
 
-    Exact up to ``ann_min_rows`` columns; above, an HNSW graph of all ``cols`` (built once, restricted to
-    the group's columns) asked for ``ann_extra_neighbours`` more than needed, to make up for neighbours
-    dropped as the row's own document.
+    Exact up to ``ann_min_rows`` columns, or whenever rows times columns stays within
+    ``exact_max_products`` (a run's few new paragraphs against a large history: cheaper than building the
+    graph). Otherwise an HNSW graph of all ``cols`` (built once, restricted to the group's columns) asked
+    for ``ann_extra_neighbours`` more than needed, to make up for neighbours dropped as the row's own document.
     """
     allowed = np.full(len(rows), len(cols)) if allowed is None else allowed
+    brute_force = len(rows) * len(cols) <= cfg.exact_max_products
     exact = _exact_searcher(vectors, docs, cols)
     approximate = functools.cache(lambda: _hnsw_searcher(vectors, cols, cfg))
     progress = log.Progress(len(rows), "match: nearest neighbours", unit="para")
     found_i, found_j = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
     for limit in np.unique(allowed[allowed > 0]).tolist():
         group = rows[allowed == limit]
-        small = limit <= cfg.ann_min_rows
+        small = brute_force or limit <= cfg.ann_min_rows
         search = exact if small else approximate()
         k = min(limit, cfg.top_k if small else cfg.top_k + cfg.ann_extra_neighbours)
         step = max(1, _CELLS // (limit if small else k * 64))
@@ -329,10 +333,12 @@ def _exact_searcher(vectors: np.ndarray, docs: np.ndarray, cols: np.ndarray):
     """A search function (rows, k, limit) over the first ``limit`` of ``cols`` by brute force: the top ``k``
     inner products per row, best first, never a column of the row's own document."""
 
+    ordered = functools.cache(lambda: (np.ascontiguousarray(vectors[cols]), docs[cols]))  # gathered once, not per chunk
+
     def search(rows: np.ndarray, k: int, limit: int) -> tuple[np.ndarray, np.ndarray]:
-        base = cols[:limit]
-        sims = vectors[rows] @ vectors[base].T
-        sims[docs[rows][:, None] == docs[base][None, :]] = -np.inf
+        base, base_docs = (part[:limit] for part in ordered())
+        sims = vectors[rows] @ base.T
+        sims[docs[rows][:, None] == base_docs[None, :]] = -np.inf
         top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
         top_scores = np.take_along_axis(sims, top, axis=1)
         order = np.argsort(-top_scores, axis=1, kind="stable")
@@ -528,8 +534,12 @@ def _merge(found: dict[int, tuple[np.ndarray, np.ndarray]], n: int) -> tuple[np.
     return unique // n, unique % n, via
 
 
-def pair_jaccard(grams: sparse.csr_matrix, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """Exact Jaccard similarity of the shingle sets of each pair (rows of ``grams``)."""
+def pair_jaccard(texts: list[str], i: np.ndarray, j: np.ndarray, size: int) -> np.ndarray:
+    """Exact Jaccard similarity of the word ``size``-gram sets of each pair of ``texts``; only the texts in
+    some pair are shingled (a run's new paragraphs pair with a few of the history's, not all)."""
+    rows, inverse = np.unique(np.concatenate([i, j]), return_inverse=True)
+    grams = shingle_matrix([texts[r] for r in rows], size)
+    i, j = inverse.reshape(-1)[:len(i)], inverse.reshape(-1)[len(i):]
     sizes = np.diff(grams.indptr)
     shared = np.zeros(len(i), np.float32)
     step = max(1, _CELLS // max(1, int(sizes.max(initial=1))))

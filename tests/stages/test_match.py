@@ -227,10 +227,34 @@ def test_hnsw_index_finds_the_same_neighbours_as_brute_force_on_clustered_vector
     docs = np.array([f"d{i // 10:03d}" for i in range(600)])
     query = np.ones(600, bool)
     exact = set(zip(*semantic_pairs(vectors, docs, query, MatchConfig(ann_min_rows=10_000, min_cosine=0.5))))
-    approximate = set(zip(*semantic_pairs(vectors, docs, query, MatchConfig(ann_min_rows=10, min_cosine=0.5))))
+    approximate = set(zip(*semantic_pairs(vectors, docs, query, MatchConfig(ann_min_rows=10, exact_max_products=0,
+                                                                            min_cosine=0.5))))
     planted = {(300 + i, i) for i in range(20)}
     assert planted <= exact and planted <= approximate
     assert len(exact & approximate) >= 0.95 * len(exact)
+
+
+def test_a_few_new_paragraphs_against_a_large_history_are_searched_exactly(monkeypatch):
+    """Above ann_min_rows, but with few query rows: brute force (what building the graph would only
+    approximate), both ways and among the earlier documents, and no graph is built."""
+    from pipeline.stages import match as stage
+
+    rng = np.random.default_rng(5)
+    vectors = rng.normal(size=(600, 32))
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    docs = np.array([f"d{i // 10:03d}" for i in range(600)])
+    published = (np.arange(600) // 10).astype(np.int64)
+    query = np.arange(600) >= 580
+    exact = stage.semantic_pairs(vectors, docs, query, MatchConfig(ann_min_rows=10_000, min_cosine=0.0), published)
+
+    def no_graph(*_):
+        raise AssertionError("an HNSW graph was built for 20 query rows")
+
+    monkeypatch.setattr(stage, "_hnsw_searcher", no_graph)
+    small = stage.semantic_pairs(vectors, docs, query, MatchConfig(ann_min_rows=10, min_cosine=0.0), published)
+    assert set(zip(*small)) == set(zip(*exact))
+    with pytest.raises(AssertionError, match="graph was built"):
+        stage.semantic_pairs(vectors, docs, query, MatchConfig(ann_min_rows=10, exact_max_products=1_000), published)
 
 
 def test_only_pairs_touching_new_documents_are_looked_for(make_paragraphs, fake_embed):
@@ -383,7 +407,7 @@ def rewrites_paired_with_the_source(candidates) -> set[str]:
 @pytest.mark.parametrize("ann_min_rows", [5_000, 2], ids=["exact", "hnsw"])
 def test_same_day_siblings_do_not_hide_the_earlier_source(crowded_source, ann_min_rows):
     paragraphs, documents, embed, rewrites = crowded_source
-    cfg = MatchConfig(ann_min_rows=ann_min_rows)
+    cfg = MatchConfig(ann_min_rows=ann_min_rows, exact_max_products=0)
     assert not rewrites_paired_with_the_source(match(paragraphs, cfg, embed)) & rewrites, "undated, siblings hide it"
     candidates = match(paragraphs, cfg, embed, dates=documents)
     assert_well_formed(candidates)
@@ -417,7 +441,7 @@ def test_hnsw_search_among_earlier_documents_finds_what_brute_force_finds():
                 if published[j] < published[i]}
 
     exact = earlier_pairs(MatchConfig(ann_min_rows=10_000, min_cosine=0.0))
-    approximate = earlier_pairs(MatchConfig(ann_min_rows=10, min_cosine=0.0))
+    approximate = earlier_pairs(MatchConfig(ann_min_rows=10, exact_max_products=0, min_cosine=0.0))
     kept = np.bincount([i for i, _ in exact], minlength=600)
     assert (kept[300:] == MatchConfig().top_k).all(), "every later paragraph keeps top_k earlier neighbours"
     assert len(exact & approximate) >= 0.95 * len(exact)
