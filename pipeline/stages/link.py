@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -79,42 +80,48 @@ def with_inherited_roots(fresh: pa.Table, stored: pa.Table) -> pa.Table:
 
     A paragraph copied from another has that one's root, or that one itself when it is an original. A
     reclassified paragraph's new root reaches the paragraphs taken from it, whether they were decided in
-    this run (against a stored source whose root changed only now) or stand as published.
+    this run (against a stored source whose root changed only now) or stand as published. So does its
+    label, for a copy (method ``lexical``): a copy of a model's rewrite is ``ai_paraphrased`` relative to
+    the root, a copy of anything else ``copied``, as classify labels it.
     """
     decided = set(fresh.column("doc_id").to_pylist())
     rows = pd.concat([fresh.to_pandas(), stored.filter(pc.invert(pc.is_in(
         stored.column("doc_id"), value_set=pa.array(sorted(decided), pa.string())))).select(PROVENANCE.names).to_pandas()],
         ignore_index=True)
     rows["_inherited"] = False
-    parents = rows.iloc[:fresh.num_rows][_KEY + _ROOT]
+    rows["label"] = rows["label"].astype(str)
+    parents = rows.iloc[:fresh.num_rows][_KEY + _ROOT + ["label"]]
     while len(parents):
         # A row inherits at most once: stored and fresh decisions together may point round in a circle.
         children = _children_with_new_roots(rows, parents)
         children = children[~rows.loc[children.index, "_inherited"].to_numpy()]
-        rows.loc[children.index, _ROOT] = children[_ROOT].to_numpy()
+        for column in _ROOT + ["label"]:
+            rows.loc[children.index, column] = children[column].to_numpy()
         rows.loc[children.index, "_inherited"] = True
-        parents = rows.loc[children.index, _KEY + _ROOT]
+        parents = rows.loc[children.index, _KEY + _ROOT + ["label"]]
     inheriting = set(rows.loc[rows["_inherited"], "doc_id"]) - decided
     out = rows[rows["doc_id"].isin(decided | inheriting)].drop(columns="_inherited")
     return to_table(out.sort_values(_KEY).reset_index(drop=True), PROVENANCE)
 
 
 def _children_with_new_roots(rows: pd.DataFrame, parents: pd.DataFrame) -> pd.DataFrame:
-    """Rows (by index of ``rows``) taken directly from one of ``parents`` whose root is not the one that
-    parent now gives them, with that root in the root columns."""
+    """Rows (by index of ``rows``) taken directly from one of ``parents`` whose root, or for a copy whose
+    label, is not the one that parent now gives them, with those in the root and label columns."""
     given = parents.assign(
         **{_ROOT[0]: parents[_ROOT[0]].where(parents[_ROOT[0]].notna(), parents["doc_id"]),
            _ROOT[1]: parents[_ROOT[1]].where(parents[_ROOT[0]].notna(), parents["para_index"])})
     given = given.rename(columns=dict(zip(_KEY, _DIRECT)))
     given[_DIRECT[1]] = given[_DIRECT[1]].astype("int64")
-    linked = rows[rows[_DIRECT[0]].notna()][_DIRECT + _ROOT].reset_index()
+    linked = rows[rows[_DIRECT[0]].notna()][_DIRECT + _ROOT + ["label", "method"]].reset_index()
     linked[_DIRECT[1]] = linked[_DIRECT[1]].astype("int64")
-    joined = linked.merge(given, on=_DIRECT, suffixes=("", "_new"))
-    moved = (joined[_ROOT[0]] != joined[f"{_ROOT[0]}_new"]) | (
-        joined[_ROOT[1]].astype("float64") != joined[f"{_ROOT[1]}_new"].astype("float64"))
+    joined = linked.merge(given, on=_DIRECT, suffixes=("", "_parent"))
+    copy_label = np.where(joined["label_parent"] == "ai_paraphrased", "ai_paraphrased", "copied")
+    joined["label_new"] = np.where(joined["method"] == "lexical", copy_label, joined["label"])
+    moved = (joined[_ROOT[0]] != joined[f"{_ROOT[0]}_parent"]) | (joined["label"] != joined["label_new"]) | (
+        joined[_ROOT[1]].astype("float64") != joined[f"{_ROOT[1]}_parent"].astype("float64"))
     moved = joined[moved]
-    return pd.DataFrame({_ROOT[0]: moved[f"{_ROOT[0]}_new"].to_numpy(), _ROOT[1]: moved[f"{_ROOT[1]}_new"].to_numpy()},
-                        index=moved["index"].to_numpy())
+    return pd.DataFrame({_ROOT[0]: moved[f"{_ROOT[0]}_parent"].to_numpy(), _ROOT[1]: moved[f"{_ROOT[1]}_parent"].to_numpy(),
+                         "label": moved["label_new"].to_numpy()}, index=moved["index"].to_numpy())
 
 
 def _mirrored(pairs: pa.Table) -> pa.Table:
