@@ -94,8 +94,12 @@ def test_dry_run_prints_the_resolved_config_and_does_nothing(tmp_path, repo_root
     assert not output.exists(), "a dry run writes nothing"
 
 
-def test_dry_run_without_overrides_prints_the_config_file(repo_root, capsys):
+def test_dry_run_without_overrides_prints_the_config_file(repo_root, tmp_path, monkeypatch, capsys):
+    """The config's own relative paths (``seeds``, ``data``), read from a fresh folder: whatever a developer's
+    ``data/`` holds must not decide the outcome."""
     default = repo_root / "configs" / "default.toml"
+    (tmp_path / "seeds").symlink_to(repo_root / "seeds")
+    monkeypatch.chdir(tmp_path)
     assert main(["run", "--config", str(default), "--dry-run"]) == 0
     assert json.loads(capsys.readouterr().out) == load_config(default).model_dump(mode="json")
 
