@@ -266,14 +266,23 @@ def semantic_pairs(vectors: np.ndarray, docs: np.ndarray, query: np.ndarray, cfg
     day are each other's nearest neighbours, and would otherwise hide the earlier article they all derive
     from (classify orders documents by date first, so only an earlier or undated document can be a source).
     """
+    found = [nearest_pairs(vectors, docs, query, cfg)]
+    if published is not None:
+        found.append(nearest_pairs(vectors, docs, query, cfg, published))
+    return _unique_pairs(np.concatenate([i for i, _ in found]), np.concatenate([j for _, j in found]), len(vectors))
+
+
+def nearest_pairs(vectors: np.ndarray, docs: np.ndarray, query: np.ndarray, cfg: MatchConfig,
+                  published: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """One search of ``semantic_pairs``: the neighbours among all paragraphs, or with ``published`` among
+    each row's possible sources by date only (distinct pairs)."""
     searches = [(np.flatnonzero(query), np.arange(len(vectors)))]
     if not query.all():
         searches.append((np.flatnonzero(~query), np.flatnonzero(query)))
-    found = [_nearest_pairs(vectors, docs, rows, cols, cfg) for rows, cols in searches]
-    if published is not None:
-        for rows, cols in searches:
-            cols, allowed = _earlier_first(rows, cols, published)
-            found.append(_nearest_pairs(vectors, docs, rows, cols, cfg, allowed))
+    found = []
+    for rows, cols in searches:
+        cols, allowed = _earlier_first(rows, cols, published) if published is not None else (cols, None)
+        found.append(_nearest_pairs(vectors, docs, rows, cols, cfg, allowed))
     return _unique_pairs(np.concatenate([i for i, _ in found]), np.concatenate([j for _, j in found]), len(vectors))
 
 
@@ -480,23 +489,31 @@ def cascade_pairs(full: OnDemandVectors, cheap: np.ndarray, docs: np.ndarray, qu
 
 def proposals(cheap: np.ndarray, docs: np.ndarray, query: np.ndarray, cfg: MatchConfig,
               published: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (i, j) the cheap vectors propose: among i's ``cascade_top_k`` nearest paragraphs of other
-    documents (with ``published``, also among its possible sources by date; see ``semantic_pairs``), at
-    least ``cascade_min_cosine``, and standing ``cascade_min_margin`` above i's background (its
-    ``cascade_top_k``-th nearest overall; a row with fewer neighbours has none).
+    """Pairs (i, j) the cheap vectors propose, from each search of ``semantic_pairs`` (all paragraphs of
+    other documents; with ``published``, also i's possible sources by date): among i's ``cascade_top_k``
+    nearest of that search, at least ``cascade_min_cosine``, and standing ``cascade_min_margin`` above i's
+    background *in that search* (its ``cascade_top_k``-th nearest there; a row with fewer has none).
 
     Static vectors put every paragraph of a busy topic close to dozens of others; a paragraph the full
-    model would pair as a rewrite stands out of that crowd. The gate was chosen so that it almost never
-    drops a pair the full model keeps (docs/benchmarks.md, bench/cascade_gate.py).
+    model would pair as a rewrite stands out of that crowd. A source stands out among the possible sources:
+    a rewrite's same-day siblings, rewritten from the same article, crowd its overall neighbourhood and
+    would hide the source if the margin were taken over all paragraphs (docs/benchmarks.md,
+    bench/cascade_gate.py).
     """
     wide = cfg.model_copy(update={"top_k": cfg.cascade_top_k, "min_cosine": -1.0})
-    i, j = semantic_pairs(cheap, docs, query, wide)
-    background = np.ones(len(docs), np.float32)
-    np.minimum.at(background, i, pair_cosine(cheap, i, j))
-    background[np.bincount(i, minlength=len(docs)) < cfg.cascade_top_k] = -1.0
+    searches = [nearest_pairs(cheap, docs, query, wide)]
     if published is not None:
-        i, j = semantic_pairs(cheap, docs, query, wide, published)
+        searches.append(nearest_pairs(cheap, docs, query, wide, published))
+    kept = [_standing_out(cheap, i, j, len(docs), cfg) for i, j in searches]
+    return _unique_pairs(np.concatenate([i for i, _ in kept]), np.concatenate([j for _, j in kept]), len(docs))
+
+
+def _standing_out(cheap: np.ndarray, i: np.ndarray, j: np.ndarray, n: int, cfg: MatchConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs of one search that pass the cascade's gate against their row's background in it."""
     score = pair_cosine(cheap, i, j)
+    background = np.ones(n, np.float32)
+    np.minimum.at(background, i, score)
+    background[np.bincount(i, minlength=n) < cfg.cascade_top_k] = -1.0
     gate = (score >= cfg.cascade_min_cosine) & (score - background[i] >= cfg.cascade_min_margin)
     return i[gate], j[gate]
 

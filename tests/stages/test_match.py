@@ -376,6 +376,27 @@ def test_a_paragraph_in_a_crowd_of_same_topic_neighbours_is_proposed_only_if_it_
     assert set(zip(i.tolist(), j.tolist())) == {(0, 12), (12, 0)}
 
 
+
+def test_a_source_hidden_in_its_rewrites_crowd_is_proposed_among_the_possible_sources_by_date():
+    """Twelve rewrites of one earlier article, published on one day, are as close to each other as to the
+    article: overall, the article does not stand out of a rewrite's neighbourhood, but among the documents
+    that can be its source by date (the article and unrelated earlier pages) it does."""
+    from pipeline.stages.match import proposals
+
+    rng = np.random.default_rng(1)
+    unit = lambda v: v / np.linalg.norm(v, axis=-1, keepdims=True)  # noqa: E731
+    source = unit(rng.normal(size=DIM))
+    rewrites = unit(source + 0.5 * unit(rng.normal(size=(12, DIM))))
+    unrelated = unit(rng.normal(size=(6, DIM)))
+    vectors = np.vstack([source, rewrites, unrelated]).astype(np.float32)
+    docs = np.arange(len(vectors))
+    published = np.array([1] + [2] * 12 + [0] * 6)  # the article and the unrelated pages come first
+    cfg = MatchConfig(cascade_top_k=6, cascade_min_cosine=0.6, cascade_min_margin=0.1)
+    everyone = np.ones(len(docs), bool)
+    to_source = lambda pairs: {i for i, j in zip(*pairs) if j == 0}  # noqa: E731
+    assert to_source(proposals(vectors, docs, everyone, cfg)) == set()
+    assert to_source(proposals(vectors, docs, everyone, cfg, published)) == set(range(1, 13))
+
 def test_each_document_is_aligned_with_its_best_linked_documents_only():
     """Document 0 shares 3 pairs with 1 and 2 with 2; 1 shares 2 with 2 (all pairs alike). With one partner
     each, 0-1 is each one's best, and 2 ranks 0 first (a tie with 1, broken by document order): 1-2 is not
