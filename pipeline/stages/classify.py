@@ -113,23 +113,37 @@ def classify(paragraphs: pa.Table, candidates: pa.Table, documents: pa.Table, cf
 
 
 def score_links(paras: pd.DataFrame, candidates: pd.DataFrame, cfg: Config) -> dict[Key, list[Link]]:
-    """Scored links from each paragraph to its candidates."""
-    tokens = {(r.doc_id, int(r.para_index)): words(r.text) for r in paras.itertuples()}
-    reported = {(r.doc_id, int(r.para_index)): attributions(r.text) for r in paras.itertuples()}
+    """Scored links from each paragraph to its candidates.
+
+    Only the paragraphs that take part in a pair are read, and what does not depend on the direction
+    (token-sequence similarity, shared shingles) is computed once per pair: the candidate table holds
+    every pair both ways round.
+    """
+    pairs = list(zip(zip(candidates["doc_id"].tolist(), map(int, candidates["para_index"].tolist())),
+                     zip(candidates["cand_doc_id"].tolist(), map(int, candidates["cand_para_index"].tolist())),
+                     candidates["cosine"].tolist()))
+    involved = {k for key, source, _ in pairs for k in (key, source)}
+    texts = {k: t for k, t in zip(zip(paras["doc_id"].tolist(), map(int, paras["para_index"].tolist())),
+                                  paras["text"].tolist()) if k in involved}
+    tokens = {k: words(t) for k, t in texts.items()}
+    reported = {k: attributions(t) for k, t in texts.items()}
     grams = {k: shingles(t, cfg.match.shingle_size) for k, t in tokens.items()}
     stops = {k: stoplist_of(t) for k, t in tokens.items()}
-    names = {(r.doc_id, int(r.para_index)): proper_names(r.text) for r in paras.itertuples()}
+    names = {k: proper_names(t) for k, t in texts.items()}
     content = {k: content_words(t, stops[k]) for k, t in tokens.items()}
     thresholds = cfg.classify
+    symmetric: dict[tuple[Key, Key], tuple[float, int, float]] = {}
     out: dict[Key, list[Link]] = {}
-    for c in candidates.itertuples():
-        key, source = (c.doc_id, int(c.para_index)), (c.cand_doc_id, int(c.cand_para_index))
+    for key, source, cosine in pairs:
         if key not in tokens or source not in tokens:
             continue
-        shared = len(grams[key] & grams[source])
-        containment = shared / max(1, min(len(grams[key]), len(grams[source])))
-        ratio = Indel.normalized_similarity(tokens[key], tokens[source])
-        cosine = None if pd.isna(c.cosine) else float(c.cosine)
+        pair = (key, source) if key <= source else (source, key)
+        if pair not in symmetric:
+            shared = len(grams[key] & grams[source])
+            symmetric[pair] = (Indel.normalized_similarity(tokens[key], tokens[source]), shared,
+                               shared / max(1, min(len(grams[key]), len(grams[source]))))
+        ratio, shared, containment = symmetric[pair]
+        cosine = None if cosine is None or math.isnan(cosine) else float(cosine)
         near = ((ratio >= thresholds.copy_ratio or containment >= thresholds.copy_containment)
                 and content_overlap(content[key], content[source]) >= thresholds.copy_min_content)
         if not near and ratio >= thresholds.copy_edited_ratio:
