@@ -5,6 +5,7 @@ from collections import Counter
 from functools import lru_cache
 
 import justext
+import numpy as np
 
 DEFAULT_LANGUAGE = "English"
 
@@ -15,29 +16,42 @@ def stoplist(language: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
-def _languages_by_word() -> dict[str, tuple[str, ...]]:
-    """Every stopword and the languages whose stoplist holds it (built once per process)."""
-    index: dict[str, list[str]] = {}
-    for language in sorted(justext.get_stoplists()):
+def _stopword_matrix() -> tuple[dict[str, int], np.ndarray, tuple[str, ...]]:
+    """Every stopword's row, a 0/1 matrix of which languages' stoplists hold each (columns in sorted
+    language order), and the languages (built once per process)."""
+    languages = tuple(sorted(justext.get_stoplists()))
+    rows: dict[str, int] = {}
+    cells = []
+    for column, language in enumerate(languages):
         for word in stoplist(language):
-            index.setdefault(word, []).append(language)
-    return {word: tuple(languages) for word, languages in index.items()}
+            cells.append((rows.setdefault(word, len(rows)), column))
+    matrix = np.zeros((len(rows), len(languages)), np.int64)
+    matrix[tuple(np.array(cells).T)] = 1
+    return rows, matrix, languages
 
 
 def page_language(word_lists: list[list[str]], max_words: int) -> str:
     """The language whose stoplist covers most of the first ``max_words`` lower-case words (English on a
-    tie or none); ``word_lists`` holds the words of each block in order."""
+    tie with it or none; among other tied languages, the one whose stopword comes first in the text, then
+    the first alphabetically); ``word_lists`` holds the words of each block in order.
+
+    Counted as a product of word counts and the stopword matrix: classify asks this of every paragraph.
+    """
     sample: list[str] = []
     for block_words in word_lists:
         sample.extend(block_words)
         if len(sample) >= max_words:
             break
-    index = _languages_by_word()
-    hits: Counter[str] = Counter()
-    for word, n in Counter(sample).items():
-        for language in index.get(word, ()):
-            hits[language] += n
-    if not hits:
+    rows, matrix, languages = _stopword_matrix()
+    counts = Counter(sample)  # words in order of first use
+    found = [(rows[w], n) for w, n in counts.items() if w in rows]
+    if not found:
         return DEFAULT_LANGUAGE
-    best = max(hits.values())
-    return DEFAULT_LANGUAGE if hits[DEFAULT_LANGUAGE] == best else max(hits, key=hits.__getitem__)
+    held = matrix[[r for r, _ in found]]
+    hits = np.array([n for _, n in found]) @ held
+    best = hits.max()
+    if hits[languages.index(DEFAULT_LANGUAGE)] == best:
+        return DEFAULT_LANGUAGE
+    first_word = np.where(held.any(axis=0), held.argmax(axis=0), len(found))
+    tied = np.flatnonzero(hits == best)
+    return languages[tied[np.lexsort((tied, first_word[tied]))[0]]]
