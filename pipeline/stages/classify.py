@@ -17,6 +17,7 @@
 """
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 from dataclasses import dataclass
@@ -406,8 +407,12 @@ def _rewrite_links(key: Key, earlier: list[Link], partners: dict[str, dict[Key, 
 def _aligned_sources(keys: list[Key], earlier: dict[Key, list[Link]], size: int, cfg: Config) -> set[str]:
     """Earlier documents that this one follows paragraph by paragraph, mostly in the source's order.
 
-    A document with fewer matchable paragraphs than ``doc_min_links`` needs all of them linked: a
-    one-paragraph rewrite (an abstract, a brief) cannot show more than one link.
+    The share that counts is of paragraphs that follow the source one to one and in its order: two pages
+    on one topic (two guides to forming a company) hold many paragraph pairs close in meaning, but each
+    of their paragraphs is close to several of the other's, in any order, while a rewrite takes its
+    source's paragraphs one after the other. A document with fewer matchable paragraphs than
+    ``doc_min_links`` needs all of them linked: a one-paragraph rewrite (an abstract, a brief) cannot
+    show more than one link.
     """
     best: dict[str, list[tuple[int, int]]] = {}
     for key in keys:
@@ -424,7 +429,8 @@ def _aligned_sources(keys: list[Key], earlier: dict[Key, list[Link]], size: int,
     for source_doc, pairs in best.items():
         pairs.sort()
         in_order = _forward_share([s for _, s in pairs])
-        if len(pairs) >= min(c.doc_min_links, size) and len(pairs) / size >= c.doc_min_share and in_order >= c.doc_min_order:
+        followed = _followed_one_to_one([s for _, s in pairs])
+        if followed >= min(c.doc_min_links, size) and followed / size >= c.doc_min_share and in_order >= c.doc_min_order:
             aligned.add(source_doc)
     return aligned | _composite_sources(best, size, cfg)
 
@@ -446,6 +452,16 @@ def _composite_sources(best: dict[str, list[tuple[int, int]]], size: int, cfg: C
 
 def _strength(link: Link) -> float:
     return max(link.ratio, link.semantic)
+
+
+def _followed_one_to_one(sources: list[int]) -> int:
+    """How many paragraphs follow the source one to one and in its order: the longest strictly increasing
+    subsequence of their source paragraph indexes, taken in this document's order."""
+    ends: list[int] = []  # ends[n]: the smallest last source index of a chain of n + 1 paragraphs
+    for source in sources:
+        at = bisect.bisect_left(ends, source)
+        ends[at:at + 1] = [source]
+    return len(ends)
 
 
 def _forward_share(values: list[int]) -> float:
