@@ -278,6 +278,10 @@ class ClassifyConfig(_Section):
     standalone_cosine: float = Field(
         0.92, gt=0, le=1, description="Cosine enough for a rewrite without document alignment."
     )
+    standalone_min_ratio: float = Field(
+        0.3, ge=0, le=1, description="Token-sequence similarity a rewrite without document alignment also keeps "
+        "(0.35 or more on provenance-dev's restructured stress set; same-topic stock definitions 0.13-0.28)."
+    )
     source_lexical_weight: float = Field(
         0.5, ge=0, description="Weight of shared wording beside cosine when choosing among source paragraphs."
     )
@@ -287,6 +291,14 @@ class ClassifyConfig(_Section):
     doc_min_links: int = Field(2, ge=1, description="Strong links for one document to follow another.")
     doc_min_share: float = Field(
         0.25, gt=0, le=1, description="Share of a document's matchable paragraphs strongly linked to the source."
+    )
+    aligned_min_ratio: float = Field(
+        0.25, ge=0, le=1, description="Median token-sequence similarity of the paragraphs that follow a source "
+        "one to one, below which the document reads as reworded throughout and needs ``reworded_min_share``."
+    )
+    reworded_min_share: float = Field(
+        0.5, gt=0, le=1, description="Share of a document's matchable paragraphs that must follow a source it "
+        "keeps little wording of (same-topic pages follow each other for a quarter to a third)."
     )
     doc_min_order: float = Field(
         0.65, ge=0, le=1, description="Share of strong links that keep the source's paragraph order (a shuffled "

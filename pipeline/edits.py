@@ -90,10 +90,21 @@ def edit_kind(old: list[str], new: list[str], stop: frozenset[str], names: froze
     return next((k for k in ("rewording", "substitution") if k in kinds), "neutral")
 
 
-def proper_names(text: str) -> frozenset[str]:
+def proper_names(text: str, stop: frozenset[str] = frozenset()) -> frozenset[str]:
     """Capitalized words inside a sentence (not after a full stop), lower-cased: names, as a human changes
-    them ("Reuters reported", another town) while a polish keeps them."""
+    them ("Reuters reported", another town) while a polish keeps them.
+
+    In a title-cased line (a heading: every word outside ``stop``, the stoplist, capitalized) capitals
+    mark the style, not names: "Platform" -> "Service" is a changed word, not a changed name.
+    """
+    if stop and _is_title_cased(text, stop):
+        return frozenset()
     return frozenset(m.group(1).lower() for m in _INNER_CAPITAL.finditer(text))
+
+
+def _is_title_cased(text: str, stop: frozenset[str]) -> bool:
+    content = [w for w in re.findall(r"[^\W\d_]+", text) if w.lower() not in stop]
+    return len(content) >= 2 and all(w[0].isupper() for w in content)
 
 
 def _abbreviates(short: str, long: str) -> bool:

@@ -38,3 +38,12 @@ def test_a_polish_rewords_in_several_places():
     source = "The model aims at obtaining a low risk, and it is shown on enwik8 that it outperforms others."
     polish = "The model aims to obtain a low risk, and we show on the enwik8 task that it outperforms the others."
     assert _shape(polish, source).rewordings >= 3
+
+
+def test_capitals_of_a_title_cased_heading_are_not_names():
+    """In a heading every content word is capitalized: "Platform" -> "Service" is a changed word, not a
+    changed name that a human copy editor might make."""
+    assert proper_names("How to Choose the Right Platform for Your Enterprise", STOP) == frozenset()
+    assert proper_names("Shares fell after Reuters reported that the plant would close", STOP) == {"reuters"}
+    assert proper_names("How to Choose the Right Platform for Your Enterprise") == {"choose", "right", "platform",
+                                                                                      "your", "enterprise"}

@@ -217,15 +217,52 @@ def test_the_same_loose_rewording_alone_is_original(make_paragraphs, make_candid
     assert (frame["label"] == "original").all()
 
 
-def test_a_very_close_rewording_is_ai_paraphrased_on_its_own(make_paragraphs, make_candidates, make_documents):
+# A model's condensed retelling of TERMINAL and FOUNDATIONS: reordered and trimmed, most words kept
+# (token-sequence similarity 0.57 and 0.51), unlike REWORDED (0.13-0.21).
+CONDENSED = [
+    "The port authority announced on Monday that it plans to demolish the old ferry terminal and build a larger "
+    "one for two ships at once.",
+    "According to engineers, decades of salt water had weakened the foundations of the terminal, so repairing it "
+    "would cost nearly as much as a new structure.",
+]
+
+
+def test_a_very_close_rewording_that_keeps_the_wording_is_ai_paraphrased_on_its_own(
+        make_paragraphs, make_candidates, make_documents):
     cfg = Config().classify
     close = (cfg.standalone_cosine + 1) / 2
-    frame = rewrite_case(make_paragraphs, make_candidates, make_documents, [(1, 1, close)])
+    paragraphs = make_paragraphs({"s": [TERMINAL, FOUNDATIONS, PIER], "r": [MARKET, CONDENSED[1], FISHERMEN]})
+    frame = run(paragraphs, make_candidates([("r", 1, "s", 1, close)]), make_documents(["s", "r"], DATES))
     row = label_of(frame, "r", 1)
-    assert row["label"] == "ai_paraphrased"
+    assert (row["label"], row["method"]) == ("ai_paraphrased", "semantic")
     assert (row["source_doc_id"], row["source_para_index"]) == ("s", 1)
+    assert row["lexical_similarity"] >= cfg.standalone_min_ratio
     assert label_of(frame, "r", 0)["label"] == "original"
     assert label_of(frame, "s", 1)["label"] == "original"
+
+
+def test_a_stock_definition_as_close_in_meaning_but_worded_apart_stays_original(
+        make_paragraphs, make_candidates, make_documents):
+    """Two pages on one topic define the same thing ("Power BI is a business analytics tool ...") at a cosine
+    a condensed rewrite reaches, in their own words: with no document alignment, that is not a rewrite."""
+    close = (Config().classify.standalone_cosine + 1) / 2
+    frame = rewrite_case(make_paragraphs, make_candidates, make_documents, [(1, 1, close)])
+    assert (frame["label"] == "original").all()
+
+
+def test_a_few_reworded_paragraphs_in_order_do_not_make_a_document_a_rewrite(
+        make_paragraphs, make_candidates, make_documents):
+    """A quarter of a page follows another's paragraphs in order, worded apart (two histories of coffee): not
+    a rewrite. The same quarter keeping the source's wording, or a page reworded throughout, is one."""
+    pairs = [("r", 0, "s", 0, 0.86), ("r", 1, "s", 1, 0.84)]
+    dates = make_documents(["s", "r"], DATES)
+    reworded = make_paragraphs({"s": [TERMINAL, FOUNDATIONS, PIER], "r": REWORDED[:2] + ZERO_WASTE_A[:6]})
+    assert (run(reworded, make_candidates(pairs), dates)["label"] == "original").all()
+    kept = make_paragraphs({"s": [TERMINAL, FOUNDATIONS, PIER], "r": CONDENSED + ZERO_WASTE_A[:6]})
+    frame = run(kept, make_candidates(pairs), dates)
+    for i in range(2):
+        assert (label_of(frame, "r", i)["label"], label_of(frame, "r", i)["method"]) == ("ai_paraphrased", "doc_alignment")
+    assert (frame.loc["r", "label"] == "ai_paraphrased").sum() == 2
 
 
 def test_rewrite_of_a_copy_points_at_the_root(make_paragraphs, make_documents, make_candidates):
@@ -316,6 +353,21 @@ def test_content_overlap_counts_words_that_are_not_stopwords():
     assert content_overlap(a, a) == 1.0
 
 
+def test_a_heading_takes_the_language_of_its_document(make_paragraphs):
+    """Eight words of a heading can read as another language (here Sundanese), whose stoplist is not the
+    page's: in an English page the heading's content words are English ones, its subject kept whole."""
+    from pipeline.boilerplate.language import page_language
+    from pipeline.stages.classify import content_words, document_stoplists
+    from pipeline.text import words
+
+    heading = "What to Pack for a Trip to Japan"
+    assert page_language([words(heading)], 100) != "English", "the scenario needs a heading misread on its own"
+    paragraphs = make_paragraphs({"a": [heading] + ZERO_WASTE_A[:3], "b": ZERO_WASTE_B[:2]}).to_pandas()
+    stop = document_stoplists(paragraphs, {"a"}, Config().strip.language_sample_words)
+    assert set(stop) == {"a"}
+    assert content_words(words(heading), stop["a"]) == {"pack", "trip", "japan"}
+
+
 def test_an_earlier_source_crowded_out_by_same_day_rewrites_is_their_root(crowded_source):
     paragraphs, documents, embed, rewrites = crowded_source
     frame = run(paragraphs, match(paragraphs, Config().match, embed, dates=documents), documents)
@@ -364,6 +416,6 @@ def test_same_topic_pages_with_a_shared_outline_stay_original(make_paragraphs, m
 def test_paragraphs_followed_one_to_one_count_each_source_paragraph_once():
     from pipeline.stages.classify import _followed_one_to_one
 
-    assert _followed_one_to_one([0, 1, 1, 1, 1, 7, 7]) == 3  # tips all near one overview paragraph
-    assert _followed_one_to_one([0, 1, 2, 0, 1, 2]) == 3  # a summary, then the retelling
-    assert _followed_one_to_one([4, 0, 1, 3, 2]) == 3
+    assert len(_followed_one_to_one([0, 1, 1, 1, 1, 7, 7])) == 3  # tips all near one overview paragraph
+    assert len(_followed_one_to_one([0, 1, 2, 0, 1, 2])) == 3  # a summary, then the retelling
+    assert _followed_one_to_one([4, 0, 1, 3, 2]) == [1, 2, 4]  # positions of source paragraphs 0, 1, 2
