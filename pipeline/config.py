@@ -301,6 +301,11 @@ class ClassifyConfig(_Section):
         "followed document (match.sentence_min_cosine) that makes it a rewrite of those paragraphs, merged, "
         "split or condensed, and lets it count as following them in the document-level test."
     )
+    split_min_cosine: float = Field(
+        0.55, gt=0, le=1, description="Cosine enough for an unpaired paragraph whose best link goes to the source "
+        "paragraph a neighbour follows (the other half of a split). Above every human paragraph next to a rewrite "
+        "that the rule would take in provenance-dev (at most 0.53)."
+    )
     composite_min_share: float = Field(
         0.6, gt=0, le=1, description="Share of a document strongly linked to sources lending one paragraph each "
         "that makes it a rewrite of all of them (a roundup)."

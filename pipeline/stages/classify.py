@@ -340,10 +340,20 @@ def decide(paras: pd.DataFrame, links: dict[Key, list[Link]], order: dict[str, i
         earlier = {k: [l for l in links.get(k, []) if order[l.source[0]] < order[doc]] for k in keys}
         aligned = _aligned_sources(keys, earlier, sizes[doc], text, cfg)
         partners = {source_doc: _monotone_alignment(keys, earlier, source_doc, cfg) for source_doc in sorted(aligned)}
+        follows = {source_doc: _followed_paragraphs(keys, earlier, pairs, source_doc, cfg)
+                   for source_doc, pairs in partners.items()}
         for key in keys:
-            rewrites = _rewrite_links(key, earlier[key], partners, machine_like[key], cfg)
+            rewrites = _rewrite_links(key, earlier[key], partners, follows, machine_like[key], cfg)
             decisions[key] = _decide_one(key, earlier[key], rewrites, aligned, decisions, links.get(key, []), text, cfg)
     return decisions
+
+
+def _followed_paragraphs(keys: list[Key], earlier: dict[Key, list[Link]], pairs: dict[Key, Link], source_doc: str,
+                         cfg: Config) -> dict[Key, set[Key]]:
+    """The paragraphs of ``source_doc`` each paragraph of this document follows: its alignment partner's, and
+    those its sentences come from when it was merged or split."""
+    return {key: {l.source for l in ([pairs[key]] if key in pairs else []) + _restructured(earlier[key], source_doc, cfg)}
+            for key in keys}
 
 
 def _contributors(links: list[Link], source_doc: str) -> list[Link]:
@@ -402,8 +412,8 @@ def _monotone_alignment(keys: list[Key], earlier: dict[Key, list[Link]], source_
     return pairs
 
 
-def _rewrite_links(key: Key, earlier: list[Link], partners: dict[str, dict[Key, Link]], machine_like: bool,
-                   cfg: Config) -> list[Link]:
+def _rewrite_links(key: Key, earlier: list[Link], partners: dict[str, dict[Key, Link]],
+                   follows: dict[str, dict[Key, set[Key]]], machine_like: bool, cfg: Config) -> list[Link]:
     """Rewrite evidence for one paragraph: its alignment partner in each followed document (or, unpaired,
     its best link there), and any link above ``standalone_cosine`` to other documents.
 
@@ -411,7 +421,9 @@ def _rewrite_links(key: Key, earlier: list[Link], partners: dict[str, dict[Key, 
     still be a rewrite; but the rewriter's own paragraphs also sit near source paragraphs that are
     already paired. Unpaired, a paragraph needs a strong link, or an aligned one and a machine-like style.
     A paragraph whose sentences come from one or several paragraphs of a followed document (merged,
-    split, condensed) takes the largest of them, paired or not.
+    split, condensed) takes the largest of them, paired or not; an unpaired one whose best link there
+    goes to the paragraph its neighbour follows is the other half of a split (a short half shares
+    too little with the whole to come near it).
     """
     c = cfg.classify
     everything, earlier = earlier, [l for l in earlier if _may_rewrite(l)]
@@ -428,6 +440,12 @@ def _rewrite_links(key: Key, earlier: list[Link], partners: dict[str, dict[Key, 
         near = [l for l in earlier if l.source[0] == source_doc and l.semantic >= unpaired_cosine]
         if near:
             out.append(max(near, key=lambda l: (_rewrite_score(l, cfg), -_source_index(l))))
+            continue
+        there = [l for l in earlier if l.source[0] == source_doc]
+        best = max(there, key=lambda l: (_rewrite_score(l, cfg), -_source_index(l))) if there else None
+        beside = follows[source_doc].get((key[0], key[1] - 1), set()) | follows[source_doc].get((key[0], key[1] + 1), set())
+        if best is not None and best.source in beside and best.semantic >= c.split_min_cosine:
+            out.append(best)
     return out
 
 
@@ -435,7 +453,8 @@ def _aligned_sources(keys: list[Key], earlier: dict[Key, list[Link]], size: int,
                      cfg: Config) -> set[str]:
     """Earlier documents that this one follows paragraph by paragraph, mostly in the source's order.
 
-    Only strongly linked paragraphs count (same-event reports share stock background sentences); their
+    Only strongly linked paragraphs count (same-event reports share stock background sentences, two
+    in one paragraph at times, so a merge seen in sentences alone links none); their
     order is that of the source paragraphs their sentences come from (``_followed_sentences``), so that
     a paragraph moved whole breaks it once or twice among all the sentences, while a shuffled set of
     one-sentence paragraphs breaks it at every step. A document that merges or splits the source's
