@@ -35,6 +35,7 @@ from pipeline.text import longest_shared_run, sentences, shingles, words
 
 Key = tuple[str, int]
 _SPAN_COLUMNS = ("span_start", "span_end", "source_span_start", "source_span_end")
+_ROUNDING = 1e-4  # shares of words stored as float32
 
 
 @dataclass(frozen=True)
@@ -551,11 +552,11 @@ def _decide_one(key: Key, earlier: list[Link], rewrites: list[Link], aligned: se
         threshold = c.aligned_cosine if via_alignment else c.standalone_cosine
         confidence = _confidence("ai_paraphrased", link.semantic, threshold, cfg)
         merged = _restructured(earlier, link.source[0], cfg) if via_alignment else []
-        if merged and merged[0] == link:  # decided by its sentences: kept as they were, a copy
-            kept = _kept_sentences(text[key], [text[l.source] for l in merged], cfg)
-            if kept >= c.sentence_min_cover:
+        if merged and merged[0] == link:  # decided by its sentences: a copy when every one taken is kept as it was
+            kept, taken = _kept_sentences(text[key], [text[l.source] for l in merged], cfg), sum(l.covered for l in merged)
+            if kept >= taken - _ROUNDING:
                 return _copied(link, kept, c.sentence_min_cover, decided, earlier, cfg)
-            confidence = _confidence("ai_paraphrased", sum(l.covered for l in merged), c.sentence_min_cover, cfg)
+            confidence = _confidence("ai_paraphrased", taken, c.sentence_min_cover, cfg)
         return Decision("ai_paraphrased", link, _root(link, decided), "doc_alignment" if via_alignment else "semantic",
                         confidence, _shares(link, earlier))
     # The label is wrong only if some earlier document held this paragraph: judge by the earlier links.
@@ -582,7 +583,8 @@ def _copied(link: Link, score: float, threshold: float, decided: dict[Key, Decis
 def _kept_sentences(paragraph: str, sources: list[str], cfg: Config) -> float:
     """Share of the paragraph's words in sentences copied from a sentence of ``sources``: near-verbatim
     (``copy_ratio``) with a human's kind of edit. A copy edited by adding, dropping or moving whole
-    sentences keeps the others as they were; a rewrite rewords every one, or polishes it as a model does."""
+    sentences keeps the others as they were; a rewrite, or a summary that quotes one sentence, rewords
+    the others, or polishes them as a model does."""
     names = proper_names(paragraph)
     stop = stoplist_of(words(paragraph))
     theirs = [words(s) for source in sources for s in sentences(source)]
