@@ -421,8 +421,9 @@ def _rewrite_links(key: Key, earlier: list[Link], partners: dict[str, dict[Key, 
     A rewrite may go over its source twice (a summary, then the retelling), so an unpaired paragraph can
     still be a rewrite; but the rewriter's own paragraphs also sit near source paragraphs that are
     already paired. Unpaired, a paragraph needs a strong link, or an aligned one and a machine-like style.
-    A paragraph whose sentences come from one or several paragraphs of a followed document (merged,
-    split, condensed) takes the largest of them, paired or not; an unpaired one whose best link there
+    An unpaired paragraph whose sentences come from one or several paragraphs of a followed document
+    (merged, split, moved) takes the largest of them (a paired one keeps its partner: order tells
+    apart source paragraphs that say the same, as a lead and its later detail); one whose best link there
     goes to the paragraph its neighbour follows is the other half of a split (a short half shares
     too little with the whole to come near it).
     """
@@ -431,12 +432,12 @@ def _rewrite_links(key: Key, earlier: list[Link], partners: dict[str, dict[Key, 
     out = [l for l in earlier if l.semantic >= c.standalone_cosine and l.source[0] not in partners]
     unpaired_cosine = c.aligned_cosine if machine_like else c.paraphrase_cosine
     for source_doc, pairs in partners.items():
+        if key in pairs:
+            out.append(pairs[key])
+            continue
         merged = _restructured(everything, source_doc, cfg)
         if any(_may_rewrite(l) for l in merged):  # a merged paragraph may say "said" as often as its sources together
             out.append(merged[0])
-            continue
-        if key in pairs:
-            out.append(pairs[key])
             continue
         near = [l for l in earlier if l.source[0] == source_doc and l.semantic >= unpaired_cosine]
         if near:
