@@ -128,7 +128,7 @@ def score_links(paras: pd.DataFrame, candidates: pd.DataFrame, cfg: Config) -> d
     """
     pairs = list(zip(zip(candidates["doc_id"].tolist(), map(int, candidates["para_index"].tolist())),
                      zip(candidates["cand_doc_id"].tolist(), map(int, candidates["cand_para_index"].tolist())),
-                     candidates["cosine"].tolist(), candidates["covered"].tolist()))
+                     candidates["cosine"].tolist(), _sentence_shares(candidates)))
     involved = {k for key, source, _, _ in pairs for k in (key, source)}
     texts = {k: t for k, t in zip(zip(paras["doc_id"].tolist(), map(int, paras["para_index"].tolist())),
                                   paras["text"].tolist()) if k in involved}
@@ -163,6 +163,12 @@ def score_links(paras: pd.DataFrame, candidates: pd.DataFrame, cfg: Config) -> d
         out.setdefault(key, []).append(Link(key, source, ratio, containment, shared, cosine, near, machine, adds, covered))
     # Sorted by source, so that ties between equally good sources resolve the same way whatever the row order.
     return {key: sorted(links, key=lambda l: l.source) for key, links in out.items()}
+
+
+def _sentence_shares(candidates: pd.DataFrame) -> list[float]:
+    """The ``covered`` column, NaN throughout for a table of pairs without it (made by hand or by an earlier
+    version): no sentence evidence, as between documents never aligned."""
+    return candidates["covered"].tolist() if "covered" in candidates else [math.nan] * len(candidates)
 
 
 def content_words(tokens: list[str], stop: frozenset[str] | None = None) -> frozenset[str]:
