@@ -27,10 +27,12 @@ class Derivation:
     """A paragraph labelled derived, and what it was traced to."""
 
     page: str
+    para: int
     text: str
     label: str
     method: str
     source_page: str
+    source_para: int | None
     source_text: str
     lexical: float | None
     semantic: float | None
@@ -65,7 +67,8 @@ def derivations(output: Path) -> list[Derivation]:
     name_of = {r.doc_id: Path(str(r.source_path)).name for r in docs.itertuples()}
     text_of = {(r.doc_id, int(r.para_index)): r.text for r in prov.itertuples()}
     derived = prov[prov["label"].isin(DERIVED)].sort_values(["doc_id", "para_index"])
-    return [Derivation(name_of[r.doc_id], r.text, str(r.label), r.method, name_of.get(r.direct_doc_id, ""),
+    return [Derivation(name_of[r.doc_id], int(r.para_index), r.text, str(r.label), r.method,
+                       name_of.get(r.direct_doc_id, ""), int(r.direct_para_index),
                        text_of.get((r.direct_doc_id, int(r.direct_para_index)), ""),
                        _number(r.lexical_similarity), _number(r.semantic_similarity))
             for r in derived.itertuples()]
@@ -91,10 +94,10 @@ def independent_section(found: list[Derivation], bench: Path) -> str:
              f"and date). **{len(found)}** paragraphs in {len({d.page for d in found})} documents labelled derived; "
              "none of these pages derives from another.", ""]
     if found:
-        lines += ["| page | source page | label | method | lexical | semantic | paragraph | source paragraph |",
+        lines += ["| page:para | source page:para | label | method | lexical | semantic | paragraph | source paragraph |",
                   "|---|---|---|---|---|---|---|---|"]
-        lines += [f"| {d.page} | {d.source_page} | {d.label} | {d.method} | {_fmt(d.lexical)} | {_fmt(d.semantic)} | "
-                  f"{_cell(d.text)} | {_cell(d.source_text)} |" for d in found]
+        lines += [f"| {d.page}:{d.para} | {d.source_page}:{d.source_para} | {d.label} | {d.method} | {_fmt(d.lexical)} | "
+                  f"{_fmt(d.semantic)} | {_cell(d.text)} | {_cell(d.source_text)} |" for d in found]
     return "\n".join(lines) + "\n"
 
 
@@ -102,5 +105,10 @@ def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
-def _cell(text: str) -> str:
-    return text[:160].replace("|", "\\|").replace("\n", " ")
+def _cell(text: str, limit: int = 160) -> str:
+    """Untrusted page text as one markdown table cell: cut, on one line, with the characters that would
+    end the cell, open code or make HTML escaped."""
+    cut = " ".join(text[:limit].split())
+    for char, escaped in (("\\", "\\\\"), ("&", "&amp;"), ("|", "\\|"), ("`", "\\`"), ("<", "&lt;"), (">", "&gt;")):
+        cut = cut.replace(char, escaped)
+    return cut

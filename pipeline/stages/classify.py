@@ -17,6 +17,7 @@
 """
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 from dataclasses import dataclass
@@ -462,17 +463,20 @@ def _aligned_sources(keys: list[Key], earlier: dict[Key, list[Link]], size: int,
     """Earlier documents that this one follows paragraph by paragraph, mostly in the source's order.
 
     Only strongly linked paragraphs count (same-event reports share stock background sentences, two
-    in one paragraph at times, so a merge seen in sentences alone links none); their
-    order is that of the source paragraphs their sentences come from (``_followed_sentences``), so that
-    a paragraph moved whole breaks it once or twice among all the sentences, while a shuffled set of
-    one-sentence paragraphs breaks it at every step. A document that merges or splits the source's
-    paragraphs follows it in whatever order (``_reshaped``).
+    in one paragraph at times, so a merge seen in sentences alone links none), and of them those that
+    follow the source one to one and in its order (``_followed_one_to_one``): two pages on one topic (two
+    guides to forming a company) hold many paragraph pairs close in meaning, but each of their
+    paragraphs is close to several of the other's, in any order, while a rewrite takes its source's
+    paragraphs one after the other. The order is that of the source paragraphs their sentences come
+    from (``_followed_sentences``), so that a paragraph moved whole breaks it once or twice among all
+    the sentences, while a shuffled set of one-sentence paragraphs breaks it at every step. A document
+    that merges or splits the source's paragraphs follows it in whatever order (``_reshaped``).
 
     A document with fewer matchable paragraphs than ``doc_min_links`` needs all of them linked: a
     one-paragraph rewrite (an abstract, a brief) cannot show more than one link.
     """
-    linked: dict[str, list[int]] = {}
-    followed: dict[str, list[int]] = {}
+    linked: dict[str, list[tuple[int, int]]] = {}  # (paragraph, source paragraph of its strongest link)
+    sequence: dict[str, list[int]] = {}
     for key in keys:
         strongest: dict[str, Link] = {}
         for link in earlier[key]:
@@ -480,14 +484,15 @@ def _aligned_sources(keys: list[Key], earlier: dict[Key, list[Link]], size: int,
             if _is_strong(link, cfg) and (current is None or _strength(link) > _strength(current)):
                 strongest[link.source[0]] = link
         for source_doc, link in strongest.items():
-            linked.setdefault(source_doc, []).append(key[1])
-            followed.setdefault(source_doc, []).extend(
+            linked.setdefault(source_doc, []).append((key[1], link.source[1]))
+            sequence.setdefault(source_doc, []).extend(
                 _followed_sentences(earlier[key], source_doc, link, len(sentences(text[key]))))
     c = cfg.classify
     aligned = set()
-    for source_doc, indexes in linked.items():
-        in_order = _forward_share(followed[source_doc]) >= c.doc_min_order or _reshaped(keys, earlier, source_doc, cfg)
-        if len(indexes) >= min(c.doc_min_links, size) and len(indexes) / size >= c.doc_min_share and in_order:
+    for source_doc, pairs in linked.items():
+        in_order = _forward_share(sequence[source_doc]) >= c.doc_min_order or _reshaped(keys, earlier, source_doc, cfg)
+        followed = _followed_one_to_one([s for _, s in pairs])
+        if followed >= min(c.doc_min_links, size) and followed / size >= c.doc_min_share and in_order:
             aligned.add(source_doc)
     return aligned | _composite_sources(linked, size, cfg)
 
@@ -515,14 +520,14 @@ def _followed_sentences(links: list[Link], source_doc: str, strongest: Link, cou
     return [_source_index(strongest)]
 
 
-def _composite_sources(linked: dict[str, list[int]], size: int, cfg: Config) -> set[str]:
+def _composite_sources(linked: dict[str, list[tuple[int, int]]], size: int, cfg: Config) -> set[str]:
     """Earlier documents that each lend this one a single paragraph, when together they make up most of it.
 
     A roundup rewritten from several sources follows none of them for two paragraphs, yet nearly all
     of it is strongly linked to one source paragraph or another; an independent report shares a
     paragraph's worth with a few documents at most.
     """
-    single = {source_doc: indexes[0] for source_doc, indexes in linked.items() if len(indexes) == 1}
+    single = {source_doc: pairs[0][0] for source_doc, pairs in linked.items() if len(pairs) == 1}
     covered = set(single.values())
     c = cfg.classify
     if len(covered) >= c.doc_min_links and len(covered) / size >= c.composite_min_share:
@@ -532,6 +537,16 @@ def _composite_sources(linked: dict[str, list[int]], size: int, cfg: Config) -> 
 
 def _strength(link: Link) -> float:
     return max(link.ratio, link.semantic)
+
+
+def _followed_one_to_one(sources: list[int]) -> int:
+    """How many paragraphs follow the source one to one and in its order: the longest strictly increasing
+    subsequence of their source paragraph indexes, taken in this document's order."""
+    ends: list[int] = []  # ends[n]: the smallest last source index of a chain of n + 1 paragraphs
+    for source in sources:
+        at = bisect.bisect_left(ends, source)
+        ends[at:at + 1] = [source]
+    return len(ends)
 
 
 def _forward_share(values: list[int]) -> float:

@@ -21,3 +21,17 @@ def test_lists_every_derived_paragraph_with_its_source(tmp_path):
     assert [(d.page, d.source_page, d.source_text) for d in found] == [
         ("0002.html.gz", "0001.html.gz", "What to look for in a kettle")]
     assert format_derivations(found).splitlines()[-1] == "paragraphs labelled derived 1 in 1 documents"
+
+
+def test_the_markdown_list_escapes_page_text():
+    """Page text is untrusted: in the docs table it must not end a cell, open code or make HTML."""
+    from pipeline.evaluate.independent import Derivation, independent_section
+
+    hostile = "a | b `code` <script>alert(1)</script> &amp;\nnext line"
+    found = [Derivation("0002.html.gz", 3, hostile, "copied", "lexical", "0001.html.gz", 5, "plain", 0.9, 0.95)]
+    row = independent_section(found, "wcxb").splitlines()[-1]
+    assert row.startswith("| 0002.html.gz:3 | 0001.html.gz:5 | copied |")
+    cells = row.split(" | ")
+    assert len(cells) == 8, row
+    assert "<" not in row and ">" not in row and "`" not in row.replace("\\`", "")
+    assert "&amp;amp;" in row and "\n" not in row

@@ -385,3 +385,47 @@ def test_merged_and_split_rewrite_points_to_every_source_paragraph(make_paragrap
         assert [(c["doc_id"], c["para_index"], round(c["share"], 3)) for c in split["contributors"]] == [("s", 2, 1.0)]
     assert all(frame.loc[("s", i), "label"] == "original" and len(frame.loc[("s", i), "contributors"]) == 0
                for i in range(5))
+
+
+# Two independent pages on one topic: the same outline (intro, tips, conclusion) and stock phrases, no
+# shared content. An embedding model puts many of their paragraph pairs at 0.78-0.85: most of the second
+# page's intro and tips near the first page's one overview paragraph, and the conclusions near each other.
+ZERO_WASTE_A = [
+    "Living with less waste starts in the kitchen, where most of our household rubbish is made every single day.",
+    "Here are simple ways to cut down on packaging, food scraps and single-use plastic at home this year.",
+    "Buy dry goods such as rice, lentils and oats from bulk bins, and bring your own cotton bags to the shop.",
+    "Keep a small compost caddy by the sink and empty it into the garden bin twice a week to stop smells.",
+    "Swap cling film for beeswax wraps, which wash in cold water and last about a year with gentle use.",
+    "Plan the week's meals on Sunday so that leftovers become lunches instead of ending up in the bin.",
+    "What to look for in a reusable water bottle: steel walls, a wide mouth and a lid without small parts.",
+    "Small changes add up, and after a month our family put out one bag of rubbish instead of three.",
+]
+ZERO_WASTE_B = [
+    "Going zero waste can feel overwhelming at first, but a few habits make a big difference for any household.",
+    "Start with a bin audit: for one week, note what you throw away and which items show up most often.",
+    "Carry a tote, a coffee cup and a set of bamboo cutlery in your backpack so you never need disposables.",
+    "Choose bar shampoo and soap sold without plastic bottles; a single bar lasts as long as two bottles.",
+    "Repair clothes before replacing them: a sewing kit and a patch save jeans with torn knees for years.",
+    "Borrow tools you rarely use from neighbours or the local library of things rather than buying new ones.",
+    "What to look for in a zero-waste shop: refill stations, a scale for your own jars and loose produce.",
+    "Every small step counts, so pick one habit this week and add another once it feels like second nature.",
+    "Zero waste is a journey rather than a destination, and nobody gets it perfect on the first try.",
+]
+
+
+def test_same_topic_pages_with_a_shared_outline_stay_original(make_paragraphs, make_candidates, make_documents):
+    """Close in meaning pair after pair, but every tip of b is close to a's one overview paragraph: b does not
+    follow a paragraph by paragraph, so nothing is a rewrite (nor a copy: the stock phrases carry other words)."""
+    pairs = [("b", i, "a", 1, 0.79 + 0.01 * (i % 3)) for i in range(6)]
+    pairs += [("b", 6, "a", 6, 0.68), ("b", 7, "a", 7, 0.83), ("b", 8, "a", 7, 0.80)]
+    paragraphs = make_paragraphs({"a": ZERO_WASTE_A, "b": ZERO_WASTE_B})
+    frame = run(paragraphs, make_candidates(pairs), make_documents(["a", "b"], {"a": "2024-01-01", "b": "2024-02-01"}))
+    assert (frame["label"] == "original").all(), frame[frame["label"] != "original"][["doc_id", "para_index", "label"]]
+
+
+def test_paragraphs_followed_one_to_one_count_each_source_paragraph_once():
+    from pipeline.stages.classify import _followed_one_to_one
+
+    assert _followed_one_to_one([0, 1, 1, 1, 1, 7, 7]) == 3  # tips all near one overview paragraph
+    assert _followed_one_to_one([0, 1, 2, 0, 1, 2]) == 3  # a summary, then the retelling
+    assert _followed_one_to_one([4, 0, 1, 3, 2]) == 3
