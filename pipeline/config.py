@@ -169,16 +169,17 @@ class MatchConfig(_Section):
     )
     cascade: bool = Field(
         False, description="Propose embedding neighbours with the static model first, and embed with `embedder` only "
-        "the paragraphs of proposed or MinHash pairs (to confirm them as its own search would) and of the documents "
+        "the paragraphs of proposed or MinHash pairs (and searches their neighbours among them) and of the documents "
         "chosen for alignment.",
     )
-    cascade_top_k: int = Field(50, ge=1, description="Neighbours per paragraph the cascade's static model looks at.")
+    cascade_top_k: int = Field(50, ge=1, description="Neighbours per paragraph the cascade's static model looks at, "
+                               "in each search (overall, and among the possible sources by date).")
     cascade_min_cosine: float = Field(
         0.6, ge=-1, le=1, description="Static-model cosine under which the cascade proposes no neighbour."
     )
     cascade_min_margin: float = Field(
-        0.1, ge=0, le=2, description="How far above its paragraph's background (its cascade_top_k-th static neighbour) "
-        "a proposed neighbour must stand.",
+        0.1, ge=0, le=2, description="How far above its paragraph's background (its cascade_top_k-th static neighbour "
+        "in the same search) a proposed neighbour must stand.",
     )
     embed_batch_size: int = Field(32, ge=1)
     top_k: int = Field(5, ge=1, description="Nearest paragraphs from other documents kept per paragraph, and as "
@@ -231,9 +232,9 @@ class Calibration(_Section):
     """One recalibration per predicted label, fitted on a labelled corpus (tools/calibrate_confidence.py;
     the defaults were fitted on provenance-dev)."""
 
-    original: Platt = Platt(slope=0.012, intercept=4.446)
-    copied: Platt = Platt(slope=2.892, intercept=-3.510)
-    ai_paraphrased: Platt = Platt(slope=1.539, intercept=-0.037)
+    original: Platt = Platt(slope=0.152, intercept=3.186)
+    copied: Platt = Platt(slope=2.478, intercept=-2.521)
+    ai_paraphrased: Platt = Platt(slope=0.788, intercept=1.142)
 
 
 class ClassifyConfig(_Section):

@@ -89,10 +89,12 @@ def test_a_kill_at_each_commit_point_leaves_one_consistent_snapshot(tmp_path, po
     first = dated_folder(corpus, ["copy-a.txt", "copy-b.txt"], tmp_path / "first", DATES)
     second = dated_folder(corpus, ["orig-cnn.txt", "orig-france.txt"], tmp_path / "second", DATES)
     base = [sys.executable, "-m", "pipeline.cli", "run", "--config", str(fast), "--output", str(out), "--input"]
-    assert subprocess.run(base + [str(first)], cwd=ROOT, capture_output=True).returncode == 0
+    first_run = subprocess.run(base + [str(first)], cwd=ROOT, capture_output=True, text=True)
+    assert first_run.returncode == 0, first_run.stderr
     before = {t: pd.read_parquet(out / t) for t in ("documents", "provenance", "provenance_history")}
-    killed = subprocess.run(base + [str(second)], cwd=ROOT, capture_output=True, env={**os.environ, KILL_SWITCH: point})
-    assert killed.returncode == -9
+    killed = subprocess.run(base + [str(second)], cwd=ROOT, capture_output=True, text=True,
+                            env={**os.environ, KILL_SWITCH: point})
+    assert killed.returncode == -9, killed.stderr
     now = {t: pd.read_parquet(out / t) for t in ("documents", "provenance", "provenance_history")}
     swapped = point == "manifest"
     for name in now:  # all tables from the old snapshot, or all from the new one

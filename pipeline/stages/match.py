@@ -534,24 +534,18 @@ class OnDemandVectors:
 def cascade_pairs(full: OnDemandVectors, cheap: np.ndarray, docs: np.ndarray, query: np.ndarray,
                   lexical: tuple[np.ndarray, np.ndarray], cfg: MatchConfig,
                   published: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The semantic pairs the full model confirms among the cheap model's proposals.
+    """The full model's own nearest-neighbour pairs (``semantic_pairs``) among the paragraphs the cheap model
+    flags: those of its proposals and of the lexical pairs, the only ones the full model embeds.
 
-    Only the paragraphs of proposed and lexical pairs are embedded by the full model, and a proposal (either
-    way round) is kept when it is among its row's ``top_k`` by the full cosine and reaches ``min_cosine``, as
-    the full model's own search would keep it.
+    The proposals choose which paragraphs are worth embedding, not which pairs are kept: a loose rewrite
+    whose source did not stand out of its static neighbourhood is still paired with it when both were
+    flagged (the source by its other rewrites, the rewrite by its siblings), as the full search would.
     """
-    proposed = proposals(cheap, docs, query, cfg, published)
-    vectors = full.cover(np.concatenate([*proposed, *lexical]))
-    i, j = _union([proposed], len(docs))
-    mine = query[i] | query[j]
-    i, j = i[mine], j[mine]
-    cosine = pair_cosine(vectors, i, j)
-    keep = _rank_within(i, cosine, j) < cfg.top_k
-    if published is not None:  # as the full search by date: also the best among each row's possible sources
-        earlier = np.flatnonzero(published[j] < published[i])
-        keep[earlier] |= _rank_within(i[earlier], cosine[earlier], j[earlier]) < cfg.top_k
-    keep &= cosine >= cfg.min_cosine
-    return i[keep], j[keep]
+    flagged = np.unique(np.concatenate([*proposals(cheap, docs, query, cfg, published), *lexical]))
+    vectors = full.cover(flagged)
+    i, j = semantic_pairs(vectors[flagged], docs[flagged], query[flagged], cfg,
+                          published[flagged] if published is not None else None)
+    return flagged[i], flagged[j]
 
 
 def proposals(cheap: np.ndarray, docs: np.ndarray, query: np.ndarray, cfg: MatchConfig,

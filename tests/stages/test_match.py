@@ -345,6 +345,20 @@ def test_cascade_finds_the_full_models_candidates_and_embeds_only_linked_documen
     assert FISHERMEN not in [t for texts in calls for t in texts], "a document without candidates is not embedded"
 
 
+
+def test_cascade_pairs_a_loose_rewrite_with_its_source_when_the_cheap_model_flagged_both(make_paragraphs, fake_embed):
+    """The cheap model does not see b as a rewrite of s (it sees b as close to c instead), but it flags all
+    four paragraphs; among them the full model's own search pairs b with s, as it does without the cascade."""
+    paras = make_paragraphs({"s": [TERMINAL], "a": [REWORDED_TERMINAL], "b": [REWORDED_FOUNDATIONS], "c": [FISHERMEN]})
+    full, _ = fake_embed({TERMINAL: basis(0), REWORDED_TERMINAL: at_cosine(0, 0.9, 10),
+                          REWORDED_FOUNDATIONS: at_cosine(0, 0.8, 11), FISHERMEN: basis(3)})
+    cheap, _ = fake_embed({TERMINAL: basis(0), REWORDED_TERMINAL: at_cosine(0, 0.8, 10),
+                           REWORDED_FOUNDATIONS: at_cosine(0, 0.3, 20), FISHERMEN: at_cosine(0, 0.3, 20)})
+    cfg = MatchConfig()
+    got = match(paras, cfg, full, propose=cheap)
+    assert ("b", 0, "s", 0) in pairs_of(got)
+    pd.testing.assert_frame_equal(got.to_pandas(), match(paras, cfg, full).to_pandas())
+
 def test_cascade_embeds_only_the_paragraphs_of_its_pairs(make_paragraphs, fake_embed):
     """One rewritten paragraph between two otherwise unrelated documents: the pair is found with the full
     model's cosine, and the full model embeds those two paragraphs only (one pair does not make the
