@@ -168,10 +168,9 @@ class MatchConfig(_Section):
         "see pipeline/embed.py).",
     )
     cascade: bool = Field(
-        True, description="Propose embedding neighbours with the static model first, and embed with `embedder` only "
-        "the paragraphs of proposed or MinHash pairs (and search their neighbours among them) and of the documents "
-        "chosen for alignment: about 60% of real pages' paragraphs, with the figures of `embedder` alone within 0.005 "
-        "on provenance-dev and rewrite-pairs (docs/benchmarks.md).",
+        False, description="Propose embedding neighbours with the static model first, and embed with `embedder` only "
+        "the paragraphs of proposed or MinHash pairs (and searches their neighbours among them) and of the documents "
+        "chosen for alignment.",
     )
     cascade_top_k: int = Field(50, ge=1, description="Neighbours per paragraph the cascade's static model looks at, "
                                "in each search (overall, and among the possible sources by date).")
