@@ -225,9 +225,9 @@ class Calibration(_Section):
     """One recalibration per predicted label, fitted on a labelled corpus (tools/calibrate_confidence.py;
     the defaults were fitted on provenance-dev)."""
 
-    original: Platt = Platt(slope=0.152, intercept=3.186)
-    copied: Platt = Platt(slope=2.478, intercept=-2.521)
-    ai_paraphrased: Platt = Platt(slope=0.788, intercept=1.142)
+    original: Platt = Platt(slope=0.012, intercept=4.446)
+    copied: Platt = Platt(slope=2.892, intercept=-3.510)
+    ai_paraphrased: Platt = Platt(slope=1.539, intercept=-0.037)
 
 
 class ClassifyConfig(_Section):
