@@ -35,6 +35,7 @@ _MERSENNE = np.uint64((1 << 61) - 1)
 _MASK32 = np.uint64(0xFFFFFFFF)
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _CELLS = 1 << 23  # array cells per chunk of vectorised work (bounds the stage's working memory)
+_SCORE_DECIMALS = 9  # of float64 products, which differ in their last bits with the thread count
 _VIA = np.array(["minhash", "embedding", "both", "alignment"], dtype=object)
 _MINHASH, _EMBEDDING, _BOTH, _ALIGNMENT = 1, 2, 3, 4  # bit 1 minhash, bit 2 embedding, 4 alignment only
 
@@ -342,16 +343,16 @@ def _exact_searcher(vectors: np.ndarray, docs: np.ndarray, cols: np.ndarray):
     """A search function (rows, k, limit) over the first ``limit`` of ``cols`` by brute force: the top ``k``
     inner products per row, best first, never a column of the row's own document."""
 
-    ordered = functools.cache(lambda: (np.ascontiguousarray(vectors[cols]), docs[cols]))  # gathered once, not per chunk
+    ordered = functools.cache(lambda: (np.ascontiguousarray(vectors[cols], np.float64), docs[cols]))  # once, not per chunk
 
     def search(rows: np.ndarray, k: int, limit: int) -> tuple[np.ndarray, np.ndarray]:
         base, base_docs = (part[:limit] for part in ordered())
-        sims = vectors[rows] @ base.T
+        # Rounded, so that equal vectors (a paragraph repeated in several documents) tie exactly whatever
+        # the matrix product's thread count (a Ray worker uses one), and ties go to the first column.
+        sims = np.round(vectors[rows].astype(np.float64) @ base.T, _SCORE_DECIMALS)
         sims[docs[rows][:, None] == base_docs[None, :]] = -np.inf
-        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-        top_scores = np.take_along_axis(sims, top, axis=1)
-        order = np.argsort(-top_scores, axis=1, kind="stable")
-        return np.take_along_axis(top_scores, order, axis=1), np.take_along_axis(top, order, axis=1)
+        order = np.argsort(-sims, axis=1, kind="stable")[:, :k]
+        return np.take_along_axis(sims, order, axis=1), order
 
     return search
 
