@@ -199,6 +199,10 @@ class MatchConfig(_Section):
     align_min_pairs: int = Field(
         2, ge=1, description="Candidate pairs between two documents that make them worth aligning in full."
     )
+    align_link_cosine: float = Field(
+        0.78, ge=-1, le=1, description="Two documents are aligned in full only if a pair between them is lexical or "
+        "reaches this cosine (classify follows a document only through such links: keep it <= classify.paraphrase_cosine).",
+    )
     align_min_cosine: float = Field(
         0.3, ge=-1, le=1, description="In a full alignment, paragraph pairs down to this cosine become candidates."
     )
@@ -337,6 +341,9 @@ class Config(_Section):
             raise ValueError("classify needs aligned_cosine <= paraphrase_cosine <= standalone_cosine")
         if self.match.align_min_cosine > self.classify.aligned_cosine:
             raise ValueError("match.align_min_cosine must not exceed classify.aligned_cosine: such pairs are never kept")
+        if self.match.align_link_cosine > self.classify.paraphrase_cosine:
+            raise ValueError("match.align_link_cosine must not exceed classify.paraphrase_cosine: "
+                             "documents classify could follow would not be aligned")
         return self
 
     def with_run(self, **changes) -> "Config":

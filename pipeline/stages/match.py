@@ -70,7 +70,7 @@ def match(paragraphs: pa.Table, cfg: MatchConfig, embed: EmbedFn | None = None, 
         else:
             found[_EMBEDDING] = semantic_pairs(full.cover(np.arange(len(frame))), docs, query, cfg, published)
         linked = _union([found[_MINHASH], found[_EMBEDDING]], len(frame))
-        aligned = aligned_documents(full.cover(np.concatenate(linked)), docs, linked, cfg)
+        aligned = aligned_documents(full.cover(np.concatenate(linked)), docs, linked, found[_MINHASH], cfg)
         vectors = full.cover(np.flatnonzero(np.isin(docs, aligned)))
         found[_ALIGNMENT] = alignment_pairs(vectors, docs, aligned, cfg)
         full.report()
@@ -381,22 +381,30 @@ def _hnsw_searcher(vectors: np.ndarray, cols: np.ndarray, cfg: MatchConfig):
 
 
 def aligned_documents(vectors: np.ndarray, docs: np.ndarray, found: tuple[np.ndarray, np.ndarray],
-                      cfg: MatchConfig) -> tuple[np.ndarray, np.ndarray]:
+                      lexical: tuple[np.ndarray, np.ndarray], cfg: MatchConfig) -> tuple[np.ndarray, np.ndarray]:
     """Document pairs (a, b), a < b, to align in full: linked by at least ``align_min_pairs`` of the pairs
-    ``found`` (both directions), and among the ``align_max_docs`` best-linked partners of a or of b (by the
-    summed cosine of their pairs; the vectors of ``found``'s rows are needed).
+    ``found`` (both directions), one of them strong (``lexical``, or at least ``align_link_cosine``), and
+    among the ``align_max_docs`` best-linked partners of a or of b (by the summed cosine of their pairs;
+    the vectors of ``found``'s rows are needed).
 
     A document of a busy topic can be linked to dozens of others by loose neighbours; its sources are the
     documents it shares the most and closest pairs with, so keeping each one's best few bounds the
     alignments (and the candidate rows they bring) by the number of documents, while a source reused by
-    many keeps every reuser that ranks it first.
+    many keeps every reuser that ranks it first. Classify follows a document only through strong links,
+    so two pages that share loose neighbours alone (same-topic pages) are not worth aligning: the cascade
+    then embeds neither in full.
     """
     i, j = found
-    doc_count = int(docs.max(initial=0)) + 1
+    doc_count, n = int(docs.max(initial=0)) + 1, len(docs)
     links, inverse, counts = np.unique(docs[i].astype(np.int64) * doc_count + docs[j], return_inverse=True,
                                        return_counts=True)
-    strength = np.bincount(inverse.reshape(-1), weights=pair_cosine(vectors, i, j), minlength=len(links))
-    enough = counts >= cfg.align_min_pairs
+    cosine = pair_cosine(vectors, i, j)
+    lexical_codes = _union([lexical], n)
+    strong = (cosine >= cfg.align_link_cosine) | np.isin(i.astype(np.int64) * n + j,
+                                                         lexical_codes[0] * n + lexical_codes[1])
+    strength = np.bincount(inverse.reshape(-1), weights=cosine, minlength=len(links))
+    strong_counts = np.bincount(inverse.reshape(-1), weights=strong, minlength=len(links))
+    enough = (counts >= cfg.align_min_pairs) & (strong_counts > 0)
     links, strength = links[enough], strength[enough]
     a, b = links // doc_count, links % doc_count  # both directions, sorted by (a, b)
     best = _rank_within(a, strength, b) < cfg.align_max_docs

@@ -422,10 +422,32 @@ def test_each_document_is_aligned_with_its_best_linked_documents_only():
     pairs = [(0, 3), (1, 4), (2, 5), (0, 6), (1, 7), (3, 6), (4, 7)]
     i = np.array([a for a, b in pairs] + [b for a, b in pairs])
     j = np.array([b for a, b in pairs] + [a for a, b in pairs])
-    a, b = aligned_documents(vectors, docs, (i, j), MatchConfig(align_max_docs=1))
+    none = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    a, b = aligned_documents(vectors, docs, (i, j), none, MatchConfig(align_max_docs=1))
     assert set(zip(a.tolist(), b.tolist())) == {(0, 1), (0, 2)}
-    a, b = aligned_documents(vectors, docs, (i, j), MatchConfig(align_max_docs=2))
+    a, b = aligned_documents(vectors, docs, (i, j), none, MatchConfig(align_max_docs=2))
     assert set(zip(a.tolist(), b.tolist())) == {(0, 1), (0, 2), (1, 2)}
+
+
+def test_documents_sharing_only_loose_neighbours_are_not_aligned():
+    """Two same-topic pages share many paragraph pairs of middling cosine: classify could never follow
+    one from the other, so they are not aligned (and the cascade need not embed them whole). One pair at
+    ``align_link_cosine``, or one lexical pair, makes them worth aligning."""
+    from pipeline.stages.match import aligned_documents
+
+    docs = np.array([0, 0, 0, 1, 1, 1])
+    loose = np.array([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0], [0.6, 0.8], [0.6, 0.8], [0.6, 0.8]], np.float32)
+    pairs = [(0, 3), (1, 4), (2, 5)]
+    i = np.array([a for a, b in pairs] + [b for a, b in pairs])
+    j = np.array([b for a, b in pairs] + [a for a, b in pairs])
+    none = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    cfg = MatchConfig(align_link_cosine=0.78)
+    assert len(aligned_documents(loose, docs, (i, j), none, cfg)[0]) == 0
+    aligned = lambda vectors, lexical: [side.tolist() for side in aligned_documents(vectors, docs, (i, j), lexical, cfg)]  # noqa: E731
+    assert aligned(loose, (np.array([2]), np.array([5]))) == [[0], [1]]
+    strong = loose.copy()
+    strong[5] = [1.0, 0.0]
+    assert aligned(strong, none) == [[0], [1]]
 
 
 @pytest.mark.parametrize("threshold, num_perm, expected", [(0.3, 128, (37, 3)), (0.5, 128, (25, 5)), (0.8, 256, (17, 15))])
