@@ -32,8 +32,8 @@ def page(head: str = "", body: str = "") -> str:
     ("", "<h1>Ferry</h1><p>Posted 3/4/2025 by Yu</p>", "2025-03-04"),
     ("", "<h1>Ferry</h1><p>By Yu, 05.03.2024</p>", "2024-03-05"),
     ('<meta name="published" content="July 17, 2025">', "<h1>Ferry</h1>", "2025-07-17"),
-], ids=["open-graph-meta", "citation-meta", "json-ld-local-day", "time-element", "byline", "dateline-above", "us-numeric",
-        "dotted-numeric", "written-date-meta"])
+], ids=["open-graph-meta", "citation-meta", "json-ld-local-day", "time-element", "byline", "dateline-above",
+        "us-numeric", "dotted-numeric", "written-date-meta"])
 def test_the_day_the_page_states(head, body, expected):
     assert page_date(page(head, body), LATEST) == day(expected)
 
