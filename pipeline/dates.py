@@ -23,6 +23,7 @@ _PUBLISHED_NAMES = frozenset((
     "datepublished", "pubdate", "publishdate", "publish_date", "publish-date", "publication_date",
     "date_published", "dc.date.issued", "dcterms.issued", "citation_publication_date", "citation_date",
     "citation_online_date", "parsely-pub-date", "sailthru.date", "article.published", "rnews:datepublished",
+    "published",
 ))
 _MONTHS = {name: number for number, names in enumerate((
     ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
@@ -34,7 +35,7 @@ _SHOWN = re.compile(
     rf"|(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?\s+(\d{{4}})"  # 5 March 2024
     r"|(\d{4})-(\d{2})-(\d{2})"  # 2024-03-05
     r"|(\d{1,2})\.(\d{1,2})\.(\d{4})"  # 05.03.2024
-    r"|(\d{1,2})/(\d{1,2})/(\d{4}))\b",  # 3/5/2024, month first unless the first number cannot be a month
+    r"|(\d{1,2})/(\d{1,2})/(\d{4}))\b",  # 3/5/2024
     re.I)
 _HIDDEN = ("script", "style", "noscript", "template", "svg", "option")
 _MARK = "\u2063\u2063"  # invisible separators: marks where the headline starts
@@ -42,6 +43,10 @@ _MARK = "\u2063\u2063"  # invisible separators: marks where the headline starts
 _BEFORE_HEADLINE, _AFTER_HEADLINE = 300, 600
 _EARLIEST = date(1995, 1, 1)  # before the web had dated pages: a misread number
 _ISO_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+# Words that call the written date right after them its publication, read over the _LABEL_CHARS
+# characters before it ("Originally published on", "Posted:").
+_LABEL_CHARS = 40
+_PUBLISHED_LABEL = re.compile(r"\b(?:published|posted)(?:\s+on)?\W*$", re.I)
 # JSON-LD is read by pattern: many pages ship JSON-LD that is not valid JSON.
 _LD_PUBLISHED = re.compile(r'"datePublished"\s*:\s*"([^"]{8,40})"')
 
@@ -71,12 +76,15 @@ def parse_stated(value, field: str) -> tuple[pd.Timestamp | None, str | None]:
 def page_date(html: str, latest: date) -> pd.Timestamp | None:
     """The publication day the page states, in this order:
 
-    1. the day written by the headline (the dateline or byline a reader sees), or, when the page also
-       declares its publication day for machines and that day is among those written there, that one
-       (a byline often shows "Updated ..." first);
-    2. the publication day it declares for machines: schema.org ``datePublished`` (JSON-LD, microdata),
+    1. the day written by the headline (the byline below it, else a dateline above it) that the page
+       also declares for machines, when one of those written there is;
+    2. else the first of them that its label calls a publication ("Published", "Originally published
+       on", "Posted"), else the first of them (a byline often shows "Updated ..." alone); a numeric date
+       whose day and month could swap (03/10/2023) matches the declared day in either order, and is
+       otherwise read month first after a slash, day first after a dot;
+    3. the publication day it declares for machines: schema.org ``datePublished`` (JSON-LD, microdata),
        Open Graph, Dublin Core and citation meta tags, ``<time pubdate>``;
-    3. what htmldate's fast mode finds (its own reading of the markup and text; it may be an update).
+    4. what htmldate's fast mode finds (its own reading of the markup and text; it may be an update).
 
     Visible text leads because declarations go stale (templates stamp a site-wide or first-draft date)
     while readers see the byline; htmldate comes last because, when a page declares a modification time in
@@ -88,9 +96,11 @@ def page_date(html: str, latest: date) -> pd.Timestamp | None:
     if tree is None:
         return None
     published = _declared_day(tree, latest)
-    shown = _shown_days(tree, latest)
+    shown = _shown_dates(tree, latest)
+    if any(published in readings for readings, _ in shown):
+        return _midnight(published)
     if shown:
-        return _midnight(published if published in shown else shown[0])
+        return _midnight(next((readings for readings, labelled in shown if labelled), shown[0][0])[0])
     if published is not None:
         return _midnight(published)
     found = htmldate.find_date(tree, extensive_search=False, original_date=True, url="",
@@ -113,22 +123,34 @@ def _declared_day(tree, latest: date) -> date | None:
         if element.tag == "script":
             is_ld = (element.get("type") or "").lower() == "application/ld+json"
             found = _LD_PUBLISHED.search(element.text or "") if is_ld else None
-            value = found.group(1) if found else None
+            day = _iso_day(found.group(1) if found else None, latest)
         elif element.tag == "time":
             published = "pubdate" in element.attrib or (element.get("itemprop") or "").lower() == "datepublished"
-            value = element.get("datetime") if published else None
+            day = _iso_day(element.get("datetime") if published else None, latest)
         else:
             names = {(element.get(key) or "").strip().lower() for key in ("property", "name", "itemprop")}
-            value = element.get("content") if names & _PUBLISHED_NAMES else None
-        day = _iso_day(value, latest)
+            day = _meta_day(element.get("content") if names & _PUBLISHED_NAMES else None, latest)
         if day is not None:
             return day
     return None
 
 
-def _shown_days(tree, latest: date) -> list[date]:
-    """Days written in the visible text around the headline (the first ``<h1>``), in reading order: where a
-    page puts its dateline or byline date. The tree's body loses its scripts and styles on the way."""
+def _meta_day(value: str | None, latest: date) -> date | None:
+    """The day a publication meta tag gives: ISO 8601 (its local day, as written) or a date as people
+    write it ("July 17, 2025") when that is the whole value."""
+    day = _iso_day(value, latest)
+    if day is None and value and (written := _SHOWN.fullmatch(value.strip())):
+        readings = _shown_readings(written, latest)
+        return readings[0] if readings else None
+    return day
+
+
+def _shown_dates(tree, latest: date) -> list[tuple[tuple[date, ...], bool]]:
+    """Days written in the visible text around the headline (the first ``<h1>``): those after it (the
+    byline) in reading order, then those before it (a dateline, but also the site's "today" or a list of
+    other articles in the header). Each comes with its plausible readings (two for a numeric date whose
+    day and month could swap) and whether the words just before it call it a publication. The tree's body
+    loses its scripts and styles on the way."""
     body = tree.find("body")
     body = tree if body is None else body  # a fragment has no body element
     headline = next(body.iter("h1"), None)
@@ -137,8 +159,9 @@ def _shown_days(tree, latest: date) -> list[date]:
     lxml.etree.strip_elements(body, *_HIDDEN, with_tail=False)
     headline.text = _MARK + (headline.text or "")
     before, after = _text_around_mark(body, _AFTER_HEADLINE + len(headline.text_content()))
-    window = before[-_BEFORE_HEADLINE:] + " " + after
-    return [day for found in _SHOWN.finditer(window) if (day := _shown_match_day(found, latest))]
+    return [(readings, bool(_PUBLISHED_LABEL.search(window, max(0, found.start() - _LABEL_CHARS), found.start())))
+            for window in (after, before[-_BEFORE_HEADLINE:]) for found in _SHOWN.finditer(window)
+            if (readings := _shown_readings(found, latest))]
 
 
 def _text_around_mark(body, after_chars: int) -> tuple[str, str]:
@@ -162,24 +185,29 @@ def _text_around_mark(body, after_chars: int) -> tuple[str, str]:
     return before, "".join(pieces)[:after_chars]
 
 
-def _shown_match_day(found: re.Match, latest: date) -> date | None:
-    """The day a written date stands for, if it is a real, plausible one."""
+def _shown_readings(found: re.Match, latest: date) -> tuple[date, ...]:
+    """The real, plausible days a written date can stand for, the likelier first: one, or two for a
+    numeric date such as 03/04/2024 whose day and month could swap."""
     g = found.groups()
-    try:
-        if g[0]:
-            day = date(int(g[2]), _MONTHS[g[0].lower()], int(g[1]))
-        elif g[3]:
-            day = date(int(g[5]), _MONTHS[g[4].lower()], int(g[3]))
-        elif g[6]:
-            day = date(int(g[6]), int(g[7]), int(g[8]))
-        elif g[9]:
-            day = date(int(g[11]), int(g[10]), int(g[9]))
-        else:
-            first, second = int(g[12]), int(g[13])
-            day = date(int(g[14]), *((first, second) if first <= 12 else (second, first)))
-    except ValueError:
-        return None
-    return day if _EARLIEST <= day <= latest else None
+    if g[0]:
+        orders = [(int(g[2]), _MONTHS[g[0].lower()], int(g[1]))]
+    elif g[3]:
+        orders = [(int(g[5]), _MONTHS[g[4].lower()], int(g[3]))]
+    elif g[6]:
+        orders = [(int(g[6]), int(g[7]), int(g[8]))]
+    elif g[9]:  # 05.03.2024: day first, as where dots are written, else month first
+        orders = [(int(g[11]), int(g[10]), int(g[9])), (int(g[11]), int(g[9]), int(g[10]))]
+    else:  # 3/5/2024: month first, as in the US, else day first
+        orders = [(int(g[14]), int(g[12]), int(g[13])), (int(g[14]), int(g[13]), int(g[12]))]
+    readings = []
+    for year, month, day_of_month in orders:
+        try:
+            day = date(year, month, day_of_month)
+        except ValueError:
+            continue
+        if _EARLIEST <= day <= latest and day not in readings:
+            readings.append(day)
+    return tuple(readings)
 
 
 def _iso_day(value: str | None, latest: date) -> date | None:

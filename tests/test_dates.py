@@ -30,7 +30,10 @@ def page(head: str = "", body: str = "") -> str:
     ("", "<h1>Ferry</h1><p class=byline>By Ann Lee, 5 March 2022</p>", "2022-03-05"),
     ("", "<p class=kicker>News | Oct. 9, 2021</p><h1>Ferry</h1>", "2021-10-09"),
     ("", "<h1>Ferry</h1><p>Posted 3/4/2025 by Yu</p>", "2025-03-04"),
-], ids=["open-graph-meta", "citation-meta", "json-ld-local-day", "time-element", "byline", "dateline-above", "us-numeric"])
+    ("", "<h1>Ferry</h1><p>By Yu, 05.03.2024</p>", "2024-03-05"),
+    ('<meta name="published" content="July 17, 2025">', "<h1>Ferry</h1>", "2025-07-17"),
+], ids=["open-graph-meta", "citation-meta", "json-ld-local-day", "time-element", "byline", "dateline-above",
+        "us-numeric", "dotted-numeric", "written-date-meta"])
 def test_the_day_the_page_states(head, body, expected):
     assert page_date(page(head, body), LATEST) == day(expected)
 
@@ -45,6 +48,23 @@ def test_a_declared_publication_day_the_reader_sees_wins_over_an_update_shown_fi
 def test_the_shown_day_wins_over_a_declaration_it_does_not_show():
     head = '<meta property="article:published_time" content="2020-01-01T00:00:00Z">'
     assert page_date(page(head, "<h1>Ferry</h1><p>Updated: August 14, 2025</p>"), LATEST) == day("2025-08-14")
+
+
+def test_a_day_labelled_as_the_publication_wins_over_an_update_shown_before_it():
+    body = "<h1>Ferry</h1><p>Updated May 2, 2024 8:23 PM ET · Originally published January 10, 2023 11:01 AM ET</p>"
+    assert page_date(page(body=body), LATEST) == day("2023-01-10")
+
+
+def test_the_byline_below_the_headline_wins_over_dates_in_the_header_above_it():
+    header = ("<header><p>Friday, December 19, 2025</p><ul><li>Council votes on bridge 12/17/2025</li>"
+              "<li>New ferry timetable 12/16/2025</li></ul></header>")
+    assert page_date(page(body=f"{header}<h1>Ferry</h1><p>03/01/2017 by Ann Lee</p>"), LATEST) == day("2017-03-01")
+
+
+def test_a_numeric_date_whose_day_and_month_could_swap_matches_the_declared_day_in_either_order():
+    head = '<meta property="article:published_time" content="2024-09-10T08:00:00Z">'
+    assert page_date(page(head, "<h1>Ferry</h1><p>By Block 09.10.2024</p>"), LATEST) == day("2024-09-10")
+    assert page_date(page(head, "<h1>Ferry</h1><p>By Block 10/09/2024</p>"), LATEST) == day("2024-09-10")
 
 
 def test_without_a_stated_day_there_is_no_page_date():
