@@ -200,8 +200,17 @@ class MatchConfig(_Section):
         2, ge=1, description="Candidate pairs between two documents that make them worth aligning in full."
     )
     align_link_cosine: float = Field(
-        0.78, ge=-1, le=1, description="Two documents are aligned in full only if a pair between them is lexical or "
-        "reaches this cosine (classify follows a document only through such links: keep it <= classify.paraphrase_cosine).",
+        0.78, ge=-1, le=1, description="A pair is strong when lexical or at least this cosine: classify follows a "
+        "document only through such links (keep it <= classify.paraphrase_cosine).",
+    )
+    align_min_share: float = Field(
+        0.25, ge=0, le=1, description="Two documents are aligned in full if this share of one's paragraphs is "
+        "strongly linked to the other (keep it <= classify.doc_min_share and reworded_min_share).",
+    )
+    align_composite_share: float = Field(
+        0.6, ge=0, le=1, description="Two documents with a strong pair are also aligned in full if one of them is "
+        "strongly linked to any documents for this share of its paragraphs, as a roundup is (keep it <= "
+        "classify.composite_min_share).",
     )
     align_min_cosine: float = Field(
         0.3, ge=-1, le=1, description="In a full alignment, paragraph pairs down to this cosine become candidates."
@@ -341,9 +350,12 @@ class Config(_Section):
             raise ValueError("classify needs aligned_cosine <= paraphrase_cosine <= standalone_cosine")
         if self.match.align_min_cosine > self.classify.aligned_cosine:
             raise ValueError("match.align_min_cosine must not exceed classify.aligned_cosine: such pairs are never kept")
-        if self.match.align_link_cosine > self.classify.paraphrase_cosine:
-            raise ValueError("match.align_link_cosine must not exceed classify.paraphrase_cosine: "
-                             "documents classify could follow would not be aligned")
+        m = self.match
+        if (m.align_link_cosine > c.paraphrase_cosine or m.align_min_share > min(c.doc_min_share, c.reworded_min_share)
+                or m.align_composite_share > c.composite_min_share):
+            raise ValueError("match.align_link_cosine, align_min_share and align_composite_share must not exceed "
+                             "classify's paraphrase_cosine, doc_min_share (and reworded_min_share) and "
+                             "composite_min_share: documents classify could follow would not be aligned")
         return self
 
     def with_run(self, **changes) -> "Config":

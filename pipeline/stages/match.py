@@ -383,34 +383,57 @@ def _hnsw_searcher(vectors: np.ndarray, cols: np.ndarray, cfg: MatchConfig):
 def aligned_documents(vectors: np.ndarray, docs: np.ndarray, found: tuple[np.ndarray, np.ndarray],
                       lexical: tuple[np.ndarray, np.ndarray], cfg: MatchConfig) -> tuple[np.ndarray, np.ndarray]:
     """Document pairs (a, b), a < b, to align in full: linked by at least ``align_min_pairs`` of the pairs
-    ``found`` (both directions), one of them strong (``lexical``, or at least ``align_link_cosine``), and
-    among the ``align_max_docs`` best-linked partners of a or of b (by the summed cosine of their pairs;
-    the vectors of ``found``'s rows are needed).
+    ``found`` (both directions), one of which could follow the other (``_followable``), and among the
+    ``align_max_docs`` best-linked partners of a or of b (by the summed cosine of their pairs; the vectors
+    of ``found``'s rows are needed).
 
     A document of a busy topic can be linked to dozens of others by loose neighbours; its sources are the
     documents it shares the most and closest pairs with, so keeping each one's best few bounds the
     alignments (and the candidate rows they bring) by the number of documents, while a source reused by
-    many keeps every reuser that ranks it first. Classify follows a document only through strong links,
-    so two pages that share loose neighbours alone (same-topic pages) are not worth aligning: the cascade
-    then embeds neither in full.
+    many keeps every reuser that ranks it first.
     """
     i, j = found
-    doc_count, n = int(docs.max(initial=0)) + 1, len(docs)
+    doc_count = int(docs.max(initial=0)) + 1
     links, inverse, counts = np.unique(docs[i].astype(np.int64) * doc_count + docs[j], return_inverse=True,
                                        return_counts=True)
     cosine = pair_cosine(vectors, i, j)
-    lexical_codes = _union([lexical], n)
-    strong = (cosine >= cfg.align_link_cosine) | np.isin(i.astype(np.int64) * n + j,
-                                                         lexical_codes[0] * n + lexical_codes[1])
     strength = np.bincount(inverse.reshape(-1), weights=cosine, minlength=len(links))
-    strong_counts = np.bincount(inverse.reshape(-1), weights=strong, minlength=len(links))
-    enough = (counts >= cfg.align_min_pairs) & (strong_counts > 0)
+    strong = (cosine >= cfg.align_link_cosine) | _is_among(i, j, lexical, len(docs))
+    mirror = np.searchsorted(links, (links % doc_count) * doc_count + links // doc_count)
+    followable = _followable(links, docs, i[strong], j[strong], cfg)
+    enough = (counts >= cfg.align_min_pairs) & (followable | followable[mirror])
     links, strength = links[enough], strength[enough]
     a, b = links // doc_count, links % doc_count  # both directions, sorted by (a, b)
     best = _rank_within(a, strength, b) < cfg.align_max_docs
     mirror = np.searchsorted(links, b * doc_count + a)
     keep = (best | best[mirror]) & (a < b)
     return a[keep], b[keep]
+
+
+def _followable(links: np.ndarray, docs: np.ndarray, i: np.ndarray, j: np.ndarray, cfg: MatchConfig) -> np.ndarray:
+    """For each document link (a, b) (code ``a * doc_count + b``), whether classify could find a following b
+    from the strong pairs (i, j): at least ``align_min_share`` of a's paragraphs strongly linked to b, or
+    a paragraph so linked in a document strongly linked to some document for ``align_composite_share`` of
+    its paragraphs (a roundup takes a paragraph from each of several sources).
+
+    Classify follows a document only through strong links, so two pages that share loose neighbours or a
+    stock sentence (a disclosure, a newsletter line) are not worth aligning: the cascade then need not
+    embed them whole.
+    """
+    doc_count = int(docs.max(initial=0)) + 1
+    sizes = np.bincount(docs, minlength=doc_count)
+    row_to_doc = np.unique(i.astype(np.int64) * doc_count + docs[j])  # distinct (paragraph, linked document)
+    rows, other = row_to_doc // doc_count, row_to_doc % doc_count
+    per_link = np.bincount(np.searchsorted(links, docs[rows] * doc_count + other), minlength=len(links))
+    a = links // doc_count
+    composite = np.bincount(docs[np.unique(i)], minlength=doc_count) >= cfg.align_composite_share * sizes
+    return (per_link > 0) & ((per_link >= cfg.align_min_share * sizes[a]) | composite[a])
+
+
+def _is_among(i: np.ndarray, j: np.ndarray, pairs: tuple[np.ndarray, np.ndarray], n: int) -> np.ndarray:
+    """Whether each (i, j) is one of ``pairs``, in either direction."""
+    known = _union([pairs], n)
+    return np.isin(i.astype(np.int64) * n + j, known[0] * n + known[1])
 
 
 def alignment_pairs(vectors: np.ndarray, docs: np.ndarray, aligned: tuple[np.ndarray, np.ndarray],

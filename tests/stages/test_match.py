@@ -450,6 +450,31 @@ def test_documents_sharing_only_loose_neighbours_are_not_aligned():
     assert aligned(strong, none) == [[0], [1]]
 
 
+
+def test_a_stock_sentence_does_not_align_two_long_documents_but_a_roundups_sources_are_aligned():
+    """Two eight-paragraph pages on one topic pair loosely paragraph by paragraph and share one sentence
+    verbatim (a disclosure): classify could not follow either from the other, so they are not aligned.
+    A quarter of one page strongly linked to the other aligns them; so does one strong pair when most of
+    the page is strongly linked to other documents, as a roundup's is to its sources."""
+    from pipeline.stages.match import aligned_documents
+
+    docs = np.array([0] * 8 + [1] * 8 + [2, 3, 4, 5])
+    vectors = np.array([[1.0, 0.0]] * 8 + [[0.6, 0.8]] * 12, np.float32)
+    pairs = [(k, 8 + k) for k in range(8)] + [(1 + k, 16 + k) for k in range(4)]
+    i = np.array([a for a, b in pairs] + [b for a, b in pairs])
+    j = np.array([b for a, b in pairs] + [a for a, b in pairs])
+    cfg = MatchConfig(align_min_share=0.25, align_composite_share=0.6)
+
+    def aligned_with_first(lexical):
+        a, b = aligned_documents(vectors, docs, (i, j), (np.array([p[0] for p in lexical]), np.array([p[1] for p in lexical])), cfg)
+        return {int(y) for x, y in zip(a, b) if x == 0}
+
+    assert aligned_with_first([(0, 8)]) == set()
+    assert aligned_with_first([(0, 8), (1, 9)]) == {1}
+    roundup = [(1 + k, 16 + k) for k in range(4)]
+    assert aligned_with_first([(0, 8)] + roundup) == {1}  # one pair with each source: nothing more to align
+    assert aligned_with_first(roundup) == set()
+
 @pytest.mark.parametrize("threshold, num_perm, expected", [(0.3, 128, (37, 3)), (0.5, 128, (25, 5)), (0.8, 256, (17, 15))])
 def test_lsh_bands_are_the_ones_datasketch_picks(threshold, num_perm, expected):
     from pipeline.stages.match import lsh_bands
