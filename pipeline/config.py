@@ -168,7 +168,7 @@ class MatchConfig(_Section):
         "see pipeline/embed.py).",
     )
     cascade: bool = Field(
-        False, description="Propose embedding neighbours with the static model first, and embed with `embedder` only "
+        True, description="Propose embedding neighbours with the static model first, and embed with `embedder` only "
         "the paragraphs of proposed or MinHash pairs (and searches their neighbours among them) and of the documents "
         "chosen for alignment.",
     )
