@@ -298,7 +298,8 @@ class ClassifyConfig(_Section):
     short_paragraph_words: int = Field(
         15, ge=0, description="A paragraph under this many words (a heading, a list item, a figure line) is "
         "derived from a document only when a longer paragraph of its document is: same-topic pages share such "
-        "lines (\"What to look for in a CRM\") by chance; a copy or rewrite takes them with the text around them."
+        "lines (\"What to look for in a CRM\") by chance; a copy or rewrite takes them with the text around them. "
+        "A document of short lines only is not held to this."
     )
     source_lexical_weight: float = Field(
         0.5, ge=0, description="Weight of shared wording beside cosine when choosing among source paragraphs."

@@ -355,7 +355,7 @@ def decide(paras: pd.DataFrame, links: dict[Key, list[Link]], order: dict[str, i
                                                          "para_index"]}
         longer = [k for k in keys if k not in short]
         for key in longer + [k for k in keys if k in short]:  # a short paragraph's sources are the longer ones'
-            sources = _lending_documents(longer, decisions) if key in short else None
+            sources = _lending_documents(longer, decisions) if key in short and longer else None
             rewrites = _rewrite_links(key, earlier[key], partners, machine_like[key], cfg)
             decisions[key] = _decide_one(key, earlier[key], rewrites, aligned, decisions, links.get(key, []), cfg,
                                          sources)
@@ -365,7 +365,8 @@ def decide(paras: pd.DataFrame, links: dict[Key, list[Link]], order: dict[str, i
 def _lending_documents(longer: list[Key], decisions: dict[Key, Decision]) -> set[str]:
     """Documents that one of ``longer`` (the paragraphs of at least ``short_paragraph_words`` words of a
     document) was taken from, directly: a copy or a rewrite takes a heading or a list item with the text
-    around it, while two pages on one topic share such lines by chance ("What to look for in a CRM")."""
+    around it, while two pages on one topic share such lines by chance ("What to look for in a CRM"). A
+    document of short lines only (a one-line post) has no text around them, so its lines are not held to it."""
     return {decisions[k].link.source[0] for k in longer if decisions[k].link is not None}
 
 

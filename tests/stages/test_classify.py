@@ -446,3 +446,11 @@ def test_a_short_heading_copied_with_its_text_is_a_copy(make_paragraphs, make_ca
 
 
 DATES_AB = {"a": "2024-01-01", "b": "2024-02-01"}
+
+
+def test_a_one_line_document_copied_whole_is_a_copy(make_paragraphs, make_candidates, make_documents):
+    """With no longer text around it, a short line is all its document has to show: it is held to nothing more."""
+    paragraphs = make_paragraphs({"a": [HEADING, TERMINAL, PIER], "b": [HEADING_TITLED]})
+    frame = run(paragraphs, make_candidates([("b", 0, "a", 0, 0.99)]), make_documents(["a", "b"], DATES_AB))
+    row = label_of(frame, "b", 0)
+    assert (row["label"], row["source_doc_id"], row["source_para_index"]) == ("copied", "a", 0)
