@@ -355,14 +355,20 @@ def _exact_searcher(vectors: np.ndarray, docs: np.ndarray, cols: np.ndarray):
 
     def search(rows: np.ndarray, k: int, limit: int) -> tuple[np.ndarray, np.ndarray]:
         base, base_docs = (part[:limit] for part in ordered())
-        # Rounded, so that equal vectors (a paragraph repeated in several documents) tie exactly whatever
-        # the matrix product's thread count (a Ray worker uses one), and ties go to the first column.
-        sims = np.round(vectors[rows].astype(np.float64) @ base.T, _SCORE_DECIMALS)
+        sims = similarities(vectors[rows], base)
         sims[docs[rows][:, None] == base_docs[None, :]] = -np.inf
         order = np.argsort(-sims, axis=1, kind="stable")[:, :k]
         return np.take_along_axis(sims, order, axis=1), order
 
     return search
+
+
+def similarities(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Inner products of every row of ``left`` with every row of ``right``, the same whatever the matrix
+    product's thread count (a Ray worker uses one): in float64, rounded to ``_SCORE_DECIMALS``, so that equal
+    vectors (a paragraph or sentence repeated in several documents) tie exactly and ties go to the first
+    column, and a threshold or an argmax cannot tip either way between two runs."""
+    return np.round(np.asarray(left, np.float64) @ np.asarray(right, np.float64).T, _SCORE_DECIMALS)
 
 
 def _hnsw_searcher(vectors: np.ndarray, cols: np.ndarray, cfg: MatchConfig):
@@ -459,7 +465,7 @@ def alignment_pairs(vectors: np.ndarray, docs: np.ndarray, aligned: tuple[np.nda
     found_i, found_j = [], []
     for left, right in zip(*aligned):
         rows_a, rows_b = order[starts[left]:starts[left + 1]], order[starts[right]:starts[right + 1]]
-        sims = vectors[rows_a] @ vectors[rows_b].T
+        sims = similarities(vectors[rows_a], vectors[rows_b])
         for x, y in (_best_in_rows(sims, cfg), _best_in_rows(sims.T, cfg)[::-1]):
             found_i.append(rows_a[x])
             found_j.append(rows_b[y])
@@ -506,7 +512,7 @@ def sentence_cover(texts: list[str], docs: np.ndarray, aligned: tuple[np.ndarray
     found_i, found_j, credit = [], [], []
     for left, right in zip(*aligned):
         a, b = order[starts[left]:starts[left + 1]], order[starts[right]:starts[right + 1]]
-        sims = vectors[a] @ vectors[b].T
+        sims = similarities(vectors[a], vectors[b])
         for x, y, s in ((a, b, sims), (b, a, sims.T)):
             best = s.argmax(axis=1)
             good = s[np.arange(len(x)), best] >= cfg.sentence_min_cosine
