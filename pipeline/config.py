@@ -302,6 +302,12 @@ class ClassifyConfig(_Section):
         0.3, ge=0, le=1, description="Token-sequence similarity a rewrite without document alignment also keeps "
         "(0.35 or more on provenance-dev's restructured stress set; same-topic stock definitions 0.13-0.28)."
     )
+    short_paragraph_words: int = Field(
+        15, ge=0, description="A paragraph under this many words (a heading, a list item, a figure line) is "
+        "derived from a document only when a longer paragraph of its document is: same-topic pages share such "
+        "lines (\"What to look for in a CRM\") by chance; a copy or rewrite takes them with the text around them. "
+        "A document of short lines only is not held to this."
+    )
     source_lexical_weight: float = Field(
         0.5, ge=0, description="Weight of shared wording beside cosine when choosing among source paragraphs."
     )

@@ -368,9 +368,14 @@ def decide(paras: pd.DataFrame, links: dict[Key, list[Link]], order: dict[str, i
         partners = {source_doc: _monotone_alignment(keys, earlier, source_doc, cfg) for source_doc in sorted(aligned)}
         follows = {source_doc: _followed_paragraphs(keys, earlier, pairs, source_doc, cfg)
                    for source_doc, pairs in partners.items()}
-        for key in keys:
+        short = {(doc, int(i)) for i in by_doc[doc].loc[by_doc[doc]["word_count"] < cfg.classify.short_paragraph_words,
+                                                         "para_index"]}
+        longer = [k for k in keys if k not in short]
+        for key in longer + [k for k in keys if k in short]:  # a short paragraph's sources are the longer ones'
+            sources = _lending_documents(longer, decisions) if key in short and longer else None
             rewrites = _rewrite_links(key, earlier[key], partners, follows, machine_like[key], cfg)
-            decisions[key] = _decide_one(key, earlier[key], rewrites, aligned, decisions, links.get(key, []), text, cfg)
+            decisions[key] = _decide_one(key, earlier[key], rewrites, aligned, decisions, links.get(key, []), text,
+                                         cfg, sources)
     return decisions
 
 
@@ -394,6 +399,14 @@ def _restructured(links: list[Link], source_doc: str, cfg: Config) -> list[Link]
     paragraph's words (a merged, split or condensed rewrite of them), else none."""
     found = _contributors(links, source_doc)
     return found if sum(l.covered for l in found) >= cfg.classify.sentence_min_cover else []
+
+
+def _lending_documents(longer: list[Key], decisions: dict[Key, Decision]) -> set[str]:
+    """Documents that one of ``longer`` (the paragraphs of at least ``short_paragraph_words`` words of a
+    document) was taken from, directly: a copy or a rewrite takes a heading or a list item with the text
+    around it, while two pages on one topic share such lines by chance ("What to look for in a CRM"). A
+    document of short lines only (a one-line post) has no text around them, so its lines are not held to it."""
+    return {decisions[k].link.source[0] for k in longer if decisions[k].link is not None}
 
 
 def _rewrite_score(link: Link, cfg: Config) -> float:
@@ -604,11 +617,16 @@ def _forward_share(values: list[int]) -> float:
 
 
 def _decide_one(key: Key, earlier: list[Link], rewrites: list[Link], aligned: set[str],
-                decided: dict[Key, Decision], every: list[Link], text: dict[Key, str], cfg: Config) -> Decision:
+                decided: dict[Key, Decision], every: list[Link], text: dict[Key, str], cfg: Config,
+                sources: set[str] | None = None) -> Decision:
+    """Label of one paragraph; with ``sources``, it may derive only from those documents (a short paragraph,
+    see ``_lending_documents``), while its confidence as an original still counts every earlier link."""
     c = cfg.classify
+    if sources is not None:
+        rewrites = [l for l in rewrites if l.source[0] in sources]
     # The nearest near-verbatim version decides: a polish that also sits close to a sibling polish of its
     # source is the source's rewrite, not the sibling's copy, when the source is nearer.
-    near = [l for l in earlier if l.near_verbatim]
+    near = [l for l in earlier if l.near_verbatim and (sources is None or l.source[0] in sources)]
     closest = max(near, key=lambda l: (l.ratio, l.containment, -_source_index(l))) if near else None
     if closest is not None and closest.is_copy:
         return _copied(closest, max(closest.ratio, closest.containment), min(c.copy_ratio, c.copy_containment),

@@ -481,3 +481,38 @@ def test_paragraphs_followed_one_to_one_count_each_source_paragraph_once():
     assert len(_followed_one_to_one([0, 1, 1, 1, 1, 7, 7])) == 3  # tips all near one overview paragraph
     assert len(_followed_one_to_one([0, 1, 2, 0, 1, 2])) == 3  # a summary, then the retelling
     assert _followed_one_to_one([4, 0, 1, 3, 2]) == [1, 2, 4]  # positions of source paragraphs 0, 1, 2
+
+
+# The same short heading on two pages about ferries, one title-cased: a verbatim copy by every lexical test.
+HEADING = "What the new ferry terminal means for passengers"
+HEADING_TITLED = "What the New Ferry Terminal Means for Passengers"
+
+
+def test_a_short_heading_shared_alone_is_not_a_copy(make_paragraphs, make_candidates, make_documents):
+    """Two pages on one topic share a heading or a list item by chance; nothing longer of the later page comes
+    from the earlier one, so the heading stays original (its confidence still counts the close version)."""
+    paragraphs = make_paragraphs({"a": [HEADING, TERMINAL, PIER], "b": [HEADING_TITLED, FISHERMEN]})
+    frame = run(paragraphs, make_candidates([("b", 0, "a", 0, 0.99)]), make_documents(["a", "b"], DATES_AB))
+    assert (frame["label"] == "original").all()
+    assert label_of(frame, "b", 0)["confidence"] < label_of(frame, "b", 1)["confidence"]
+
+
+def test_a_short_heading_copied_with_its_text_is_a_copy(make_paragraphs, make_candidates, make_documents):
+    paragraphs = make_paragraphs({"a": [HEADING, TERMINAL, PIER], "b": [HEADING_TITLED, TERMINAL_B, FISHERMEN]})
+    candidates = make_candidates([("b", 0, "a", 0, 0.99), ("b", 1, "a", 1, 0.99)])
+    frame = run(paragraphs, candidates, make_documents(["a", "b"], DATES_AB))
+    for i in (0, 1):
+        row = label_of(frame, "b", i)
+        assert (row["label"], row["source_doc_id"], row["source_para_index"]) == ("copied", "a", i)
+    assert label_of(frame, "b", 2)["label"] == "original"
+
+
+DATES_AB = {"a": "2024-01-01", "b": "2024-02-01"}
+
+
+def test_a_one_line_document_copied_whole_is_a_copy(make_paragraphs, make_candidates, make_documents):
+    """With no longer text around it, a short line is all its document has to show: it is held to nothing more."""
+    paragraphs = make_paragraphs({"a": [HEADING, TERMINAL, PIER], "b": [HEADING_TITLED]})
+    frame = run(paragraphs, make_candidates([("b", 0, "a", 0, 0.99)]), make_documents(["a", "b"], DATES_AB))
+    row = label_of(frame, "b", 0)
+    assert (row["label"], row["source_doc_id"], row["source_para_index"]) == ("copied", "a", 0)
