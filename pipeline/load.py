@@ -44,8 +44,11 @@ def _read(output: Path, table: str) -> pd.DataFrame:
 
 
 def _typed(frame: pd.DataFrame, schema: pa.Schema) -> pd.DataFrame:
-    """Columns in schema order, each converted to its pandas dtype."""
-    return pd.DataFrame({field.name: _column(frame[field.name], field) for field in schema}, index=frame.index)
+    """Columns in schema order, each converted to its pandas dtype; a column added to the schema after the
+    table was written (a minor version) reads as nulls."""
+    return pd.DataFrame({field.name: _column(frame[field.name] if field.name in frame else
+                                             pd.Series([None] * len(frame), index=frame.index, dtype=object), field)
+                         for field in schema}, index=frame.index)
 
 
 def _column(values: pd.Series, field: pa.Field) -> pd.Series:

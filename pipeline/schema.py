@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import pyarrow as pa
 
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "1.4"
 """``MAJOR.MINOR``, written into every Parquet file's metadata. Adding a column is a minor change (readers
 keep working); renaming or removing one, or changing its type, is a major one (see ``required_version``)."""
 
@@ -86,6 +86,9 @@ CANDIDATES = _schema(
     _f("jaccard", pa.float32(), "Word-shingle Jaccard similarity (exact)."),
     _f("cosine", pa.float32(), "Cosine similarity of the sentence embeddings."),
     _f("via", pa.string(), "Which retrieval found the pair: minhash, embedding, both, or alignment (full alignment of linked documents).", False),
+    _f("covered", pa.float32(), "Share of this paragraph's words in sentences whose nearest sentence of the candidate's "
+       "document is in the candidate paragraph (null when the two documents were not aligned in full)."),
+    _f("cand_covered", pa.float32(), "The same share of the candidate paragraph's words, covered by this paragraph."),
 )
 
 PROVENANCE = _schema(
@@ -112,6 +115,11 @@ PROVENANCE = _schema(
     _f("source_span_end", pa.int32(), "End offset (exclusive) of the same run in the direct source paragraph's text."),
     _f("confidence", pa.float32(), "Probability that the label is right, 0..1."),
     _f("method", pa.string(), "What decided: lexical (copy), semantic or doc_alignment (rewrite), earliest_occurrence or no_match (original).", False),
+    _f("contributors", pa.list_(pa.struct([pa.field("doc_id", pa.string()), pa.field("para_index", pa.int32()),
+                                           pa.field("share", pa.float32())])),
+       "Every direct source paragraph in the direct source's document (several when paragraphs were merged or split), "
+       "largest first, with the share of this paragraph's words whose sentences come from it (null when the two "
+       "documents were not aligned sentence by sentence); empty for an original."),
 )
 
 DOCUMENTS = _schema(

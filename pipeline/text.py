@@ -68,3 +68,23 @@ def longest_shared_run(a: str, b: str) -> tuple[int, int, int, int] | None:
     if size == 0:
         return None
     return wa[i][1], wa[i + size - 1][2], wb[j][1], wb[j + size - 1][2]
+
+
+_SENTENCE_BREAK = re.compile(r"[.!?]+[\"'”’)\]]*\s+")
+_ABBREVIATION = re.compile(r"(?:\b[^\W\d_]|\b(?:mr|mrs|ms|dr|st|jr|sr|vs|gen|gov|sen|rep|prof))\.$", re.IGNORECASE)
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of ``text``, split after ``.``, ``!`` or ``?`` where the next word starts with a capital
+    letter, a digit or a quote, never after an initial ("U.S.", "J. Smith") or a title ("Mr.")."""
+    out, start = [], 0
+    for m in _SENTENCE_BREAK.finditer(text):
+        rest = text[m.end():].lstrip("\"'“‘([")
+        if not rest or not (rest[0].isupper() or rest[0].isdigit()):
+            continue
+        if _ABBREVIATION.search(text[start:m.start() + 1]):
+            continue
+        out.append(text[start:m.end()].strip())
+        start = m.end()
+    tail = text[start:].strip()
+    return out + [tail] if tail else out

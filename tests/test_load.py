@@ -116,3 +116,16 @@ def test_unknown_table_and_sources_on_another_table_are_refused(out):
         pipeline.load(out, "nope")
     with pytest.raises(ValueError, match="provenance"):
         pipeline.load(out, "documents", sources=True)
+
+
+def test_a_table_written_before_a_column_was_added_reads_it_as_nulls(tmp_path):
+    from pipeline.schema import to_table
+
+    older = STORED["provenance"].remove(STORED["provenance"].get_field_index("contributors"))
+    frame = pd.DataFrame([{"doc_id": "d", "para_index": 0, "paragraph_id": "d:0", "text": "A paragraph.", "char_start": 0,
+                           "char_end": 12, "word_count": 2, "text_hash": "h", "label": "original", "method": "no_match",
+                           "run_id": "r1"}])
+    snapshots.commit(tmp_path, {"provenance": Change(older, to_table(frame, older))}, {"run_id": "r1", "status": "ok"})
+    loaded = pipeline.load(tmp_path, "provenance")
+    assert list(loaded.columns) == HANDOFF["provenance"].names
+    assert loaded["contributors"].isna().all() and loaded["label"].tolist() == ["original"]

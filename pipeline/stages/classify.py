@@ -32,10 +32,11 @@ from pipeline.config import Config
 from pipeline.edits import edit_shape, kept_share, machine_edit_probability, proper_names, spelling_variants
 from pipeline.schema import PROVENANCE, to_table
 from pipeline.style import attributions, machine_style
-from pipeline.text import longest_shared_run, shingles, words
+from pipeline.text import longest_shared_run, sentences, shingles, words
 
 Key = tuple[str, int]
 _SPAN_COLUMNS = ("span_start", "span_end", "source_span_start", "source_span_end")
+_ROUNDING = 1e-4  # shares of words stored as float32
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,9 @@ class Link:
     """Probability that the differences are a language model's edit (0 unless ``near_verbatim``)."""
     adds_attribution: bool
     """The paragraph has more verbs of speech ("said") than ``source``: a reporter's retelling, not a rewrite."""
+    covered: float | None = None
+    """Share of the paragraph's words in sentences whose nearest sentence of ``source``'s document is in
+    ``source`` (None when the two documents were not aligned sentence by sentence)."""
 
     @property
     def is_copy(self) -> bool:
@@ -71,6 +75,8 @@ class Decision:
     root: Key | None
     method: str
     confidence: float
+    contributors: tuple[tuple[Key, float | None], ...] = ()
+    """Every direct source paragraph and the share of this paragraph's words it accounts for."""
 
 
 def classify(paragraphs: pa.Table, candidates: pa.Table, documents: pa.Table, cfg: Config,
@@ -109,6 +115,7 @@ def classify(paragraphs: pa.Table, candidates: pa.Table, documents: pa.Table, cf
             "semantic_similarity": link.cosine if link else None,
             "confidence": decision.confidence,
             "method": decision.method,
+            "contributors": [{"doc_id": k[0], "para_index": k[1], "share": share} for k, share in decision.contributors],
         })
     return to_table(pd.DataFrame(rows), PROVENANCE)
 
@@ -122,8 +129,8 @@ def score_links(paras: pd.DataFrame, candidates: pd.DataFrame, cfg: Config) -> d
     """
     pairs = list(zip(zip(candidates["doc_id"].tolist(), map(int, candidates["para_index"].tolist())),
                      zip(candidates["cand_doc_id"].tolist(), map(int, candidates["cand_para_index"].tolist())),
-                     candidates["cosine"].tolist()))
-    involved = {k for key, source, _ in pairs for k in (key, source)}
+                     candidates["cosine"].tolist(), _sentence_shares(candidates)))
+    involved = {k for key, source, _, _ in pairs for k in (key, source)}
     texts = {k: t for k, t in zip(zip(paras["doc_id"].tolist(), map(int, paras["para_index"].tolist())),
                                   paras["text"].tolist()) if k in involved}
     tokens = {k: words(t) for k, t in texts.items()}
@@ -136,7 +143,7 @@ def score_links(paras: pd.DataFrame, candidates: pd.DataFrame, cfg: Config) -> d
     thresholds = cfg.classify
     symmetric: dict[tuple[Key, Key], tuple[float, int, float]] = {}
     out: dict[Key, list[Link]] = {}
-    for key, source, cosine in pairs:
+    for key, source, cosine, covered in pairs:
         if key not in tokens or source not in tokens:
             continue
         pair = (key, source) if key <= source else (source, key)
@@ -146,6 +153,7 @@ def score_links(paras: pd.DataFrame, candidates: pd.DataFrame, cfg: Config) -> d
                                shared / max(1, min(len(grams[key]), len(grams[source]))))
         ratio, shared, containment = symmetric[pair]
         cosine = None if cosine is None or math.isnan(cosine) else float(cosine)
+        covered = None if covered is None or math.isnan(covered) else float(covered)
         near = ((ratio >= thresholds.copy_ratio or containment >= thresholds.copy_containment)
                 and content_overlap(content[key], content[source]) >= thresholds.copy_min_content)
         if not near and ratio >= thresholds.copy_edited_ratio:
@@ -154,9 +162,15 @@ def score_links(paras: pd.DataFrame, candidates: pd.DataFrame, cfg: Config) -> d
                     and content_overlap(content[key], content[source], spelled=True) >= thresholds.copy_min_content)
         machine = _machine_edit(tokens[key], tokens[source], stops[key], names[key] | names[source], cfg) if near else 0.0
         adds = reported[key] > reported[source]
-        out.setdefault(key, []).append(Link(key, source, ratio, containment, shared, cosine, near, machine, adds))
+        out.setdefault(key, []).append(Link(key, source, ratio, containment, shared, cosine, near, machine, adds, covered))
     # Sorted by source, so that ties between equally good sources resolve the same way whatever the row order.
     return {key: sorted(links, key=lambda l: l.source) for key, links in out.items()}
+
+
+def _sentence_shares(candidates: pd.DataFrame) -> list[float]:
+    """The ``covered`` column, NaN throughout for a table of pairs without it (made by hand or by an earlier
+    version): no sentence evidence, as between documents never aligned."""
+    return candidates["covered"].tolist() if "covered" in candidates else [math.nan] * len(candidates)
 
 
 def content_words(tokens: list[str], stop: frozenset[str] | None = None) -> frozenset[str]:
@@ -341,6 +355,7 @@ def decide(paras: pd.DataFrame, links: dict[Key, list[Link]], order: dict[str, i
            published: dict[Key, Decision] | None = None) -> dict[Key, Decision]:
     """Label and root source for every paragraph, walking documents in ``order``; ``published`` decisions stand."""
     by_doc = {d: g for d, g in paras.groupby("doc_id")}
+    text = {(r.doc_id, int(r.para_index)): r.text for r in paras.itertuples()}
     sizes = _matchable_counts(paras, cfg)
     decisions: dict[Key, Decision] = dict(published or {})
     for doc in sorted(by_doc, key=lambda d: order[d]):
@@ -349,17 +364,41 @@ def decide(paras: pd.DataFrame, links: dict[Key, list[Link]], order: dict[str, i
             continue
         machine_like = {(doc, int(r.para_index)): machine_style(r.text) >= 0 for r in by_doc[doc].itertuples()}
         earlier = {k: [l for l in links.get(k, []) if order[l.source[0]] < order[doc]] for k in keys}
-        aligned = _aligned_sources(keys, earlier, sizes[doc], cfg)
+        aligned = _aligned_sources(keys, earlier, sizes[doc], text, cfg)
         partners = {source_doc: _monotone_alignment(keys, earlier, source_doc, cfg) for source_doc in sorted(aligned)}
+        follows = {source_doc: _followed_paragraphs(keys, earlier, pairs, source_doc, cfg)
+                   for source_doc, pairs in partners.items()}
         short = {(doc, int(i)) for i in by_doc[doc].loc[by_doc[doc]["word_count"] < cfg.classify.short_paragraph_words,
                                                          "para_index"]}
         longer = [k for k in keys if k not in short]
         for key in longer + [k for k in keys if k in short]:  # a short paragraph's sources are the longer ones'
             sources = _lending_documents(longer, decisions) if key in short and longer else None
-            rewrites = _rewrite_links(key, earlier[key], partners, machine_like[key], cfg)
-            decisions[key] = _decide_one(key, earlier[key], rewrites, aligned, decisions, links.get(key, []), cfg,
-                                         sources)
+            rewrites = _rewrite_links(key, earlier[key], partners, follows, machine_like[key], cfg)
+            decisions[key] = _decide_one(key, earlier[key], rewrites, aligned, decisions, links.get(key, []), text,
+                                         cfg, sources)
     return decisions
+
+
+def _followed_paragraphs(keys: list[Key], earlier: dict[Key, list[Link]], pairs: dict[Key, Link], source_doc: str,
+                         cfg: Config) -> dict[Key, set[Key]]:
+    """The paragraphs of ``source_doc`` each paragraph of this document follows: its alignment partner's, and
+    those its sentences come from when it was merged or split."""
+    return {key: {l.source for l in ([pairs[key]] if key in pairs else []) + _restructured(earlier[key], source_doc, cfg)}
+            for key in keys}
+
+
+def _contributors(links: list[Link], source_doc: str) -> list[Link]:
+    """The links to ``source_doc`` whose paragraph holds the nearest sentence of some sentence of this one,
+    the largest share first (then the lower source paragraph)."""
+    found = [l for l in links if l.source[0] == source_doc and l.covered]
+    return sorted(found, key=lambda l: (-l.covered, _source_index(l)))
+
+
+def _restructured(links: list[Link], source_doc: str, cfg: Config) -> list[Link]:
+    """The contributors in ``source_doc`` when, together, they account for ``sentence_min_cover`` of this
+    paragraph's words (a merged, split or condensed rewrite of them), else none."""
+    found = _contributors(links, source_doc)
+    return found if sum(l.covered for l in found) >= cfg.classify.sentence_min_cover else []
 
 
 def _lending_documents(longer: list[Key], decisions: dict[Key, Decision]) -> set[str]:
@@ -412,8 +451,8 @@ def _monotone_alignment(keys: list[Key], earlier: dict[Key, list[Link]], source_
     return pairs
 
 
-def _rewrite_links(key: Key, earlier: list[Link], partners: dict[str, dict[Key, Link]], machine_like: bool,
-                   cfg: Config) -> list[Link]:
+def _rewrite_links(key: Key, earlier: list[Link], partners: dict[str, dict[Key, Link]],
+                   follows: dict[str, dict[Key, set[Key]]], machine_like: bool, cfg: Config) -> list[Link]:
     """Rewrite evidence for one paragraph: its alignment partner in each followed document (or, unpaired,
     its best link there), and any link above ``standalone_cosine`` to other documents that also keeps
     ``standalone_min_ratio`` of the wording: two pages on one topic hold stock definitions ("Power BI is
@@ -423,9 +462,14 @@ def _rewrite_links(key: Key, earlier: list[Link], partners: dict[str, dict[Key, 
     A rewrite may go over its source twice (a summary, then the retelling), so an unpaired paragraph can
     still be a rewrite; but the rewriter's own paragraphs also sit near source paragraphs that are
     already paired. Unpaired, a paragraph needs a strong link, or an aligned one and a machine-like style.
+    An unpaired paragraph whose sentences come from one or several paragraphs of a followed document
+    (merged, split, moved) takes the largest of them (a paired one keeps its partner: order tells
+    apart source paragraphs that say the same, as a lead and its later detail); one whose best link there
+    goes to the paragraph its neighbour follows is the other half of a split (a short half shares
+    too little with the whole to come near it).
     """
     c = cfg.classify
-    earlier = [l for l in earlier if _may_rewrite(l)]
+    everything, earlier = earlier, [l for l in earlier if _may_rewrite(l)]
     out = [l for l in earlier if l.semantic >= c.standalone_cosine and l.ratio >= c.standalone_min_ratio
            and l.source[0] not in partners]
     unpaired_cosine = c.aligned_cosine if machine_like else c.paraphrase_cosine
@@ -433,43 +477,61 @@ def _rewrite_links(key: Key, earlier: list[Link], partners: dict[str, dict[Key, 
         if key in pairs:
             out.append(pairs[key])
             continue
+        merged = _restructured(everything, source_doc, cfg)
+        if any(_may_rewrite(l) for l in merged):  # a merged paragraph may say "said" as often as its sources together
+            out.append(merged[0])
+            continue
         near = [l for l in earlier if l.source[0] == source_doc and l.semantic >= unpaired_cosine]
         if near:
             out.append(max(near, key=lambda l: (_rewrite_score(l, cfg), -_source_index(l))))
+            continue
+        there = [l for l in earlier if l.source[0] == source_doc]
+        best = max(there, key=lambda l: (_rewrite_score(l, cfg), -_source_index(l))) if there else None
+        beside = follows[source_doc].get((key[0], key[1] - 1), set()) | follows[source_doc].get((key[0], key[1] + 1), set())
+        if best is not None and best.source in beside and best.semantic >= c.split_min_cosine:
+            out.append(best)
     return out
 
 
-def _aligned_sources(keys: list[Key], earlier: dict[Key, list[Link]], size: int, cfg: Config) -> set[str]:
+def _aligned_sources(keys: list[Key], earlier: dict[Key, list[Link]], size: int, text: dict[Key, str],
+                     cfg: Config) -> set[str]:
     """Earlier documents that this one follows paragraph by paragraph, mostly in the source's order.
 
-    The share that counts is of paragraphs that follow the source one to one and in its order: two pages
-    on one topic (two guides to forming a company) hold many paragraph pairs close in meaning, but each
-    of their paragraphs is close to several of the other's, in any order, while a rewrite takes its
-    source's paragraphs one after the other. A document with fewer matchable paragraphs than
-    ``doc_min_links`` needs all of them linked: a one-paragraph rewrite (an abstract, a brief) cannot
-    show more than one link.
+    Only strongly linked paragraphs count (same-event reports share stock background sentences, two
+    in one paragraph at times, so a merge seen in sentences alone links none), and of them those that
+    follow the source one to one and in its order (``_followed_one_to_one``): two pages on one topic (two
+    guides to forming a company) hold many paragraph pairs close in meaning, but each of their
+    paragraphs is close to several of the other's, in any order, while a rewrite takes its source's
+    paragraphs one after the other. The order is that of the source paragraphs their sentences come
+    from (``_followed_sentences``), so that a paragraph moved whole breaks it once or twice among all
+    the sentences, while a shuffled set of one-sentence paragraphs breaks it at every step. A document
+    that merges or splits the source's paragraphs follows it in whatever order (``_reshaped``).
+
+    A document with fewer matchable paragraphs than ``doc_min_links`` needs all of them linked: a
+    one-paragraph rewrite (an abstract, a brief) cannot show more than one link.
     """
-    best: dict[str, list[tuple[int, int, float]]] = {}
+    # (paragraph, source paragraph of its strongest link, the share of wording that link keeps)
+    linked: dict[str, list[tuple[int, int, float]]] = {}
+    sequence: dict[str, list[int]] = {}
     for key in keys:
-        per_source: dict[str, Link] = {}
+        strongest: dict[str, Link] = {}
         for link in earlier[key]:
-            if _is_strong(link, cfg):
-                current = per_source.get(link.source[0])
-                if current is None or _strength(link) > _strength(current):
-                    per_source[link.source[0]] = link
-        for source_doc, link in per_source.items():
-            best.setdefault(source_doc, []).append((key[1], link.source[1], link.ratio))
+            current = strongest.get(link.source[0])
+            if _is_strong(link, cfg) and (current is None or _strength(link) > _strength(current)):
+                strongest[link.source[0]] = link
+        for source_doc, link in strongest.items():
+            linked.setdefault(source_doc, []).append((key[1], link.source[1], link.ratio))
+            sequence.setdefault(source_doc, []).extend(
+                _followed_sentences(earlier[key], source_doc, link, len(sentences(text[key]))))
     c = cfg.classify
     aligned = set()
-    for source_doc, pairs in best.items():
-        pairs.sort()
-        in_order = _forward_share([s for _, s, _ in pairs])
+    for source_doc, pairs in linked.items():
+        in_order = _forward_share(sequence[source_doc]) >= c.doc_min_order or _reshaped(keys, earlier, source_doc, cfg)
         followed = [pairs[i] for i in _followed_one_to_one([s for _, s, _ in pairs])]
-        share = len(followed) / size
-        if (len(followed) >= min(c.doc_min_links, size) and share >= _min_followed_share(followed, cfg)
-                and in_order >= c.doc_min_order):
+        if (len(followed) >= min(c.doc_min_links, size) and len(followed) / size >= _min_followed_share(followed, cfg)
+                and in_order):
             aligned.add(source_doc)
-    return aligned | _composite_sources(best, size, cfg)
+    return aligned | _composite_sources(linked, size, cfg)
 
 
 def _min_followed_share(followed: list[tuple[int, int, float]], cfg: Config) -> float:
@@ -486,14 +548,37 @@ def _min_followed_share(followed: list[tuple[int, int, float]], cfg: Config) -> 
     return c.doc_min_share if wording >= c.aligned_min_ratio else c.reworded_min_share
 
 
-def _composite_sources(best: dict[str, list[tuple[int, int, float]]], size: int, cfg: Config) -> set[str]:
+def _reshaped(keys: list[Key], earlier: dict[Key, list[Link]], source_doc: str, cfg: Config) -> bool:
+    """Whether this document merges paragraphs of ``source_doc`` into one or splits one over two: a whole
+    document rewritten, whatever order it put them in (an independent retelling of the same facts says
+    them in sentences of its own, each paraphrasing at most one)."""
+    mains = []
+    for key in keys:
+        merged = _restructured(earlier[key], source_doc, cfg)
+        if len(merged) >= 2:
+            return True
+        mains += [merged[0].source] if merged else []
+    return len(mains) > len(set(mains))
+
+
+def _followed_sentences(links: list[Link], source_doc: str, strongest: Link, count: int) -> list[int]:
+    """The source paragraph of each of this paragraph's sentences that comes from ``source_doc``, taken in the
+    source's order (their share of the words gives about how many sentences each holds); without any,
+    the strongest link's."""
+    found = sorted(_contributors(links, source_doc), key=_source_index)
+    if found:
+        return [_source_index(l) for l in found for _ in range(max(1, round(l.covered * count)))]
+    return [_source_index(strongest)]
+
+
+def _composite_sources(linked: dict[str, list[tuple[int, int, float]]], size: int, cfg: Config) -> set[str]:
     """Earlier documents that each lend this one a single paragraph, when together they make up most of it.
 
     A roundup rewritten from several sources follows none of them for two paragraphs, yet nearly all
     of it is strongly linked to one source paragraph or another; an independent report shares a
     paragraph's worth with a few documents at most.
     """
-    single = {source_doc: pairs[0][0] for source_doc, pairs in best.items() if len(pairs) == 1}
+    single = {source_doc: pairs[0][0] for source_doc, pairs in linked.items() if len(pairs) == 1}
     covered = set(single.values())
     c = cfg.classify
     if len(covered) >= c.doc_min_links and len(covered) / size >= c.composite_min_share:
@@ -532,7 +617,8 @@ def _forward_share(values: list[int]) -> float:
 
 
 def _decide_one(key: Key, earlier: list[Link], rewrites: list[Link], aligned: set[str],
-                decided: dict[Key, Decision], every: list[Link], cfg: Config, sources: set[str] | None = None) -> Decision:
+                decided: dict[Key, Decision], every: list[Link], text: dict[Key, str], cfg: Config,
+                sources: set[str] | None = None) -> Decision:
     """Label of one paragraph; with ``sources``, it may derive only from those documents (a short paragraph,
     see ``_lending_documents``), while its confidence as an original still counts every earlier link."""
     c = cfg.classify
@@ -543,26 +629,70 @@ def _decide_one(key: Key, earlier: list[Link], rewrites: list[Link], aligned: se
     near = [l for l in earlier if l.near_verbatim and (sources is None or l.source[0] in sources)]
     closest = max(near, key=lambda l: (l.ratio, l.containment, -_source_index(l))) if near else None
     if closest is not None and closest.is_copy:
-        link = closest
-        score = max(link.ratio, link.containment)
-        copy = _confidence("copied", score, min(c.copy_ratio, c.copy_containment), cfg)
-        source = decided[link.source]
-        # A label says how a paragraph relates to its root: a copy of a model's rewrite is, to the original
-        # it points to, that rewrite; only a chain of copies stays copied (``direct_*`` shows the copy step).
-        if source.label == "ai_paraphrased":  # right only if both steps are: the product of the two
-            return Decision("ai_paraphrased", link, _root(link, decided), "lexical", copy * source.confidence)
-        return Decision("copied", link, _root(link, decided), "lexical", copy)
+        return _copied(closest, max(closest.ratio, closest.containment), min(c.copy_ratio, c.copy_containment),
+                       decided, earlier, cfg)
     if rewrites:
         roots = [l for l in rewrites if decided[l.source].label == "original"]
         link = max(roots or rewrites, key=lambda l: (_rewrite_score(l, cfg), -_source_index(l)))
         via_alignment = link.source[0] in aligned
         threshold = c.aligned_cosine if via_alignment else c.standalone_cosine
+        confidence = _confidence("ai_paraphrased", link.semantic, threshold, cfg)
+        merged = _restructured(earlier, link.source[0], cfg) if via_alignment else []
+        if merged and merged[0] == link:  # decided by its sentences: a copy when every one taken is kept as it was
+            kept, taken = _kept_sentences(text[key], [text[l.source] for l in merged], cfg), sum(l.covered for l in merged)
+            if kept >= taken - _ROUNDING:
+                return _copied(link, kept, c.sentence_min_cover, decided, earlier, cfg)
+            confidence = _confidence("ai_paraphrased", taken, c.sentence_min_cover, cfg)
         return Decision("ai_paraphrased", link, _root(link, decided), "doc_alignment" if via_alignment else "semantic",
-                        _confidence("ai_paraphrased", link.semantic, threshold, cfg))
+                        confidence, _shares(link, earlier))
     # The label is wrong only if some earlier document held this paragraph: judge by the earlier links.
     nearest = max((_strength(l) for l in earlier), default=0.0)
     method = "earliest_occurrence" if any(_is_strong(l, cfg) for l in every) else "no_match"
     return Decision("original", None, None, method, _confidence("original", c.paraphrase_cosine, nearest, cfg))
+
+
+def _copied(link: Link, score: float, threshold: float, decided: dict[Key, Decision], earlier: list[Link],
+            cfg: Config) -> Decision:
+    """The decision for a copy of ``link``'s source, ``score`` its evidence against ``threshold``.
+
+    A label says how a paragraph relates to its root: a copy of a model's rewrite is, to the original it
+    points to, that rewrite; only a chain of copies stays copied (``direct_*`` shows the copy step).
+    """
+    copy = _confidence("copied", score, threshold, cfg)
+    source = decided[link.source]
+    shares = _shares(link, earlier)
+    if source.label == "ai_paraphrased":  # right only if both steps are: the product of the two
+        return Decision("ai_paraphrased", link, _root(link, decided), "lexical", copy * source.confidence, shares)
+    return Decision("copied", link, _root(link, decided), "lexical", copy, shares)
+
+
+def _kept_sentences(paragraph: str, sources: list[str], cfg: Config) -> float:
+    """Share of the paragraph's words in sentences copied from a sentence of ``sources``: near-verbatim
+    (``copy_ratio``) with a human's kind of edit. A copy edited by adding, dropping or moving whole
+    sentences keeps the others as they were; a rewrite, or a summary that quotes one sentence, rewords
+    the others, or polishes them as a model does."""
+    names = proper_names(paragraph)
+    stop = stoplist_of(words(paragraph))
+    theirs = [words(s) for source in sources for s in sentences(source)]
+    mine = [words(s) for s in sentences(paragraph)]
+
+    def copied(sentence: list[str]) -> bool:
+        near = [t for t in theirs if Indel.normalized_similarity(sentence, t) >= cfg.classify.copy_ratio]
+        return any(_machine_edit(sentence, t, stop, names, cfg) < 0.5 for t in near)
+
+    return sum(len(m) for m in mine if copied(m)) / max(1, sum(len(m) for m in mine))
+
+
+def _shares(link: Link, earlier: list[Link]) -> tuple[tuple[Key, float | None], ...]:
+    """The direct source paragraphs of a derived paragraph in ``link``'s document, with the share of its words
+    each accounts for, the largest first; ``link``'s alone, share unknown, when the documents were not
+    aligned sentence by sentence."""
+    if link.covered is None:
+        return ((link.source, None),)
+    found = _contributors(earlier, link.source[0])
+    if link not in found:
+        found.append(link)
+    return tuple((l.source, l.covered) for l in found)
 
 
 def _source_index(link: Link) -> int:

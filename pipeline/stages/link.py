@@ -31,8 +31,10 @@ _ROOT = ["source_doc_id", "source_para_index"]
 
 
 def decisive_pairs(pairs: pa.Table, cfg: ClassifyConfig) -> pa.Table:
-    """The pairs that can make a decision: found by MinHash (a copy is near-verbatim), or with a cosine
-    that reaches the lowest at which classify takes a rewrite link or orders two documents.
+    """The pairs that can make a decision: found by MinHash (a copy is near-verbatim), with a cosine
+    that reaches the lowest at which classify takes a rewrite link or orders two documents, or, between
+    documents aligned sentence by sentence, with a sentence of one paragraph in the other (a merged or
+    split rewrite) or a cosine at which the other half of a split counts (``split_min_cosine``).
 
     The others (loose neighbours, the weaker partners of a full alignment) can change no label, root,
     direct source or method; they move only an original's confidence, which a revision does not republish.
@@ -40,7 +42,10 @@ def decisive_pairs(pairs: pa.Table, cfg: ClassifyConfig) -> pa.Table:
     lowest = min(cfg.aligned_cosine, cfg.paraphrase_cosine, cfg.standalone_cosine)
     lexical = pc.is_in(pairs.column("via"), value_set=pa.array(["minhash", "both"]))
     close = pc.fill_null(pc.greater_equal(pairs.column("cosine"), lowest), False)
-    return pairs.filter(pc.or_(lexical, close))
+    sentences = pc.or_(pc.greater(pairs.column("covered"), 0), pc.greater(pairs.column("cand_covered"), 0))
+    half = pc.greater_equal(pairs.column("cosine"), cfg.split_min_cosine)
+    aligned = pc.fill_null(pc.and_(pc.is_valid(pairs.column("covered")), pc.or_(sentences, half)), False)
+    return pairs.filter(pc.or_(pc.or_(lexical, close), aligned))
 
 
 def decided_documents(candidates: pa.Table, new_docs: set[str]) -> set[str]:
@@ -126,7 +131,7 @@ def _children_with_new_roots(rows: pd.DataFrame, parents: pd.DataFrame) -> pd.Da
 
 def _mirrored(pairs: pa.Table) -> pa.Table:
     swapped = {"doc_id": "cand_doc_id", "para_index": "cand_para_index", "cand_doc_id": "doc_id",
-               "cand_para_index": "para_index"}
+               "cand_para_index": "para_index", "covered": "cand_covered", "cand_covered": "covered"}
     return pa.table({name: pairs.column(swapped.get(name, name)) for name in CANDIDATES.names}, schema=CANDIDATES)
 
 

@@ -21,7 +21,7 @@ from scipy import sparse
 from pipeline import log
 from pipeline.config import MatchConfig
 from pipeline.schema import CANDIDATES, to_table
-from pipeline.text import words
+from pipeline.text import sentences, text_hash, words
 
 EmbedFn = Callable[[list[str], list[str]], np.ndarray]
 """(text hashes, texts) -> unit-length vectors, one row per text."""
@@ -72,25 +72,33 @@ def match(paragraphs: pa.Table, cfg: MatchConfig, embed: EmbedFn | None = None, 
         linked = _union([found[_MINHASH], found[_EMBEDDING]], len(frame))
         aligned = aligned_documents(full.cover(np.concatenate(linked)), docs, linked, found[_MINHASH], cfg)
         vectors = full.cover(np.flatnonzero(np.isin(docs, aligned)))
-        found[_ALIGNMENT] = alignment_pairs(vectors, docs, aligned, cfg)
+        covers = sentence_cover(texts, docs, aligned, embed, cfg)
+        found[_ALIGNMENT] = _union([alignment_pairs(vectors, docs, aligned, cfg), covers[:2]], len(frame))
         full.report()
     i, j, via = _merge(found, len(frame))
     jaccard = pair_jaccard(texts, i, j, cfg.shingle_size)
     cosine = pair_cosine(vectors, i, j) if vectors is not None else None
-    keep = bounded(i, j, np.maximum(jaccard, cosine if cosine is not None else 0.0), len(frame), cfg.max_candidates)
+    covered = pair_cover(covers, docs, aligned, i, j) if vectors is not None else None
+    score = np.maximum(jaccard, cosine if cosine is not None else 0.0)
+    keep = bounded(i, j, np.maximum(score, np.nan_to_num(covered[0])) if covered is not None else score, len(frame),
+                   cfg.max_candidates)
     return candidate_table(frame, i[keep], j[keep], jaccard[keep], cosine[keep] if cosine is not None else None,
-                           via[keep])
+                           via[keep], tuple(c[keep] for c in covered) if covered is not None else None)
 
 
 def candidate_table(frame: pd.DataFrame, i: np.ndarray, j: np.ndarray, jaccard: np.ndarray,
-                    cosine: np.ndarray | None, via: np.ndarray) -> pa.Table:
-    """The CANDIDATES table of pairs (i, j) of ``frame``'s rows, built column-wise by Arrow ``take``."""
+                    cosine: np.ndarray | None, via: np.ndarray,
+                    covered: tuple[np.ndarray, np.ndarray] | None = None) -> pa.Table:
+    """The CANDIDATES table of pairs (i, j) of ``frame``'s rows, built column-wise by Arrow ``take``;
+    ``covered`` holds i's share covered by j and j's by i (``pair_cover``), NaN where not measured."""
     doc_ids = pa.array(frame["doc_id"].to_numpy(), pa.string())
     para_index = pa.array(frame["para_index"].to_numpy(), pa.int32())
+    shares = ([pa.array(c, pa.float32(), from_pandas=True) for c in covered] if covered is not None
+              else [pa.nulls(len(i), pa.float32())] * 2)
     columns = [doc_ids.take(i), para_index.take(i), doc_ids.take(j), para_index.take(j),
                pa.array(jaccard, pa.float32()),
                pa.array(cosine, pa.float32()) if cosine is not None else pa.nulls(len(i), pa.float32()),
-               pa.array(_VIA, pa.string()).take(pa.array(via.astype(np.int64) - 1))]
+               pa.array(_VIA, pa.string()).take(pa.array(via.astype(np.int64) - 1)), *shares]
     return pa.Table.from_arrays(columns, schema=CANDIDATES)
 
 
@@ -347,14 +355,20 @@ def _exact_searcher(vectors: np.ndarray, docs: np.ndarray, cols: np.ndarray):
 
     def search(rows: np.ndarray, k: int, limit: int) -> tuple[np.ndarray, np.ndarray]:
         base, base_docs = (part[:limit] for part in ordered())
-        # Rounded, so that equal vectors (a paragraph repeated in several documents) tie exactly whatever
-        # the matrix product's thread count (a Ray worker uses one), and ties go to the first column.
-        sims = np.round(vectors[rows].astype(np.float64) @ base.T, _SCORE_DECIMALS)
+        sims = similarities(vectors[rows], base)
         sims[docs[rows][:, None] == base_docs[None, :]] = -np.inf
         order = np.argsort(-sims, axis=1, kind="stable")[:, :k]
         return np.take_along_axis(sims, order, axis=1), order
 
     return search
+
+
+def similarities(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Inner products of every row of ``left`` with every row of ``right``, the same whatever the matrix
+    product's thread count (a Ray worker uses one): in float64, rounded to ``_SCORE_DECIMALS``, so that equal
+    vectors (a paragraph or sentence repeated in several documents) tie exactly and ties go to the first
+    column, and a threshold or an argmax cannot tip either way between two runs."""
+    return np.round(np.asarray(left, np.float64) @ np.asarray(right, np.float64).T, _SCORE_DECIMALS)
 
 
 def _hnsw_searcher(vectors: np.ndarray, cols: np.ndarray, cfg: MatchConfig):
@@ -451,7 +465,7 @@ def alignment_pairs(vectors: np.ndarray, docs: np.ndarray, aligned: tuple[np.nda
     found_i, found_j = [], []
     for left, right in zip(*aligned):
         rows_a, rows_b = order[starts[left]:starts[left + 1]], order[starts[right]:starts[right + 1]]
-        sims = vectors[rows_a] @ vectors[rows_b].T
+        sims = similarities(vectors[rows_a], vectors[rows_b])
         for x, y in (_best_in_rows(sims, cfg), _best_in_rows(sims.T, cfg)[::-1]):
             found_i.append(rows_a[x])
             found_j.append(rows_b[y])
@@ -469,6 +483,65 @@ def _best_in_rows(sims: np.ndarray, cfg: MatchConfig) -> tuple[np.ndarray, np.nd
     rows = np.broadcast_to(np.arange(len(sims))[:, None], top.shape)
     good = np.take_along_axis(sims, top, axis=1) >= cfg.align_min_cosine
     return rows[good], top[good]
+
+
+def sentence_cover(texts: list[str], docs: np.ndarray, aligned: tuple[np.ndarray, np.ndarray], embed: EmbedFn,
+                   cfg: MatchConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs (i, j) of paragraphs of the ``aligned`` document pairs, both ways, with the share of i's words
+    in sentences whose nearest sentence of j's document (by cosine, at least ``sentence_min_cosine``) is
+    in j.
+
+    A rewrite of a whole article merges paragraphs, splits them and reorders them: a merged paragraph
+    sits halfway between its sources, a split one holds half of its source, and neither pair of
+    paragraphs looks alike. Sentence by sentence, each part still finds the sentence it was written
+    from. Only the sentences of aligned documents are embedded, so the cost follows the alignments.
+    """
+    rows = np.flatnonzero(np.isin(docs, np.concatenate(aligned)))
+    parts = [sentences(texts[r]) for r in rows]
+    owner = np.repeat(rows, [len(p) for p in parts])
+    flat = [s for p in parts for s in p]
+    if not flat:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
+    size = np.array([len(words(s)) for s in flat], np.float64)
+    unique, inverse = np.unique([text_hash(s) for s in flat], return_inverse=True)
+    first = np.unique(inverse, return_index=True)[1]
+    vectors = embed(unique.tolist(), [flat[k] for k in first])[inverse.reshape(-1)]
+    total = np.bincount(owner, weights=size, minlength=len(texts))
+    order = np.argsort(docs[owner], kind="stable")
+    starts = np.searchsorted(docs[owner][order], np.arange(int(docs.max(initial=0)) + 2))
+    found_i, found_j, credit = [], [], []
+    for left, right in zip(*aligned):
+        a, b = order[starts[left]:starts[left + 1]], order[starts[right]:starts[right + 1]]
+        sims = similarities(vectors[a], vectors[b])
+        for x, y, s in ((a, b, sims), (b, a, sims.T)):
+            best = s.argmax(axis=1)
+            good = s[np.arange(len(x)), best] >= cfg.sentence_min_cosine
+            found_i.append(owner[x[good]])
+            found_j.append(owner[y[best[good]]])
+            credit.append(size[x[good]])
+    i, j = np.concatenate(found_i), np.concatenate(found_j)
+    n = len(texts)
+    code, inverse = np.unique(i.astype(np.int64) * n + j, return_inverse=True)
+    share = np.bincount(inverse.reshape(-1), weights=np.concatenate(credit)) / np.maximum(total[code // n], 1)
+    return code // n, code % n, share.astype(np.float32)
+
+
+def pair_cover(covers: tuple[np.ndarray, np.ndarray, np.ndarray], docs: np.ndarray,
+               aligned: tuple[np.ndarray, np.ndarray], i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each pair (i, j): the share of i covered by j and of j by i (``sentence_cover``); 0 where the two
+    documents were aligned but no sentence of one points into the other, NaN where they were not aligned."""
+    n, d = len(docs), int(docs.max(initial=0)) + 1
+    code = covers[0].astype(np.int64) * n + covers[1]
+    pairs = np.concatenate([aligned[0] * d + aligned[1], aligned[1] * d + aligned[0]]).astype(np.int64)
+    measured = np.isin(docs[i].astype(np.int64) * d + docs[j], pairs)
+    out = []
+    for a, b in ((i, j), (j, i)):
+        wanted = a.astype(np.int64) * n + b
+        at = np.minimum(np.searchsorted(code, wanted), max(len(code) - 1, 0))
+        hit = code[at] == wanted if len(code) else np.zeros(len(a), bool)
+        share = np.where(hit, covers[2][at] if len(code) else 0.0, 0.0)
+        out.append(np.where(measured, share, np.nan).astype(np.float32))
+    return out[0], out[1]
 
 
 class OnDemandVectors:

@@ -377,6 +377,68 @@ def test_an_earlier_source_crowded_out_by_same_day_rewrites_is_their_root(crowde
     assert (found["source_doc_id"] == "source").all()
 
 
+# A source of five two-sentence paragraphs and a model's rewrite that merges the first two, splits the
+# third in two and rewords the last two one for one: sentence by sentence each part finds its source.
+SOURCE_SENTENCES = [
+    ["The city council approved the new budget for the harbour district on Monday evening.",
+     "It sets aside twelve million for repairs to the old sea wall and the fishing quay."],
+    ["Opposition members said the plan ignored the needs of residents living near the docks.",
+     "They asked for a public hearing before any contract is signed."],
+    ["Work on the sea wall is due to start in the spring and last about two years.",
+     "During that time the northern promenade will be closed to walkers and cyclists."],
+    ["The mayor promised that local firms would get a fair chance to bid for the work.",
+     "A list of approved contractors will be published by the end of the month."],
+    ["Environmental groups welcomed the decision but warned about the nesting birds on the breakwater.",
+     "They want the noisiest work to be done outside the breeding season."],
+]
+REWRITE_SENTENCES = [
+    ["On Monday evening, the municipal council gave its approval to the harbour district's fresh budget plan.",
+     "Twelve million has been earmarked to restore the ageing sea wall together with the quay used by fishermen.",
+     "Critics on the opposition benches argued it overlooks dockside residents.",
+     "A public hearing was requested ahead of signing."],
+    ["Construction on the wall is expected to begin in spring and continue for roughly two years."],
+    ["Throughout this period, pedestrians and cyclists will be unable to use the northern promenade."],
+    ["The mayor pledged that businesses from the area would have an equal opportunity to tender.",
+     "Approved contractors will be listed before the month is over."],
+    ["Green organisations praised the move while raising concerns over birds nesting on the breakwater.",
+     "They are asking for the loudest construction to happen outside the breeding period."],
+]
+
+
+def _restructured_embed(fake_embed):
+    """Each source sentence its own direction, its rewritten sentence at cosine 0.9 to it; a paragraph the
+    normalised sum of its sentences (as a sentence model roughly averages)."""
+    unit = np.eye(256)
+    source = [s for paragraph in SOURCE_SENTENCES for s in paragraph]
+    rewritten = [s for paragraph in REWRITE_SENTENCES for s in paragraph]
+    vectors = {s: unit[k] for k, s in enumerate(source)}
+    vectors.update({s: 0.9 * unit[k] + math.sqrt(1 - 0.81) * unit[100 + k] for k, s in enumerate(rewritten)})
+    for paragraph in SOURCE_SENTENCES + REWRITE_SENTENCES:
+        total = sum(vectors[s] for s in paragraph)
+        vectors[" ".join(paragraph)] = total / np.linalg.norm(total)
+    return fake_embed(vectors)[0]
+
+
+def test_merged_and_split_rewrite_points_to_every_source_paragraph(make_paragraphs, make_documents, fake_embed):
+    paragraphs = make_paragraphs({"s": [" ".join(p) for p in SOURCE_SENTENCES],
+                                  "r": [" ".join(p) for p in REWRITE_SENTENCES]})
+    cfg = Config()
+    candidates = match(paragraphs, cfg.match, _restructured_embed(fake_embed))
+    frame = run(paragraphs, candidates, make_documents(["s", "r"], {"s": "2020-01-01", "r": "2021-01-01"}), cfg)
+    merged = label_of(frame, "r", 0)
+    assert merged["label"] == "ai_paraphrased"
+    assert (merged["source_doc_id"], merged["source_para_index"]) == ("s", 0), "the largest contributor is the main source"
+    shares = {(c["doc_id"], c["para_index"]): c["share"] for c in merged["contributors"]}
+    assert set(shares) == {("s", 0), ("s", 1)}
+    assert shares[("s", 0)] > shares[("s", 1)] > 0.3 and sum(shares.values()) == pytest.approx(1.0)
+    for half in (1, 2):
+        split = label_of(frame, "r", half)
+        assert split["label"] == "ai_paraphrased" and (split["source_doc_id"], split["source_para_index"]) == ("s", 2)
+        assert [(c["doc_id"], c["para_index"], round(c["share"], 3)) for c in split["contributors"]] == [("s", 2, 1.0)]
+    assert all(frame.loc[("s", i), "label"] == "original" and len(frame.loc[("s", i), "contributors"]) == 0
+               for i in range(5))
+
+
 # Two independent pages on one topic: the same outline (intro, tips, conclusion) and stock phrases, no
 # shared content. An embedding model puts many of their paragraph pairs at 0.78-0.85: most of the second
 # page's intro and tips near the first page's one overview paragraph, and the conclusions near each other.
