@@ -58,16 +58,53 @@ def word_spans(text: str) -> list[tuple[str, int, int]]:
     return [(normalize(m.group()), m.start(), m.end()) for m in _WORD.finditer(text or "")]
 
 
+_MATCHER_CELLS = 4_000_000  # word pairs up to which SequenceMatcher finds the longest run (2,000 x 2,000 words)
+_RUN_ANCHOR = 8  # words of a shared n-gram that anchors a run in longer texts
+
+
 def longest_shared_run(a: str, b: str) -> tuple[int, int, int, int] | None:
-    """Character spans (a_start, a_end, b_start, b_end) of the longest run of words ``a`` and ``b`` share."""
+    """Character spans (a_start, a_end, b_start, b_end) of the longest run of words ``a`` and ``b`` share.
+
+    SequenceMatcher is quadratic in the words when they repeat (a hostile page's megabyte line of one word
+    would hold a run for hours), so texts beyond ``_MATCHER_CELLS`` word pairs take ``_anchored_run``."""
     from difflib import SequenceMatcher
 
     wa, wb = word_spans(a), word_spans(b)
-    matcher = SequenceMatcher(None, [w for w, _, _ in wa], [w for w, _, _ in wb], autojunk=False)
-    i, j, size = matcher.find_longest_match(0, len(wa), 0, len(wb))
+    x, y = [w for w, _, _ in wa], [w for w, _, _ in wb]
+    if len(x) * len(y) <= _MATCHER_CELLS:
+        i, j, size = SequenceMatcher(None, x, y, autojunk=False).find_longest_match(0, len(x), 0, len(y))
+    else:
+        i, j, size = _anchored_run(x, y)
     if size == 0:
         return None
     return wa[i][1], wa[i + size - 1][2], wb[j][1], wb[j + size - 1][2]
+
+
+def _anchored_run(x: list[str], y: list[str]) -> tuple[int, int, int]:
+    """(i, j, size) of the longest run found by extending, both ways, each ``_RUN_ANCHOR``-word n-gram of
+    ``x`` found in ``y`` (at its first place there), resuming after each run and never extending back into
+    it: each word of ``x`` is compared about once. A run shorter than the anchor is not found (size 0),
+    nor one that only a later place in ``y`` would give."""
+    k = _RUN_ANCHOR
+    first: dict[tuple[str, ...], int] = {}
+    for j in range(len(y) - k + 1):
+        first.setdefault(tuple(y[j:j + k]), j)
+    best, i, floor = (0, 0, 0), 0, 0
+    while i <= len(x) - k:
+        j = first.get(tuple(x[i:i + k]))
+        if j is None:
+            i += 1
+            continue
+        start, start_j = i, j
+        while start > floor and start_j > 0 and x[start - 1] == y[start_j - 1]:
+            start, start_j = start - 1, start_j - 1
+        end, end_j = i + k, j + k
+        while end < len(x) and end_j < len(y) and x[end] == y[end_j]:
+            end, end_j = end + 1, end_j + 1
+        if end - start > best[2]:
+            best = (start, start_j, end - start)
+        i = floor = end
+    return best
 
 
 _SENTENCE_BREAK = re.compile(r"[.!?]+[\"'”’)\]]*\s+")

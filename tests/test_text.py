@@ -14,3 +14,28 @@ def test_sentences_split_at_full_stops_but_not_after_initials_or_titles():
 def test_a_sentence_ending_in_a_quote_ends_there_and_lower_case_continues_it():
     assert sentences('He said "no." Then he left. It was e.g. here.') == ['He said "no."', "Then he left.",
                                                                          "It was e.g. here."]
+
+
+def test_the_longest_shared_run_of_two_long_texts_is_found_in_linear_time():
+    """Beyond a few thousand words a side (a hostile page's megabyte line) the run is anchored on shared
+    eight-word n-grams: SequenceMatcher would take hours on a line of one repeated word."""
+    import random
+
+    from pipeline.text import longest_shared_run
+
+    rng = random.Random(7)
+    shared = " ".join(f"shared{k}" for k in range(40))
+    a = " ".join(f"left{rng.randrange(10**6)}" for _ in range(3000)) + " " + shared + " tail"
+    b = "head " + shared + " " + " ".join(f"right{rng.randrange(10**6)}" for _ in range(3000))
+    a_start, a_end, b_start, b_end = longest_shared_run(a, b)
+    assert a[a_start:a_end] == shared and b[b_start:b_end] == shared
+    same = "spam " * 200_000
+    assert longest_shared_run(same, same[:-500]) == (0, len(same[:-500].rstrip()), 0, len(same[:-500].rstrip()))
+
+
+def test_short_texts_keep_sequence_matchers_longest_run():
+    from pipeline.text import longest_shared_run
+
+    a, b = "the cat sat on the mat today", "yesterday the cat sat on a mat"
+    a_start, a_end, b_start, b_end = longest_shared_run(a, b)
+    assert a[a_start:a_end] == "the cat sat on" == b[b_start:b_end]
