@@ -45,7 +45,10 @@ _NAME_REASONS = {
     "ad": ("ad", "ads", "advert", "advertisement", "sponsor", "sponsored", "promo", "dfp"),
 }
 _REASON_ORDER = {reason: rank for rank, reason in enumerate(_NAME_REASONS)}
-_NAME_KIND = {token: reason for reason, tokens in _NAME_REASONS.items() for token in tokens}
+# One verdict per token, shared by every element that names it (the cache below keeps what it returns for
+# the whole run, and a new object per element would pile up for the garbage collector to walk).
+_NAME_VERDICTS = {token: Verdict(reason, f"dom_class:{token}") for reason, tokens in _NAME_REASONS.items()
+                  for token in tokens}
 # Class names that describe a state or a taxonomy of the element, not what it is ("has-comments").
 _STATE_PREFIXES = tuple(f"{word}{separator}" for word in ("has", "is", "no", "with", "show", "hide", "category", "tag",
                                                           "status", "format", "type") for separator in "-_")
@@ -236,7 +239,7 @@ def _names_verdict(names: str) -> Verdict | None:
         if name.startswith(_STATE_PREFIXES):
             continue
         for token in name.replace("_", "-").split("-"):
-            reason = _NAME_KIND.get(token)
-            if reason is not None and (best is None or _REASON_ORDER[reason] < _REASON_ORDER[best[0]]):
-                best = reason, token
-    return Verdict(best[0], f"dom_class:{best[1]}") if best else None
+            verdict = _NAME_VERDICTS.get(token)
+            if verdict is not None and (best is None or _REASON_ORDER[verdict.reason] < _REASON_ORDER[best.reason]):
+                best = verdict
+    return best

@@ -21,8 +21,22 @@ from pipeline.schema import BLOCKS
 def strip(documents: pa.Table, cfg: StripConfig) -> pa.Table:
     """Blocks of every readable document (``status == "ok"``), in document order."""
     docs = documents.select(["doc_id", "status", "content_type", "content"]).to_pylist()
-    return blocks_table([(d["doc_id"], document_blocks(d["content"], d["content_type"], cfg))
-                         for d in docs if d["status"] == "ok"])
+    return concat_blocks([page_blocks(d["doc_id"], d["content"], d["content_type"], cfg)
+                          for d in docs if d["status"] == "ok"])
+
+
+def page_blocks(doc_id: str, content: str, content_type: str, cfg: StripConfig) -> pa.Table:
+    """The BLOCKS rows of one page.
+
+    Rows of a table rather than ``Block`` objects: a batch's worth of those (hundreds of thousands), held
+    until the batch ends, would be walked again by every full pass of the garbage collector in between.
+    """
+    return blocks_table([(doc_id, document_blocks(content, content_type, cfg))])
+
+
+def concat_blocks(tables: list[pa.Table]) -> pa.Table:
+    """One BLOCKS table of the pages' tables, in order."""
+    return pa.concat_tables(tables).combine_chunks() if tables else BLOCKS.empty_table()
 
 
 def blocks_table(judged: list[tuple[str, list[Block]]]) -> pa.Table:
@@ -31,8 +45,12 @@ def blocks_table(judged: list[tuple[str, list[Block]]]) -> pa.Table:
     for doc_id, blocks in judged:
         columns["doc_id"] += [doc_id] * len(blocks)
         columns["block_index"] += range(len(blocks))
-        for name in ("text", "kept", "reason", "rule"):
-            columns[name] += [getattr(block, name) for block in blocks]
+        if blocks:
+            texts, kept, reasons, rules, _ = zip(*blocks)  # a block is a tuple: its fields, transposed in C
+            columns["text"] += texts
+            columns["kept"] += kept
+            columns["reason"] += reasons
+            columns["rule"] += rules
     return pa.Table.from_pydict(columns, schema=BLOCKS)
 
 
