@@ -1,7 +1,7 @@
 """Block-level decisions shared by the plain-text and HTML strippers."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from pipeline.config import StripConfig
 from pipeline.boilerplate.rules import Verdict, block_verdict, dateline_prefix, is_form_state, trailing_share
@@ -9,9 +9,12 @@ from pipeline.boilerplate.rules import Verdict, block_verdict, dateline_prefix, 
 WIDGET_REASONS = ("comments", "newsletter", "share", "cookie")
 
 
-@dataclass(frozen=True)
-class Block:
-    """A unit of visible text and the decision taken on it."""
+class Block(NamedTuple):
+    """A unit of visible text and the decision taken on it.
+
+    A named tuple rather than a frozen dataclass: a page makes hundreds of blocks, and a frozen
+    dataclass sets each field through ``object.__setattr__``, several times slower to build and copy.
+    """
 
     text: str
     kept: bool = True
@@ -20,7 +23,7 @@ class Block:
     indent: int = 0
 
     def removed(self, verdict: Verdict) -> "Block":
-        return replace(self, kept=False, reason=verdict.reason, rule=verdict.rule)
+        return self._replace(kept=False, reason=verdict.reason, rule=verdict.rule)
 
 
 def judge(block: Block, cfg: StripConfig) -> list[Block]:
@@ -34,14 +37,14 @@ def judge(block: Block, cfg: StripConfig) -> list[Block]:
     text = block.text
     cut = dateline_prefix(text)
     if cut:
-        pieces.append(replace(block, text=text[:cut].strip()).removed(Verdict("dateline", "dateline_prefix")))
+        pieces.append(block._replace(text=text[:cut].strip()).removed(Verdict("dateline", "dateline_prefix")))
         text = text[cut:]
     share_at = trailing_share(text, cfg.min_share_prefix_words)
     tail = None
     if share_at is not None:
-        tail = replace(block, text=text[share_at:].strip()).removed(Verdict("share", "trailing_share_text"))
+        tail = block._replace(text=text[share_at:].strip()).removed(Verdict("share", "trailing_share_text"))
         text = text[:share_at].rstrip()
-    pieces.append(replace(block, text=text))
+    pieces.append(block._replace(text=text))
     if tail:
         pieces.append(tail)
     return pieces

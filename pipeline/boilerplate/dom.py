@@ -45,7 +45,10 @@ _NAME_REASONS = {
     "ad": ("ad", "ads", "advert", "advertisement", "sponsor", "sponsored", "promo", "dfp"),
 }
 _REASON_ORDER = {reason: rank for rank, reason in enumerate(_NAME_REASONS)}
-_NAME_KIND = {token: reason for reason, tokens in _NAME_REASONS.items() for token in tokens}
+# One verdict per token, shared by every element that names it (the cache below keeps what it returns for
+# the whole run, and a new object per element would pile up for the garbage collector to walk).
+_NAME_VERDICTS = {token: Verdict(reason, f"dom_class:{token}") for reason, tokens in _NAME_REASONS.items()
+                  for token in tokens}
 # Class names that describe a state or a taxonomy of the element, not what it is ("has-comments").
 _STATE_PREFIXES = tuple(f"{word}{separator}" for word in ("has", "is", "no", "with", "show", "hide", "category", "tag",
                                                           "status", "format", "type") for separator in "-_")
@@ -86,16 +89,18 @@ class Paragraph(justext.paragraph.Paragraph):
     named it. Text and word counts are computed once, by ``finish``.
     """
 
-    text = ""  # plain attributes in place of jusText's properties, which recompute on every read
+    # Plain attributes in place of jusText's properties, which recompute on every read; those that start
+    # the same on every paragraph are the class's (a page opens thousands of paragraphs).
+    text = ""
     words_count = 0
+    xpath = ""
+    chars_count_in_links = 0
+    tags_count = 0
+    class_type = ""
 
     def __init__(self, dom_path: str, container, named: tuple[Verdict | None, object]):
         self.dom_path = dom_path
-        self.xpath = ""
         self.text_nodes = []
-        self.chars_count_in_links = 0
-        self.tags_count = 0
-        self.class_type = ""
         self.container = container
         self.dom_verdict, self.dom_source = named
 
@@ -106,91 +111,100 @@ class Paragraph(justext.paragraph.Paragraph):
         return self
 
     def stopwords_count(self, stopwords) -> int:
-        return sum(word in stopwords for word in self.lower_words)
+        return sum(map(stopwords.__contains__, self.lower_words))  # the membership tests run in C
 
     def stopwords_density(self, stopwords) -> float:
         return self.stopwords_count(stopwords) / self.words_count if self.words_count else 0.0
 
 
-class _Segmenter:
-    """Walks the tree once, the way jusText's ParagraphMaker reads SAX events.
+def _walked_paragraphs(root) -> list[Paragraph]:
+    """The paragraphs of one walk over the tree, read the way jusText's ParagraphMaker reads SAX events.
 
-    The hot loop of the stage, so ``run`` keeps its state in locals and inlines the text checks.
+    The hot loop of the stage (every element of the page passes through it), so it keeps its state in
+    locals, reads each element's tag once and inlines the text checks.
     """
-
-    def __init__(self):
-        self.paragraphs: list[Paragraph] = []
-        # One frame per open element: (tag, (verdict, naming element), block container).
-        self._frames: list[tuple] = [("", (None, None), None)]
-        self._current: Paragraph | None = None
-
-    def run(self, root) -> list[Paragraph]:
-        frames = self._frames
-        links = 0  # open <a> elements around the text
-        br = False  # the last thing read was a <br>: a second one ends the paragraph
-        walker = lxml.etree.iterwalk(root, events=("start", "end"))
-        for event, element in walker:
+    paragraphs: list[Paragraph] = []
+    # One frame per open element: (tag, dom path, (verdict, naming element), block container); a
+    # skipped element's frame is None (only its end, with its tail, is read).
+    frames: list[tuple | None] = [("", "", (None, None), None)]
+    current: Paragraph | None = None  # the paragraph being read
+    links = 0  # open <a> elements around the text
+    br = False  # the last thing read was a <br>: a second one ends the paragraph
+    walker = lxml.etree.iterwalk(root, events=("start", "end"))
+    for event, element in walker:
+        if event == "start":
             tag = element.tag
             if tag in _SKIPPED_TAGS and not _holds_blocks(element):
-                if event == "start":
-                    walker.skip_subtree()
-                    continue
-                content = element.tail  # the end of a skipped element: only its tail is read
-            elif event == "start":
-                parent = frames[-1]
-                named = parent[1]
-                # A widget's verdict covers all inside it (a date in a comment is the comment).
-                if named[0] is None or named[0].reason not in WIDGET_REASONS:
-                    own = element_verdict(element)
-                    if own:
-                        named = (own, element)
-                if tag in _PARAGRAPH_TAGS:
-                    frames.append((tag, named, element))
-                    self._flush()
-                else:
-                    frames.append((tag, named, parent[2]))
-                    if tag == "br":
-                        if br:
-                            self._flush()
-                        else:
-                            br = True
-                            self._append(" ")
-                    else:
-                        br = False
-                        links += tag == "a"
-                content = element.text
+                walker.skip_subtree()
+                frames.append(None)
+                continue
+            parent = frames[-1]
+            named = parent[2]
+            # A widget's verdict covers all inside it (a date in a comment is the comment).
+            if named[0] is None or named[0].reason not in WIDGET_REASONS:
+                own = element_verdict(element)
+                if own:
+                    named = (own, element)
+            path = f"{parent[1]}.{tag}" if parent[1] else tag
+            if tag in _PARAGRAPH_TAGS:
+                frames.append((tag, path, named, element))
+                if current is not None:
+                    current = _finished(current, paragraphs)
             else:
+                frames.append((tag, path, named, parent[3]))
+                if tag == "br":
+                    if br:
+                        if current is not None:
+                            current = _finished(current, paragraphs)
+                    else:
+                        br = True
+                        if current is None:
+                            current = _opened(frames[-1])
+                        current.text_nodes.append(" ")
+                else:
+                    br = False
+                    links += tag == "a"
+            content = element.text
+        else:
+            frame = frames.pop()
+            if frame is not None:
+                tag = frame[0]
                 if tag in _PARAGRAPH_TAGS:
-                    self._flush()
+                    if current is not None:
+                        current = _finished(current, paragraphs)
                 elif tag == "a":
                     links -= 1
-                frames.pop()
-                content = element.tail
-            if not content:
-                continue
-            # Text between tags; white space alone is the space the layout shows between two inline
-            # elements ("Reply</a> <span>14 likes" reads "Reply 14 likes"), nothing between blocks.
-            if not content.isspace():
-                self._append(content)
-                if links:  # counted, as jusText does, on whitespace-collapsed text
-                    self._current.chars_count_in_links += len(" ".join(content.split()))
-                br = False
-            elif self._current is not None:
-                self._current.text_nodes.append(" ")
-        self._flush()
-        return self.paragraphs
+            content = element.tail
+        if not content:
+            continue
+        # Text between tags; white space alone is the space the layout shows between two inline
+        # elements ("Reply</a> <span>14 likes" reads "Reply 14 likes"), nothing between blocks.
+        if not content.isspace():
+            if current is None:
+                current = _opened(frames[-1])
+            current.text_nodes.append(content)
+            if links:  # counted, as jusText does, on whitespace-collapsed text
+                current.chars_count_in_links += len(" ".join(content.split()))
+            br = False
+        elif current is not None:
+            current.text_nodes.append(" ")
+    if current is not None:
+        _finished(current, paragraphs)
+    return paragraphs
 
-    def _append(self, content: str) -> None:
-        if self._current is None:
-            _, named, container = self._frames[-1]
-            path = ".".join(frame[0] for frame in self._frames[1:])
-            self._current = Paragraph(path, container, named)
-        self._current.text_nodes.append(content)
 
-    def _flush(self) -> None:
-        if self._current is not None and self._current.finish().text:
-            self.paragraphs.append(self._current)
-        self._current = None
+def _opened(frame: tuple) -> Paragraph:
+    """A new paragraph where the innermost open element is ``frame``."""
+    _, path, named, container = frame
+    return Paragraph(path, container, named)
+
+
+def _finished(paragraph: Paragraph, paragraphs: list[Paragraph]) -> None:
+    """Closes the paragraph being read, adding it to ``paragraphs`` when it holds text; no paragraph is
+    open after it (hence ``None``)."""
+    if paragraph.finish().text:
+        paragraphs.append(paragraph)
+    return None
 
 
 def _holds_blocks(element) -> bool:
@@ -201,7 +215,7 @@ def _holds_blocks(element) -> bool:
 def segment_dom(root) -> list[Paragraph]:
     """The page's visible paragraphs in document order (comments and processing instructions dropped)."""
     lxml.etree.strip_tags(root, lxml.etree.Comment, lxml.etree.ProcessingInstruction)
-    return _Segmenter().run(root)
+    return _walked_paragraphs(root)
 
 
 def element_verdict(element) -> Verdict | None:
@@ -225,7 +239,7 @@ def _names_verdict(names: str) -> Verdict | None:
         if name.startswith(_STATE_PREFIXES):
             continue
         for token in name.replace("_", "-").split("-"):
-            reason = _NAME_KIND.get(token)
-            if reason is not None and (best is None or _REASON_ORDER[reason] < _REASON_ORDER[best[0]]):
-                best = reason, token
-    return Verdict(best[0], f"dom_class:{best[1]}") if best else None
+            verdict = _NAME_VERDICTS.get(token)
+            if verdict is not None and (best is None or _REASON_ORDER[verdict.reason] < _REASON_ORDER[best.reason]):
+                best = verdict
+    return best

@@ -39,7 +39,8 @@ def html_blocks(html: str, cfg: StripConfig) -> list[Block]:
     if not paragraphs:
         return []
     _classify_justext(paragraphs, cfg)
-    chosen = _article_choice(root, paragraphs, cfg)
+    tokens = [_tokens(p.text) for p in paragraphs]
+    chosen = _article_choice(root, paragraphs, tokens, cfg)
     trusted = _trusted_dom_verdicts(paragraphs, chosen, cfg)
     doms = [p.dom_verdict if id(p.dom_source) in trusted else None for p in paragraphs]
     levels = cfg.recover_levels_when_short if _too_short(paragraphs, chosen, cfg) else cfg.recover_levels
@@ -47,7 +48,7 @@ def html_blocks(html: str, cfg: StripConfig) -> list[Block]:
     threads = thread_verdicts(paragraphs, chosen, cfg)
     judged: list[list[Block]] = []
     for index, (paragraph, dom, is_chosen, is_recovered) in enumerate(zip(paragraphs, doms, chosen, recovered)):
-        if " ".join(words(paragraph.text)) in headlines:
+        if headlines and _is_headline(paragraph.text, tokens[index], headlines):
             judged.append([Block(paragraph.text).removed(Verdict("title", "headline"))])
         elif index in threads:
             judged.append([Block(paragraph.text).removed(threads[index])])
@@ -60,13 +61,12 @@ def html_blocks(html: str, cfg: StripConfig) -> list[Block]:
     return absorb_widget_neighbours([block for pieces in judged for block in pieces])
 
 
-def _article_choice(root, paragraphs: list[Paragraph], cfg: StripConfig) -> list[bool]:
-    """The paragraphs that make the article according to trafilatura, in its runs from the most precise to
-    the most complete until one keeps enough (see ``_trafilatura_runs``), jusText's good ones when none
-    keeps anything, and on a page too small for either, every paragraph jusText does not call bad on its
-    own (link lists, copyright lines): a page with text never comes back empty for want of an extractor's
-    confidence."""
-    tokens = [_tokens(p.text) for p in paragraphs]
+def _article_choice(root, paragraphs: list[Paragraph], tokens: list[list[str]], cfg: StripConfig) -> list[bool]:
+    """The paragraphs (``tokens`` their ``_tokens``) that make the article according to trafilatura, in its
+    runs from the most precise to the most complete until one keeps enough (see ``_trafilatura_runs``),
+    jusText's good ones when none keeps anything, and on a page too small for either, every paragraph
+    jusText does not call bad on its own (link lists, copyright lines): a page with text never comes back
+    empty for want of an extractor's confidence."""
     for fast, precise in _trafilatura_runs(cfg):
         # trafilatura prunes a copy of the tree it is given, never the tree
         chosen = _aligned(tokens, _trafilatura_text(root, fast, precise, cfg), cfg)
@@ -210,6 +210,13 @@ def _headlines(root) -> set[str]:
     return {text for text in found if len(text.split()) >= 2}
 
 
+def _is_headline(text: str, tokens: list[str], headlines: set[str]) -> bool:
+    """Whether a paragraph (``tokens`` its ``_tokens``) reads as one of the ``_headlines``. Its ``words``
+    are its tokens when it is ASCII (NFKC and the folded quotes change nothing there), so most paragraphs
+    are not normalized a second time."""
+    return " ".join(tokens if text.isascii() else words(text)) in headlines
+
+
 def _trusted_dom_verdicts(paragraphs: list[Paragraph], chosen: list[bool], cfg: StripConfig) -> set[int]:
     """Ids of the naming elements that may remove text: those that do not hold most of the article.
 
@@ -296,9 +303,13 @@ def _remove_flat_comment_thread(judged: list[list[Block]], paragraphs: list[Para
     by_parent: dict | None = None  # parent element -> indexes of its paragraphs, built for the first anchor
     tried = set()
     article_words = 0
+    counted = 0  # the paragraphs before this one hold article_words kept words (counted at comment lines only)
     for index, pieces in enumerate(judged):
-        article_words += sum(len(b.text.split()) for b in pieces if b.kept)
-        if article_words < cfg.thread_min_article_words or not any(b.reason == "comments" for b in pieces):
+        if not any(b.reason == "comments" for b in pieces):
+            continue
+        article_words += sum(len(b.text.split()) for done in judged[counted:index + 1] for b in done if b.kept)
+        counted = index + 1
+        if article_words < cfg.thread_min_article_words:
             continue
         parent = _parent(paragraphs[index])
         if parent is None or parent in tried:

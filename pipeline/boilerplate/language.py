@@ -44,7 +44,8 @@ def page_language(word_lists: list[list[str]], max_words: int) -> str:
             break
     rows, matrix, languages = _stopword_matrix()
     counts = Counter(sample)  # words in order of first use
-    found = [(rows[w], n) for w, n in counts.items() if w in rows]
+    # one look-up per word, run by ``map`` in C: the table holds every stoplist's words
+    found = [(row, n) for row, n in zip(map(rows.get, counts), counts.values()) if row is not None]
     if not found:
         return DEFAULT_LANGUAGE
     held = matrix[[r for r, _ in found]]

@@ -33,7 +33,7 @@ from pipeline.boilerplate.templates import host_of
 from pipeline.config import Config
 from pipeline.schema import INGESTED, to_table
 from pipeline.stages.segment import segment, stripped_text
-from pipeline.stages.strip import blocks_table, document_blocks, mark_templates
+from pipeline.stages.strip import concat_blocks, mark_templates, page_blocks
 
 SHINGLE_SIZE = 4
 SPLIT_BUCKETS = 5
@@ -213,32 +213,33 @@ def evaluate(folders: list[Path], cfg: Config) -> Evaluation:
     """Ours and trafilatura (defaults, then favouring precision) on every benchmark's pages, in this process.
 
     The extractors take turns page by page, so that a busy machine slows them alike: our strip stage judges
-    each page on its own, then builds its table, runs the cross-document template pass and the segment
-    stage once over all the pages (as a run with one batch does), and that time is added to ours.
+    each page on its own into its table rows, then joins them, runs the cross-document template pass and the
+    segment stage once over all the pages (as a run with one batch does), and that time is added to ours.
     Imports and caches load on a warm-up page outside the timed run.
     """
     benches = [load_bench(folder) for folder in folders]
     pages = [(bench.name, page) for bench in benches for page in bench.pages]
     if not pages:
         raise FileNotFoundError(f"no benchmark pages in {', '.join(map(str, folders))}")
-    extractors: dict[str, Callable[[Page], object]] = {
-        OURS: lambda page: document_blocks(page.html, "html", cfg.strip),
-        TRAFILATURA: lambda page: trafilatura.extract(page.html, include_comments=False) or "",
-        TRAFILATURA_PRECISION: lambda page: trafilatura.extract(page.html, include_comments=False,
-                                                                favor_precision=True) or "",
+    extractors: dict[str, Callable[[str, Page], object]] = {
+        OURS: lambda key, page: page_blocks(key, page.html, "html", cfg.strip),
+        TRAFILATURA: lambda key, page: trafilatura.extract(page.html, include_comments=False) or "",
+        TRAFILATURA_PRECISION: lambda key, page: trafilatura.extract(page.html, include_comments=False,
+                                                                     favor_precision=True) or "",
     }
+    keys = [f"{bench_name}/{page.page_id}" for bench_name, page in pages]
     for extract in extractors.values():
-        extract(pages[0][1])
+        extract(keys[0], pages[0][1])
     seconds = dict.fromkeys(extractors, 0.0)
     outputs: dict[str, list] = {name: [] for name in extractors}
-    for _, page in pages:
+    for key, (_, page) in zip(keys, pages):
         for name, extract in extractors.items():
             began = time.perf_counter()
-            outputs[name].append(extract(page))
+            outputs[name].append(extract(key, page))
             seconds[name] += time.perf_counter() - began
-    keys = [f"{bench_name}/{page.page_id}" for bench_name, page in pages]
+    documents = _documents(keys, pages)  # the ingest stage's output, which strip is handed: not strip's time
     began = time.perf_counter()
-    blocks = mark_templates(blocks_table(list(zip(keys, outputs[OURS]))), _documents(keys, pages), cfg.strip)
+    blocks = mark_templates(concat_blocks(outputs[OURS]), documents, cfg.strip)
     ours = _texts_by_doc(segment(blocks, cfg.segment))
     seconds[OURS] += time.perf_counter() - began
     predictions = {OURS: ours, **{name: dict(zip(keys, outputs[name])) for name in extractors if name != OURS}}

@@ -8,6 +8,7 @@ Nothing is deleted: removed blocks stay in the output with the rule that decided
 from __future__ import annotations
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.boilerplate.blocks import Block
 from pipeline.boilerplate.html import html_blocks
@@ -21,8 +22,22 @@ from pipeline.schema import BLOCKS
 def strip(documents: pa.Table, cfg: StripConfig) -> pa.Table:
     """Blocks of every readable document (``status == "ok"``), in document order."""
     docs = documents.select(["doc_id", "status", "content_type", "content"]).to_pylist()
-    return blocks_table([(d["doc_id"], document_blocks(d["content"], d["content_type"], cfg))
-                         for d in docs if d["status"] == "ok"])
+    return concat_blocks([page_blocks(d["doc_id"], d["content"], d["content_type"], cfg)
+                          for d in docs if d["status"] == "ok"])
+
+
+def page_blocks(doc_id: str, content: str, content_type: str, cfg: StripConfig) -> pa.Table:
+    """The BLOCKS rows of one page.
+
+    Rows of a table rather than ``Block`` objects: a batch's worth of those (hundreds of thousands), held
+    until the batch ends, would be walked again by every full pass of the garbage collector in between.
+    """
+    return blocks_table([(doc_id, document_blocks(content, content_type, cfg))])
+
+
+def concat_blocks(tables: list[pa.Table]) -> pa.Table:
+    """One BLOCKS table of the pages' tables, in order."""
+    return pa.concat_tables(tables).combine_chunks() if tables else BLOCKS.empty_table()
 
 
 def blocks_table(judged: list[tuple[str, list[Block]]]) -> pa.Table:
@@ -31,8 +46,12 @@ def blocks_table(judged: list[tuple[str, list[Block]]]) -> pa.Table:
     for doc_id, blocks in judged:
         columns["doc_id"] += [doc_id] * len(blocks)
         columns["block_index"] += range(len(blocks))
-        for name in ("text", "kept", "reason", "rule"):
-            columns[name] += [getattr(block, name) for block in blocks]
+        if blocks:
+            texts, kept, reasons, rules, _ = zip(*blocks)  # a block is a tuple: its fields, transposed in C
+            columns["text"] += texts
+            columns["kept"] += kept
+            columns["reason"] += reasons
+            columns["rule"] += rules
     return pa.Table.from_pydict(columns, schema=BLOCKS)
 
 
@@ -53,10 +72,7 @@ def mark_templates(blocks: pa.Table, documents: pa.Table, cfg: StripConfig,
     else navigation (site template).
     """
     hosts = {row["doc_id"]: host_of(row["url"]) for row in documents.select(["doc_id", "url"]).to_pylist()}
-    doc_ids, texts = blocks.column("doc_id").to_pylist(), blocks.column("text").to_pylist()
-    pages: dict[str, list[str]] = {}
-    for doc_id, text in zip(doc_ids, texts):
-        pages.setdefault(doc_id, []).append(text)
+    pages = _block_texts_by_doc(blocks)
     all_hosts = dict(hosts)
     for doc_id, (host, earlier_texts) in (earlier or {}).items():
         if doc_id not in pages:
@@ -65,12 +81,26 @@ def mark_templates(blocks: pa.Table, documents: pa.Table, cfg: StripConfig,
     if not templates:
         return blocks
     kept, reasons, rules = (blocks.column(c).to_pylist() for c in ("kept", "reason", "rule"))
-    for i, (doc_id, text) in enumerate(zip(doc_ids, texts)):
-        host_templates = templates.get(hosts.get(doc_id))
-        if kept[i] and host_templates and normalized_block(text) in host_templates:
+    rows = _kept_rows_of(blocks, [doc_id for doc_id, host in hosts.items() if host in templates])
+    picked = blocks.select(["doc_id", "text"]).take(rows)
+    for i, doc_id, text in zip(rows, picked.column("doc_id").to_pylist(), picked.column("text").to_pylist()):
+        if normalized_block(text) in templates[hosts[doc_id]]:
             verdict = block_verdict(text, cfg)
             kept[i], reasons[i], rules[i] = False, verdict.reason if verdict else "navigation", "host_template"
     for name, values in (("kept", kept), ("reason", reasons), ("rule", rules)):
         index = blocks.schema.get_field_index(name)
         blocks = blocks.set_column(index, blocks.schema.field(name), pa.array(values, blocks.schema.field(name).type))
     return blocks
+
+
+def _block_texts_by_doc(blocks: pa.Table) -> dict[str, list[str]]:
+    """Each document's block texts, grouped by Arrow (a run has hundreds of thousands of blocks); the
+    order within a document does not matter to the template count."""
+    grouped = blocks.select(["doc_id", "text"]).group_by("doc_id").aggregate([("text", "list")])
+    return dict(zip(grouped.column("doc_id").to_pylist(), grouped.column("text_list").to_pylist()))
+
+
+def _kept_rows_of(blocks: pa.Table, doc_ids: list[str]) -> list[int]:
+    """Indexes of the kept blocks of these documents: the only ones a host's template can remove."""
+    mask = pc.and_(blocks.column("kept"), pc.is_in(blocks.column("doc_id"), value_set=pa.array(doc_ids, pa.string())))
+    return pc.indices_nonzero(mask).to_pylist()
