@@ -43,7 +43,7 @@ from pipeline.stages.classify import classify
 from pipeline.stages.ingest import doc_id_for, ingest
 from pipeline.stages.match import MINHASH_VERSION, match, minhash_signatures
 from pipeline.stages.segment import segment
-from pipeline.stages.strip import blocks_table, document_blocks, mark_templates
+from pipeline.stages.strip import concat_blocks, mark_templates, page_blocks
 from pipeline.stages.link import (component_links, context_documents, decided_documents, decisive_pairs, paired_documents,
                                  with_inherited_roots)
 from pipeline.stages.write import handoff_tables, revise, table_changes
@@ -451,7 +451,7 @@ def _strip(documents: pa.Table, cfg: Config, engine: Engine, failures: dict[str,
     tasks = [(d["doc_id"], (d["doc_id"], d["content"], d["content_type"]))
              for d in readable.select(["doc_id", "content", "content_type"]).to_pylist()]
     progress = log.Progress(len(tasks), "strip")
-    judged: dict[str, list] = {}
+    judged: dict[str, pa.Table] = {}
     work = partial(_strip_task, cfg=cfg.strip)
     def done(outcome) -> None:
         progress.advance()
@@ -463,13 +463,12 @@ def _strip(documents: pa.Table, cfg: Config, engine: Engine, failures: dict[str,
         else:
             judged[outcome.key] = outcome.value
     progress.close()
-    blocks = blocks_table([(doc_id, judged[doc_id]) for doc_id, _ in tasks if doc_id in judged])
+    blocks = concat_blocks([judged[doc_id] for doc_id, _ in tasks if doc_id in judged])
     return mark_templates(blocks, readable, cfg.strip, earlier)
 
 
-def _strip_task(payload: tuple[str, str, str], cfg) -> list:
-    _, content, content_type = payload
-    return document_blocks(content, content_type, cfg)
+def _strip_task(payload: tuple[str, str, str], cfg) -> pa.Table:
+    return page_blocks(*payload, cfg)
 
 
 def _quarantine(documents: pa.Table, failures: dict[str, str]) -> pa.Table:
