@@ -67,9 +67,11 @@ def test_provenance_dev_on_ray_equals_the_local_run(local_ray, tmp_path):
     base["match"]["embedder"] = "static"
 
     def config(engine: str) -> Config:
+        # A generous strip deadline: on a loaded machine a page must not be quarantined on one side only.
         return Config.model_validate({**base, "run": {"input": [str(DEV_DOCS)], "output": str(tmp_path / engine),
-                                                      "engine": engine, "workers": 2}})
+                                                      "engine": engine, "workers": 2, "doc_timeout": 300}})
 
     local, distributed = run(config("local")), run(config("ray"))
+    assert local.statuses == distributed.statuses and "quarantined" not in local.statuses
     assert local.labels == distributed.labels and sum(local.labels.values()) > 1000
     assert_same_tables(tmp_path / "local", tmp_path / "ray")
