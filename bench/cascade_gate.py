@@ -11,10 +11,11 @@ model embeds. Also the static cosines of the full model's semantic pairs, as qua
 on one corpus and check it on another.
 
     python bench/cascade_gate.py --run OUT --corpus provenance-dev [--gate 0.4 0.5] [--top-k 10 20]
-    python bench/cascade_gate.py --run OUT --corpus rewrite-pairs
+    python bench/cascade_gate.py --run OUT --corpus rewrite-pairs [--sources N]
 
 ``--corpus`` names how documents are grouped: provenance-dev by ``doc_type`` and by ``generator``
-(its labels.jsonl), rewrite-pairs by generator (pairs.jsonl, rewrites addressed by their row number).
+(its labels.jsonl), rewrite-pairs by generator (OUT a run of ``provenance eval rewrites``, which numbers the
+rewrites of its sample of pairs.jsonl: give it the same ``--sources``).
 """
 from __future__ import annotations
 
@@ -28,11 +29,12 @@ from shared_data import shared_bench
 
 from pipeline.config import Config
 from pipeline.embed import embedder_for
+from pipeline.evaluate.rewrites import read_pairs
 from pipeline.io.arraystore import ArrayStore
 from pipeline.stages.match import match
 
 
-def document_groups(run: Path, corpus: str) -> pd.DataFrame:
+def document_groups(run: Path, corpus: str, sources: int | None = None) -> pd.DataFrame:
     """One row per (doc_id, dimension, group) of the run's documents."""
     documents = pd.read_parquet(run / "stages" / "ingest", columns=["doc_id", "source_path", "url"])
     rows = []
@@ -46,9 +48,11 @@ def document_groups(run: Path, corpus: str) -> pd.DataFrame:
             group = documents["source_path"].map(per_doc[dimension])
             rows.append(pd.DataFrame({"doc_id": documents["doc_id"], "dimension": dimension, "group": group}))
     else:
-        pairs = pd.read_json(shared_bench() / "rewrite-pairs" / "pairs.jsonl", lines=True)
-        number = documents["url"].str.extract(r"rewrite\.example/(\d+)$")[0]
-        group = number.map(lambda k: pairs.at[int(k), "generator"] if isinstance(k, str) else "source")
+        pairs = read_pairs(shared_bench() / "rewrite-pairs", sources)
+        number = documents["url"].str.extract(r"rewrites\.example\.org/(\d+)$")[0]
+        if number.notna().sum() != len(pairs):
+            raise SystemExit(f"{run} holds {number.notna().sum()} rewrites, the sample {len(pairs)}: wrong --sources?")
+        group = number.map(lambda k: pairs[int(k)]["generator"] if isinstance(k, str) else "source")
         rows.append(pd.DataFrame({"doc_id": documents["doc_id"], "dimension": "generator", "group": group}))
     return pd.concat(rows).dropna()
 
@@ -67,6 +71,7 @@ def main() -> None:
     parser.add_argument("--corpus", choices=["provenance-dev", "rewrite-pairs"], required=True)
     parser.add_argument("--gate", type=float, nargs="+", default=None, help="static cosines (default: the config's)")
     parser.add_argument("--top-k", type=int, nargs="+", default=None, help="proposals per row (default: the config's)")
+    parser.add_argument("--sources", type=int, default=None, help="rewrite-pairs: the --sources of the eval's run")
     args = parser.parse_args()
     config = Config()
     cfg = config.match.model_copy(update={"embedder": "sentence-transformers"})
@@ -96,7 +101,7 @@ def main() -> None:
     for name, chosen in (("semantic", semantic), ("at or above aligned_cosine", strong)):
         print(f"static cosine of the full model's {name} pairs, quantiles 0.1% / 1% / 5% / 50%: "
               + " / ".join(f"{np.quantile(static_cosine[chosen], q):.3f}" for q in (0.001, 0.01, 0.05, 0.5)))
-    groups = document_groups(args.run, args.corpus)
+    groups = document_groups(args.run, args.corpus, args.sources)
     rows = []
     for gate in args.gate or [cfg.cascade_min_cosine]:
         for top_k in args.top_k or [cfg.cascade_top_k]:

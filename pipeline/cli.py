@@ -112,7 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
         "rewrites", help="model rewrites traced to their source (rewrite-pairs)",
         description="Run DIR/pairs.jsonl as one corpus (each source one document dated 2020-01-01, each rewrite "
         "one document dated 2021-01-01) and print, per generator and prompt, the share of rewrites labelled "
-        "ai_paraphrased with their source as root, and what the others became.",
+        "ai_paraphrased with their source as root, and what the others became; then, per generator, the shares "
+        "of rewrite paragraphs labelled ai_paraphrased, copied and original and with the right root, and of "
+        "source paragraphs labelled original.",
     )
     _add_eval_options(rewrites)
     _add_run_options(rewrites, "data/eval-rewrites")

@@ -4,7 +4,9 @@ Each source abstract becomes one plain-text document dated 2020-01-01 and each r
 dated 2021-01-01, all in one pipeline run (so rewrites of the same source compete with each other as
 candidate sources, as they would on the web). A rewrite document counts as found when the label that
 carries most of its words is ``ai_paraphrased`` and its longest ``ai_paraphrased`` paragraph names the
-source document as root. Nothing in the configuration is fitted on this corpus, so every generator's
+source document as root. Paragraph by paragraph, the same run also gives each generator's shares of
+rewrite paragraphs labelled ai_paraphrased, copied and original, with the right root, and of source
+paragraphs labelled original. Nothing in the configuration is fitted on this corpus, so every generator's
 figure is measured with parameters fitted without it.
 """
 from __future__ import annotations
@@ -27,6 +29,8 @@ from pipeline.text import words
 SOURCE_DATE = "2020-01-01T00:00:00Z"
 REWRITE_DATE = "2021-01-01T00:00:00Z"
 OUTCOMES = ("ai_paraphrased, source root", "ai_paraphrased, other root", "copied", "original")
+LABELS = ("ai_paraphrased", "copied", "original")
+SHARES = (*LABELS, "right_root", "sources_original")  # columns of the paragraph table, after generator, paragraphs
 
 
 @dataclass(frozen=True)
@@ -40,9 +44,10 @@ class Rewrite:
 
 @dataclass
 class RewriteReport:
-    """Outcome counts per (generator, prompt); figures are derived from them."""
+    """Outcome counts per (generator, prompt), from which the document figures derive, and the paragraph shares."""
 
     outcomes: Counter = field(default_factory=Counter)  # (generator, prompt, outcome) -> rewrites
+    paragraphs: pd.DataFrame = field(default_factory=pd.DataFrame)  # paragraph_shares(): one row per generator, all
 
     def share_found(self, generator: str, prompt: str | None = None) -> float:
         rows = {k: v for k, v in self.outcomes.items() if k[0] == generator and prompt in (None, k[1])}
@@ -101,19 +106,45 @@ def evaluate_rewrites(bench: Path, output: Path, cfg: Config, sources: int | Non
 
 
 def score_rewrites(output: Path, gold: dict[str, Rewrite]) -> RewriteReport:
-    """Outcome of every rewrite document of ``gold`` in the run under ``output``."""
+    """Outcome of every rewrite document of ``gold`` in the run under ``output``, and the paragraph shares."""
+    prov = named_paragraphs(output)
+    report = RewriteReport(paragraphs=paragraph_shares(prov, gold))
+    for name, rows in prov.groupby("name"):
+        if name in gold:
+            want = gold[name]
+            report.outcomes[(want.generator, want.prompt, document_outcome(rows, want.source_file))] += 1
+    return report
+
+
+def named_paragraphs(output: Path) -> pd.DataFrame:
+    """The run's provenance rows with their document's and root's corpus file names (the gold's keys) and
+    word counts."""
     docs = pd.read_parquet(output / "documents")
     prov = pd.read_parquet(output / "provenance")
     name_of = {r.doc_id: Path(str(r.source_path)).name for r in docs.itertuples()}
     prov["name"] = prov["doc_id"].map(name_of)
     prov["words"] = prov["text"].map(lambda t: len(words(t)))
     prov["root_name"] = prov["source_doc_id"].map(name_of)
-    report = RewriteReport()
-    for name, rows in prov.groupby("name"):
-        if name in gold:
-            want = gold[name]
-            report.outcomes[(want.generator, want.prompt, document_outcome(rows, want.source_file))] += 1
-    return report
+    return prov
+
+
+def paragraph_shares(prov: pd.DataFrame, gold: dict[str, Rewrite]) -> pd.DataFrame:
+    """Per generator (and ``all``): shares of rewrite paragraphs labelled ai_paraphrased, copied and original,
+    share with the right root (ai_paraphrased, rooted in the source's document), and share of all source
+    paragraphs labelled original. Unlike the document outcome, every paragraph of a rewrite counts."""
+    rewrites = prov[prov["name"].isin(gold)]
+    generator = rewrites["name"].map({name: want.generator for name, want in gold.items()})
+    source = rewrites["name"].map({name: want.source_file for name, want in gold.items()})
+    rewrites = rewrites.assign(generator=generator,
+                               right_root=(rewrites["label"] == "ai_paraphrased") & (rewrites["root_name"] == source))
+    sources = prov[prov["name"].isin({want.source_file for want in gold.values()})]
+    sources_original = (sources["label"] == "original").mean()
+    rows = []
+    for name, group in [*rewrites.groupby("generator"), ("all", rewrites)]:
+        shares = group["label"].value_counts(normalize=True)
+        rows.append({"generator": name, "paragraphs": len(group), **{label: shares.get(label, 0.0) for label in LABELS},
+                     "right_root": group["right_root"].mean(), "sources_original": sources_original})
+    return pd.DataFrame(rows, columns=["generator", "paragraphs", *SHARES])
 
 
 def document_outcome(rows: pd.DataFrame, source_file: str) -> str:
@@ -134,6 +165,8 @@ def format_rewrites(report: RewriteReport) -> str:
                      f"{report.confusion(generator)}")
         for prompt in report.prompts(generator):
             lines.append(f"    {prompt:50s} {report.share_found(generator, prompt):.3f}")
+    lines += ["", "rewrite paragraphs, share per label and with the right root; source paragraphs labelled original:",
+              report.paragraphs.to_string(index=False, float_format=lambda v: f"{v:.4f}")]
     return "\n".join(lines)
 
 
@@ -149,4 +182,10 @@ def rewrites_section(report: RewriteReport, bench: Path, sources: int | None) ->
         counts = report.confusion(generator)
         lines.append(f"| {generator} | {sum(counts.values())} | {report.share_found(generator):.3f} | "
                      + " | ".join(str(counts[o]) for o in OUTCOMES[1:]) + " |")
+    lines += ["", "Paragraph by paragraph: share of rewrite paragraphs labelled each label and with the right root "
+              "(ai_paraphrased, rooted in the source's document), share of source paragraphs labelled original.", "",
+              "| generator | paragraphs | " + " | ".join(SHARES) + " |", "|---" * (len(SHARES) + 2) + "|"]
+    for row in report.paragraphs.itertuples(index=False):
+        lines.append(f"| {row.generator} | {row.paragraphs} | "
+                     + " | ".join(f"{getattr(row, share):.4f}" for share in SHARES) + " |")
     return "\n".join(lines) + "\n"

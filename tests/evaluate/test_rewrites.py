@@ -57,3 +57,43 @@ def test_a_smaller_corpus_replaces_a_larger_one(tmp_path):
     write_corpus(PAIRS, tmp_path)
     write_corpus(PAIRS[:1], tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.csv", "rewrite-00000.txt", "source-s1.txt"]
+
+
+GNN = ("Graph neural networks learn node representations by passing messages along the edges of a graph, and we "
+       "show that their depth limits what they can tell apart.")
+GNN_REWORDED = ("Graph neural networks learn representations of nodes by passing messages along a graph's edges, and we "
+                "demonstrate that their depth limits what they can distinguish.")
+GNN_RESTATED = ("Graph neural networks (GNNs) learn node representations through message passing along graph edges. We "
+                "demonstrate that the depth of GNNs limits their ability to distinguish between structures.")
+ICE = ("We measure the melting of sea ice in the Arctic from satellite images taken every week over twenty years, and "
+       "find the summer minimum falls faster than models predict.")
+BREAD = ("A recipe for bread needs flour, water, salt and yeast, kneaded for ten minutes and left to rise overnight in "
+         "a cool kitchen before baking.")
+
+
+def test_the_paragraph_table_counts_every_rewrite_paragraph_and_its_root(tmp_path, capsys):
+    from pipeline.cli import main
+
+    pairs = [
+        {"source_id": "gnn", "generator": "g1", "prompt": "p", "source": GNN, "rewrite": GNN},  # copied
+        {"source_id": "gnn", "generator": "g1", "prompt": "p", "source": GNN, "rewrite": GNN_REWORDED},  # right root
+        # two paragraphs: one rewritten from the source, one of the generator's own
+        {"source_id": "gnn", "generator": "g2", "prompt": "p", "source": GNN, "rewrite": GNN_RESTATED + "\n\n" + BREAD},
+        # rewritten from another pair's source: ai_paraphrased, but not rooted in its own source
+        {"source_id": "ice", "generator": "g2", "prompt": "q", "source": ICE, "rewrite": GNN_REWORDED.replace("we", "the authors")},
+    ]
+    bench = tmp_path / "bench"
+    bench.mkdir()
+    (bench / "pairs.jsonl").write_text("".join(json.dumps(p) + "\n" for p in pairs))
+    config = tmp_path / "static.toml"  # semantic matching with the fast static embedder
+    config.write_text('[match]\nembedder = "static"\ncascade = false\n', encoding="utf-8")
+    assert main(["eval", "rewrites", "--config", str(config), "--bench", str(bench), "--output", str(tmp_path / "out"),
+                 "--report", str(tmp_path / "benchmarks.md")]) == 0
+    want = {"g1": "2 0.5000 0.5000 0.0000 0.5000 1.0000", "g2": "3 0.6667 0.0000 0.3333 0.3333 1.0000",
+            "all": "5 0.6000 0.2000 0.2000 0.4000 1.0000"}
+    printed = {line.split()[0]: " ".join(line.split()[1:]) for line in capsys.readouterr().out.splitlines()
+               if line.split() and line.split()[0] in want}
+    assert printed == want
+    written = (tmp_path / "benchmarks.md").read_text()
+    assert "| generator | paragraphs | ai_paraphrased | copied | original | right_root | sources_original |" in written
+    assert all(f"| {g} | " + " | ".join(row.split()) + " |" in written for g, row in want.items())
