@@ -59,7 +59,8 @@ class IngestConfig(_Section):
         "publication day the page states (pipeline/dates.py)."
     )
     url_dates: bool = Field(
-        True, description="A document still undated takes the day its address gives (/2024/03/05/)."
+        True, description="A document still undated takes the day its address gives (/2024/03/05/); that day "
+        "also chooses between a page's own days one apart (pipeline/dates.py)."
     )
 
 

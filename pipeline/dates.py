@@ -4,11 +4,13 @@ one in its address.
 A page date is the calendar day the page gives (midnight UTC): pages state a day far more often than an
 instant, and the day they show their readers is local to the publisher, so turning a local time into UTC
 would move it to another day for a publisher far from Greenwich. A stated crawl date keeps its precision.
+It is the day the text first appeared: an "Updated" day does not move that, so a page's declared
+publication outranks a revision day it shows.
 """
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import htmldate
 import lxml.etree
@@ -47,6 +49,9 @@ _ISO_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 # characters before it ("Originally published on", "Posted:").
 _LABEL_CHARS = 40
 _PUBLISHED_LABEL = re.compile(r"\b(?:published|posted)(?:\s+on)?\W*$", re.I)
+# Words that call it a later revision ("Last updated:", "Updated on", "Reviewed"): not when the text appeared.
+_UPDATED_LABEL = re.compile(r"\b(?:updated|modified|revised|reviewed)(?:\s+on)?\W*$", re.I)
+_WESTMOST, _EASTMOST = timedelta(hours=-12), timedelta(hours=14)  # the time zones in use, UTC-12 to UTC+14
 # JSON-LD is read by pattern: many pages ship JSON-LD that is not valid JSON.
 _LD_PUBLISHED = re.compile(r'"datePublished"\s*:\s*"([^"]{8,40})"')
 
@@ -73,39 +78,60 @@ def parse_stated(value, field: str) -> tuple[pd.Timestamp | None, str | None]:
     return (parsed.tz_localize("UTC") if parsed.tzinfo is None else parsed.tz_convert("UTC")), None
 
 
-def page_date(html: str, latest: date) -> pd.Timestamp | None:
-    """The publication day the page states, in this order:
+def page_date(html: str, latest: date, address_day: date | None = None) -> pd.Timestamp | None:
+    """The day the page says it was first published, in this order:
 
-    1. the day written by the headline (the byline below it, else a dateline above it) that the page
-       also declares for machines, when one of those written there is;
+    1. a day written by the headline (the byline below it, else a dateline above it) that the page also
+       declares for machines as its publication, when one of those written there is;
     2. else the first of them that its label calls a publication ("Published", "Originally published
-       on", "Posted"), else the first of them (a byline often shows "Updated ..." alone); a numeric date
-       whose day and month could swap (03/10/2023) matches the declared day in either order, and is
-       otherwise read month first after a slash, day first after a dot;
+       on", "Posted"), else the first one without a label; a numeric date whose day and month could swap
+       (03/10/2023) matches the declared day in either order, and is otherwise read month first after a
+       slash, day first after a dot;
     3. the publication day it declares for machines: schema.org ``datePublished`` (JSON-LD, microdata),
        Open Graph, Dublin Core and citation meta tags, ``<time pubdate>``;
-    4. what htmldate's fast mode finds (its own reading of the markup and text; it may be an update).
+    4. a day written by the headline that its label calls a revision ("Updated", "Last updated on",
+       "Reviewed"): an update does not move when the text first appeared, so it comes after the declared
+       publication, but it still bounds the publication from above;
+    5. what htmldate's fast mode finds (its own reading of the markup and text; it may be an update).
 
     Visible text leads because declarations go stale (templates stamp a site-wide or first-draft date)
     while readers see the byline; htmldate comes last because, when a page declares a modification time in
-    its head, it returns that before reading JSON-LD. Days after ``latest`` (the fetch day, or today) are
-    not publication days. The page's own address is not read here: the URL date is a weaker fallback.
+    its head, it returns that before reading JSON-LD. A written day on which the declared moment falls in
+    some time zone (a byline in the publisher's zone, a declaration often in UTC: 23:00 UTC is the next
+    day in Sydney) is that moment: the declared day, as written, is taken, unless ``address_day`` (the day
+    the page's address gives) is the written one. The address only chooses between the page's own days:
+    the URL date on its own is a weaker fallback, read by the caller. Days after ``latest`` (the fetch day,
+    or today) are not publication days.
     """
     # Parsed as the strip stage parses it (htmldate's own loader would fetch a page whose text is an address).
     tree = parse_html(html)
     if tree is None:
         return None
-    published = _declared_day(tree, latest)
-    shown = _shown_dates(tree, latest)
-    if any(published in readings for readings, _ in shown):
-        return _midnight(published)
-    if shown:
-        return _midnight(next((readings for readings, labelled in shown if labelled), shown[0][0])[0])
-    if published is not None:
-        return _midnight(published)
-    found = htmldate.find_date(tree, extensive_search=False, original_date=True, url="",
+    declared = _declared(tree, latest)
+    day = _publication_day(declared, _shown_dates(tree, latest), address_day)
+    if day is not None:
+        return _midnight(day)
+    # The shown dates were read on a tree stripped of its scripts: htmldate reads JSON-LD, so it parses anew.
+    found = htmldate.find_date(parse_html(html), extensive_search=False, original_date=True, url="",
                                max_date=latest.isoformat())
     return _midnight(date.fromisoformat(found)) if found else None
+
+
+def _publication_day(declared: tuple[date, frozenset[date]] | None,
+                     shown: list[tuple[tuple[date, ...], str | None]], address_day: date | None) -> date | None:
+    """Steps 1-4 of ``page_date``: the days written by the headline (each with its readings and label)
+    against the declared publication day (with the days its moment falls on around the world)."""
+    published, worldwide = declared or (None, frozenset())
+    if any(published in readings for readings, _ in shown):
+        return published
+    first_shown = next((readings for readings, label in shown if label == "published"),
+                       next((readings for readings, label in shown if label is None), None))
+    if first_shown is not None:
+        written = first_shown[0]
+        return published if written in worldwide and written != address_day else written
+    if published is not None:
+        return published
+    return next((readings[0] for readings, _ in shown), None)
 
 
 def url_date(url: str | None, latest: date) -> pd.Timestamp | None:
@@ -117,22 +143,40 @@ def url_date(url: str | None, latest: date) -> pd.Timestamp | None:
     return _midnight(date.fromisoformat(found)) if found else None
 
 
-def _declared_day(tree, latest: date) -> date | None:
-    """The first plausible publication day the page declares for machines, in document order."""
+def _declared(tree, latest: date) -> tuple[date, frozenset[date]] | None:
+    """The first plausible publication day the page declares for machines, in document order, with the
+    days its moment falls on somewhere in the world (none for a day without a time and zone)."""
     for element in tree.iter("meta", "time", "script"):
         if element.tag == "script":
             is_ld = (element.get("type") or "").lower() == "application/ld+json"
             found = _LD_PUBLISHED.search(element.text or "") if is_ld else None
-            day = _iso_day(found.group(1) if found else None, latest)
+            value = found.group(1) if found else None
+            day = _iso_day(value, latest)
         elif element.tag == "time":
             published = "pubdate" in element.attrib or (element.get("itemprop") or "").lower() == "datepublished"
-            day = _iso_day(element.get("datetime") if published else None, latest)
+            value = element.get("datetime") if published else None
+            day = _iso_day(value, latest)
         else:
             names = {(element.get(key) or "").strip().lower() for key in ("property", "name", "itemprop")}
-            day = _meta_day(element.get("content") if names & _PUBLISHED_NAMES else None, latest)
+            value = element.get("content") if names & _PUBLISHED_NAMES else None
+            day = _meta_day(value, latest)
         if day is not None:
-            return day
+            return day, _days_worldwide(value)
     return None
+
+
+def _days_worldwide(value: str) -> frozenset[date]:
+    """The calendar days an ISO 8601 moment with a zone falls on in the zones in use (UTC-12 to UTC+14):
+    where a byline written in another zone may put it. None for a day alone or a time without a zone."""
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return frozenset()
+    if moment.tzinfo is None:
+        return frozenset()
+    utc = moment.astimezone(timezone.utc)
+    first, last = (utc + _WESTMOST).date(), (utc + _EASTMOST).date()
+    return frozenset(first + timedelta(days=n) for n in range((last - first).days + 1))
 
 
 def _meta_day(value: str | None, latest: date) -> date | None:
@@ -145,12 +189,12 @@ def _meta_day(value: str | None, latest: date) -> date | None:
     return day
 
 
-def _shown_dates(tree, latest: date) -> list[tuple[tuple[date, ...], bool]]:
+def _shown_dates(tree, latest: date) -> list[tuple[tuple[date, ...], str | None]]:
     """Days written in the visible text around the headline (the first ``<h1>``): those after it (the
     byline) in reading order, then those before it (a dateline, but also the site's "today" or a list of
     other articles in the header). Each comes with its plausible readings (two for a numeric date whose
-    day and month could swap) and whether the words just before it call it a publication. The tree's body
-    loses its scripts and styles on the way."""
+    day and month could swap) and what the words just before it call it: ``"published"``, ``"updated"``
+    or None. The tree's body loses its scripts and styles on the way."""
     body = tree.find("body")
     body = tree if body is None else body  # a fragment has no body element
     headline = next(body.iter("h1"), None)
@@ -159,9 +203,18 @@ def _shown_dates(tree, latest: date) -> list[tuple[tuple[date, ...], bool]]:
     lxml.etree.strip_elements(body, *_HIDDEN, with_tail=False)
     headline.text = _MARK + (headline.text or "")
     before, after = _text_around_mark(body, _AFTER_HEADLINE + len(headline.text_content()))
-    return [(readings, bool(_PUBLISHED_LABEL.search(window, max(0, found.start() - _LABEL_CHARS), found.start())))
+    return [(readings, _label(window, found.start()))
             for window in (after, before[-_BEFORE_HEADLINE:]) for found in _SHOWN.finditer(window)
             if (readings := _shown_readings(found, latest))]
+
+
+def _label(window: str, position: int) -> str | None:
+    """What the words just before ``position`` call the date written there: its publication, a revision,
+    or nothing."""
+    start = max(0, position - _LABEL_CHARS)
+    if _PUBLISHED_LABEL.search(window, start, position):
+        return "published"
+    return "updated" if _UPDATED_LABEL.search(window, start, position) else None
 
 
 def _text_around_mark(body, after_chars: int) -> tuple[str, str]:

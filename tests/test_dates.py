@@ -38,16 +38,45 @@ def test_the_day_the_page_states(head, body, expected):
     assert page_date(page(head, body), LATEST) == day(expected)
 
 
-def test_a_declared_publication_day_the_reader_sees_wins_over_an_update_shown_first():
-    head = ('<meta property="article:published_time" content="2023-01-10T08:00:00Z">'
-            '<meta property="article:modified_time" content="2024-05-02T08:00:00Z">')
-    body = "<h1>Ferry</h1><p>Updated May 2, 2024 · Published January 10, 2023</p>"
+@pytest.mark.parametrize(("head", "body"), [
+    ('<meta property="article:published_time" content="2023-01-10T08:00:00Z">'
+     '<meta property="article:modified_time" content="2024-05-02T08:00:00Z">',
+     "<h1>Ferry</h1><p>Updated May 2, 2024 · Published January 10, 2023</p>"),
+    ('<script type="application/ld+json">{"@type": "Article", "dateModified": "2024-05-02T09:00:00Z", '
+     '"datePublished": "2023-01-10T09:00:00Z"}</script>',
+     "<h1>Ferry</h1><p>By Ann Lee · Last updated: May 2, 2024</p>"),
+], ids=["update-shown-first", "update-shown-alone"])
+def test_a_declared_publication_day_wins_over_an_update_shown(head, body):
     assert page_date(page(head, body), LATEST) == day("2023-01-10")
 
 
 def test_the_shown_day_wins_over_a_declaration_it_does_not_show():
     head = '<meta property="article:published_time" content="2020-01-01T00:00:00Z">'
-    assert page_date(page(head, "<h1>Ferry</h1><p>Updated: August 14, 2025</p>"), LATEST) == day("2025-08-14")
+    assert page_date(page(head, "<h1>Ferry</h1><p>By Ann Lee, August 14, 2025</p>"), LATEST) == day("2025-08-14")
+
+
+def test_an_update_shown_alone_dates_a_page_that_declares_no_publication():
+    assert page_date(page(body="<h1>Ferry</h1><p>Reviewed by Ann Lee Updated on May 2, 2024</p>"), LATEST) == \
+        day("2024-05-02")
+
+
+@pytest.mark.parametrize(("declared", "shown", "address_day", "expected"), [
+    ("2025-02-23T00:57:30+00:00", "February 22, 2025", None, "2025-02-23"),
+    ("2025-12-02T23:00:55+00:00", "Published: 03 Dec 2025", None, "2025-12-02"),
+    ("2025-02-23T00:57:30+00:00", "February 22, 2025", date(2025, 2, 22), "2025-02-22"),
+    ("2025-12-19T22:02:58Z", "Dec 18, 2025", None, "2025-12-18"),
+    ("2025-12-19", "Dec 18, 2025", None, "2025-12-18"),
+], ids=["utc-declaration-local-byline", "labelled-byline-a-zone-ahead", "address-gives-the-byline-day",
+        "no-zone-puts-the-moment-on-that-day", "a-day-alone-is-no-moment"])
+def test_a_byline_day_in_another_time_zone_is_the_declared_moment(declared, shown, address_day, expected):
+    head = f'<meta property="article:published_time" content="{declared}">'
+    assert page_date(page(head, f"<h1>Ferry</h1><p>By Ann Lee {shown}</p>"), LATEST, address_day) == day(expected)
+
+
+def test_htmldate_reads_the_scripts_that_the_byline_reading_strips():
+    data = ('<script id="__NEXT_DATA__" type="application/json">{"props": {"post": {"title": "Ferry", '
+            '"date": "2024-04-08T06:59:34", "status": "publish"}}}</script>')
+    assert page_date(page(body=f"<h1>Ferry</h1><p>By Ann Lee</p>{data}"), LATEST) == day("2024-04-08")
 
 
 def test_a_day_labelled_as_the_publication_wins_over_an_update_shown_before_it():

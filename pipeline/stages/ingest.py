@@ -122,19 +122,19 @@ def _decoded_row(base: dict, raw: bytes, kind: str, cfg: IngestConfig) -> dict:
 
 def _with_page_date(row: dict, kind: str, cfg: IngestConfig) -> dict:
     """An undated document's publication day from the page itself, else from its address. Dates after
-    the fetch (or after today, when the fetch time is unknown) are not publication dates."""
+    the fetch (or after today, when the fetch time is unknown) are not publication days."""
     latest = (row["fetched_at"] or pd.Timestamp.now(tz="UTC")).date()
+    from_url = url_date(row["url"], latest) if cfg.url_dates else None
     page = None
     if kind == "html" and cfg.page_dates:
         try:
-            page = page_date(row["content"], latest)
+            page = page_date(row["content"], latest, None if from_url is None else from_url.date())
         except Exception as exc:  # noqa: BLE001 - lxml and htmldate trip on hostile markup (even asserts);
             # the date is an extra, never a reason to lose a readable page
             row = {**row, "warning": _joined(row["warning"], f"page date not read: {type(exc).__name__} "
                                                              f"{_one_line(exc)}")}
     if page is not None:
         return {**row, "published_at": page, "published_at_source": "page"}
-    from_url = url_date(row["url"], latest) if cfg.url_dates else None
     return {**row, "published_at": from_url, "published_at_source": "url"} if from_url is not None else row
 
 

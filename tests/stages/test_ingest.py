@@ -333,6 +333,23 @@ def test_publication_dates_rank_manifest_then_page_then_url(tmp_path):
     assert missing(nothing["published_at"]) and nothing["published_at_source"] == "none"
 
 
+def test_the_address_chooses_between_the_page_days_of_one_moment_and_never_overrides_the_page(tmp_path):
+    root = tmp_path / "crawl"
+    root.mkdir()
+    zones_apart = ("<html><head><meta property='article:published_time' content='2023-06-02T01:00:00Z'></head>"
+                   "<body><h1>Ferry</h1><p>By Ann Lee, June 1, 2023</p><p>The terminal will close.</p></body></html>")
+    for name in ("same-day.html", "other-day.html", "no-address.html"):
+        (root / name).write_text(zones_apart, encoding="utf-8")
+    (root / "manifest.csv").write_text(
+        "path,url\nsame-day.html,https://example.org/2023/06/01/ferry\n"
+        "other-day.html,https://example.org/2020/01/02/ferry\n", encoding="utf-8")
+    docs = run_ingest(root)
+    for path, when in (("same-day.html", "2023-06-01"), ("other-day.html", "2023-06-02"),
+                       ("no-address.html", "2023-06-02")):
+        got = row(docs, path)
+        assert (got["published_at"], got["published_at_source"]) == (pd.Timestamp(when, tz="UTC"), "page"), path
+
+
 def test_a_jsonl_date_outranks_the_page_and_a_bad_one_is_a_warning(tmp_path):
     root = tmp_path / "crawl"
     root.mkdir()
