@@ -250,6 +250,7 @@ def _run_stages(cfg: Config, engine: Engine, output: Path, run_id: str, from_sta
         documents = _quarantine(documents, failures)
         publish_dataset(documents, output / "stages" / "ingest")
     _warn_quarantined(documents)
+    documents = _stripped_of_content(documents)
     paragraphs = stage("segment", lambda: engine.call(segment, blocks, cfg.segment))
     known = _without(state.read_table(output, "provenance"), redone)
     everything = pa.concat_tables([paragraphs, _history_paragraphs(known)])
@@ -448,23 +449,31 @@ def _strip(documents: pa.Table, cfg: Config, engine: Engine, failures: dict[str,
     """Blocks of every readable document, each stripped in a killable worker with a deadline, then the
     cross-document pass that removes a host's template blocks."""
     readable = documents.filter(pc.equal(documents.column("status"), "ok"))
-    tasks = [(d["doc_id"], (d["doc_id"], d["content"], d["content_type"]))
-             for d in readable.select(["doc_id", "content", "content_type"]).to_pylist()]
-    progress = log.Progress(len(tasks), "strip")
+    order = readable.column("doc_id").to_pylist()
+    progress = log.Progress(len(order), "strip")
     judged: dict[str, pa.Table] = {}
     work = partial(_strip_task, cfg=cfg.strip)
     def done(outcome) -> None:
         progress.advance()
         _checkpoint(f"strip:{progress.done}")  # crash tests kill the run while its workers are busy
 
-    for outcome in engine.sandboxed(work, tasks, cfg.run.doc_timeout, done):
+    for outcome in engine.sandboxed(work, _strip_tasks(readable), cfg.run.doc_timeout, done):
         if outcome.error:
             failures[outcome.key] = f"strip: {outcome.error}"
         else:
             judged[outcome.key] = outcome.value
     progress.close()
-    blocks = concat_blocks([judged[doc_id] for doc_id, _ in tasks if doc_id in judged])
+    blocks = concat_blocks([judged[doc_id] for doc_id in order if doc_id in judged])
     return mark_templates(blocks, readable, cfg.strip, earlier)
+
+
+def _strip_tasks(readable: pa.Table, rows: int = 64) -> Iterator[tuple[str, tuple[str, str, str]]]:
+    """One task per page, made as the workers ask for them: the pages' text held whole as Python strings
+    (up to four bytes a character) would cost the main process several times the corpus, for the whole run
+    (the heap does not shrink back)."""
+    for batch in readable.select(["doc_id", "content", "content_type"]).to_batches(rows):
+        for d in batch.to_pylist():
+            yield d["doc_id"], (d["doc_id"], d["content"], d["content_type"])
 
 
 def _strip_task(payload: tuple[str, str, str], cfg) -> pa.Table:
@@ -477,6 +486,13 @@ def _quarantine(documents: pa.Table, failures: dict[str, str]) -> pa.Table:
     frame.loc[hit, "status"] = "quarantined"
     frame.loc[hit, "error"] = frame.loc[hit, "doc_id"].map(failures)
     return to_table(frame, INGESTED)
+
+
+def _stripped_of_content(documents: pa.Table) -> pa.Table:
+    """The documents without their pages' text, which no stage reads after strip (it stays saved in
+    ``stages/ingest`` for ``--from strip``): the corpus is not held through match and classify."""
+    at = documents.schema.get_field_index("content")
+    return documents.set_column(at, documents.schema.field(at), pa.nulls(documents.num_rows, pa.large_string()))
 
 
 def _warn_quarantined(documents: pa.Table) -> None:
