@@ -26,6 +26,7 @@ from pipeline.text import words
 
 _WORD = re.compile(r"\w+")
 _TITLE_SEPARATORS = re.compile(r"\s+[|–—:·»-]\s+|\s*::\s*")
+_STRUCTURE_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6", "li", "td", "th", "dt", "dd"})
 _TRAFILATURA_CONFIG = copy.deepcopy(DEFAULT_CONFIG)  # never mutate the library's global settings
 
 
@@ -239,26 +240,53 @@ def _trusted_dom_verdicts(paragraphs: list[Paragraph], chosen: list[bool], cfg: 
 
 def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdict | None], levels: int,
                cfg: StripConfig) -> list[bool]:
-    """jusText's good prose that trafilatura left out but that sits inside the article.
+    """jusText's good prose that trafilatura left out but that sits inside the article, and the article's
+    headings, lists and tables (see ``_is_article_structure``) between its first and last chosen paragraph.
 
     Inside: between the first and last paragraph trafilatura chose, or sharing an ancestor with one of
     them at most ``levels`` up from each (articles cut into sections by ad slots keep one ancestor);
-    ``<body>`` does not count, it holds everything. Good paragraphs that carry a chrome verdict
-    (DOM or text) stay out, and so do repeats of a kept paragraph (pages that hold the article twice).
+    ``<body>`` does not count, it holds everything. Paragraphs that carry a chrome verdict (DOM or
+    text) stay out, and so do repeats of a kept paragraph (pages that hold the article twice).
     """
     first, last = _article_span(chosen)
     # Elements, not ids: holding them keeps lxml's proxies alive, so the same node is the same object.
     article_parents = {a for p, c in zip(paragraphs, chosen) if c for a in _ancestors(p, levels)}
+    article = _article_element(paragraphs, chosen, cfg.article_element_share)
     seen = {p.text for p, c in zip(paragraphs, chosen) if c}
     recovered = []
     for i, (p, dom) in enumerate(zip(paragraphs, doms)):
-        back = (p.class_type == "good" and p.text not in seen and not dom
-                and (first <= i <= last or any(a in article_parents for a in _ancestors(p, levels)))
+        inside = first <= i <= last
+        back = (p.text not in seen and not dom
+                and ((p.class_type == "good" and (inside or any(a in article_parents for a in _ancestors(p, levels))))
+                     or (inside and _is_article_structure(p, article)))
                 and not block_verdict(p.text, cfg))
         if back:
             seen.add(p.text)
         recovered.append(back)
     return recovered
+
+
+def _article_element(paragraphs: list[Paragraph], chosen: list[bool], share: float):
+    """The innermost element that holds ``share`` of the chosen words: the article's box (``None`` when only
+    ``<body>`` does, which holds everything)."""
+    total = sum(p.words_count for p, c in zip(paragraphs, chosen) if c)
+    under: dict = {}
+    for p, c in zip(paragraphs, chosen):
+        if c and p.container is not None:
+            for element in (p.container, *p.container.iterancestors()):
+                under[element] = under.get(element, 0) + p.words_count
+    holding = [element for element, count in under.items()
+               if count >= share * total and element.tag not in ("body", "html")]
+    return max(holding, key=lambda element: sum(1 for _ in element.iterancestors()), default=None)
+
+
+def _is_article_structure(paragraph: Paragraph, article) -> bool:
+    """A heading, list item or table cell without links inside the article's box: the article's own
+    subheads, lists and tables, which jusText calls short or bad for want of sentences. One with a link is
+    as often a card pointing to another page (a headline and its teaser) as a line of the article."""
+    return (article is not None and paragraph.container is not None
+            and paragraph.container.tag in _STRUCTURE_TAGS and not paragraph.chars_count_in_links
+            and any(a is article for a in paragraph.container.iterancestors()))
 
 
 def _article_span(chosen: list[bool]) -> tuple[int, int]:

@@ -1,0 +1,43 @@
+"""What comes back that the extractor left out: the article's own headings, lists and tables, not cards."""
+from __future__ import annotations
+
+from pipeline.boilerplate.dom import parse_html, segment_dom
+from pipeline.boilerplate.html import _classify_justext, _recovered
+from pipeline.config import StripConfig
+
+PROSE = ("The regional insurance market grew again last year, and the ranking of the largest companies changed "
+         "for the first time in a decade, the regulator said in its annual report on Monday.")
+PAGE = f"""<html><body><main><article>
+<p>{PROSE}</p>
+<h2>How insurers set a premium</h2>
+<ul><li>Claims history</li><li>Location of the property</li></ul>
+<table><tr><th>Company</th><th>Premiums</th></tr><tr><td>Northern Mutual</td><td>2,348,646</td></tr></table>
+<p>{PROSE.replace("Monday", "Tuesday")}</p>
+<ul><li><a href="/a">Storm season raises premiums</a> Insurers warned customers along the coast...</li></ul>
+<p>{PROSE.replace("Monday", "Friday")}</p>
+</article></main>
+<ul><li>Sitemap</li><li>Careers</li></ul>
+</body></html>"""
+
+
+def _recovered_texts(html: str) -> list[str]:
+    """The blocks brought back when the extractor chose only the long paragraphs of prose."""
+    cfg = StripConfig()
+    paragraphs = segment_dom(parse_html(html))
+    _classify_justext(paragraphs, cfg)
+    chosen = [p.text.startswith(PROSE[:40]) for p in paragraphs]
+    recovered = _recovered(paragraphs, chosen, [None] * len(paragraphs), cfg.recover_levels, cfg)
+    return [p.text for p, back in zip(paragraphs, recovered) if back]
+
+
+def test_headings_lists_and_tables_inside_the_article_come_back():
+    back = _recovered_texts(PAGE)
+    for text in ("How insurers set a premium", "Claims history", "Location of the property", "Company",
+                 "Northern Mutual", "2,348,646"):
+        assert text in back
+
+
+def test_a_card_linking_to_another_page_and_lists_outside_the_article_stay_out():
+    back = _recovered_texts(PAGE)
+    assert not any(text.startswith("Storm season") for text in back)
+    assert "Sitemap" not in back and "Careers" not in back
