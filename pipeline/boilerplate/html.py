@@ -27,6 +27,12 @@ from pipeline.text import words
 _WORD = re.compile(r"\w+")
 _TITLE_SEPARATORS = re.compile(r"\s+[|–—:·»-]\s+|\s*::\s*")
 _STRUCTURE_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6", "li", "td", "th", "dt", "dd"})
+# DOM kinds that remove even a block the extractor kept (when the element does not hold most of the article,
+# see ``_trusted_dom_verdicts``): widgets, the author's box and captions, and forms (a form is for input, its
+# text is the labels and the legal lines under them); a menu or a "related" box trafilatura keeps is as
+# often a list of the article's own.
+_KEPT_CHROME_REASONS = (*WIDGET_REASONS, "byline", "caption")
+_FORM_RULE = "dom_tag:form"
 _TRAFILATURA_CONFIG = copy.deepcopy(DEFAULT_CONFIG)  # never mutate the library's global settings
 
 
@@ -298,7 +304,7 @@ def _article_span(chosen: list[bool]) -> tuple[int, int]:
 def _judge_kept(paragraph: Paragraph, dom: Verdict | None, previous: Block | None, cfg: StripConfig) -> list[Block]:
     """A paragraph trafilatura kept or jusText brought back: widgets and link lists still go."""
     block = Block(paragraph.text)
-    if dom and dom.reason in WIDGET_REASONS:
+    if dom and (dom.reason in _KEPT_CHROME_REASONS or dom.rule == _FORM_RULE):
         return [block.removed(dom)]
     if paragraph.links_density() > cfg.max_link_density:
         return [block.removed(_link_list_verdict(dom, previous))]

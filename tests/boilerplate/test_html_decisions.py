@@ -1,8 +1,9 @@
-"""What comes back that the extractor left out: the article's own headings, lists and tables, not cards."""
+"""Decisions of the HTML stripper beyond the extractor's choice: what comes back that it left out (the article's
+own headings, lists and tables, not cards), and what goes that it kept (forms, author boxes)."""
 from __future__ import annotations
 
 from pipeline.boilerplate.dom import parse_html, segment_dom
-from pipeline.boilerplate.html import _classify_justext, _recovered
+from pipeline.boilerplate.html import _classify_justext, _judge_kept, _recovered, _trusted_dom_verdicts
 from pipeline.config import StripConfig
 
 PROSE = ("The regional insurance market grew again last year, and the ranking of the largest companies changed "
@@ -41,3 +42,22 @@ def test_a_card_linking_to_another_page_and_lists_outside_the_article_stay_out()
     back = _recovered_texts(PAGE)
     assert not any(text.startswith("Storm season") for text in back)
     assert "Sitemap" not in back and "Careers" not in back
+
+
+def test_a_form_and_an_author_box_go_even_when_the_extractor_keeps_them():
+    cfg = StripConfig()
+    bio = ("Maria Lopez covers insurance and personal finance. She joined the newsroom in 2015 after ten years at "
+           "a regional business weekly.")
+    consent = ("By submitting this form you agree that the publisher may contact you by email about its products "
+               "and services.")
+    html = (f"<html><body><article><p>{PROSE}</p><p>{PROSE.replace('Monday', 'Friday')}</p>"
+            f"<div class='author-box'><p>{bio}</p></div><form action='/signup'><p>{consent}</p></form>"
+            "</article></body></html>")
+    paragraphs = segment_dom(parse_html(html))
+    chosen = [True] * len(paragraphs)
+    trusted = _trusted_dom_verdicts(paragraphs, chosen, cfg)
+    judged = {p.text: _judge_kept(p, p.dom_verdict if id(p.dom_source) in trusted else None, None, cfg)[0]
+              for p in paragraphs}
+    assert judged[PROSE].kept
+    assert (judged[bio].kept, judged[bio].reason) == (False, "byline")
+    assert (judged[consent].kept, judged[consent].reason) == (False, "other")
