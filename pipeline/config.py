@@ -127,8 +127,8 @@ class StripConfig(_Section):
     )
     article_element_share: float = Field(
         0.9, gt=0, le=1, description="Share of the chosen words the article's box (the innermost element "
-        "holding them) must hold; its headings, list items and table cells between the first and last chosen "
-        "paragraphs come back.",
+        "holding them) must hold; its short paragraphs, headings, list items and table cells without links "
+        "between the first and last chosen paragraphs come back.",
     )
     max_link_density: float = Field(
         0.8, gt=0, le=1, description="Share of a kept HTML block's characters inside links above which it is a link list."

@@ -26,7 +26,7 @@ from pipeline.text import words
 
 _WORD = re.compile(r"\w+")
 _TITLE_SEPARATORS = re.compile(r"\s+[|–—:·»-]\s+|\s*::\s*")
-_STRUCTURE_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6", "li", "td", "th", "dt", "dd"})
+_STRUCTURE_TAGS = frozenset({"p", "h2", "h3", "h4", "h5", "h6", "li", "td", "th", "dt", "dd"})
 # DOM kinds that remove even a block the extractor kept (when the element does not hold most of the article,
 # see ``_trusted_dom_verdicts``): widgets, the author's box and captions, and forms (a form is for input, its
 # text is the labels and the legal lines under them); a menu or a "related" box trafilatura keeps is as
@@ -247,7 +247,8 @@ def _trusted_dom_verdicts(paragraphs: list[Paragraph], chosen: list[bool], cfg: 
 def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdict | None], levels: int,
                cfg: StripConfig) -> list[bool]:
     """jusText's good prose that trafilatura left out but that sits inside the article, and the article's
-    headings, lists and tables (see ``_is_article_structure``) between its first and last chosen paragraph.
+    short paragraphs, headings, lists and tables (``_is_article_structure``) between its first and last
+    chosen paragraph.
 
     Inside: between the first and last paragraph trafilatura chose, or sharing an ancestor with one of
     them at most ``levels`` up from each (articles cut into sections by ad slots keep one ancestor);
@@ -287,9 +288,10 @@ def _article_element(paragraphs: list[Paragraph], chosen: list[bool], share: flo
 
 
 def _is_article_structure(paragraph: Paragraph, article) -> bool:
-    """A heading, list item or table cell without links inside the article's box: the article's own
-    subheads, lists and tables, which jusText calls short or bad for want of sentences. One with a link is
-    as often a card pointing to another page (a headline and its teaser) as a line of the article."""
+    """A paragraph, heading, list item or table cell without links inside the article's box: the article's
+    own short paragraphs, subheads, lists and tables, which jusText calls short or bad for want of sentences
+    or stopwords. One with a link is as often a card pointing to another page (a headline and its teaser)
+    as a line of the article; a ``<div>`` is as often a box of chrome as of text."""
     return (article is not None and paragraph.container is not None
             and paragraph.container.tag in _STRUCTURE_TAGS and not paragraph.chars_count_in_links
             and any(a is article for a in paragraph.container.iterancestors()))
