@@ -253,7 +253,8 @@ def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdi
     Inside: between the first and last paragraph trafilatura chose, or sharing an ancestor with one of
     them at most ``levels`` up from each (articles cut into sections by ad slots keep one ancestor);
     ``<body>`` does not count, it holds everything. Paragraphs that carry a chrome verdict (DOM or
-    text) stay out, and so do repeats of a kept paragraph (pages that hold the article twice).
+    text) stay out, and so do repeats of a kept paragraph (pages that hold the article twice) other than
+    table cells ("Yes", "No", "✓" recur down a table's columns).
     """
     first, last = _article_span(chosen)
     # Elements, not ids: holding them keeps lxml's proxies alive, so the same node is the same object.
@@ -263,7 +264,7 @@ def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdi
     recovered = []
     for i, (p, dom) in enumerate(zip(paragraphs, doms)):
         inside = first <= i <= last
-        back = (p.text not in seen and not dom
+        back = ((p.text not in seen or _is_cell(p)) and not dom
                 and ((p.class_type == "good" and (inside or any(a in article_parents for a in _ancestors(p, levels))))
                      or (inside and _is_article_structure(p, article)))
                 and not block_verdict(p.text, cfg))
@@ -295,6 +296,10 @@ def _is_article_structure(paragraph: Paragraph, article) -> bool:
     return (article is not None and paragraph.container is not None
             and paragraph.container.tag in _STRUCTURE_TAGS and not paragraph.chars_count_in_links
             and any(a is article for a in paragraph.container.iterancestors()))
+
+
+def _is_cell(paragraph: Paragraph) -> bool:
+    return paragraph.container is not None and paragraph.container.tag in ("td", "th")
 
 
 def _article_span(chosen: list[bool]) -> tuple[int, int]:

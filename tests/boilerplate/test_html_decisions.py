@@ -12,7 +12,9 @@ PAGE = f"""<html><body><main><article>
 <p>{PROSE}</p>
 <h2>How insurers set a premium</h2>
 <ul><li>Claims history</li><li>Location of the property</li></ul>
-<table><tr><th>Company</th><th>Premiums</th></tr><tr><td>Northern Mutual</td><td>2,348,646</td></tr></table>
+<table><tr><th>Company</th><th>Premiums</th><th>Online quotes</th></tr>
+<tr><td>Northern Mutual</td><td>2,348,646</td><td>Yes</td></tr><tr><td>Lakeside Casualty</td><td>1,123,578</td><td>Yes</td></tr>
+</table>
 <p>{PROSE.replace("Monday", "Tuesday")}</p>
 <ul><li><a href="/a">Storm season raises premiums</a> Insurers warned customers along the coast...</li></ul>
 <p>{PROSE.replace("Monday", "Friday")}</p>
@@ -61,3 +63,7 @@ def test_a_form_and_an_author_box_go_even_when_the_extractor_keeps_them():
     assert judged[PROSE].kept
     assert (judged[bio].kept, judged[bio].reason) == (False, "byline")
     assert (judged[consent].kept, judged[consent].reason) == (False, "other")
+
+
+def test_a_value_repeated_down_a_table_column_comes_back_each_time():
+    assert _recovered_texts(PAGE).count("Yes") == 2
