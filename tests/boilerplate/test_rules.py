@@ -43,6 +43,7 @@ ARTICLE = (
         ("15 Dec, 2025", "dateline"),
         ("Updated: March 5, 2024 at 9:30 am EST", "dateline"),
         ("Monday, January 22nd, 2019", "dateline"),
+        ("November 20, 2019 - 11:28 AMT", "dateline"),
         ("Jane Doe, with AFP", "byline"),
         ("By John Smith", "byline"),
         ("Reporting by Anna Kowalski; editing by Mark Hale", "byline"),
