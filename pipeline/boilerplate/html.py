@@ -51,7 +51,9 @@ def html_blocks(html: str, cfg: StripConfig) -> list[Block]:
     trusted = _trusted_dom_verdicts(paragraphs, chosen, cfg)
     doms = [p.dom_verdict if id(p.dom_source) in trusted else None for p in paragraphs]
     levels = cfg.recover_levels_when_short if _too_short(paragraphs, chosen, cfg) else cfg.recover_levels
-    recovered = _recovered(paragraphs, chosen, doms, levels, cfg)
+    article = _article_element(paragraphs, chosen, cfg.article_element_share)
+    recovered = _recovered(paragraphs, chosen, doms, levels, article, cfg)
+    trailing = _trailing_links(paragraphs, chosen, article)
     threads = thread_verdicts(paragraphs, chosen, cfg)
     judged: list[list[Block]] = []
     for index, (paragraph, dom, is_chosen, is_recovered) in enumerate(zip(paragraphs, doms, chosen, recovered)):
@@ -59,6 +61,8 @@ def html_blocks(html: str, cfg: StripConfig) -> list[Block]:
             judged.append([Block(paragraph.text).removed(Verdict("title", "headline"))])
         elif index in threads:
             judged.append([Block(paragraph.text).removed(threads[index])])
+        elif index in trailing:
+            judged.append([Block(paragraph.text).removed(Verdict("related", "links_after_article"))])
         elif is_chosen or is_recovered:
             previous = judged[-1][-1] if judged else None
             judged.append(_judge_kept(paragraph, dom, previous, cfg))
@@ -245,7 +249,7 @@ def _trusted_dom_verdicts(paragraphs: list[Paragraph], chosen: list[bool], cfg: 
 
 
 def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdict | None], levels: int,
-               cfg: StripConfig) -> list[bool]:
+               article, cfg: StripConfig) -> list[bool]:
     """jusText's good prose that trafilatura left out but that sits inside the article, and the article's
     short paragraphs, headings, lists and tables (``_is_article_structure``) between its first and last
     chosen paragraph.
@@ -259,7 +263,6 @@ def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdi
     first, last = _article_span(chosen)
     # Elements, not ids: holding them keeps lxml's proxies alive, so the same node is the same object.
     article_parents = {a for p, c in zip(paragraphs, chosen) if c for a in _ancestors(p, levels)}
-    article = _article_element(paragraphs, chosen, cfg.article_element_share)
     seen = {p.text for p, c in zip(paragraphs, chosen) if c}
     recovered = []
     for i, (p, dom) in enumerate(zip(paragraphs, doms)):
@@ -295,7 +298,23 @@ def _is_article_structure(paragraph: Paragraph, article) -> bool:
     as a line of the article; a ``<div>`` is as often a box of chrome as of text."""
     return (article is not None and paragraph.container is not None
             and paragraph.container.tag in _STRUCTURE_TAGS and not paragraph.chars_count_in_links
-            and any(a is article for a in paragraph.container.iterancestors()))
+            and _is_inside(paragraph, article))
+
+
+def _trailing_links(paragraphs: list[Paragraph], chosen: list[bool], article) -> set[int]:
+    """Chosen paragraphs with links that come after the article's box, outside it: the teasers and link
+    lines of what the site offers next (an extractor that keeps the page's last text keeps them too)."""
+    if article is None:
+        return set()
+    inside = [i for i, p in enumerate(paragraphs) if _is_inside(p, article)]
+    return {i for i in range(inside[-1] + 1, len(paragraphs)) if chosen[i] and paragraphs[i].chars_count_in_links
+            and not _is_inside(paragraphs[i], article)} if inside else set()
+
+
+def _is_inside(paragraph: Paragraph, element) -> bool:
+    """Whether the paragraph's block container is the element or below it."""
+    return paragraph.container is not None and any(
+        a is element for a in (paragraph.container, *paragraph.container.iterancestors()))
 
 
 def _is_cell(paragraph: Paragraph) -> bool:

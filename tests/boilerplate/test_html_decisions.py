@@ -3,7 +3,14 @@ own headings, lists and tables, not cards), and what goes that it kept (forms, a
 from __future__ import annotations
 
 from pipeline.boilerplate.dom import parse_html, segment_dom
-from pipeline.boilerplate.html import _classify_justext, _judge_kept, _recovered, _trusted_dom_verdicts
+from pipeline.boilerplate.html import (
+    _article_element,
+    _classify_justext,
+    _judge_kept,
+    _recovered,
+    _trailing_links,
+    _trusted_dom_verdicts,
+)
 from pipeline.config import StripConfig
 
 PROSE = ("The regional insurance market grew again last year, and the ranking of the largest companies changed "
@@ -29,7 +36,8 @@ def _recovered_texts(html: str) -> list[str]:
     paragraphs = segment_dom(parse_html(html))
     _classify_justext(paragraphs, cfg)
     chosen = [p.text.startswith(PROSE[:40]) for p in paragraphs]
-    recovered = _recovered(paragraphs, chosen, [None] * len(paragraphs), cfg.recover_levels, cfg)
+    article = _article_element(paragraphs, chosen, cfg.article_element_share)
+    recovered = _recovered(paragraphs, chosen, [None] * len(paragraphs), cfg.recover_levels, article, cfg)
     return [p.text for p, back in zip(paragraphs, recovered) if back]
 
 
@@ -67,3 +75,15 @@ def test_a_form_and_an_author_box_go_even_when_the_extractor_keeps_them():
 
 def test_a_value_repeated_down_a_table_column_comes_back_each_time():
     assert _recovered_texts(PAGE).count("Yes") == 2
+
+
+def test_chosen_lines_with_links_after_the_article_box_go_and_the_article_s_own_links_stay():
+    html = (f"<html><body><main><article><p>{PROSE}</p><p>See <a href='/r'>the regulator's report</a> for the "
+            f"figures.</p><p>{PROSE.replace('Monday', 'Friday')}</p></article>"
+            "<div class='next'><p><a href='/b'>Storm season raises premiums</a> Insurers warned customers...</p>"
+            "<p>Written with care by our newsroom.</p></div></main></body></html>")
+    paragraphs = segment_dom(parse_html(html))
+    chosen = [not p.text.startswith("Written") for p in paragraphs]  # the extractor kept the teaser too
+    article = _article_element(paragraphs, chosen, StripConfig().article_element_share)
+    trailing = {paragraphs[i].text for i in _trailing_links(paragraphs, chosen, article)}
+    assert trailing == {"Storm season raises premiums Insurers warned customers..."}
