@@ -26,6 +26,13 @@ from pipeline.text import words
 
 _WORD = re.compile(r"\w+")
 _TITLE_SEPARATORS = re.compile(r"\s+[|–—:·»-]\s+|\s*::\s*")
+_STRUCTURE_TAGS = frozenset({"p", "h2", "h3", "h4", "h5", "h6", "li", "td", "th", "dt", "dd"})
+# DOM kinds that remove even a block the extractor kept (when the element does not hold most of the article,
+# see ``_trusted_dom_verdicts``): widgets, the author's box and captions, and forms (a form is for input, its
+# text is the labels and the legal lines under them); a menu or a "related" box trafilatura keeps is as
+# often a list of the article's own.
+_KEPT_CHROME_REASONS = (*WIDGET_REASONS, "byline", "caption")
+_FORM_RULE = "dom_tag:form"
 _TRAFILATURA_CONFIG = copy.deepcopy(DEFAULT_CONFIG)  # never mutate the library's global settings
 
 
@@ -44,7 +51,9 @@ def html_blocks(html: str, cfg: StripConfig) -> list[Block]:
     trusted = _trusted_dom_verdicts(paragraphs, chosen, cfg)
     doms = [p.dom_verdict if id(p.dom_source) in trusted else None for p in paragraphs]
     levels = cfg.recover_levels_when_short if _too_short(paragraphs, chosen, cfg) else cfg.recover_levels
-    recovered = _recovered(paragraphs, chosen, doms, levels, cfg)
+    article = _article_element(paragraphs, chosen, cfg.article_element_share)
+    recovered = _recovered(paragraphs, chosen, doms, levels, article, cfg)
+    trailing = _trailing_links(paragraphs, chosen, article)
     threads = thread_verdicts(paragraphs, chosen, cfg)
     judged: list[list[Block]] = []
     for index, (paragraph, dom, is_chosen, is_recovered) in enumerate(zip(paragraphs, doms, chosen, recovered)):
@@ -52,6 +61,8 @@ def html_blocks(html: str, cfg: StripConfig) -> list[Block]:
             judged.append([Block(paragraph.text).removed(Verdict("title", "headline"))])
         elif index in threads:
             judged.append([Block(paragraph.text).removed(threads[index])])
+        elif index in trailing:
+            judged.append([Block(paragraph.text).removed(Verdict("related", "links_after_article"))])
         elif is_chosen or is_recovered:
             previous = judged[-1][-1] if judged else None
             judged.append(_judge_kept(paragraph, dom, previous, cfg))
@@ -238,13 +249,16 @@ def _trusted_dom_verdicts(paragraphs: list[Paragraph], chosen: list[bool], cfg: 
 
 
 def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdict | None], levels: int,
-               cfg: StripConfig) -> list[bool]:
-    """jusText's good prose that trafilatura left out but that sits inside the article.
+               article, cfg: StripConfig) -> list[bool]:
+    """jusText's good prose that trafilatura left out but that sits inside the article, and the article's
+    short paragraphs, headings, lists and tables (``_is_article_structure``) between its first and last
+    chosen paragraph.
 
     Inside: between the first and last paragraph trafilatura chose, or sharing an ancestor with one of
     them at most ``levels`` up from each (articles cut into sections by ad slots keep one ancestor);
-    ``<body>`` does not count, it holds everything. Good paragraphs that carry a chrome verdict
-    (DOM or text) stay out, and so do repeats of a kept paragraph (pages that hold the article twice).
+    ``<body>`` does not count, it holds everything. Paragraphs that carry a chrome verdict (DOM or
+    text) stay out, and so do repeats of a kept paragraph (pages that hold the article twice) other than
+    table cells ("Yes", "No", "✓" recur down a table's columns).
     """
     first, last = _article_span(chosen)
     # Elements, not ids: holding them keeps lxml's proxies alive, so the same node is the same object.
@@ -252,13 +266,59 @@ def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdi
     seen = {p.text for p, c in zip(paragraphs, chosen) if c}
     recovered = []
     for i, (p, dom) in enumerate(zip(paragraphs, doms)):
-        back = (p.class_type == "good" and p.text not in seen and not dom
-                and (first <= i <= last or any(a in article_parents for a in _ancestors(p, levels)))
+        inside = first <= i <= last
+        back = ((p.text not in seen or _is_cell(p)) and not dom
+                and ((p.class_type == "good" and (inside or any(a in article_parents for a in _ancestors(p, levels))))
+                     or (inside and _is_article_structure(p, article)))
                 and not block_verdict(p.text, cfg))
         if back:
             seen.add(p.text)
         recovered.append(back)
     return recovered
+
+
+def _article_element(paragraphs: list[Paragraph], chosen: list[bool], share: float):
+    """The innermost element that holds ``share`` of the chosen words: the article's box (``None`` when only
+    ``<body>`` does, which holds everything)."""
+    total = sum(p.words_count for p, c in zip(paragraphs, chosen) if c)
+    under: dict = {}
+    for p, c in zip(paragraphs, chosen):
+        if c and p.container is not None:
+            for element in (p.container, *p.container.iterancestors()):
+                under[element] = under.get(element, 0) + p.words_count
+    holding = [element for element, count in under.items()
+               if count >= share * total and element.tag not in ("body", "html")]
+    return max(holding, key=lambda element: sum(1 for _ in element.iterancestors()), default=None)
+
+
+def _is_article_structure(paragraph: Paragraph, article) -> bool:
+    """A paragraph, heading, list item or table cell without links inside the article's box: the article's
+    own short paragraphs, subheads, lists and tables, which jusText calls short or bad for want of sentences
+    or stopwords. One with a link is as often a card pointing to another page (a headline and its teaser)
+    as a line of the article; a ``<div>`` is as often a box of chrome as of text."""
+    return (article is not None and paragraph.container is not None
+            and paragraph.container.tag in _STRUCTURE_TAGS and not paragraph.chars_count_in_links
+            and _is_inside(paragraph, article))
+
+
+def _trailing_links(paragraphs: list[Paragraph], chosen: list[bool], article) -> set[int]:
+    """Chosen paragraphs with links that come after the article's box, outside it: the teasers and link
+    lines of what the site offers next (an extractor that keeps the page's last text keeps them too)."""
+    if article is None:
+        return set()
+    inside = [i for i, p in enumerate(paragraphs) if _is_inside(p, article)]
+    return {i for i in range(inside[-1] + 1, len(paragraphs)) if chosen[i] and paragraphs[i].chars_count_in_links
+            and not _is_inside(paragraphs[i], article)} if inside else set()
+
+
+def _is_inside(paragraph: Paragraph, element) -> bool:
+    """Whether the paragraph's block container is the element or below it."""
+    return paragraph.container is not None and any(
+        a is element for a in (paragraph.container, *paragraph.container.iterancestors()))
+
+
+def _is_cell(paragraph: Paragraph) -> bool:
+    return paragraph.container is not None and paragraph.container.tag in ("td", "th")
 
 
 def _article_span(chosen: list[bool]) -> tuple[int, int]:
@@ -270,7 +330,7 @@ def _article_span(chosen: list[bool]) -> tuple[int, int]:
 def _judge_kept(paragraph: Paragraph, dom: Verdict | None, previous: Block | None, cfg: StripConfig) -> list[Block]:
     """A paragraph trafilatura kept or jusText brought back: widgets and link lists still go."""
     block = Block(paragraph.text)
-    if dom and dom.reason in WIDGET_REASONS:
+    if dom and (dom.reason in _KEPT_CHROME_REASONS or dom.rule == _FORM_RULE):
         return [block.removed(dom)]
     if paragraph.links_density() > cfg.max_link_density:
         return [block.removed(_link_list_verdict(dom, previous))]

@@ -22,6 +22,18 @@ class Verdict:
 _AGENCIES = r"(?:AFP|AP|Reuters|dpa|DPA|ANSA|EFE|Xinhua|Bloomberg|PA|UPI|IANS|PTI|Yonhap|Kyodo|TASS|CNN|BBC)"
 _NAME = r"[A-Z][\w'’.-]+(?:\s+(?:[A-Z][\w'’.-]+|de|da|van|von|der|al|bin|el|le|la)){1,3}"
 
+MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
+         r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+# A line that is only a date with its month named, maybe labelled and with a time ("Updated: 15 Dec, 2025 at
+# 9:30 am"): the page's dateline, never a sentence of the article. A date in figures alone is as often a cell
+# of the article's table.
+DATE_ONLY = re.compile(
+    r"^(?:(?:published|posted|updated|last updated|modified|date)(?:\s+on)?\s*:?\s*)?"
+    r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?"
+    rf"(?:{MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTH}\.?,?\s+\d{{4}})"
+    r"(?:,?\s*[-–—|·@]?\s*(?:at\s+)?\d{1,2}:\d{2}\s*(?:[ap]\.?m\.?)?(?:\s+[A-Z]{2,4})?)?\W*$",
+    re.I,
+)
 RELATIVE_TIME = re.compile(
     r"(?:^|[\s(·•|-])(?:\d+|an?|one)\s*(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|wks?|months?|mos?|years?|yrs?|[smhdwy])\s+ago\b",
     re.I,
@@ -82,6 +94,8 @@ def block_verdict(text: str, cfg: StripConfig) -> Verdict | None:
     n_words = word_count(stripped)
     if DATELINE_LINE.match(stripped):
         return Verdict("dateline", "dateline_pattern")
+    if DATE_ONLY.match(stripped):
+        return Verdict("dateline", "date_line")
     if SHARE_ONLY.match(stripped):
         return Verdict("share", "share_button_text")
     if n_words <= cfg.max_widget_words:

@@ -15,16 +15,14 @@ import re
 from collections import Counter
 
 from pipeline.boilerplate.dom import Paragraph
-from pipeline.boilerplate.rules import RELATIVE_TIME, VOTES, Verdict
+from pipeline.boilerplate.rules import MONTH, RELATIVE_TIME, VOTES, Verdict
 from pipeline.config import StripConfig
 from pipeline.text import word_count
 
-_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
-          r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
 # What a poster's line says: when (a date, a time of day; relative times come from the rules), who
 # ("jane said:", "Joined: Mar 2019", "Member since 2020") and how much ("Posts: 1,204", "12 points").
 POSTER_LINE = re.compile(
-    rf"\b{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b|\b{_MONTH}\.?,?\s+\d{{4}}\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\b"
+    rf"\b{MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b|\b{MONTH}\.?,?\s+\d{{4}}\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTH}\b"
     r"|\b\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}\b|\b\d{1,2}:\d{2}\s*(?:[ap]\.?m\.?)?"
     r"|\b(?:said|says|wrote|writes|replied)\s*(?:,|:|$)|\b(?:joined|member since|registered)\b"
     r"|\b(?:posts|messages|reputation|karma|points|likes|votes|replies)\s*:\s*[\d,.]+k?\b"

@@ -40,6 +40,10 @@ ARTICLE = (
         ("CNN  —", "dateline"),
         ("CNN\u00a0 —\u00a0", "dateline"),
         ("PARIS (AFP) —", "dateline"),
+        ("15 Dec, 2025", "dateline"),
+        ("Updated: March 5, 2024 at 9:30 am EST", "dateline"),
+        ("Monday, January 22nd, 2019", "dateline"),
+        ("November 20, 2019 - 11:28 AMT", "dateline"),
         ("Jane Doe, with AFP", "byline"),
         ("By John Smith", "byline"),
         ("Reporting by Anna Kowalski; editing by Mark Hale", "byline"),
@@ -68,6 +72,8 @@ def test_chrome_is_recognised_with_its_reason(text, reason):
         "An unreliable partner",
         "Armenia Walks a Tightrope Between Russia and the West",
         "Three years ago the council first promised the new routes, and residents have waited ever since for a date.",
+        "March 5, 2024 was the day the first bus ran.",
+        "3/1/2016",
     ],
 )
 def test_article_text_is_not_chrome(text):

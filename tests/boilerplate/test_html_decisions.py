@@ -1,0 +1,89 @@
+"""Decisions of the HTML stripper beyond the extractor's choice: what comes back that it left out (the article's
+own headings, lists and tables, not cards), and what goes that it kept (forms, author boxes)."""
+from __future__ import annotations
+
+from pipeline.boilerplate.dom import parse_html, segment_dom
+from pipeline.boilerplate.html import (
+    _article_element,
+    _classify_justext,
+    _judge_kept,
+    _recovered,
+    _trailing_links,
+    _trusted_dom_verdicts,
+)
+from pipeline.config import StripConfig
+
+PROSE = ("The regional insurance market grew again last year, and the ranking of the largest companies changed "
+         "for the first time in a decade, the regulator said in its annual report on Monday.")
+PAGE = f"""<html><body><main><article>
+<p>{PROSE}</p>
+<h2>How insurers set a premium</h2>
+<ul><li>Claims history</li><li>Location of the property</li></ul>
+<table><tr><th>Company</th><th>Premiums</th><th>Online quotes</th></tr>
+<tr><td>Northern Mutual</td><td>2,348,646</td><td>Yes</td></tr><tr><td>Lakeside Casualty</td><td>1,123,578</td><td>Yes</td></tr>
+</table>
+<p>{PROSE.replace("Monday", "Tuesday")}</p>
+<ul><li><a href="/a">Storm season raises premiums</a> Insurers warned customers along the coast...</li></ul>
+<p>{PROSE.replace("Monday", "Friday")}</p>
+</article></main>
+<ul><li>Sitemap</li><li>Careers</li></ul>
+</body></html>"""
+
+
+def _recovered_texts(html: str) -> list[str]:
+    """The blocks brought back when the extractor chose only the long paragraphs of prose."""
+    cfg = StripConfig()
+    paragraphs = segment_dom(parse_html(html))
+    _classify_justext(paragraphs, cfg)
+    chosen = [p.text.startswith(PROSE[:40]) for p in paragraphs]
+    article = _article_element(paragraphs, chosen, cfg.article_element_share)
+    recovered = _recovered(paragraphs, chosen, [None] * len(paragraphs), cfg.recover_levels, article, cfg)
+    return [p.text for p, back in zip(paragraphs, recovered) if back]
+
+
+def test_headings_lists_and_tables_inside_the_article_come_back():
+    back = _recovered_texts(PAGE)
+    for text in ("How insurers set a premium", "Claims history", "Location of the property", "Company",
+                 "Northern Mutual", "2,348,646"):
+        assert text in back
+
+
+def test_a_card_linking_to_another_page_and_lists_outside_the_article_stay_out():
+    back = _recovered_texts(PAGE)
+    assert not any(text.startswith("Storm season") for text in back)
+    assert "Sitemap" not in back and "Careers" not in back
+
+
+def test_a_form_and_an_author_box_go_even_when_the_extractor_keeps_them():
+    cfg = StripConfig()
+    bio = ("Maria Lopez covers insurance and personal finance. She joined the newsroom in 2015 after ten years at "
+           "a regional business weekly.")
+    consent = ("By submitting this form you agree that the publisher may contact you by email about its products "
+               "and services.")
+    html = (f"<html><body><article><p>{PROSE}</p><p>{PROSE.replace('Monday', 'Friday')}</p>"
+            f"<div class='author-box'><p>{bio}</p></div><form action='/signup'><p>{consent}</p></form>"
+            "</article></body></html>")
+    paragraphs = segment_dom(parse_html(html))
+    chosen = [True] * len(paragraphs)
+    trusted = _trusted_dom_verdicts(paragraphs, chosen, cfg)
+    judged = {p.text: _judge_kept(p, p.dom_verdict if id(p.dom_source) in trusted else None, None, cfg)[0]
+              for p in paragraphs}
+    assert judged[PROSE].kept
+    assert (judged[bio].kept, judged[bio].reason) == (False, "byline")
+    assert (judged[consent].kept, judged[consent].reason) == (False, "other")
+
+
+def test_a_value_repeated_down_a_table_column_comes_back_each_time():
+    assert _recovered_texts(PAGE).count("Yes") == 2
+
+
+def test_chosen_lines_with_links_after_the_article_box_go_and_the_article_s_own_links_stay():
+    html = (f"<html><body><main><article><p>{PROSE}</p><p>See <a href='/r'>the regulator's report</a> for the "
+            f"figures.</p><p>{PROSE.replace('Monday', 'Friday')}</p></article>"
+            "<div class='next'><p><a href='/b'>Storm season raises premiums</a> Insurers warned customers...</p>"
+            "<p>Written with care by our newsroom.</p></div></main></body></html>")
+    paragraphs = segment_dom(parse_html(html))
+    chosen = [not p.text.startswith("Written") for p in paragraphs]  # the extractor kept the teaser too
+    article = _article_element(paragraphs, chosen, StripConfig().article_element_share)
+    trailing = {paragraphs[i].text for i in _trailing_links(paragraphs, chosen, article)}
+    assert trailing == {"Storm season raises premiums Insurers warned customers..."}
