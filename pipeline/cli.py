@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run_cmd.add_argument("--config", type=Path, metavar="FILE",
                          help="TOML config (default: built-in defaults, as in configs/default.toml)")
-    run_cmd.add_argument("--input", type=Path, nargs="+", metavar="PATH",
+    run_cmd.add_argument("--input", type=Path, nargs="+", action="extend", metavar="PATH",
                          help="files or folders to read, recursively (default: [run] input of the config)")
     run_cmd.add_argument("--output", type=Path, metavar="DIR",
                          help="folder for the Parquet tables (default: [run] output of the config)")

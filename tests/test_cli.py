@@ -191,3 +191,14 @@ def test_schema_prints_every_column_with_its_description(capsys):
     for field in PROVENANCE:
         assert f"| `{field.name}` |" in out
     assert "Root source document" in out
+
+
+def test_input_given_twice_reads_both_folders(tmp_path, fast_config):
+    """``--input A --input B`` (as a scheduler's template adds folders) reads both, not only the last."""
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / f"{name}.txt").write_text(GOOD_TEXT.replace("city", f"{name} city"), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["run", "--config", str(fast_config), "--input", str(tmp_path / "a"), "--input", str(tmp_path / "b"),
+                 "--output", str(out)]) == 0
+    assert sorted(Path(p).name for p in pd.read_parquet(out / "documents")["source_path"]) == ["a.txt", "b.txt"]
