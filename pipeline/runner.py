@@ -496,20 +496,24 @@ def _match(paragraphs: pa.Table, cfg: Config, output: Path, new_docs: set[str], 
     document let each paragraph's possible sources by date take part in the neighbour search."""
     index = output / "index"
     m = cfg.match
-    signatures = ArrayStore(index / f"{MINHASH_VERSION}-{m.shingle_size}gram-{m.num_perm}.parquet", np.uint64)
-    stores = [signatures]
+    stores = {}
+
+    def store(name: str, dtype: type) -> ArrayStore:
+        """One store per file: the cascade's cheap model may be the full one, whose vectors it then shares."""
+        if name not in stores:
+            stores[name] = ArrayStore(index / f"{name}.arrow", dtype)
+        return stores[name]
 
     def cached(embedder) -> Callable[[list[str], list[str]], np.ndarray]:
-        store = ArrayStore(index / f"embeddings-{embedder.name}.parquet", np.float32)
-        stores.append(store)
-        return partial(store.lookup, compute=embedder.encode)
+        return partial(store(f"embeddings-{embedder.name}", np.float32).lookup, compute=embedder.encode)
 
+    signatures = store(f"{MINHASH_VERSION}-{m.shingle_size}gram-{m.num_perm}", np.uint64)
     embed = cached(embedder_for(m.embedder, m.model, m.embed_batch_size)) if m.semantic else None
     propose = cached(embedder_for("static", m.model, m.embed_batch_size)) if m.semantic and m.cascade else None
     table = match(paragraphs, m, embed=embed, sign=partial(signatures.lookup, compute=partial(minhash_signatures, cfg=m)),
                   new_docs=new_docs, propose=propose, dates=dates)
-    for store in stores:
-        store.save()
+    for opened in stores.values():
+        opened.save()
     return table
 
 

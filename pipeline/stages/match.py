@@ -36,6 +36,7 @@ _MASK32 = np.uint64(0xFFFFFFFF)
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _CELLS = 1 << 23  # array cells per chunk of vectorised work (bounds the stage's working memory)
 _SCORE_DECIMALS = 9  # of float64 products, which differ in their last bits with the thread count
+_FLOOR_SLACK = 1e-3  # a float32 product of unit vectors is within 1e-5 of the exact cosine
 _VIA = np.array(["minhash", "embedding", "both", "alignment"], dtype=object)
 _MINHASH, _EMBEDDING, _BOTH, _ALIGNMENT = 1, 2, 3, 4  # bit 1 minhash, bit 2 embedding, 4 alignment only
 
@@ -244,7 +245,7 @@ def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _distinct_per_run(labels: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     """How many distinct labels each run holds."""
     run = np.repeat(np.arange(len(starts)), sizes)
-    distinct = np.unique(run.astype(np.int64) * (int(labels.max(initial=0)) + 1) + labels) // (int(labels.max(initial=0)) + 1)
+    distinct = _distinct(run.astype(np.int64) * (int(labels.max(initial=0)) + 1) + labels) // (int(labels.max(initial=0)) + 1)
     return np.bincount(distinct, minlength=len(starts))
 
 
@@ -260,8 +261,15 @@ def _pairs_within_runs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray)
 
 def _unique_pairs(i: np.ndarray, j: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Distinct (i, j) pairs, sorted by i then j."""
-    code = np.unique(i.astype(np.int64) * n + j)
+    code = _distinct(i.astype(np.int64) * n + j)
     return code // n, code % n
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """The sorted distinct values, as ``np.unique`` gives them, by a sort: numpy 2's plain ``np.unique``
+    goes through a hash table, some fifty times slower on millions of 64-bit pair codes."""
+    values = np.sort(values, axis=None)
+    return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
 
 
 def semantic_pairs(vectors: np.ndarray, docs: np.ndarray, query: np.ndarray, cfg: MatchConfig,
@@ -282,17 +290,36 @@ def semantic_pairs(vectors: np.ndarray, docs: np.ndarray, query: np.ndarray, cfg
 
 
 def nearest_pairs(vectors: np.ndarray, docs: np.ndarray, query: np.ndarray, cfg: MatchConfig,
-                  published: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                  published: np.ndarray | None = None, floor: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """One search of ``semantic_pairs``: the neighbours among all paragraphs, or with ``published`` among
-    each row's possible sources by date only (distinct pairs)."""
+    each row's possible sources by date only (distinct pairs).
+
+    The other rows (a run's history) search the query rows only if some query row comes within ``floor``
+    (``min_cosine`` unless given) of them: the caller keeps no pair under it, and most of a large history
+    is far from a run's few new paragraphs.
+    """
     searches = [(np.flatnonzero(query), np.arange(len(vectors)))]
     if not query.all():
-        searches.append((np.flatnonzero(~query), np.flatnonzero(query)))
+        cols = np.flatnonzero(query)
+        searches.append((_reaching(vectors, np.flatnonzero(~query), cols, cfg.min_cosine if floor is None else floor),
+                         cols))
     found = []
     for rows, cols in searches:
         cols, allowed = _earlier_first(rows, cols, published) if published is not None else (cols, None)
         found.append(_nearest_pairs(vectors, docs, rows, cols, cfg, allowed))
     return _unique_pairs(np.concatenate([i for i, _ in found]), np.concatenate([j for _, j in found]), len(vectors))
+
+
+def _reaching(vectors: np.ndarray, rows: np.ndarray, cols: np.ndarray, floor: float) -> np.ndarray:
+    """The ``rows`` with a cosine of at least ``floor`` to some of ``cols``, by a float32 product (less
+    exact than ``similarities``, hence ``_FLOOR_SLACK`` below the floor: a row is kept when in doubt)."""
+    base = np.ascontiguousarray(vectors[cols], np.float32)
+    keep = np.zeros(len(rows), bool)
+    step = max(1, _CELLS // max(1, len(cols)))
+    for start in range(0, len(rows), step):
+        products = np.asarray(vectors[rows[start:start + step]], np.float32) @ base.T
+        keep[start:start + step] = products.max(axis=1, initial=-np.inf) >= floor - _FLOOR_SLACK
+    return rows[keep]
 
 
 def publication_order(doc_ids: pd.Series, dates: pa.Table | None) -> np.ndarray | None:
@@ -357,10 +384,29 @@ def _exact_searcher(vectors: np.ndarray, docs: np.ndarray, cols: np.ndarray):
         base, base_docs = (part[:limit] for part in ordered())
         sims = similarities(vectors[rows], base)
         sims[docs[rows][:, None] == base_docs[None, :]] = -np.inf
-        order = np.argsort(-sims, axis=1, kind="stable")[:, :k]
+        order = top_columns(sims, k)
         return np.take_along_axis(sims, order, axis=1), order
 
     return search
+
+
+def top_columns(sims: np.ndarray, k: int) -> np.ndarray:
+    """Each row's ``k`` highest columns, best first, ties to the lower column: the first ``k`` of a stable
+    argsort of ``-sims``, found by a partition (a run's history rows each search the new rows: sorting
+    whole rows would cost more than the products)."""
+    if k >= sims.shape[1]:
+        return np.argsort(-sims, axis=1, kind="stable")[:, :k]
+    negative = -sims
+    kth = np.partition(negative, k - 1, axis=1)[:, k - 1:k]
+    take = negative <= kth
+    crowded = np.flatnonzero(take.sum(axis=1) > k)  # ties with the k-th value: the lowest columns of them
+    if len(crowded):
+        tied = negative[crowded] == kth[crowded]
+        above = take[crowded] & ~tied
+        take[crowded] = above | (tied & (np.cumsum(tied, axis=1) <= k - above.sum(axis=1, keepdims=True)))
+    columns = np.nonzero(take)[1].reshape(len(sims), k)
+    best = np.argsort(np.take_along_axis(negative, columns, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(columns, best, axis=1)
 
 
 def similarities(left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -436,11 +482,11 @@ def _followable(links: np.ndarray, docs: np.ndarray, i: np.ndarray, j: np.ndarra
     """
     doc_count = int(docs.max(initial=0)) + 1
     sizes = np.bincount(docs, minlength=doc_count)
-    row_to_doc = np.unique(i.astype(np.int64) * doc_count + docs[j])  # distinct (paragraph, linked document)
+    row_to_doc = _distinct(i.astype(np.int64) * doc_count + docs[j])  # distinct (paragraph, linked document)
     rows, other = row_to_doc // doc_count, row_to_doc % doc_count
     per_link = np.bincount(np.searchsorted(links, docs[rows] * doc_count + other), minlength=len(links))
     a = links // doc_count
-    composite = np.bincount(docs[np.unique(i)], minlength=doc_count) >= cfg.align_composite_share * sizes
+    composite = np.bincount(docs[_distinct(i)], minlength=doc_count) >= cfg.align_composite_share * sizes
     return (per_link > 0) & ((per_link >= cfg.align_min_share * sizes[a]) | composite[a])
 
 
@@ -555,7 +601,7 @@ class OnDemandVectors:
 
     def cover(self, rows: np.ndarray) -> np.ndarray:
         """The vectors, after embedding those of ``rows`` not embedded yet."""
-        missing = np.unique(rows[~self.done[rows]])
+        missing = _distinct(rows[~self.done[rows]])
         if len(missing):
             vectors = self._embed([self._hashes[r] for r in missing], [self._texts[r] for r in missing])
             if self.matrix.shape[1] == 0:
@@ -579,7 +625,7 @@ def cascade_pairs(full: OnDemandVectors, cheap: np.ndarray, docs: np.ndarray, qu
     whose source did not stand out of its static neighbourhood is still paired with it when both were
     flagged (the source by its other rewrites, the rewrite by its siblings), as the full search would.
     """
-    flagged = np.unique(np.concatenate([*proposals(cheap, docs, query, cfg, published), *lexical]))
+    flagged = _distinct(np.concatenate([*proposals(cheap, docs, query, cfg, published), *lexical]))
     vectors = full.cover(flagged)
     i, j = semantic_pairs(vectors[flagged], docs[flagged], query[flagged], cfg,
                           published[flagged] if published is not None else None)
@@ -600,9 +646,9 @@ def proposals(cheap: np.ndarray, docs: np.ndarray, query: np.ndarray, cfg: Match
     bench/cascade_gate.py).
     """
     wide = cfg.model_copy(update={"top_k": cfg.cascade_top_k, "min_cosine": -1.0})
-    searches = [nearest_pairs(cheap, docs, query, wide)]
+    searches = [nearest_pairs(cheap, docs, query, wide, floor=cfg.cascade_min_cosine)]
     if published is not None:
-        searches.append(nearest_pairs(cheap, docs, query, wide, published))
+        searches.append(nearest_pairs(cheap, docs, query, wide, published, floor=cfg.cascade_min_cosine))
     kept = [_standing_out(cheap, i, j, len(docs), cfg) for i, j in searches]
     return _unique_pairs(np.concatenate([i for i, _ in kept]), np.concatenate([j for _, j in kept]), len(docs))
 
