@@ -25,12 +25,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from rapidfuzz.distance import Indel
 
 from pipeline.boilerplate.language import page_language, stoplist
 from pipeline.config import Config
 from pipeline.edits import edit_shape, kept_share, machine_edit_probability, proper_names, spelling_variants
-from pipeline.schema import PROVENANCE, to_table
+from pipeline.schema import PROVENANCE, SCORED, to_table
 from pipeline.style import attributions, machine_style
 from pipeline.text import longest_shared_run, sentences, shingles, words
 
@@ -87,7 +88,7 @@ def classify(paragraphs: pa.Table, candidates: pa.Table, documents: pa.Table, cf
     published, they serve as sources, and they are not part of the output.
     """
     paras = paragraphs.to_pandas().sort_values(["doc_id", "para_index"]).reset_index(drop=True)
-    links = score_links(paras, candidates.to_pandas(), cfg)
+    links = links_of(scored_pairs(paragraphs, candidates, cfg))
     order = document_order(paras, links, documents.to_pandas(), cfg)
     published = _published_decisions(history)
     decisions = decide(paras, links, order, cfg, published)
@@ -121,39 +122,77 @@ def classify(paragraphs: pa.Table, candidates: pa.Table, documents: pa.Table, cf
 
 
 def score_links(paras: pd.DataFrame, candidates: pd.DataFrame, cfg: Config) -> dict[Key, list[Link]]:
-    """Scored links from each paragraph to its candidates.
+    """Scored links from each paragraph to its candidates (``scored_pairs``, then ``links_of``)."""
+    table = pa.Table.from_pandas(paras[["doc_id", "para_index", "text"]], preserve_index=False)
+    return links_of(scored_pairs(table, pa.Table.from_pandas(candidates, preserve_index=False), cfg))
 
-    Only the paragraphs that take part in a pair are read, and what does not depend on the direction
-    (token-sequence similarity, shared shingles) is computed once per pair: the candidate table holds
-    every pair both ways round.
+
+def scored_pairs(paragraphs: pa.Table, pairs: pa.Table, cfg: Config) -> pa.Table:
+    """``pairs`` (candidate rows, both directions) with classify's scores of each (the ``SCORED`` columns).
+
+    A row that carries its scores already (stored by the run that first scored the pair) keeps them: a run
+    scores only its new pairs, not the neighbours' pairs it reads as context. The others are scored here,
+    once per pair and both ways round (token-sequence similarity and shared shingles do not depend on the
+    direction; near-verbatim reuse, a machine's edit and added attribution do), from the texts of
+    ``paragraphs``; a row whose paragraph is not there stays unscored, and is no link.
     """
-    pairs = list(zip(zip(candidates["doc_id"].tolist(), map(int, candidates["para_index"].tolist())),
-                     zip(candidates["cand_doc_id"].tolist(), map(int, candidates["cand_para_index"].tolist())),
-                     candidates["cosine"].tolist(), _sentence_shares(candidates)))
-    involved = {k for key, source, _, _ in pairs for k in (key, source)}
-    texts = {k: t for k, t in zip(zip(paras["doc_id"].tolist(), map(int, paras["para_index"].tolist())),
-                                  paras["text"].tolist()) if k in involved}
+    table = as_scored(pairs)
+    todo = np.flatnonzero(table.column("ratio").is_null().to_numpy(zero_copy_only=False))
+    if not len(todo):
+        return table
+    rows = table.take(todo)
+    keys = list(zip(rows.column("doc_id").to_pylist(), rows.column("para_index").to_pylist()))
+    sources = list(zip(rows.column("cand_doc_id").to_pylist(), rows.column("cand_para_index").to_pylist()))
+    involved = set(keys) | set(sources)
+    texts = {k: t for k, t in zip(zip(paragraphs.column("doc_id").to_pylist(), paragraphs.column("para_index").to_pylist()),
+                                  paragraphs.column("text").to_pylist()) if k in involved}
+    scores = _pair_scores(texts, {tuple(sorted(pair)) for pair in zip(keys, sources)}, paragraphs, cfg)
+    columns = {name: table.column(name).to_pylist() for name in _SCORE_NAMES}
+    for at, key, source in zip(todo.tolist(), keys, sources):
+        pair = (key, source) if key <= source else (source, key)
+        if pair not in scores:
+            continue
+        ratio, shared, containment, first, second = scores[pair]
+        mine, theirs = (first, second) if pair[0] == key else (second, first)
+        for name, value in zip(_SCORE_NAMES, (ratio, containment, shared, *mine, *theirs)):
+            columns[name][at] = value
+    for name, values in columns.items():
+        table = table.set_column(table.schema.get_field_index(name), SCORED.field(name),
+                                 pa.array(values, SCORED.field(name).type))
+    return table
+
+
+_SCORE_NAMES = ("ratio", "containment", "shared", "near_verbatim", "machine_edit", "adds_attribution",
+                "cand_near_verbatim", "cand_machine_edit", "cand_adds_attribution")
+
+
+def as_scored(pairs: pa.Table) -> pa.Table:
+    """Candidate rows in the ``SCORED`` columns, those they lack (scores, or columns of an older table) null."""
+    missing = [field.with_nullable(True) for field in SCORED if field.name not in pairs.column_names]
+    for field in missing:
+        pairs = pairs.append_column(field, pa.nulls(pairs.num_rows, field.type))
+    schema = pa.schema([pairs.schema.field(f.name) if f.name in {m.name for m in missing} else f for f in SCORED])
+    return pairs.select(SCORED.names).cast(schema)
+
+
+def _pair_scores(texts: dict[Key, str], pairs: set[tuple[Key, Key]], paragraphs: pa.Table, cfg: Config
+                 ) -> dict[tuple[Key, Key], tuple]:
+    """For each pair (a, b) of paragraphs whose texts are known: similarity ratio, shared shingles,
+    containment, and (near verbatim, machine edit, adds attribution) of a from b and of b from a."""
     tokens = {k: words(t) for k, t in texts.items()}
     reported = {k: attributions(t) for k, t in texts.items()}
     grams = {k: shingles(t, cfg.match.shingle_size) for k, t in tokens.items()}
-    languages = document_stoplists(paras, {k[0] for k in involved}, cfg.strip.language_sample_words)
+    docs = {k[0] for k in texts}
+    paras = paragraphs.select(["doc_id", "para_index", "text"]).filter(
+        pc.is_in(paragraphs.column("doc_id"), value_set=pa.array(sorted(docs), pa.string())))
+    languages = document_stoplists(paras.sort_by([("doc_id", "ascending"), ("para_index", "ascending")]).to_pandas(),
+                                   docs, cfg.strip.language_sample_words)
     stops = {k: languages[k[0]] for k in tokens}
     names = {k: proper_names(t, stops[k]) for k, t in texts.items()}
     content = {k: content_words(t, stops[k]) for k, t in tokens.items()}
     thresholds = cfg.classify
-    symmetric: dict[tuple[Key, Key], tuple[float, int, float]] = {}
-    out: dict[Key, list[Link]] = {}
-    for key, source, cosine, covered in pairs:
-        if key not in tokens or source not in tokens:
-            continue
-        pair = (key, source) if key <= source else (source, key)
-        if pair not in symmetric:
-            shared = len(grams[key] & grams[source])
-            symmetric[pair] = (Indel.normalized_similarity(tokens[key], tokens[source]), shared,
-                               shared / max(1, min(len(grams[key]), len(grams[source]))))
-        ratio, shared, containment = symmetric[pair]
-        cosine = None if cosine is None or math.isnan(cosine) else float(cosine)
-        covered = None if covered is None or math.isnan(covered) else float(covered)
+
+    def reuse(key: Key, source: Key, ratio: float, containment: float) -> tuple[bool, float, bool]:
         near = ((ratio >= thresholds.copy_ratio or containment >= thresholds.copy_containment)
                 and content_overlap(content[key], content[source]) >= thresholds.copy_min_content)
         if not near and ratio >= thresholds.copy_edited_ratio:
@@ -161,16 +200,35 @@ def score_links(paras: pd.DataFrame, candidates: pd.DataFrame, cfg: Config) -> d
                     >= thresholds.copy_edited_kept
                     and content_overlap(content[key], content[source], spelled=True) >= thresholds.copy_min_content)
         machine = _machine_edit(tokens[key], tokens[source], stops[key], names[key] | names[source], cfg) if near else 0.0
-        adds = reported[key] > reported[source]
-        out.setdefault(key, []).append(Link(key, source, ratio, containment, shared, cosine, near, machine, adds, covered))
+        return near, machine, reported[key] > reported[source]
+
+    out = {}
+    for a, b in sorted(pairs):
+        if a not in tokens or b not in tokens:
+            continue
+        shared = len(grams[a] & grams[b])
+        ratio = Indel.normalized_similarity(tokens[a], tokens[b])
+        containment = shared / max(1, min(len(grams[a]), len(grams[b])))
+        out[(a, b)] = (ratio, shared, containment, reuse(a, b, ratio, containment), reuse(b, a, ratio, containment))
+    return out
+
+
+def links_of(scored: pa.Table) -> dict[Key, list[Link]]:
+    """The scored rows as links from each paragraph to its candidates (unscored rows are none)."""
+    columns = scored.select(["doc_id", "para_index", "cand_doc_id", "cand_para_index", "ratio", "containment",
+                             "shared", "cosine", "near_verbatim", "machine_edit", "adds_attribution", "covered"])
+    out: dict[Key, list[Link]] = {}
+    for doc, para, cand_doc, cand_para, ratio, containment, shared, cosine, near, machine, adds, covered in zip(
+            *(column.to_pylist() for column in columns.columns)):
+        if ratio is None:
+            continue
+        cosine = None if cosine is None or math.isnan(cosine) else cosine
+        covered = None if covered is None or math.isnan(covered) else covered
+        key = (doc, para)
+        out.setdefault(key, []).append(Link(key, (cand_doc, cand_para), ratio, containment, shared, cosine, near,
+                                            machine, adds, covered))
     # Sorted by source, so that ties between equally good sources resolve the same way whatever the row order.
     return {key: sorted(links, key=lambda l: l.source) for key, links in out.items()}
-
-
-def _sentence_shares(candidates: pd.DataFrame) -> list[float]:
-    """The ``covered`` column, NaN throughout for a table of pairs without it (made by hand or by an earlier
-    version): no sentence evidence, as between documents never aligned."""
-    return candidates["covered"].tolist() if "covered" in candidates else [math.nan] * len(candidates)
 
 
 def content_words(tokens: list[str], stop: frozenset[str] | None = None) -> frozenset[str]:
