@@ -92,11 +92,10 @@ def classify(paragraphs: pa.Table, candidates: pa.Table, documents: pa.Table, cf
     order = document_order(paras, links, documents.to_pandas(), cfg)
     published = _published_decisions(history)
     decisions = decide(paras, links, order, cfg, published)
-    text_of = {(r.doc_id, int(r.para_index)): r.text for r in paras.itertuples()}
+    text_of = paragraph_texts(paras)
     rows = []
-    for para in paras.to_dict("records"):
-        if (para["doc_id"], int(para["para_index"])) in published:
-            continue
+    fresh = [key not in published for key in text_of]  # text_of is in the frame's order
+    for para in paras[fresh].to_dict("records"):
         key = (para["doc_id"], int(para["para_index"]))
         decision = decisions[key]
         link = decision.link
@@ -119,6 +118,11 @@ def classify(paragraphs: pa.Table, candidates: pa.Table, documents: pa.Table, cf
             "contributors": [{"doc_id": k[0], "para_index": k[1], "share": share} for k, share in decision.contributors],
         })
     return to_table(pd.DataFrame(rows), PROVENANCE)
+
+
+def paragraph_texts(paras: pd.DataFrame) -> dict[Key, str]:
+    """Text by (doc_id, para_index), in the frame's row order."""
+    return dict(zip(zip(paras["doc_id"].tolist(), paras["para_index"].tolist()), paras["text"].tolist()))
 
 
 def score_links(paras: pd.DataFrame, candidates: pd.DataFrame, cfg: Config) -> dict[Key, list[Link]]:
@@ -297,7 +301,7 @@ def _is_strong(link: Link, cfg: Config) -> bool:
 def document_order(paras: pd.DataFrame, links: dict[Key, list[Link]], documents: pd.DataFrame, cfg: Config) -> dict[str, int]:
     """Position of each document in source-before-derivative order (deterministic, input-order free)."""
     sizes = _matchable_counts(paras, cfg)
-    text = {(r.doc_id, int(r.para_index)): r.text for r in paras.itertuples()}
+    text = paragraph_texts(paras)
     dates = {r.doc_id: r.published_at for r in documents.itertuples() if not pd.isna(r.published_at)}
     neighbours = _strong_neighbours(links, cfg)
     linked: dict[tuple[str, str], set[int]] = {}
@@ -412,14 +416,13 @@ def _published_decisions(history: pa.Table | None) -> dict[Key, Decision]:
 def decide(paras: pd.DataFrame, links: dict[Key, list[Link]], order: dict[str, int], cfg: Config,
            published: dict[Key, Decision] | None = None) -> dict[Key, Decision]:
     """Label and root source for every paragraph, walking documents in ``order``; ``published`` decisions stand."""
-    by_doc = {d: g for d, g in paras.groupby("doc_id")}
-    text = {(r.doc_id, int(r.para_index)): r.text for r in paras.itertuples()}
+    text = paragraph_texts(paras)
     sizes = _matchable_counts(paras, cfg)
     decisions: dict[Key, Decision] = dict(published or {})
+    pending = {doc for doc, _ in text.keys() - decisions.keys()}  # the others' decisions stand
+    by_doc = {d: g for d, g in paras[paras["doc_id"].isin(pending)].groupby("doc_id")}
     for doc in sorted(by_doc, key=lambda d: order[d]):
         keys = [(doc, int(i)) for i in by_doc[doc]["para_index"]]
-        if all(k in decisions for k in keys):
-            continue
         machine_like = {(doc, int(r.para_index)): machine_style(r.text) >= 0 for r in by_doc[doc].itertuples()}
         earlier = {k: [l for l in links.get(k, []) if order[l.source[0]] < order[doc]] for k in keys}
         aligned = _aligned_sources(keys, earlier, sizes[doc], text, cfg)
