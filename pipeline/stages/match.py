@@ -298,28 +298,35 @@ def nearest_pairs(vectors: np.ndarray, docs: np.ndarray, query: np.ndarray, cfg:
     (``min_cosine`` unless given) of them: the caller keeps no pair under it, and most of a large history
     is far from a run's few new paragraphs.
     """
-    searches = [(np.flatnonzero(query), np.arange(len(vectors)))]
+    searches = [(np.flatnonzero(query), np.arange(len(vectors)), None)]
     if not query.all():
-        cols = np.flatnonzero(query)
-        searches.append((_reaching(vectors, np.flatnonzero(~query), cols, cfg.min_cosine if floor is None else floor),
-                         cols))
+        searches.append((np.flatnonzero(~query), np.flatnonzero(query), cfg.min_cosine if floor is None else floor))
     found = []
-    for rows, cols in searches:
+    for rows, cols, least in searches:
         cols, allowed = _earlier_first(rows, cols, published) if published is not None else (cols, None)
+        if least is not None:
+            near = _reaching(vectors, rows, cols, least, allowed)
+            rows, allowed = rows[near], allowed[near] if allowed is not None else None
         found.append(_nearest_pairs(vectors, docs, rows, cols, cfg, allowed))
     return _unique_pairs(np.concatenate([i for i, _ in found]), np.concatenate([j for _, j in found]), len(vectors))
 
 
-def _reaching(vectors: np.ndarray, rows: np.ndarray, cols: np.ndarray, floor: float) -> np.ndarray:
-    """The ``rows`` with a cosine of at least ``floor`` to some of ``cols``, by a float32 product (less
-    exact than ``similarities``, hence ``_FLOOR_SLACK`` below the floor: a row is kept when in doubt)."""
-    base = np.ascontiguousarray(vectors[cols], np.float32)
+def _reaching(vectors: np.ndarray, rows: np.ndarray, cols: np.ndarray, floor: float,
+              allowed: np.ndarray | None = None) -> np.ndarray:
+    """Which ``rows`` have a cosine of at least ``floor`` to some of ``cols`` (a row with ``allowed`` 0, no
+    column to search, has none), by a float32 product (less exact than ``similarities``, hence
+    ``_FLOOR_SLACK`` below the floor: a row is kept when in doubt)."""
     keep = np.zeros(len(rows), bool)
+    wanted = np.flatnonzero(allowed > 0) if allowed is not None else np.arange(len(rows))
+    if not len(wanted):
+        return keep
+    base = np.ascontiguousarray(vectors[cols], np.float32)
     step = max(1, _CELLS // max(1, len(cols)))
-    for start in range(0, len(rows), step):
-        products = np.asarray(vectors[rows[start:start + step]], np.float32) @ base.T
-        keep[start:start + step] = products.max(axis=1, initial=-np.inf) >= floor - _FLOOR_SLACK
-    return rows[keep]
+    for start in range(0, len(wanted), step):
+        at = wanted[start:start + step]
+        products = np.asarray(vectors[rows[at]], np.float32) @ base.T
+        keep[at] = products.max(axis=1, initial=-np.inf) >= floor - _FLOOR_SLACK
+    return keep
 
 
 def publication_order(doc_ids: pd.Series, dates: pa.Table | None) -> np.ndarray | None:
