@@ -406,11 +406,10 @@ def _matchable_counts(paras: pd.DataFrame, cfg: Config) -> dict[str, int]:
 def _published_decisions(history: pa.Table | None) -> dict[Key, Decision]:
     if history is None:
         return {}
-    out = {}
-    for row in history.select(["doc_id", "para_index", "label", "source_doc_id", "source_para_index", "confidence"]).to_pylist():
-        root = (row["source_doc_id"], int(row["source_para_index"])) if row["source_doc_id"] is not None else None
-        out[(row["doc_id"], int(row["para_index"]))] = Decision(str(row["label"]), None, root, "published", row["confidence"])
-    return out
+    columns = history.select(["doc_id", "para_index", "label", "source_doc_id", "source_para_index", "confidence"])
+    return {(doc, index): Decision(str(label), None, (root, root_index) if root is not None else None, "published",
+                                   confidence)
+            for doc, index, label, root, root_index, confidence in zip(*(c.to_pylist() for c in columns.columns))}
 
 
 def decide(paras: pd.DataFrame, links: dict[Key, list[Link]], order: dict[str, int], cfg: Config,
@@ -420,17 +419,19 @@ def decide(paras: pd.DataFrame, links: dict[Key, list[Link]], order: dict[str, i
     sizes = _matchable_counts(paras, cfg)
     decisions: dict[Key, Decision] = dict(published or {})
     pending = {doc for doc, _ in text.keys() - decisions.keys()}  # the others' decisions stand
-    by_doc = {d: g for d, g in paras[paras["doc_id"].isin(pending)].groupby("doc_id")}
-    for doc in sorted(by_doc, key=lambda d: order[d]):
-        keys = [(doc, int(i)) for i in by_doc[doc]["para_index"]]
-        machine_like = {(doc, int(r.para_index)): machine_style(r.text) >= 0 for r in by_doc[doc].itertuples()}
+    word_counts: dict[str, list[tuple[int, int]]] = {}  # (para_index, word_count) by document, in order
+    for doc, index, count in zip(paras["doc_id"].tolist(), paras["para_index"].tolist(), paras["word_count"].tolist()):
+        if doc in pending:
+            word_counts.setdefault(doc, []).append((index, count))
+    for doc in sorted(word_counts, key=lambda d: order[d]):
+        keys = [(doc, i) for i, _ in word_counts[doc]]
+        machine_like = {k: machine_style(text[k]) >= 0 for k in keys}
         earlier = {k: [l for l in links.get(k, []) if order[l.source[0]] < order[doc]] for k in keys}
         aligned = _aligned_sources(keys, earlier, sizes[doc], text, cfg)
         partners = {source_doc: _monotone_alignment(keys, earlier, source_doc, cfg) for source_doc in sorted(aligned)}
         follows = {source_doc: _followed_paragraphs(keys, earlier, pairs, source_doc, cfg)
                    for source_doc, pairs in partners.items()}
-        short = {(doc, int(i)) for i in by_doc[doc].loc[by_doc[doc]["word_count"] < cfg.classify.short_paragraph_words,
-                                                         "para_index"]}
+        short = {(doc, i) for i, count in word_counts[doc] if count < cfg.classify.short_paragraph_words}
         longer = [k for k in keys if k not in short]
         for key in longer + [k for k in keys if k in short]:  # a short paragraph's sources are the longer ones'
             sources = _lending_documents(longer, decisions) if key in short and longer else None

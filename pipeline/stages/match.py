@@ -390,34 +390,49 @@ def _exact_searcher(vectors: np.ndarray, docs: np.ndarray, cols: np.ndarray):
     scoring every column, at a fraction of the cost when a run's new rows search a large history.
     """
 
-    def base() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def base() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         chosen = vectors[cols]
-        return np.ascontiguousarray(chosen, np.float32), np.ascontiguousarray(chosen, np.float64), docs[cols]
+        by_doc = np.argsort(docs[cols], kind="stable")
+        return (np.ascontiguousarray(chosen, np.float32), np.ascontiguousarray(chosen, np.float64), docs[cols],
+                by_doc, docs[cols][by_doc])
 
     ordered = functools.cache(base)  # once, not per chunk
 
     def search(rows: np.ndarray, k: int, limit: int) -> tuple[np.ndarray, np.ndarray]:
-        rough_base, exact_base, base_docs = (part[:limit] for part in ordered())
-        own = docs[rows][:, None] == base_docs[None, :]
+        rough_base, exact_base, base_docs = (part[:limit] for part in ordered()[:3])
         if k >= limit:
             sims = similarities(vectors[rows], exact_base)
-            sims[own] = -np.inf
+            sims[docs[rows][:, None] == base_docs[None, :]] = -np.inf
             order = top_columns(sims, k)
             return np.take_along_axis(sims, order, axis=1), order
         rough = np.asarray(vectors[rows], np.float32) @ rough_base.T
-        rough[own] = -np.inf
-        floor = -np.partition(-rough, k - 1, axis=1)[:, k - 1:k] - _FLOOR_SLACK
+        rough[_own_columns(docs[rows], *ordered()[3:], limit)] = -np.inf
+        floor = np.partition(rough, limit - k, axis=1)[:, limit - k:limit - k + 1] - _FLOOR_SLACK
         r, c = np.nonzero(rough >= floor)  # by row, then column: at least k per row
         counts = np.bincount(r, minlength=len(rows))
         slot = np.arange(len(r)) - np.repeat(np.cumsum(counts) - counts, counts)
         columns = np.zeros((len(rows), int(counts.max())), np.int64)
         columns[r, slot] = c
         sims = np.full(columns.shape, -np.inf)
-        sims[r, slot] = np.where(own[r, c], -np.inf, pair_similarities(vectors, exact_base, rows[r], c))
+        own = docs[rows[r]] == base_docs[c]
+        sims[r, slot] = np.where(own, -np.inf, pair_similarities(vectors, exact_base, rows[r], c))
         order = top_columns(sims, k)  # the padding (-inf) never beats a row's k candidates
         return np.take_along_axis(sims, order, axis=1), np.take_along_axis(columns, order, axis=1)
 
     return search
+
+
+def _own_columns(row_docs: np.ndarray, by_doc: np.ndarray, ordered_docs: np.ndarray, limit: int
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """(row, column) of each row's own document's columns among the first ``limit`` (``by_doc``: the columns
+    sorted by document, whose documents are ``ordered_docs``), found by a binary search per row rather than
+    by comparing every row with every column."""
+    start = np.searchsorted(ordered_docs, row_docs, side="left")
+    sizes = np.searchsorted(ordered_docs, row_docs, side="right") - start
+    rows = np.repeat(np.arange(len(row_docs)), sizes)
+    columns = by_doc[np.repeat(start, sizes) + np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)]
+    inside = columns < limit
+    return rows[inside], columns[inside]
 
 
 def pair_similarities(left: np.ndarray, right: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
