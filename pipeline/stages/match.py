@@ -295,20 +295,40 @@ def nearest_pairs(vectors: np.ndarray, docs: np.ndarray, query: np.ndarray, cfg:
     each row's possible sources by date only (distinct pairs).
 
     The other rows (a run's history) search the query rows only if some query row comes within ``floor``
-    (``min_cosine`` unless given) of them: the caller keeps no pair under it, and most of a large history
-    is far from a run's few new paragraphs.
+    (``min_cosine`` unless given) of them: the caller keeps no pair under it, and most of
+    a large history is far from a run's few new paragraphs. When the query rows' own search was exact, its
+    pairs say which history rows they reach (``_reached``).
     """
-    searches = [(np.flatnonzero(query), np.arange(len(vectors)), None)]
+    floor = cfg.min_cosine if floor is None else floor
+    new = np.flatnonzero(query)
+    cols, allowed = _earlier_first(new, np.arange(len(vectors)), published) if published is not None else (
+        np.arange(len(vectors)), None)
+    found = [_nearest_pairs(vectors, docs, new, cols, cfg, allowed)]
     if not query.all():
-        searches.append((np.flatnonzero(~query), np.flatnonzero(query), cfg.min_cosine if floor is None else floor))
-    found = []
-    for rows, cols, least in searches:
-        cols, allowed = _earlier_first(rows, cols, published) if published is not None else (cols, None)
-        if least is not None:
-            near = _reaching(vectors, rows, cols, least, allowed)
-            rows, allowed = rows[near], allowed[near] if allowed is not None else None
-        found.append(_nearest_pairs(vectors, docs, rows, cols, cfg, allowed))
+        history = np.flatnonzero(~query)
+        cols, allowed = _earlier_first(history, new, published) if published is not None else (new, None)
+        exact = len(new) * len(vectors) <= cfg.exact_max_products or len(vectors) <= cfg.ann_min_rows
+        if published is None and exact and floor >= cfg.min_cosine:
+            near = _reached(vectors, history, new, found[0], floor, cfg)
+        else:
+            near = _reaching(vectors, history, cols, floor, allowed)
+        found.append(_nearest_pairs(vectors, docs, history[near], cols, cfg, allowed[near] if allowed is not None else None))
     return _unique_pairs(np.concatenate([i for i, _ in found]), np.concatenate([j for _, j in found]), len(vectors))
+
+
+def _reached(vectors: np.ndarray, history: np.ndarray, new: np.ndarray, nearest: tuple[np.ndarray, np.ndarray],
+             floor: float, cfg: MatchConfig) -> np.ndarray:
+    """``_reaching`` for the history rows, from the new rows' own exact search (``nearest``, its pairs): a
+    new row whose ``top_k`` neighbours end below ``floor`` (or that has fewer) comes within it of those
+    neighbours only; only the new rows crowded with close neighbours are compared with the whole history."""
+    i, j = nearest
+    score = pair_similarities(vectors, vectors, i, j)
+    lowest = np.full(len(vectors), np.inf)
+    np.minimum.at(lowest, i, score)
+    crowded = new[(np.bincount(i, minlength=len(vectors))[new] >= cfg.top_k) & (lowest[new] >= floor - _FLOOR_SLACK)]
+    reached = np.zeros(len(vectors), bool)
+    reached[j[score >= floor - _FLOOR_SLACK]] = True
+    return reached[history] | _reaching(vectors, history, crowded, floor)
 
 
 def _reaching(vectors: np.ndarray, rows: np.ndarray, cols: np.ndarray, floor: float,
@@ -318,7 +338,7 @@ def _reaching(vectors: np.ndarray, rows: np.ndarray, cols: np.ndarray, floor: fl
     ``_FLOOR_SLACK`` below the floor: a row is kept when in doubt)."""
     keep = np.zeros(len(rows), bool)
     wanted = np.flatnonzero(allowed > 0) if allowed is not None else np.arange(len(rows))
-    if not len(wanted):
+    if not len(wanted) or not len(cols):
         return keep
     base = np.ascontiguousarray(vectors[cols], np.float32)
     step = max(1, _CELLS // max(1, len(cols)))
