@@ -71,7 +71,9 @@ def section(history: int, added: int, runs: dict[str, dict], load: float, config
         "| stage | full run s | incremental run s |\n|---|---|---|\n" + rows + "\n"
         f"| **whole run, model load excluded** | **{full['work']:.1f}** | **{increment['work']:.1f}** |\n\n"
         f"The incremental run takes **{ratio:.1%}** of the full run's time (target: under 5%). It revised "
-        f"{increment['revised']:,} earlier paragraphs.\n"
+        f"{increment['revised']:,} earlier paragraphs. Wall clock of the whole process (start-up, model load, "
+        f"reading the tables and the commit included): {full['wall']:.1f} s and {increment['wall']:.1f} s "
+        f"({increment['wall'] / full['wall']:.1%}).\n"
     )
 
 

@@ -1,7 +1,7 @@
 """How well the cascade's gate keeps the full model's candidates, per group of documents.
 
 Reads a finished run's saved paragraphs (``stages/segment``) and the full model's cached vectors
-(``index/embeddings-<model>.parquet``; missing ones are computed), and runs the match stage twice per gate
+(``index/embeddings-<model>.arrow``; missing ones are computed), and runs the match stage twice per gate
 (``cascade_min_cosine`` x ``cascade_top_k``): with the full model alone, and as the cascade (static
 proposals, full-model confirmation). Prints, per group of documents: the full model's candidate pairs
 (unordered), the share of its semantic pairs (found by its nearest-neighbour search) that the cascade
@@ -77,7 +77,7 @@ def main() -> None:
     cfg = config.match.model_copy(update={"embedder": "sentence-transformers"})
     paragraphs = pq.read_table(args.run / "stages" / "segment")
     published = embedder_for("sentence-transformers", cfg.model, cfg.embed_batch_size)
-    store = ArrayStore(args.run / "index" / f"embeddings-{published.name}.parquet", np.float32)
+    store = ArrayStore(args.run / "index" / f"embeddings-{published.name}.arrow", np.float32)
     static = embedder_for("static", cfg.model, cfg.embed_batch_size)
     frame = paragraphs.select(["text_hash", "text"]).to_pandas().drop_duplicates("text_hash")
     cheap = dict(zip(frame["text_hash"], static.encode(frame["text"].tolist())))

@@ -39,13 +39,13 @@ from pipeline.io.readers import find_sources
 from pipeline import state
 from pipeline.boilerplate.templates import host_of
 from pipeline.schema import BLOCKS, CANDIDATES, INGESTED, PARAGRAPHS, PROVENANCE, STORED, to_table
-from pipeline.stages.classify import classify
+from pipeline.stages.classify import classify, scored_pairs
 from pipeline.stages.ingest import doc_id_for, ingest
 from pipeline.stages.match import MINHASH_VERSION, match, minhash_signatures
 from pipeline.stages.segment import segment
 from pipeline.stages.strip import concat_blocks, mark_templates, page_blocks
 from pipeline.stages.link import (component_links, context_documents, decided_documents, decisive_pairs, paired_documents,
-                                 with_inherited_roots)
+                                 with_inherited_roots, with_scores)
 from pipeline.stages.write import handoff_tables, revise, table_changes
 
 STAGES = ("ingest", "strip", "segment", "match", "classify", "write")
@@ -266,8 +266,15 @@ def _run_stages(cfg: Config, engine: Engine, output: Path, run_id: str, from_sta
     standing = paired_documents(links) - decided
     log.info(f"classify: deciding {len(decided - new_docs)} earlier document(s) with the {len(new_docs)} new ones, "
              f"among {len(standing)} linked one(s) whose decisions stand", decided=len(decided), standing=len(standing))
-    provenance = stage("classify", lambda: engine.call(classify, _rows_of(everything, decided | standing), links, dates,
-                                                       cfg, _rows_of(known, standing)))
+    rows = _rows_of(everything, decided | standing)
+
+    def classified() -> pa.Table:
+        """Scores the run's new pairs (the stored ones carry theirs), then classifies."""
+        links_now["scored"] = engine.call(scored_pairs, rows, links, cfg)
+        return engine.call(classify, rows, links_now["scored"], dates, cfg, _rows_of(known, standing))
+
+    links_now = {"scored": links}
+    provenance = stage("classify", classified)
 
     _checkpoint("write")
     began = time.perf_counter()
@@ -275,7 +282,7 @@ def _run_stages(cfg: Config, engine: Engine, output: Path, run_id: str, from_sta
     current = with_inherited_roots(provenance, known)
     revision = revise(_rows_of(known, set(current.column("doc_id").to_pylist())), current, run_id, now)
     added = handoff_tables(documents, blocks, _rows_of(current, new_docs))
-    changes = table_changes(added, revision, history_docs, candidates, run_id,
+    changes = table_changes(added, revision, history_docs, with_scores(candidates, links_now["scored"]), run_id,
                             redone | set(documents.column("doc_id").to_pylist()))
     result.tables = {name: table.num_rows for name, table in added.items()}
     result.revised = revision.superseded.num_rows
@@ -512,20 +519,24 @@ def _match(paragraphs: pa.Table, cfg: Config, output: Path, new_docs: set[str], 
     document let each paragraph's possible sources by date take part in the neighbour search."""
     index = output / "index"
     m = cfg.match
-    signatures = ArrayStore(index / f"{MINHASH_VERSION}-{m.shingle_size}gram-{m.num_perm}.parquet", np.uint64)
-    stores = [signatures]
+    stores = {}
+
+    def store(name: str, dtype: type) -> ArrayStore:
+        """One store per file: the cascade's cheap model may be the full one, whose vectors it then shares."""
+        if name not in stores:
+            stores[name] = ArrayStore(index / f"{name}.arrow", dtype)
+        return stores[name]
 
     def cached(embedder) -> Callable[[list[str], list[str]], np.ndarray]:
-        store = ArrayStore(index / f"embeddings-{embedder.name}.parquet", np.float32)
-        stores.append(store)
-        return partial(store.lookup, compute=embedder.encode)
+        return partial(store(f"embeddings-{embedder.name}", np.float32).lookup, compute=embedder.encode)
 
+    signatures = store(f"{MINHASH_VERSION}-{m.shingle_size}gram-{m.num_perm}", np.uint64)
     embed = cached(embedder_for(m.embedder, m.model, m.embed_batch_size)) if m.semantic else None
     propose = cached(embedder_for("static", m.model, m.embed_batch_size)) if m.semantic and m.cascade else None
     table = match(paragraphs, m, embed=embed, sign=partial(signatures.lookup, compute=partial(minhash_signatures, cfg=m)),
                   new_docs=new_docs, propose=propose, dates=dates)
-    for store in stores:
-        store.save()
+    for opened in stores.values():
+        opened.save()
     return table
 
 

@@ -91,6 +91,23 @@ CANDIDATES = _schema(
     _f("cand_covered", pa.float32(), "The same share of the candidate paragraph's words, covered by this paragraph."),
 )
 
+_LINK_SCORES = (
+    _f("ratio", pa.float64(), "Token-sequence similarity of the two paragraphs (null until classify scored the pair)."),
+    _f("containment", pa.float64(), "Shared word shingles over the shingles of the shorter paragraph."),
+    _f("shared", pa.int32(), "Word shingles the two paragraphs share."),
+    _f("near_verbatim", pa.bool_(), "This paragraph reuses the candidate near verbatim."),
+    _f("machine_edit", pa.float64(), "Probability that this paragraph's differences from the candidate are a "
+       "language model's edit (0 unless near verbatim)."),
+    _f("adds_attribution", pa.bool_(), "This paragraph has more verbs of speech than the candidate."),
+    _f("cand_near_verbatim", pa.bool_(), "The candidate reuses this paragraph near verbatim."),
+    _f("cand_machine_edit", pa.float64(), "The same probability, the candidate's differences from this paragraph."),
+    _f("cand_adds_attribution", pa.bool_(), "The candidate has more verbs of speech than this paragraph."),
+)
+
+SCORED = _schema(*CANDIDATES, *_LINK_SCORES)
+"""Candidate pairs with classify's scores of each, both ways round: stored, so that a later run that reads
+a pair as context need not score it again."""
+
 PROVENANCE = _schema(
     _DOC_ID,
     _PARA_INDEX,
@@ -158,7 +175,7 @@ STORED = {
     "provenance": _stored(PROVENANCE),
     "removed": _stored(REMOVED),
     "provenance_history": PROVENANCE_HISTORY,
-    "_links": _stored(CANDIDATES),
+    "_links": _stored(SCORED),
 }
 """Every table of an output folder, by name. ``_links`` (internal: no folder of its own at the top) keeps
 the candidate pairs of every run, so that a later run can reclassify the documents its new ones touch."""

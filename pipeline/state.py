@@ -9,7 +9,8 @@ Layout under ``<output>/`` (see ``docs/design.md``):
 - ``runs/<run_id>.json``: every run's manifest, written when it starts (``running``) and when it ends
   (``ok``, ``partial``, ``failed`` or ``interrupted``); a run killed outright is marked ``interrupted``
   by the next one.
-- ``index/``: the persistent paragraph index (embeddings and MinHash signatures by text hash).
+- ``index/``: the persistent paragraph index (embeddings and MinHash signatures by text hash; an Arrow
+  file per store and the delta files later runs appended, ``pipeline.io.arraystore``).
 - ``stages/``: the latest run's stage outputs, for ``--from``.
 - ``.lock``: held (``flock``) for the whole run; the kernel releases it when the process dies, and
   forked workers neither inherit it nor outlive the run (``pipeline.executors.lifeline``).

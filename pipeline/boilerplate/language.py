@@ -25,7 +25,7 @@ def _stopword_matrix() -> tuple[dict[str, int], np.ndarray, tuple[str, ...]]:
     for column, language in enumerate(languages):
         for word in stoplist(language):
             cells.append((rows.setdefault(word, len(rows)), column))
-    matrix = np.zeros((len(rows), len(languages)), np.int64)
+    matrix = np.zeros((len(rows), len(languages)), np.uint8)
     matrix[tuple(np.array(cells).T)] = 1
     return rows, matrix, languages
 

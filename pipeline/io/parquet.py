@@ -1,9 +1,10 @@
-"""Parquet files and datasets, written atomically: a crash leaves the previous good output in place."""
+"""Parquet files and datasets (and any file), written atomically: a crash leaves the previous good output in place."""
 from __future__ import annotations
 
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -14,11 +15,16 @@ PART_NAME = "part-00000.parquet"
 
 def write_file_atomic(table: pa.Table, path: Path) -> None:
     """Write one Parquet file through a temporary name and ``os.replace``."""
-    path = Path(path)
+    replace_atomically(Path(path), lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+
+
+def replace_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """``write`` a file to a temporary name beside ``path``, fsync it, then rename it over ``path``: a crash
+    leaves the old file or the new one, never half of one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
     try:
-        pq.write_table(table, tmp, compression="zstd")
+        write(tmp)
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)

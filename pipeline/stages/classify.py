@@ -25,12 +25,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from rapidfuzz.distance import Indel
 
 from pipeline.boilerplate.language import page_language, stoplist
 from pipeline.config import Config
 from pipeline.edits import edit_shape, kept_share, machine_edit_probability, proper_names, spelling_variants
-from pipeline.schema import PROVENANCE, to_table
+from pipeline.schema import PROVENANCE, SCORED, to_table
 from pipeline.style import attributions, machine_style
 from pipeline.text import longest_shared_run, sentences, shingles, words
 
@@ -87,15 +88,14 @@ def classify(paragraphs: pa.Table, candidates: pa.Table, documents: pa.Table, cf
     published, they serve as sources, and they are not part of the output.
     """
     paras = paragraphs.to_pandas().sort_values(["doc_id", "para_index"]).reset_index(drop=True)
-    links = score_links(paras, candidates.to_pandas(), cfg)
+    links = links_of(scored_pairs(paragraphs, candidates, cfg))
     order = document_order(paras, links, documents.to_pandas(), cfg)
     published = _published_decisions(history)
     decisions = decide(paras, links, order, cfg, published)
-    text_of = {(r.doc_id, int(r.para_index)): r.text for r in paras.itertuples()}
+    text_of = paragraph_texts(paras)
     rows = []
-    for para in paras.to_dict("records"):
-        if (para["doc_id"], int(para["para_index"])) in published:
-            continue
+    fresh = [key not in published for key in text_of]  # text_of is in the frame's order
+    for para in paras[fresh].to_dict("records"):
         key = (para["doc_id"], int(para["para_index"]))
         decision = decisions[key]
         link = decision.link
@@ -120,40 +120,83 @@ def classify(paragraphs: pa.Table, candidates: pa.Table, documents: pa.Table, cf
     return to_table(pd.DataFrame(rows), PROVENANCE)
 
 
-def score_links(paras: pd.DataFrame, candidates: pd.DataFrame, cfg: Config) -> dict[Key, list[Link]]:
-    """Scored links from each paragraph to its candidates.
+def paragraph_texts(paras: pd.DataFrame) -> dict[Key, str]:
+    """Text by (doc_id, para_index), in the frame's row order."""
+    return dict(zip(zip(paras["doc_id"].tolist(), paras["para_index"].tolist()), paras["text"].tolist()))
 
-    Only the paragraphs that take part in a pair are read, and what does not depend on the direction
-    (token-sequence similarity, shared shingles) is computed once per pair: the candidate table holds
-    every pair both ways round.
+
+def score_links(paras: pd.DataFrame, candidates: pd.DataFrame, cfg: Config) -> dict[Key, list[Link]]:
+    """Scored links from each paragraph to its candidates (``scored_pairs``, then ``links_of``)."""
+    table = pa.Table.from_pandas(paras[["doc_id", "para_index", "text"]], preserve_index=False)
+    return links_of(scored_pairs(table, pa.Table.from_pandas(candidates, preserve_index=False), cfg))
+
+
+def scored_pairs(paragraphs: pa.Table, pairs: pa.Table, cfg: Config) -> pa.Table:
+    """``pairs`` (candidate rows, both directions) with classify's scores of each (the ``SCORED`` columns).
+
+    A row that carries its scores already (stored by the run that first scored the pair) keeps them: a run
+    scores only its new pairs, not the neighbours' pairs it reads as context. The others are scored here,
+    once per pair and both ways round (token-sequence similarity and shared shingles do not depend on the
+    direction; near-verbatim reuse, a machine's edit and added attribution do), from the texts of
+    ``paragraphs``; a row whose paragraph is not there stays unscored, and is no link.
     """
-    pairs = list(zip(zip(candidates["doc_id"].tolist(), map(int, candidates["para_index"].tolist())),
-                     zip(candidates["cand_doc_id"].tolist(), map(int, candidates["cand_para_index"].tolist())),
-                     candidates["cosine"].tolist(), _sentence_shares(candidates)))
-    involved = {k for key, source, _, _ in pairs for k in (key, source)}
-    texts = {k: t for k, t in zip(zip(paras["doc_id"].tolist(), map(int, paras["para_index"].tolist())),
-                                  paras["text"].tolist()) if k in involved}
+    table = as_scored(pairs)
+    todo = np.flatnonzero(table.column("ratio").is_null().to_numpy(zero_copy_only=False))
+    if not len(todo):
+        return table
+    rows = table.take(todo)
+    keys = list(zip(rows.column("doc_id").to_pylist(), rows.column("para_index").to_pylist()))
+    sources = list(zip(rows.column("cand_doc_id").to_pylist(), rows.column("cand_para_index").to_pylist()))
+    involved = set(keys) | set(sources)
+    texts = {k: t for k, t in zip(zip(paragraphs.column("doc_id").to_pylist(), paragraphs.column("para_index").to_pylist()),
+                                  paragraphs.column("text").to_pylist()) if k in involved}
+    scores = _pair_scores(texts, {tuple(sorted(pair)) for pair in zip(keys, sources)}, paragraphs, cfg)
+    columns = {name: table.column(name).to_pylist() for name in _SCORE_NAMES}
+    for at, key, source in zip(todo.tolist(), keys, sources):
+        pair = (key, source) if key <= source else (source, key)
+        if pair not in scores:
+            continue
+        ratio, shared, containment, first, second = scores[pair]
+        mine, theirs = (first, second) if pair[0] == key else (second, first)
+        for name, value in zip(_SCORE_NAMES, (ratio, containment, shared, *mine, *theirs)):
+            columns[name][at] = value
+    for name, values in columns.items():
+        table = table.set_column(table.schema.get_field_index(name), SCORED.field(name),
+                                 pa.array(values, SCORED.field(name).type))
+    return table
+
+
+_SCORE_NAMES = ("ratio", "containment", "shared", "near_verbatim", "machine_edit", "adds_attribution",
+                "cand_near_verbatim", "cand_machine_edit", "cand_adds_attribution")
+
+
+def as_scored(pairs: pa.Table) -> pa.Table:
+    """Candidate rows in the ``SCORED`` columns, those they lack (scores, or columns of an older table) null."""
+    missing = [field.with_nullable(True) for field in SCORED if field.name not in pairs.column_names]
+    for field in missing:
+        pairs = pairs.append_column(field, pa.nulls(pairs.num_rows, field.type))
+    schema = pa.schema([pairs.schema.field(f.name) if f.name in {m.name for m in missing} else f for f in SCORED])
+    return pairs.select(SCORED.names).cast(schema)
+
+
+def _pair_scores(texts: dict[Key, str], pairs: set[tuple[Key, Key]], paragraphs: pa.Table, cfg: Config
+                 ) -> dict[tuple[Key, Key], tuple]:
+    """For each pair (a, b) of paragraphs whose texts are known: similarity ratio, shared shingles,
+    containment, and (near verbatim, machine edit, adds attribution) of a from b and of b from a."""
     tokens = {k: words(t) for k, t in texts.items()}
     reported = {k: attributions(t) for k, t in texts.items()}
     grams = {k: shingles(t, cfg.match.shingle_size) for k, t in tokens.items()}
-    languages = document_stoplists(paras, {k[0] for k in involved}, cfg.strip.language_sample_words)
+    docs = {k[0] for k in texts}
+    paras = paragraphs.select(["doc_id", "para_index", "text"]).filter(
+        pc.is_in(paragraphs.column("doc_id"), value_set=pa.array(sorted(docs), pa.string())))
+    languages = document_stoplists(paras.sort_by([("doc_id", "ascending"), ("para_index", "ascending")]).to_pandas(),
+                                   docs, cfg.strip.language_sample_words)
     stops = {k: languages[k[0]] for k in tokens}
     names = {k: proper_names(t, stops[k]) for k, t in texts.items()}
     content = {k: content_words(t, stops[k]) for k, t in tokens.items()}
     thresholds = cfg.classify
-    symmetric: dict[tuple[Key, Key], tuple[float, int, float]] = {}
-    out: dict[Key, list[Link]] = {}
-    for key, source, cosine, covered in pairs:
-        if key not in tokens or source not in tokens:
-            continue
-        pair = (key, source) if key <= source else (source, key)
-        if pair not in symmetric:
-            shared = len(grams[key] & grams[source])
-            symmetric[pair] = (Indel.normalized_similarity(tokens[key], tokens[source]), shared,
-                               shared / max(1, min(len(grams[key]), len(grams[source]))))
-        ratio, shared, containment = symmetric[pair]
-        cosine = None if cosine is None or math.isnan(cosine) else float(cosine)
-        covered = None if covered is None or math.isnan(covered) else float(covered)
+
+    def reuse(key: Key, source: Key, ratio: float, containment: float) -> tuple[bool, float, bool]:
         near = ((ratio >= thresholds.copy_ratio or containment >= thresholds.copy_containment)
                 and content_overlap(content[key], content[source]) >= thresholds.copy_min_content)
         if not near and ratio >= thresholds.copy_edited_ratio:
@@ -161,16 +204,35 @@ def score_links(paras: pd.DataFrame, candidates: pd.DataFrame, cfg: Config) -> d
                     >= thresholds.copy_edited_kept
                     and content_overlap(content[key], content[source], spelled=True) >= thresholds.copy_min_content)
         machine = _machine_edit(tokens[key], tokens[source], stops[key], names[key] | names[source], cfg) if near else 0.0
-        adds = reported[key] > reported[source]
-        out.setdefault(key, []).append(Link(key, source, ratio, containment, shared, cosine, near, machine, adds, covered))
+        return near, machine, reported[key] > reported[source]
+
+    out = {}
+    for a, b in sorted(pairs):
+        if a not in tokens or b not in tokens:
+            continue
+        shared = len(grams[a] & grams[b])
+        ratio = Indel.normalized_similarity(tokens[a], tokens[b])
+        containment = shared / max(1, min(len(grams[a]), len(grams[b])))
+        out[(a, b)] = (ratio, shared, containment, reuse(a, b, ratio, containment), reuse(b, a, ratio, containment))
+    return out
+
+
+def links_of(scored: pa.Table) -> dict[Key, list[Link]]:
+    """The scored rows as links from each paragraph to its candidates (unscored rows are none)."""
+    columns = scored.select(["doc_id", "para_index", "cand_doc_id", "cand_para_index", "ratio", "containment",
+                             "shared", "cosine", "near_verbatim", "machine_edit", "adds_attribution", "covered"])
+    out: dict[Key, list[Link]] = {}
+    for doc, para, cand_doc, cand_para, ratio, containment, shared, cosine, near, machine, adds, covered in zip(
+            *(column.to_pylist() for column in columns.columns)):
+        if ratio is None:
+            continue
+        cosine = None if cosine is None or math.isnan(cosine) else cosine
+        covered = None if covered is None or math.isnan(covered) else covered
+        key = (doc, para)
+        out.setdefault(key, []).append(Link(key, (cand_doc, cand_para), ratio, containment, shared, cosine, near,
+                                            machine, adds, covered))
     # Sorted by source, so that ties between equally good sources resolve the same way whatever the row order.
     return {key: sorted(links, key=lambda l: l.source) for key, links in out.items()}
-
-
-def _sentence_shares(candidates: pd.DataFrame) -> list[float]:
-    """The ``covered`` column, NaN throughout for a table of pairs without it (made by hand or by an earlier
-    version): no sentence evidence, as between documents never aligned."""
-    return candidates["covered"].tolist() if "covered" in candidates else [math.nan] * len(candidates)
 
 
 def content_words(tokens: list[str], stop: frozenset[str] | None = None) -> frozenset[str]:
@@ -239,7 +301,7 @@ def _is_strong(link: Link, cfg: Config) -> bool:
 def document_order(paras: pd.DataFrame, links: dict[Key, list[Link]], documents: pd.DataFrame, cfg: Config) -> dict[str, int]:
     """Position of each document in source-before-derivative order (deterministic, input-order free)."""
     sizes = _matchable_counts(paras, cfg)
-    text = {(r.doc_id, int(r.para_index)): r.text for r in paras.itertuples()}
+    text = paragraph_texts(paras)
     dates = {r.doc_id: r.published_at for r in documents.itertuples() if not pd.isna(r.published_at)}
     neighbours = _strong_neighbours(links, cfg)
     linked: dict[tuple[str, str], set[int]] = {}
@@ -344,32 +406,32 @@ def _matchable_counts(paras: pd.DataFrame, cfg: Config) -> dict[str, int]:
 def _published_decisions(history: pa.Table | None) -> dict[Key, Decision]:
     if history is None:
         return {}
-    out = {}
-    for row in history.select(["doc_id", "para_index", "label", "source_doc_id", "source_para_index", "confidence"]).to_pylist():
-        root = (row["source_doc_id"], int(row["source_para_index"])) if row["source_doc_id"] is not None else None
-        out[(row["doc_id"], int(row["para_index"]))] = Decision(str(row["label"]), None, root, "published", row["confidence"])
-    return out
+    columns = history.select(["doc_id", "para_index", "label", "source_doc_id", "source_para_index", "confidence"])
+    return {(doc, index): Decision(str(label), None, (root, root_index) if root is not None else None, "published",
+                                   confidence)
+            for doc, index, label, root, root_index, confidence in zip(*(c.to_pylist() for c in columns.columns))}
 
 
 def decide(paras: pd.DataFrame, links: dict[Key, list[Link]], order: dict[str, int], cfg: Config,
            published: dict[Key, Decision] | None = None) -> dict[Key, Decision]:
     """Label and root source for every paragraph, walking documents in ``order``; ``published`` decisions stand."""
-    by_doc = {d: g for d, g in paras.groupby("doc_id")}
-    text = {(r.doc_id, int(r.para_index)): r.text for r in paras.itertuples()}
+    text = paragraph_texts(paras)
     sizes = _matchable_counts(paras, cfg)
     decisions: dict[Key, Decision] = dict(published or {})
-    for doc in sorted(by_doc, key=lambda d: order[d]):
-        keys = [(doc, int(i)) for i in by_doc[doc]["para_index"]]
-        if all(k in decisions for k in keys):
-            continue
-        machine_like = {(doc, int(r.para_index)): machine_style(r.text) >= 0 for r in by_doc[doc].itertuples()}
+    pending = {doc for doc, _ in text.keys() - decisions.keys()}  # the others' decisions stand
+    word_counts: dict[str, list[tuple[int, int]]] = {}  # (para_index, word_count) by document, in order
+    for doc, index, count in zip(paras["doc_id"].tolist(), paras["para_index"].tolist(), paras["word_count"].tolist()):
+        if doc in pending:
+            word_counts.setdefault(doc, []).append((index, count))
+    for doc in sorted(word_counts, key=lambda d: order[d]):
+        keys = [(doc, i) for i, _ in word_counts[doc]]
+        machine_like = {k: machine_style(text[k]) >= 0 for k in keys}
         earlier = {k: [l for l in links.get(k, []) if order[l.source[0]] < order[doc]] for k in keys}
         aligned = _aligned_sources(keys, earlier, sizes[doc], text, cfg)
         partners = {source_doc: _monotone_alignment(keys, earlier, source_doc, cfg) for source_doc in sorted(aligned)}
         follows = {source_doc: _followed_paragraphs(keys, earlier, pairs, source_doc, cfg)
                    for source_doc, pairs in partners.items()}
-        short = {(doc, int(i)) for i in by_doc[doc].loc[by_doc[doc]["word_count"] < cfg.classify.short_paragraph_words,
-                                                         "para_index"]}
+        short = {(doc, i) for i, count in word_counts[doc] if count < cfg.classify.short_paragraph_words}
         longer = [k for k in keys if k not in short]
         for key in longer + [k for k in keys if k in short]:  # a short paragraph's sources are the longer ones'
             sources = _lending_documents(longer, decisions) if key in short and longer else None

@@ -20,7 +20,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.config import ClassifyConfig
-from pipeline.schema import CANDIDATES, PROVENANCE, to_table
+from pipeline.schema import CANDIDATES, PROVENANCE, SCORED, to_table
+from pipeline.stages.classify import as_scored
 
 LinkReader = Callable[[set[str]], pa.Table]
 """doc ids -> the stored candidate rows of those documents (CANDIDATES columns)."""
@@ -69,9 +70,18 @@ def component_links(candidates: pa.Table, documents: set[str], stored: LinkReade
     earlier = stored(documents - excluded)
     earlier = earlier.filter(pc.invert(pc.is_in(earlier.column("cand_doc_id"),
                                                 value_set=pa.array(sorted(excluded), pa.string()))))
-    earlier = earlier.select(CANDIDATES.names).cast(CANDIDATES)
-    merged = pa.concat_tables([candidates.select(CANDIDATES.names).cast(CANDIDATES), earlier, _mirrored(earlier)])
+    earlier = earlier.select(SCORED.names).cast(SCORED)
+    merged = pa.concat_tables([as_scored(candidates.select(CANDIDATES.names)), earlier, _mirrored(earlier)])
     return _first_of_each_pair(merged)
+
+
+def with_scores(candidates: pa.Table, scored: pa.Table) -> pa.Table:
+    """The run's candidate rows with the scores classify gave them (``SCORED``; null for the pairs it did
+    not score, which can make no decision), to be stored for later runs."""
+    keys = ["doc_id", "para_index", "cand_doc_id", "cand_para_index"]
+    scores = scored.select(keys + [name for name in SCORED.names if name not in CANDIDATES.names])
+    joined = as_scored(candidates.select(CANDIDATES.names)).drop_columns(scores.column_names[4:])
+    return joined.join(scores, keys, join_type="left outer").select(SCORED.names).cast(SCORED)
 
 
 def paired_documents(pairs: pa.Table) -> set[str]:
@@ -130,9 +140,12 @@ def _children_with_new_roots(rows: pd.DataFrame, parents: pd.DataFrame) -> pd.Da
 
 
 def _mirrored(pairs: pa.Table) -> pa.Table:
-    swapped = {"doc_id": "cand_doc_id", "para_index": "cand_para_index", "cand_doc_id": "doc_id",
-               "cand_para_index": "para_index", "covered": "cand_covered", "cand_covered": "covered"}
-    return pa.table({name: pairs.column(swapped.get(name, name)) for name in CANDIDATES.names}, schema=CANDIDATES)
+    """Each pair from the candidate's side: the columns of one side and of the other swapped."""
+    sides = [("doc_id", "cand_doc_id"), ("para_index", "cand_para_index"), ("covered", "cand_covered"),
+             ("near_verbatim", "cand_near_verbatim"), ("machine_edit", "cand_machine_edit"),
+             ("adds_attribution", "cand_adds_attribution")]
+    swapped = {**dict(sides), **{b: a for a, b in sides}}
+    return pa.table({name: pairs.column(swapped.get(name, name)) for name in SCORED.names}, schema=SCORED)
 
 
 def _first_of_each_pair(pairs: pa.Table) -> pa.Table:

@@ -36,6 +36,7 @@ _MASK32 = np.uint64(0xFFFFFFFF)
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _CELLS = 1 << 23  # array cells per chunk of vectorised work (bounds the stage's working memory)
 _SCORE_DECIMALS = 9  # of float64 products, which differ in their last bits with the thread count
+_FLOOR_SLACK = 1e-3  # a float32 product of unit vectors is within 1e-5 of the exact cosine
 _VIA = np.array(["minhash", "embedding", "both", "alignment"], dtype=object)
 _MINHASH, _EMBEDDING, _BOTH, _ALIGNMENT = 1, 2, 3, 4  # bit 1 minhash, bit 2 embedding, 4 alignment only
 
@@ -244,7 +245,7 @@ def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _distinct_per_run(labels: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     """How many distinct labels each run holds."""
     run = np.repeat(np.arange(len(starts)), sizes)
-    distinct = np.unique(run.astype(np.int64) * (int(labels.max(initial=0)) + 1) + labels) // (int(labels.max(initial=0)) + 1)
+    distinct = _distinct(run.astype(np.int64) * (int(labels.max(initial=0)) + 1) + labels) // (int(labels.max(initial=0)) + 1)
     return np.bincount(distinct, minlength=len(starts))
 
 
@@ -260,8 +261,15 @@ def _pairs_within_runs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray)
 
 def _unique_pairs(i: np.ndarray, j: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Distinct (i, j) pairs, sorted by i then j."""
-    code = np.unique(i.astype(np.int64) * n + j)
+    code = _distinct(i.astype(np.int64) * n + j)
     return code // n, code % n
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """The sorted distinct values, as ``np.unique`` gives them, by a sort: numpy 2's plain ``np.unique``
+    goes through a hash table, some fifty times slower on millions of 64-bit pair codes."""
+    values = np.sort(values, axis=None)
+    return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
 
 
 def semantic_pairs(vectors: np.ndarray, docs: np.ndarray, query: np.ndarray, cfg: MatchConfig,
@@ -282,17 +290,63 @@ def semantic_pairs(vectors: np.ndarray, docs: np.ndarray, query: np.ndarray, cfg
 
 
 def nearest_pairs(vectors: np.ndarray, docs: np.ndarray, query: np.ndarray, cfg: MatchConfig,
-                  published: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                  published: np.ndarray | None = None, floor: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """One search of ``semantic_pairs``: the neighbours among all paragraphs, or with ``published`` among
-    each row's possible sources by date only (distinct pairs)."""
-    searches = [(np.flatnonzero(query), np.arange(len(vectors)))]
+    each row's possible sources by date only (distinct pairs).
+
+    The other rows (a run's history) search the query rows only if some query row comes within ``floor``
+    (``min_cosine`` unless given) of them: the caller keeps no pair under it, and most of
+    a large history is far from a run's few new paragraphs. When the query rows' own search was exact, its
+    pairs say which history rows they reach (``_reached``).
+    """
+    floor = cfg.min_cosine if floor is None else floor
+    new = np.flatnonzero(query)
+    cols, allowed = _earlier_first(new, np.arange(len(vectors)), published) if published is not None else (
+        np.arange(len(vectors)), None)
+    found = [_nearest_pairs(vectors, docs, new, cols, cfg, allowed)]
     if not query.all():
-        searches.append((np.flatnonzero(~query), np.flatnonzero(query)))
-    found = []
-    for rows, cols in searches:
-        cols, allowed = _earlier_first(rows, cols, published) if published is not None else (cols, None)
-        found.append(_nearest_pairs(vectors, docs, rows, cols, cfg, allowed))
+        history = np.flatnonzero(~query)
+        cols, allowed = _earlier_first(history, new, published) if published is not None else (new, None)
+        exact = len(new) * len(vectors) <= cfg.exact_max_products or len(vectors) <= cfg.ann_min_rows
+        if published is None and exact and floor >= cfg.min_cosine:
+            near = _reached(vectors, history, new, found[0], floor, cfg)
+        else:
+            near = _reaching(vectors, history, cols, floor, allowed)
+        found.append(_nearest_pairs(vectors, docs, history[near], cols, cfg, allowed[near] if allowed is not None else None))
     return _unique_pairs(np.concatenate([i for i, _ in found]), np.concatenate([j for _, j in found]), len(vectors))
+
+
+def _reached(vectors: np.ndarray, history: np.ndarray, new: np.ndarray, nearest: tuple[np.ndarray, np.ndarray],
+             floor: float, cfg: MatchConfig) -> np.ndarray:
+    """``_reaching`` for the history rows, from the new rows' own exact search (``nearest``, its pairs): a
+    new row whose ``top_k`` neighbours end below ``floor`` (or that has fewer) comes within it of those
+    neighbours only; only the new rows crowded with close neighbours are compared with the whole history."""
+    i, j = nearest
+    score = pair_similarities(vectors, vectors, i, j)
+    lowest = np.full(len(vectors), np.inf)
+    np.minimum.at(lowest, i, score)
+    crowded = new[(np.bincount(i, minlength=len(vectors))[new] >= cfg.top_k) & (lowest[new] >= floor - _FLOOR_SLACK)]
+    reached = np.zeros(len(vectors), bool)
+    reached[j[score >= floor - _FLOOR_SLACK]] = True
+    return reached[history] | _reaching(vectors, history, crowded, floor)
+
+
+def _reaching(vectors: np.ndarray, rows: np.ndarray, cols: np.ndarray, floor: float,
+              allowed: np.ndarray | None = None) -> np.ndarray:
+    """Which ``rows`` have a cosine of at least ``floor`` to some of ``cols`` (a row with ``allowed`` 0, no
+    column to search, has none), by a float32 product (less exact than ``similarities``, hence
+    ``_FLOOR_SLACK`` below the floor: a row is kept when in doubt)."""
+    keep = np.zeros(len(rows), bool)
+    wanted = np.flatnonzero(allowed > 0) if allowed is not None else np.arange(len(rows))
+    if not len(wanted) or not len(cols):
+        return keep
+    base = np.ascontiguousarray(vectors[cols], np.float32)
+    step = max(1, _CELLS // max(1, len(cols)))
+    for start in range(0, len(wanted), step):
+        at = wanted[start:start + step]
+        products = np.asarray(vectors[rows[at]], np.float32) @ base.T
+        keep[at] = products.max(axis=1, initial=-np.inf) >= floor - _FLOOR_SLACK
+    return keep
 
 
 def publication_order(doc_ids: pd.Series, dates: pa.Table | None) -> np.ndarray | None:
@@ -349,18 +403,85 @@ def _nearest_pairs(vectors: np.ndarray, docs: np.ndarray, rows: np.ndarray, cols
 
 def _exact_searcher(vectors: np.ndarray, docs: np.ndarray, cols: np.ndarray):
     """A search function (rows, k, limit) over the first ``limit`` of ``cols`` by brute force: the top ``k``
-    inner products per row, best first, never a column of the row's own document."""
+    inner products per row, best first, never a column of the row's own document.
 
-    ordered = functools.cache(lambda: (np.ascontiguousarray(vectors[cols], np.float64), docs[cols]))  # once, not per chunk
+    A float32 product finds each row's columns that can be among its top ``k`` (within ``_FLOOR_SLACK`` of
+    its k-th best), and only those are scored exactly (``similarities``' rounding): the same top ``k`` as
+    scoring every column, at a fraction of the cost when a run's new rows search a large history.
+    """
+
+    def base() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        chosen = vectors[cols]
+        by_doc = np.argsort(docs[cols], kind="stable")
+        return (np.ascontiguousarray(chosen, np.float32), np.ascontiguousarray(chosen, np.float64), docs[cols],
+                by_doc, docs[cols][by_doc])
+
+    ordered = functools.cache(base)  # once, not per chunk
 
     def search(rows: np.ndarray, k: int, limit: int) -> tuple[np.ndarray, np.ndarray]:
-        base, base_docs = (part[:limit] for part in ordered())
-        sims = similarities(vectors[rows], base)
-        sims[docs[rows][:, None] == base_docs[None, :]] = -np.inf
-        order = np.argsort(-sims, axis=1, kind="stable")[:, :k]
-        return np.take_along_axis(sims, order, axis=1), order
+        rough_base, exact_base, base_docs = (part[:limit] for part in ordered()[:3])
+        if k >= limit:
+            sims = similarities(vectors[rows], exact_base)
+            sims[docs[rows][:, None] == base_docs[None, :]] = -np.inf
+            order = top_columns(sims, k)
+            return np.take_along_axis(sims, order, axis=1), order
+        rough = np.asarray(vectors[rows], np.float32) @ rough_base.T
+        rough[_own_columns(docs[rows], *ordered()[3:], limit)] = -np.inf
+        floor = np.partition(rough, limit - k, axis=1)[:, limit - k:limit - k + 1] - _FLOOR_SLACK
+        r, c = np.nonzero(rough >= floor)  # by row, then column: at least k per row
+        counts = np.bincount(r, minlength=len(rows))
+        slot = np.arange(len(r)) - np.repeat(np.cumsum(counts) - counts, counts)
+        columns = np.zeros((len(rows), int(counts.max())), np.int64)
+        columns[r, slot] = c
+        sims = np.full(columns.shape, -np.inf)
+        own = docs[rows[r]] == base_docs[c]
+        sims[r, slot] = np.where(own, -np.inf, pair_similarities(vectors, exact_base, rows[r], c))
+        order = top_columns(sims, k)  # the padding (-inf) never beats a row's k candidates
+        return np.take_along_axis(sims, order, axis=1), np.take_along_axis(columns, order, axis=1)
 
     return search
+
+
+def _own_columns(row_docs: np.ndarray, by_doc: np.ndarray, ordered_docs: np.ndarray, limit: int
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """(row, column) of each row's own document's columns among the first ``limit`` (``by_doc``: the columns
+    sorted by document, whose documents are ``ordered_docs``), found by a binary search per row rather than
+    by comparing every row with every column."""
+    start = np.searchsorted(ordered_docs, row_docs, side="left")
+    sizes = np.searchsorted(ordered_docs, row_docs, side="right") - start
+    rows = np.repeat(np.arange(len(row_docs)), sizes)
+    columns = by_doc[np.repeat(start, sizes) + np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)]
+    inside = columns < limit
+    return rows[inside], columns[inside]
+
+
+def pair_similarities(left: np.ndarray, right: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """``similarities`` of rows ``left[i]`` and ``right[j]``, pair by pair."""
+    out = np.empty(len(i), np.float64)
+    step = max(1, _CELLS // max(1, left.shape[1]))
+    for start in range(0, len(i), step):
+        out[start:start + step] = np.einsum("ij,ij->i", np.asarray(left[i[start:start + step]], np.float64),
+                                            np.asarray(right[j[start:start + step]], np.float64))
+    return np.round(out, _SCORE_DECIMALS)
+
+
+def top_columns(sims: np.ndarray, k: int) -> np.ndarray:
+    """Each row's ``k`` highest columns, best first, ties to the lower column: the first ``k`` of a stable
+    argsort of ``-sims``, found by a partition (a run's history rows each search the new rows: sorting
+    whole rows would cost more than the products)."""
+    if k >= sims.shape[1]:
+        return np.argsort(-sims, axis=1, kind="stable")[:, :k]
+    negative = -sims
+    kth = np.partition(negative, k - 1, axis=1)[:, k - 1:k]
+    take = negative <= kth
+    crowded = np.flatnonzero(take.sum(axis=1) > k)  # ties with the k-th value: the lowest columns of them
+    if len(crowded):
+        tied = negative[crowded] == kth[crowded]
+        above = take[crowded] & ~tied
+        take[crowded] = above | (tied & (np.cumsum(tied, axis=1) <= k - above.sum(axis=1, keepdims=True)))
+    columns = np.nonzero(take)[1].reshape(len(sims), k)
+    best = np.argsort(np.take_along_axis(negative, columns, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(columns, best, axis=1)
 
 
 def similarities(left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -436,11 +557,11 @@ def _followable(links: np.ndarray, docs: np.ndarray, i: np.ndarray, j: np.ndarra
     """
     doc_count = int(docs.max(initial=0)) + 1
     sizes = np.bincount(docs, minlength=doc_count)
-    row_to_doc = np.unique(i.astype(np.int64) * doc_count + docs[j])  # distinct (paragraph, linked document)
+    row_to_doc = _distinct(i.astype(np.int64) * doc_count + docs[j])  # distinct (paragraph, linked document)
     rows, other = row_to_doc // doc_count, row_to_doc % doc_count
     per_link = np.bincount(np.searchsorted(links, docs[rows] * doc_count + other), minlength=len(links))
     a = links // doc_count
-    composite = np.bincount(docs[np.unique(i)], minlength=doc_count) >= cfg.align_composite_share * sizes
+    composite = np.bincount(docs[_distinct(i)], minlength=doc_count) >= cfg.align_composite_share * sizes
     return (per_link > 0) & ((per_link >= cfg.align_min_share * sizes[a]) | composite[a])
 
 
@@ -555,7 +676,7 @@ class OnDemandVectors:
 
     def cover(self, rows: np.ndarray) -> np.ndarray:
         """The vectors, after embedding those of ``rows`` not embedded yet."""
-        missing = np.unique(rows[~self.done[rows]])
+        missing = _distinct(rows[~self.done[rows]])
         if len(missing):
             vectors = self._embed([self._hashes[r] for r in missing], [self._texts[r] for r in missing])
             if self.matrix.shape[1] == 0:
@@ -579,7 +700,7 @@ def cascade_pairs(full: OnDemandVectors, cheap: np.ndarray, docs: np.ndarray, qu
     whose source did not stand out of its static neighbourhood is still paired with it when both were
     flagged (the source by its other rewrites, the rewrite by its siblings), as the full search would.
     """
-    flagged = np.unique(np.concatenate([*proposals(cheap, docs, query, cfg, published), *lexical]))
+    flagged = _distinct(np.concatenate([*proposals(cheap, docs, query, cfg, published), *lexical]))
     vectors = full.cover(flagged)
     i, j = semantic_pairs(vectors[flagged], docs[flagged], query[flagged], cfg,
                           published[flagged] if published is not None else None)
@@ -600,9 +721,9 @@ def proposals(cheap: np.ndarray, docs: np.ndarray, query: np.ndarray, cfg: Match
     bench/cascade_gate.py).
     """
     wide = cfg.model_copy(update={"top_k": cfg.cascade_top_k, "min_cosine": -1.0})
-    searches = [nearest_pairs(cheap, docs, query, wide)]
+    searches = [nearest_pairs(cheap, docs, query, wide, floor=cfg.cascade_min_cosine)]
     if published is not None:
-        searches.append(nearest_pairs(cheap, docs, query, wide, published))
+        searches.append(nearest_pairs(cheap, docs, query, wide, published, floor=cfg.cascade_min_cosine))
     kept = [_standing_out(cheap, i, j, len(docs), cfg) for i, j in searches]
     return _unique_pairs(np.concatenate([i for i, _ in kept]), np.concatenate([j for _, j in kept]), len(docs))
 

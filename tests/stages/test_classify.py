@@ -516,3 +516,21 @@ def test_a_one_line_document_copied_whole_is_a_copy(make_paragraphs, make_candid
     frame = run(paragraphs, make_candidates([("b", 0, "a", 0, 0.99)]), make_documents(["a", "b"], DATES_AB))
     row = label_of(frame, "b", 0)
     assert (row["label"], row["source_doc_id"], row["source_para_index"]) == ("copied", "a", 0)
+
+
+def test_stored_scores_are_kept_and_new_pairs_are_scored_both_ways_round(make_paragraphs):
+    """A run scores only the pairs that come without scores: a stored pair keeps the ones an earlier run
+    gave it, and a new pair gets each side's, so that the row read from the other side says the same."""
+    from pipeline.stages.classify import as_scored, scored_pairs
+
+    edited = TERMINAL.replace("next year", "in the spring")
+    paragraphs = make_paragraphs({"a": [TERMINAL, PIER], "b": [edited, FISHERMEN]})
+    new = as_scored(pa.table({"doc_id": ["a", "b"], "para_index": [0, 0], "cand_doc_id": ["b", "a"],
+                              "cand_para_index": [0, 0], "via": ["minhash", "minhash"]}))
+    stored = as_scored(pa.table({"doc_id": ["a"], "para_index": [1], "cand_doc_id": ["b"], "cand_para_index": [1],
+                                 "via": ["embedding"], "ratio": [0.123]}))
+    copy, back, kept = scored_pairs(paragraphs, pa.concat_tables([new, stored]), Config()).to_pylist()
+    assert kept["ratio"] == 0.123 and kept["near_verbatim"] is None
+    assert copy["near_verbatim"] and copy["ratio"] == back["ratio"] > 0.9
+    for side in ("near_verbatim", "machine_edit", "adds_attribution"):
+        assert copy[side] == back[f"cand_{side}"] and copy[f"cand_{side}"] == back[side]

@@ -257,6 +257,47 @@ def test_a_few_new_paragraphs_against_a_large_history_are_searched_exactly(monke
         stage.semantic_pairs(vectors, docs, query, MatchConfig(ann_min_rows=10, exact_max_products=1_000), published)
 
 
+def test_history_rows_far_from_every_new_row_lose_no_pair_to_the_search_they_skip():
+    """A history row searches the new rows only if one comes within min_cosine of it (or the cascade's own
+    floor): the pairs are those of a brute-force search of every row both ways, one of the few rows near
+    the new ones included."""
+    from pipeline.stages.match import proposals, semantic_pairs, similarities
+
+    rng = np.random.default_rng(11)
+    topics = rng.normal(size=(30, 32))
+    vectors = topics[np.arange(900) % 30] + rng.normal(scale=0.6, size=(900, 32))
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    docs = np.arange(900) // 10
+    query = docs >= 85
+    cfg = MatchConfig(ann_min_rows=10_000, min_cosine=0.5, top_k=3)
+    sims = similarities(vectors, vectors)
+    sims[docs[:, None] == docs[None, :]] = -np.inf
+    expected = set()
+    for row in range(900):
+        cols = np.arange(900) if query[row] else np.flatnonzero(query)
+        best = cols[np.argsort(-sims[row, cols], kind="stable")[:cfg.top_k]]
+        expected |= {(row, int(col)) for col in best if sims[row, col] >= cfg.min_cosine}
+    found = set(zip(*(a.tolist() for a in semantic_pairs(vectors, docs, query, cfg))))
+    assert found == expected and any(not query[i] for i, _ in found)
+    wide = cfg.model_copy(update={"cascade_top_k": 5, "cascade_min_cosine": 0.6, "cascade_min_margin": 0.0})
+    everyone = proposals(vectors, docs, query, wide.model_copy(update={"cascade_min_cosine": -1.0}))
+    strong = {(i, j) for i, j in zip(*(a.tolist() for a in everyone)) if sims[i, j] >= 0.6}
+    assert set(zip(*(a.tolist() for a in proposals(vectors, docs, query, wide)))) == strong
+
+
+def test_top_columns_are_the_first_of_a_stable_sort():
+    """Ties go to the lower column and a row's own document (-inf) comes last, as a stable argsort has it."""
+    from pipeline.stages.match import top_columns
+
+    rng = np.random.default_rng(2)
+    for _ in range(200):
+        rows, cols = rng.integers(1, 12), rng.integers(1, 40)
+        sims = np.round(rng.random((rows, cols)) * 3, 1)
+        sims[rng.random((rows, cols)) < 0.2] = -np.inf
+        k = int(rng.integers(1, cols + 1))
+        assert (top_columns(sims, k) == np.argsort(-sims, axis=1, kind="stable")[:, :k]).all()
+
+
 def test_only_pairs_touching_new_documents_are_looked_for(make_paragraphs, fake_embed):
     paragraphs = make_paragraphs({"old1": [TERMINAL], "old2": [TERMINAL], "new": [TERMINAL]})
     embed, _ = fake_embed({})

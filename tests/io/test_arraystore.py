@@ -1,0 +1,50 @@
+"""The paragraph index's arrays: computed once per text hash, kept across runs, a run writing only its own rows."""
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline.io.arraystore import MAX_DELTAS, ArrayStore
+
+
+def lengths(texts: list[str]) -> np.ndarray:
+    return np.array([[len(t), len(t.split())] for t in texts], np.float32)
+
+
+def test_rows_are_computed_once_and_found_again_by_a_later_run(tmp_path):
+    computed = []
+
+    def compute(texts):
+        computed.extend(texts)
+        return lengths(texts)
+
+    first = ArrayStore(tmp_path / "e.arrow", np.float32)
+    assert first.lookup(["a", "b", "a"], ["one", "two words", "one"], compute).tolist() == [[3, 1], [9, 2], [3, 1]]
+    first.save()
+    later = ArrayStore(tmp_path / "e.arrow", np.float32)
+    assert later.lookup(["b", "c"], ["two words", "three more words"], compute).tolist() == [[9, 2], [16, 3]]
+    assert computed == ["one", "two words", "three more words"]
+    assert len(later) == 3
+
+
+def test_a_run_appends_its_rows_and_the_deltas_are_folded_into_the_base(tmp_path):
+    sizes = []
+    for run in range(MAX_DELTAS + 2):
+        store = ArrayStore(tmp_path / "e.arrow", np.float32)
+        store.lookup([f"h{run}"], [f"text {run}"], lengths)
+        store.save()
+        sizes.append(len(list(tmp_path.glob("e*.arrow"))))
+    assert sizes == [1, *range(2, MAX_DELTAS + 2), 1]
+    store = ArrayStore(tmp_path / "e.arrow", np.float32)
+    assert len(store) == MAX_DELTAS + 2
+    assert store.lookup(["h3"], ["unused"], lambda texts: 1 / 0).tolist() == [[6, 2]]
+
+
+def test_a_run_that_adds_nothing_writes_nothing(tmp_path):
+    store = ArrayStore(tmp_path / "e.arrow", np.float32)
+    store.lookup(["a"], ["one"], lengths)
+    store.save()
+    before = sorted(p.stat().st_mtime_ns for p in tmp_path.iterdir())
+    again = ArrayStore(tmp_path / "e.arrow", np.float32)
+    again.lookup(["a"], ["one"], lambda texts: 1 / 0)
+    again.save()
+    assert sorted(p.stat().st_mtime_ns for p in tmp_path.iterdir()) == before
