@@ -267,13 +267,14 @@ def _run_stages(cfg: Config, engine: Engine, output: Path, run_id: str, from_sta
     log.info(f"classify: deciding {len(decided - new_docs)} earlier document(s) with the {len(new_docs)} new ones, "
              f"among {len(standing)} linked one(s) whose decisions stand", decided=len(decided), standing=len(standing))
     rows = _rows_of(everything, decided | standing)
+    scored = links  # a run redone --from write stores its pairs unscored: they are scored when next read
 
     def classified() -> pa.Table:
         """Scores the run's new pairs (the stored ones carry theirs), then classifies."""
-        links_now["scored"] = engine.call(scored_pairs, rows, links, cfg)
-        return engine.call(classify, rows, links_now["scored"], dates, cfg, _rows_of(known, standing))
+        nonlocal scored
+        scored = engine.call(scored_pairs, rows, links, cfg)
+        return engine.call(classify, rows, scored, dates, cfg, _rows_of(known, standing))
 
-    links_now = {"scored": links}
     provenance = stage("classify", classified)
 
     _checkpoint("write")
@@ -282,7 +283,7 @@ def _run_stages(cfg: Config, engine: Engine, output: Path, run_id: str, from_sta
     current = with_inherited_roots(provenance, known)
     revision = revise(_rows_of(known, set(current.column("doc_id").to_pylist())), current, run_id, now)
     added = handoff_tables(documents, blocks, _rows_of(current, new_docs))
-    changes = table_changes(added, revision, history_docs, with_scores(candidates, links_now["scored"]), run_id,
+    changes = table_changes(added, revision, history_docs, with_scores(candidates, scored), run_id,
                             redone | set(documents.column("doc_id").to_pylist()))
     result.tables = {name: table.num_rows for name, table in added.items()}
     result.revised = revision.superseded.num_rows
