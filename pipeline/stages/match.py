@@ -410,7 +410,9 @@ def _exact_searcher(vectors: np.ndarray, docs: np.ndarray, cols: np.ndarray):
     scoring every column, at a fraction of the cost when a run's new rows search a large history.
     """
 
-    def base() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def base() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The columns' vectors (float32 for the rough product, float64 for exact scores), their documents, and
+        the columns sorted by document with those documents (``_own_columns``)."""
         chosen = vectors[cols]
         by_doc = np.argsort(docs[cols], kind="stable")
         return (np.ascontiguousarray(chosen, np.float32), np.ascontiguousarray(chosen, np.float64), docs[cols],
