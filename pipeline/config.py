@@ -240,20 +240,28 @@ class MatchConfig(_Section):
     )
 
 
-class Platt(_Section):
-    """A logistic recalibration of a decision's margin: p = sigmoid(slope * margin + intercept)."""
+EVIDENCE = ("cosine", "lexical", "edit_doubt")
+"""The features of a decision that its confidence is calibrated on, each a field of ``LabelCalibration``."""
 
-    slope: float = Field(1.0, gt=0, description="Multiplies the decision's margin (in logit units).")
-    intercept: float = Field(0.0, description="Shifts it: a label that is right more often than its margin says.")
+
+class LabelCalibration(_Section):
+    """A logistic regression of a label being right on its decision's evidence (``EVIDENCE``):
+    p = sigmoid(intercept + the sum of each weight times its feature)."""
+
+    intercept: float = Field(0.0, description="Log-odds of being right when every feature is 0.")
+    cosine: float = Field(0.0, description="Weight of the link's cosine (semantic similarity).")
+    lexical: float = Field(0.0, description="Weight of the link's token-sequence similarity.")
+    edit_doubt: float = Field(0.0, description="Weight of how undecided the machine-edit model is between a "
+                              "human's and a model's edit of a near-verbatim pair (1 at even odds, 0 when sure).")
 
 
 class Calibration(_Section):
-    """One recalibration per predicted label, fitted on a labelled corpus (tools/calibrate_confidence.py;
+    """One logistic regression per predicted label, fitted on a labelled corpus (tools/calibrate_confidence.py;
     the defaults were fitted on provenance-dev)."""
 
-    original: Platt = Platt(slope=0.012, intercept=4.446)
-    copied: Platt = Platt(slope=2.892, intercept=-3.510)
-    ai_paraphrased: Platt = Platt(slope=1.539, intercept=-0.037)
+    original: LabelCalibration = LabelCalibration(intercept=4.728, lexical=-2.465)
+    copied: LabelCalibration = LabelCalibration(intercept=2.052, lexical=2.658, edit_doubt=-2.178)
+    ai_paraphrased: LabelCalibration = LabelCalibration(intercept=-8.683, cosine=11.896, lexical=5.276, edit_doubt=-11.765)
 
 
 class ClassifyConfig(_Section):
@@ -357,10 +365,7 @@ class ClassifyConfig(_Section):
         "its derivatives. Fitted on a half/half document split of the dev corpus."
     )
     calibration: Calibration = Field(
-        Calibration(), description="Per-label recalibration that makes confidence a probability of being right."
-    )
-    confidence_slope: float = Field(
-        12.0, gt=0, description="Steepness of the logistic that turns a score's margin over its threshold into confidence."
+        Calibration(), description="Per-label logistic regression that makes confidence a probability of being right."
     )
 
 

@@ -270,12 +270,41 @@ def pooled_false_positive_rate(groups: list[GroupResult]) -> float:
 
 def calibration_errors(groups: list[GroupResult], dimension: str = "doc_type") -> dict[str, float]:
     """Expected calibration error per predicted label of the cross-fitted confidence, over the groups of
-    one dimension (document types partition the corpus, so each paragraph counts once)."""
+    one dimension (each dimension's groups are disjoint, so each paragraph counts once)."""
+    return _label_errors(pd.concat([g.predictions for g in groups if g.dimension == dimension]))
+
+
+def worst_calibrated(groups: list[GroupResult], dimension: str) -> dict[str, tuple[float, str]]:
+    """Per predicted label, the largest cross-fitted calibration error of one held-out group of ``dimension``
+    and its name, among the groups with at least ``MIN_GROUP`` paragraphs of that label (fewer give one bin
+    of noise)."""
+    from pipeline.evaluate.groups import MIN_GROUP
+
+    worst: dict[str, tuple[float, str]] = {}
+    for g in groups:
+        if g.dimension != dimension:
+            continue
+        for label, error in _label_errors(g.predictions, MIN_GROUP).items():
+            worst[label] = max(worst.get(label, (error, g.name)), (error, g.name))
+    return worst
+
+
+def _label_errors(frame: pd.DataFrame, at_least: int = 1) -> dict[str, float]:
     from pipeline.evaluate.groups import expected_calibration_error
 
-    frame = pd.concat([g.predictions for g in groups if g.dimension == dimension])
     return {label: expected_calibration_error(part["confidence"].to_numpy(), part["right"].to_numpy(float))
-            for label, part in frame.groupby("label")}
+            for label, part in frame.groupby("label") if len(part) >= at_least}
+
+
+def calibration_lines(groups: list[GroupResult]) -> list[str]:
+    """Cross-fitted expected calibration error per label for each dimension, with its worst group."""
+    lines = []
+    for dimension in dict.fromkeys(g.dimension for g in groups):
+        worst = worst_calibrated(groups, dimension)
+        lines.append(f"cross-fitted expected calibration error per label, {dimension} groups: " + ", ".join(
+            f"{label} {error:.3f}" + (f" (worst group {worst[label][0]:.3f}, {worst[label][1]})" if label in worst else "")
+            for label, error in sorted(calibration_errors(groups, dimension).items())))
+    return lines
 
 
 def _group_rows(groups: list[GroupResult]) -> list[tuple]:
@@ -302,13 +331,10 @@ def format_groups(groups: list[GroupResult]) -> str:
              f"{'dimension':10s} {'group':52s} {'n':>5s} {'macroF1':>7s} {'root':>6s} {'aiFPR':>6s}"]
     lines += [f"{d:10s} {n[:52]:52s} {c:5d} {f1:>7s} {r:>6s} {p:>6s}" for d, n, c, f1, r, p in _group_rows(groups)]
     by_f1, by_root = _worst(groups)
-    ece = calibration_errors(groups)
     lines.append(f"worst group macro-F1 {by_f1.macro_f1:.3f} ({by_f1.dimension}: {by_f1.name}); worst root-source "
                  f"{by_root.report.root_doc_accuracy:.3f} ({by_root.dimension}: {by_root.name}); pooled ai false-positive "
                  f"rate on held-out human paragraphs {pooled_false_positive_rate(groups):.3f}")
-    lines.append("cross-fitted expected calibration error per label: "
-                 + ", ".join(f"{label} {value:.3f}" for label, value in sorted(ece.items())))
-    return "\n".join(lines)
+    return "\n".join(lines + calibration_lines(groups))
 
 
 def groups_section(groups: list[GroupResult]) -> str:
@@ -321,10 +347,8 @@ def groups_section(groups: list[GroupResult]) -> str:
              "labelled paragraphs pooled per dimension; macro-F1 only for groups with two classes or more).", "",
              "| dimension | group | paragraphs | macro-F1 | root-source | ai FPR on human |", "|---|---|---|---|---|---|"]
     lines += [f"| {d} | {n} | {c} | {f1} | {r} | {p} |" for d, n, c, f1, r, p in _group_rows(groups)]
-    ece = calibration_errors(groups)
     lines += ["", f"- worst group macro-F1 **{by_f1.macro_f1:.3f}** ({by_f1.name}); worst root-source "
               f"**{by_root.report.root_doc_accuracy:.3f}** ({by_root.name}); pooled ai false-positive rate on "
-              f"held-out human paragraphs **{pooled_false_positive_rate(groups):.3f}**",
-              "- cross-fitted expected calibration error per label: "
-              + ", ".join(f"{label} {value:.3f}" for label, value in sorted(ece.items()))]
+              f"held-out human paragraphs **{pooled_false_positive_rate(groups):.3f}**"]
+    lines += [f"- {line}" for line in calibration_lines(groups)]
     return "\n".join(lines) + "\n"

@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 from rapidfuzz.distance import Indel
 
 from pipeline.boilerplate.language import page_language, stoplist
-from pipeline.config import Config
+from pipeline.config import EVIDENCE, Calibration, Config
 from pipeline.edits import edit_shape, kept_share, machine_edit_probability, proper_names, spelling_variants
 from pipeline.schema import PROVENANCE, SCORED, to_table
 from pipeline.style import attributions, machine_style
@@ -78,6 +78,8 @@ class Decision:
     confidence: float
     contributors: tuple[tuple[Key, float | None], ...] = ()
     """Every direct source paragraph and the share of this paragraph's words it accounts for."""
+    evidence: dict[str, float] | None = None
+    """The features ``confidence`` was calibrated on (``EVIDENCE``); None for a published decision."""
 
 
 def classify(paragraphs: pa.Table, candidates: pa.Table, documents: pa.Table, cfg: Config,
@@ -87,6 +89,13 @@ def classify(paragraphs: pa.Table, candidates: pa.Table, documents: pa.Table, cf
     ``history`` holds published provenance rows of earlier runs: their labels and roots stand as
     published, they serve as sources, and they are not part of the output.
     """
+    return to_table(provenance_rows(paragraphs, candidates, documents, cfg, history), PROVENANCE)
+
+
+def provenance_rows(paragraphs: pa.Table, candidates: pa.Table, documents: pa.Table, cfg: Config,
+                    history: pa.Table | None = None) -> pd.DataFrame:
+    """``classify``'s rows, each also with the ``evidence`` its confidence was calibrated on (a dict the
+    table leaves out), so that a calibration can be refitted on a labelled run."""
     paras = paragraphs.to_pandas().sort_values(["doc_id", "para_index"]).reset_index(drop=True)
     links = links_of(scored_pairs(paragraphs, candidates, cfg))
     order = document_order(paras, links, documents.to_pandas(), cfg)
@@ -116,8 +125,9 @@ def classify(paragraphs: pa.Table, candidates: pa.Table, documents: pa.Table, cf
             "confidence": decision.confidence,
             "method": decision.method,
             "contributors": [{"doc_id": k[0], "para_index": k[1], "share": share} for k, share in decision.contributors],
+            "evidence": decision.evidence,
         })
-    return to_table(pd.DataFrame(rows), PROVENANCE)
+    return pd.DataFrame(rows)
 
 
 def paragraph_texts(paras: pd.DataFrame) -> dict[Key, str]:
@@ -691,41 +701,41 @@ def _decide_one(key: Key, earlier: list[Link], rewrites: list[Link], aligned: se
     near = [l for l in earlier if l.near_verbatim and (sources is None or l.source[0] in sources)]
     closest = max(near, key=lambda l: (l.ratio, l.containment, -_source_index(l))) if near else None
     if closest is not None and closest.is_copy:
-        return _copied(closest, max(closest.ratio, closest.containment), min(c.copy_ratio, c.copy_containment),
-                       decided, earlier, cfg)
+        return _copied(closest, decided, earlier, cfg)
     if rewrites:
         roots = [l for l in rewrites if decided[l.source].label == "original"]
         link = max(roots or rewrites, key=lambda l: (_rewrite_score(l, cfg), -_source_index(l)))
         via_alignment = link.source[0] in aligned
-        threshold = c.aligned_cosine if via_alignment else c.standalone_cosine
-        confidence = _confidence("ai_paraphrased", link.semantic, threshold, cfg)
         merged = _restructured(earlier, link.source[0], cfg) if via_alignment else []
         if merged and merged[0] == link:  # decided by its sentences: a copy when every one taken is kept as it was
             kept, taken = _kept_sentences(text[key], [text[l.source] for l in merged], cfg), sum(l.covered for l in merged)
             if kept >= taken - _ROUNDING:
-                return _copied(link, kept, c.sentence_min_cover, decided, earlier, cfg)
-            confidence = _confidence("ai_paraphrased", taken, c.sentence_min_cover, cfg)
+                return _copied(link, decided, earlier, cfg)
+        evidence = _evidence(link)
         return Decision("ai_paraphrased", link, _root(link, decided), "doc_alignment" if via_alignment else "semantic",
-                        confidence, _shares(link, earlier))
-    # The label is wrong only if some earlier document held this paragraph: judge by the earlier links.
-    nearest = max((_strength(l) for l in earlier), default=0.0)
+                        calibrated_confidence("ai_paraphrased", evidence, c.calibration), _shares(link, earlier), evidence)
+    # The label is wrong only if some earlier document held this paragraph: judge by the nearest earlier link.
+    nearest = max(earlier, key=lambda l: (_strength(l), l.source), default=None)
+    evidence = _evidence(nearest)
     method = "earliest_occurrence" if any(_is_strong(l, cfg) for l in every) else "no_match"
-    return Decision("original", None, None, method, _confidence("original", c.paraphrase_cosine, nearest, cfg))
+    return Decision("original", None, None, method, calibrated_confidence("original", evidence, c.calibration),
+                    evidence=evidence)
 
 
-def _copied(link: Link, score: float, threshold: float, decided: dict[Key, Decision], earlier: list[Link],
-            cfg: Config) -> Decision:
-    """The decision for a copy of ``link``'s source, ``score`` its evidence against ``threshold``.
+def _copied(link: Link, decided: dict[Key, Decision], earlier: list[Link], cfg: Config) -> Decision:
+    """The decision for a copy of ``link``'s source.
 
     A label says how a paragraph relates to its root: a copy of a model's rewrite is, to the original it
     points to, that rewrite; only a chain of copies stays copied (``direct_*`` shows the copy step).
     """
-    copy = _confidence("copied", score, threshold, cfg)
     source = decided[link.source]
     shares = _shares(link, earlier)
-    if source.label == "ai_paraphrased":  # right only if both steps are: the product of the two
-        return Decision("ai_paraphrased", link, _root(link, decided), "lexical", copy * source.confidence, shares)
-    return Decision("copied", link, _root(link, decided), "lexical", copy, shares)
+    if source.label == "ai_paraphrased":  # a human's copy step is seldom wrong: the doubt is the rewrite's
+        return Decision("ai_paraphrased", link, _root(link, decided), "lexical", source.confidence, shares,
+                        source.evidence)
+    evidence = _evidence(link)
+    return Decision("copied", link, _root(link, decided), "lexical",
+                    calibrated_confidence("copied", evidence, cfg.classify.calibration), shares, evidence)
 
 
 def _kept_sentences(paragraph: str, sources: list[str], cfg: Config) -> float:
@@ -767,9 +777,20 @@ def _root(link: Link, decided: dict[Key, Decision]) -> Key:
     return earlier.root if earlier.root is not None else link.source
 
 
-def _confidence(label: str, value: float, threshold: float, cfg: Config) -> float:
-    """Probability that ``label`` is right: the decision's margin over its threshold, through the label's
-    logistic recalibration fitted on a labelled corpus."""
-    platt = getattr(cfg.classify.calibration, label)
-    margin = cfg.classify.confidence_slope * (value - threshold)
-    return float(1.0 / (1.0 + math.exp(-(platt.slope * margin + platt.intercept))))
+def _evidence(link: Link | None) -> dict[str, float]:
+    """What a decision rests on (``EVIDENCE``), read off the link it follows (for an original, its nearest
+    earlier link; none at all is the surest original): how close in meaning and in wording the two
+    paragraphs are, and how undecided the machine-edit model is between a human's and a model's edit of a
+    near-verbatim pair (the side it took decides copied against ai_paraphrased)."""
+    if link is None:
+        return dict.fromkeys(EVIDENCE, 0.0)
+    doubt = 1.0 - abs(2.0 * link.machine_edit - 1.0) if link.near_verbatim else 0.0
+    return dict(zip(EVIDENCE, (link.semantic, link.ratio, doubt)))
+
+
+def calibrated_confidence(label: str, evidence: dict[str, float], calibration: Calibration) -> float:
+    """Probability that ``label`` is right: the label's logistic regression on the decision's evidence,
+    fitted on a labelled corpus (``[classify.calibration]``)."""
+    model = getattr(calibration, label)
+    z = model.intercept + math.fsum(getattr(model, name) * value for name, value in evidence.items())
+    return 0.5 * (1.0 + math.tanh(z / 2))  # the logistic function, without overflow

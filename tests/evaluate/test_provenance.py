@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from pipeline.evaluate.provenance import format_report, score_output
 
@@ -99,3 +100,24 @@ def test_only_the_named_gold_paragraphs_are_scored(tmp_path):
                           frozenset({("b.txt", 0), ("b.txt", 1)}))
     assert sum(report.confusion.values()) == 2 and report.confusion[("copied", "copied")] == 1
     assert report.chrome == [0, 0]
+
+
+def _held_out(dimension: str, name: str, label: str, confidence: float, right: list[bool]):
+    from pipeline.evaluate.provenance import GroupResult, ProvenanceReport
+
+    predictions = pd.DataFrame({"label": label, "confidence": confidence, "right": right})
+    return GroupResult(dimension, name, ProvenanceReport(), predictions)
+
+
+def test_calibration_is_reported_per_dimension_with_its_worst_sizeable_group():
+    from pipeline.evaluate.groups import MIN_GROUP
+    from pipeline.evaluate.provenance import calibration_errors, worst_calibrated
+
+    groups = [_held_out("doc_type", "calibrated", "copied", 0.9, [True] * 27 + [False] * 3),
+              _held_out("doc_type", "overconfident", "copied", 0.9, [True] * 24 + [False] * 6),
+              _held_out("doc_type", "tiny", "copied", 0.9, [False] * (MIN_GROUP - 1)),
+              _held_out("template", "all", "copied", 0.9, [True] * 90)]
+    assert calibration_errors(groups, "template")["copied"] == pytest.approx(0.1)
+    assert calibration_errors(groups, "doc_type")["copied"] == pytest.approx(abs(0.9 - 51 / 89))
+    error, name = worst_calibrated(groups, "doc_type")["copied"]
+    assert name == "overconfident" and error == pytest.approx(0.1), "a group too small to bin is not the worst"

@@ -313,15 +313,27 @@ def test_no_candidates_means_everything_is_original(make_paragraphs, make_docume
 
 
 def test_confidence_goes_through_the_labels_calibration():
-    from pipeline.config import Calibration, ClassifyConfig, Platt
-    from pipeline.stages.classify import _confidence
+    from pipeline.config import Calibration, LabelCalibration
+    from pipeline.stages.classify import calibrated_confidence
 
-    plain = Config(classify=ClassifyConfig(calibration=Calibration(copied=Platt(slope=1.0, intercept=0.0))))
-    shifted = Config(classify=ClassifyConfig(calibration=Calibration(copied=Platt(slope=2.0, intercept=1.0))))
-    at_threshold = _confidence("copied", 0.8, 0.8, plain)
-    assert at_threshold == pytest.approx(0.5)
-    assert _confidence("copied", 0.8, 0.8, shifted) == pytest.approx(1 / (1 + math.exp(-1.0)))
-    assert _confidence("copied", 0.9, 0.8, shifted) > _confidence("copied", 0.9, 0.8, plain) > at_threshold
+    evidence = {"cosine": 0.9, "lexical": 0.5, "edit_doubt": 0.0}
+    assert calibrated_confidence("copied", evidence, Calibration(copied=LabelCalibration())) == pytest.approx(0.5)
+    shifted = Calibration(copied=LabelCalibration(intercept=1.0, cosine=2.0))
+    assert calibrated_confidence("copied", evidence, shifted) == pytest.approx(1 / (1 + math.exp(-2.8)))
+
+
+def test_confidence_moves_with_the_evidence(make_paragraphs, make_candidates, make_documents):
+    """The same one-paragraph rewrite, found through a link closer or farther in meaning: the label stands,
+    the confidence follows the evidence."""
+    cfg = Config().classify
+    paragraphs = make_paragraphs({"s": [TERMINAL, FOUNDATIONS], "r": REWORDED[:1]})
+    confidence = []
+    for cosine in (cfg.paraphrase_cosine + 0.01, cfg.standalone_cosine - 0.01):
+        row = label_of(run(paragraphs, make_candidates([("r", 0, "s", 0, cosine)]), make_documents(["s", "r"], DATES)),
+                       "r", 0)
+        assert row["label"] == "ai_paraphrased"
+        confidence.append(row["confidence"])
+    assert 0.0 < confidence[0] < confidence[1] < 1.0
 
 
 def test_a_one_paragraph_rewrite_follows_its_source_on_one_strong_link(make_paragraphs, make_candidates, make_documents):
