@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import copy
 import re
+from functools import lru_cache
 
 import justext
 import trafilatura
-from trafilatura.settings import DEFAULT_CONFIG
+from trafilatura.settings import DEFAULT_CONFIG, Extractor
+from trafilatura.xml import delete_element
 
 from pipeline.boilerplate.blocks import WIDGET_REASONS, Block, absorb_widget_neighbours, judge
 from pipeline.boilerplate.dom import Paragraph, parse_html, segment_dom
@@ -33,6 +35,7 @@ _STRUCTURE_TAGS = frozenset({"p", "h2", "h3", "h4", "h5", "h6", "li", "td", "th"
 # often a list of the article's own.
 _KEPT_CHROME_REASONS = (*WIDGET_REASONS, "byline", "caption")
 _FORM_RULE = "dom_tag:form"
+_JSON_LD = "application/ld+json"
 _TRAFILATURA_CONFIG = copy.deepcopy(DEFAULT_CONFIG)  # never mutate the library's global settings
 
 
@@ -47,6 +50,7 @@ def html_blocks(html: str, cfg: StripConfig) -> list[Block]:
         return []
     _classify_justext(paragraphs, cfg)
     tokens = [_tokens(p.text) for p in paragraphs]
+    _drop_code(root)
     chosen = _article_choice(root, paragraphs, tokens, cfg)
     trusted = _trusted_dom_verdicts(paragraphs, chosen, cfg)
     doms = [p.dom_verdict if id(p.dom_source) in trusted else None for p in paragraphs]
@@ -90,6 +94,15 @@ def _article_choice(root, paragraphs: list[Paragraph], tokens: list[list[str]], 
     return chosen
 
 
+def _drop_code(root) -> None:
+    """Removes the page's scripts and style sheets (their tails kept) before trafilatura reads it, except its
+    JSON-LD (trafilatura reads an article body and forum markup there). Each of trafilatura's paths deletes
+    them the same way before it reads any text, but only after copying the whole tree, twice or more a run,
+    and code is much of a page's bytes. The walk has skipped them already."""
+    for element in [e for e in root.iter("script", "style") if e.get("type") != _JSON_LD]:
+        delete_element(element)
+
+
 def _trafilatura_runs(cfg: StripConfig) -> list[tuple[bool, bool]]:
     """(fast, favor_precision) of the trafilatura runs to try in turn: the configured one, then, when it
     keeps too little, without favouring precision (it cut the article, not just the chrome), then its full
@@ -106,17 +119,16 @@ def _too_short(paragraphs: list[Paragraph], chosen: list[bool], cfg: StripConfig
 
 
 def _trafilatura_text(tree, fast: bool, precise: bool, cfg: StripConfig) -> str:
-    text = trafilatura.extract(
-        tree,
-        fast=fast,
-        include_comments=False,
-        deduplicate=False,
-        favor_precision=precise,
-        include_tables=cfg.include_tables,
-        output_format="txt",
-        config=_TRAFILATURA_CONFIG,
-    )
+    text = trafilatura.extract(tree, options=_trafilatura_options(fast, precise, cfg.include_tables))
     return text or ""
+
+
+@lru_cache(maxsize=None)
+def _trafilatura_options(fast: bool, precise: bool, include_tables: bool) -> Extractor:
+    """trafilatura's settings for one kind of run (comments off, its deduplication off), built once: building
+    them reads its configuration again on every call, and a page may take three runs."""
+    return Extractor(config=_TRAFILATURA_CONFIG, output_format="txt", fast=fast, precision=precise, comments=False,
+                     tables=include_tables, dedup=False)
 
 
 def _classify_justext(paragraphs: list[Paragraph], cfg: StripConfig) -> None:
@@ -304,17 +316,17 @@ def _is_article_structure(paragraph: Paragraph, article) -> bool:
 def _trailing_links(paragraphs: list[Paragraph], chosen: list[bool], article) -> set[int]:
     """Chosen paragraphs with links that come after the article's box, outside it: the teasers and link
     lines of what the site offers next (an extractor that keeps the page's last text keeps them too)."""
-    if article is None:
+    last = next((i for i in range(len(paragraphs) - 1, -1, -1) if _is_inside(paragraphs[i], article)), None) \
+        if article is not None else None
+    if last is None:
         return set()
-    inside = [i for i, p in enumerate(paragraphs) if _is_inside(p, article)]
-    return {i for i in range(inside[-1] + 1, len(paragraphs)) if chosen[i] and paragraphs[i].chars_count_in_links
-            and not _is_inside(paragraphs[i], article)} if inside else set()
+    return {i for i in range(last + 1, len(paragraphs)) if chosen[i] and paragraphs[i].chars_count_in_links}
 
 
 def _is_inside(paragraph: Paragraph, element) -> bool:
     """Whether the paragraph's block container is the element or below it."""
-    return paragraph.container is not None and any(
-        a is element for a in (paragraph.container, *paragraph.container.iterancestors()))
+    container = paragraph.container
+    return container is not None and (container is element or element in container.iterancestors())
 
 
 def _is_cell(paragraph: Paragraph) -> bool:
