@@ -4,7 +4,6 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from itertools import islice
 
 _QUOTES = (("’", "'"), ("‘", "'"), ("“", '"'), ("”", '"'), ("„", '"'), ("«", '"'), ("»", '"'), ("–", "-"), ("—", "-"))
 _WORD = re.compile(r"\w+")
@@ -29,12 +28,6 @@ def words(text: str) -> list[str]:
 
 def word_count(text: str) -> int:
     return len(_WORD.findall(text or ""))
-
-
-def word_count_to(text: str, limit: int) -> int:
-    """``word_count(text)``, or ``limit`` when the text has that many words or more: a long paragraph is not
-    read to its end to learn that it is long."""
-    return sum(1 for _ in islice(_WORD.finditer(text or ""), limit))
 
 
 def shingles(tokens: list[str], size: int) -> set[str]:

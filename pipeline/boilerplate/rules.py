@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from pipeline.config import StripConfig
-from pipeline.text import word_count, word_count_to
+from pipeline.text import word_count
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ def block_verdict(text: str, cfg: StripConfig) -> Verdict | None:
     stripped = " ".join(text.split())
     if not stripped:
         return Verdict("other", "empty_block")
-    n_words = word_count_to(stripped, cfg.max_widget_words + 1)  # the rules below only read short blocks' counts
+    n_words = word_count(stripped)
     if DATELINE_LINE.match(stripped):
         return Verdict("dateline", "dateline_pattern")
     if DATE_ONLY.match(stripped):
@@ -121,7 +121,7 @@ def block_verdict(text: str, cfg: StripConfig) -> Verdict | None:
 def is_comment_header(text: str, max_words: int) -> bool:
     """A commenter line: a relative time ("8 months ago") or a vote count on a short block."""
     stripped = " ".join(text.split())
-    if word_count_to(stripped, max_words + 1) > max_words:
+    if word_count(stripped) > max_words:
         return False
     return bool(RELATIVE_TIME.search(stripped) or VOTES.match(stripped))
 
