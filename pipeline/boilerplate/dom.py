@@ -89,7 +89,10 @@ class Paragraph(justext.paragraph.Paragraph):
 
     ``container`` is the block element it opened in, ``dom_verdict`` the chrome kind that the tags,
     classes and ids of the elements around its first text name, and ``dom_source`` the element that
-    named it. Text and word counts are computed once, by ``finish``.
+    named it. Text and word counts are computed once, by ``finish``, which keeps the words as a tuple and
+    drops the text fragments once joined: a page's paragraphs live until it is judged, long enough to reach
+    the garbage collector's oldest generation, and the more objects reach it, the sooner its next full pass
+    (about 0.1 s each here); a tuple of strings leaves the collector's care at its first pass, a list never.
     """
 
     # Plain attributes in place of jusText's properties, which recompute on every read; those that start
@@ -109,7 +112,8 @@ class Paragraph(justext.paragraph.Paragraph):
 
     def finish(self) -> "Paragraph":
         self.text = " ".join("".join(self.text_nodes).split())  # line breaks in HTML source are layout
-        self.lower_words = self.text.lower().split()
+        self.text_nodes = ()
+        self.lower_words = tuple(self.text.lower().split())
         self.words_count = len(self.lower_words)
         return self
 

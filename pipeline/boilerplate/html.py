@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 
 import justext
@@ -37,6 +38,7 @@ _KEPT_CHROME_REASONS = (*WIDGET_REASONS, "byline", "caption")
 _FORM_RULE = "dom_tag:form"
 _JSON_LD = "application/ld+json"
 _TRAFILATURA_CONFIG = copy.deepcopy(DEFAULT_CONFIG)  # never mutate the library's global settings
+Tokens = tuple[str, ...]
 
 
 def html_blocks(html: str, cfg: StripConfig) -> list[Block]:
@@ -76,7 +78,7 @@ def html_blocks(html: str, cfg: StripConfig) -> list[Block]:
     return absorb_widget_neighbours([block for pieces in judged for block in pieces])
 
 
-def _article_choice(root, paragraphs: list[Paragraph], tokens: list[list[str]], cfg: StripConfig) -> list[bool]:
+def _article_choice(root, paragraphs: list[Paragraph], tokens: list[Tokens], cfg: StripConfig) -> list[bool]:
     """The paragraphs (``tokens`` their ``_tokens``) that make the article according to trafilatura, in its
     runs from the most precise to the most complete until one keeps enough (see ``_trafilatura_runs``),
     jusText's good ones when none keeps anything, and on a page too small for either, every paragraph
@@ -138,7 +140,7 @@ def _classify_justext(paragraphs: list[Paragraph], cfg: StripConfig) -> None:
     justext.core.revise_paragraph_classification(paragraphs)
 
 
-def _aligned(tokens: list[list[str]], article: str, cfg: StripConfig) -> list[bool]:
+def _aligned(tokens: list[Tokens], article: str, cfg: StripConfig) -> list[bool]:
     """Which paragraphs (given as their ``_tokens``) trafilatura kept, by finding them in its text.
 
     Long paragraphs are found in order, or counted kept when trafilatura's text covers most of their
@@ -177,7 +179,7 @@ def _next_anchor_starts(spans: list[tuple[int, int] | None], end: int) -> list[i
     return starts
 
 
-def _anchor_spans(tokens: list[list[str]], target: str, cfg: StripConfig) -> list[tuple[int, int] | None]:
+def _anchor_spans(tokens: list[Tokens], target: str, cfg: StripConfig) -> list[tuple[int, int] | None]:
     """Where each long paragraph sits in trafilatura's text: (start, end) found in order, (-1, -1) when
     only covered by its 3-grams, ``None`` when trafilatura left it out or the paragraph is short.
 
@@ -186,7 +188,7 @@ def _anchor_spans(tokens: list[list[str]], target: str, cfg: StripConfig) -> lis
     """
     spans: list[tuple[int, int] | None] = []
     cursor = 0
-    matched: list[list[str]] = []
+    matched: list[Tokens] = []
     unused: set | None = None
     for paragraph_tokens in tokens:
         if len(paragraph_tokens) < cfg.align_short_words:
@@ -214,11 +216,12 @@ def _anchor_spans(tokens: list[list[str]], target: str, cfg: StripConfig) -> lis
     return spans
 
 
-def _tokens(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
+def _tokens(text: str) -> Tokens:
+    """The text's lower-case words, as a tuple: a page's are held until it is judged (see ``Paragraph``)."""
+    return tuple(_WORD.findall(text.lower()))
 
 
-def _trigrams(tokens: list[str]) -> set[tuple[str, str, str]]:
+def _trigrams(tokens: Sequence[str]) -> set[tuple[str, str, str]]:
     return set(zip(tokens, tokens[1:], tokens[2:]))
 
 
@@ -233,7 +236,7 @@ def _headlines(root) -> set[str]:
     return {text for text in found if len(text.split()) >= 2}
 
 
-def _is_headline(text: str, tokens: list[str], headlines: set[str]) -> bool:
+def _is_headline(text: str, tokens: Tokens, headlines: set[str]) -> bool:
     """Whether a paragraph (``tokens`` its ``_tokens``) reads as one of the ``_headlines``. Its ``words``
     are its tokens when it is ASCII (NFKC and the folded quotes change nothing there), so most paragraphs
     are not normalized a second time."""
