@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Sequence
+from functools import lru_cache
 
 import justext
 import trafilatura
-from trafilatura.settings import DEFAULT_CONFIG
+from trafilatura.settings import DEFAULT_CONFIG, Extractor
+from trafilatura.xml import delete_element
 
 from pipeline.boilerplate.blocks import WIDGET_REASONS, Block, absorb_widget_neighbours, judge
 from pipeline.boilerplate.dom import Paragraph, parse_html, segment_dom
@@ -33,7 +36,9 @@ _STRUCTURE_TAGS = frozenset({"p", "h2", "h3", "h4", "h5", "h6", "li", "td", "th"
 # often a list of the article's own.
 _KEPT_CHROME_REASONS = (*WIDGET_REASONS, "byline", "caption")
 _FORM_RULE = "dom_tag:form"
+_JSON_LD = "application/ld+json"
 _TRAFILATURA_CONFIG = copy.deepcopy(DEFAULT_CONFIG)  # never mutate the library's global settings
+Tokens = tuple[str, ...]
 
 
 def html_blocks(html: str, cfg: StripConfig) -> list[Block]:
@@ -47,6 +52,7 @@ def html_blocks(html: str, cfg: StripConfig) -> list[Block]:
         return []
     _classify_justext(paragraphs, cfg)
     tokens = [_tokens(p.text) for p in paragraphs]
+    _drop_code(root)
     chosen = _article_choice(root, paragraphs, tokens, cfg)
     trusted = _trusted_dom_verdicts(paragraphs, chosen, cfg)
     doms = [p.dom_verdict if id(p.dom_source) in trusted else None for p in paragraphs]
@@ -72,7 +78,7 @@ def html_blocks(html: str, cfg: StripConfig) -> list[Block]:
     return absorb_widget_neighbours([block for pieces in judged for block in pieces])
 
 
-def _article_choice(root, paragraphs: list[Paragraph], tokens: list[list[str]], cfg: StripConfig) -> list[bool]:
+def _article_choice(root, paragraphs: list[Paragraph], tokens: list[Tokens], cfg: StripConfig) -> list[bool]:
     """The paragraphs (``tokens`` their ``_tokens``) that make the article according to trafilatura, in its
     runs from the most precise to the most complete until one keeps enough (see ``_trafilatura_runs``),
     jusText's good ones when none keeps anything, and on a page too small for either, every paragraph
@@ -88,6 +94,15 @@ def _article_choice(root, paragraphs: list[Paragraph], tokens: list[list[str]], 
     if not any(chosen):
         chosen = [p.cf_class != "bad" for p in paragraphs]
     return chosen
+
+
+def _drop_code(root) -> None:
+    """Removes the page's scripts and style sheets (their tails kept) before trafilatura reads it, except its
+    JSON-LD (trafilatura reads an article body and forum markup there). Each of trafilatura's paths deletes
+    them the same way before it reads any text, but only after copying the whole tree, twice or more a run,
+    and code is much of a page's bytes. The walk has skipped them already."""
+    for element in [e for e in root.iter("script", "style") if e.get("type") != _JSON_LD]:
+        delete_element(element)
 
 
 def _trafilatura_runs(cfg: StripConfig) -> list[tuple[bool, bool]]:
@@ -106,17 +121,16 @@ def _too_short(paragraphs: list[Paragraph], chosen: list[bool], cfg: StripConfig
 
 
 def _trafilatura_text(tree, fast: bool, precise: bool, cfg: StripConfig) -> str:
-    text = trafilatura.extract(
-        tree,
-        fast=fast,
-        include_comments=False,
-        deduplicate=False,
-        favor_precision=precise,
-        include_tables=cfg.include_tables,
-        output_format="txt",
-        config=_TRAFILATURA_CONFIG,
-    )
+    text = trafilatura.extract(tree, options=_trafilatura_options(fast, precise, cfg.include_tables))
     return text or ""
+
+
+@lru_cache(maxsize=None)
+def _trafilatura_options(fast: bool, precise: bool, include_tables: bool) -> Extractor:
+    """trafilatura's settings for one kind of run (comments off, its deduplication off), built once: building
+    them reads its configuration again on every call, and a page may take three runs."""
+    return Extractor(config=_TRAFILATURA_CONFIG, output_format="txt", fast=fast, precision=precise, comments=False,
+                     tables=include_tables, dedup=False)
 
 
 def _classify_justext(paragraphs: list[Paragraph], cfg: StripConfig) -> None:
@@ -126,7 +140,7 @@ def _classify_justext(paragraphs: list[Paragraph], cfg: StripConfig) -> None:
     justext.core.revise_paragraph_classification(paragraphs)
 
 
-def _aligned(tokens: list[list[str]], article: str, cfg: StripConfig) -> list[bool]:
+def _aligned(tokens: list[Tokens], article: str, cfg: StripConfig) -> list[bool]:
     """Which paragraphs (given as their ``_tokens``) trafilatura kept, by finding them in its text.
 
     Long paragraphs are found in order, or counted kept when trafilatura's text covers most of their
@@ -165,7 +179,7 @@ def _next_anchor_starts(spans: list[tuple[int, int] | None], end: int) -> list[i
     return starts
 
 
-def _anchor_spans(tokens: list[list[str]], target: str, cfg: StripConfig) -> list[tuple[int, int] | None]:
+def _anchor_spans(tokens: list[Tokens], target: str, cfg: StripConfig) -> list[tuple[int, int] | None]:
     """Where each long paragraph sits in trafilatura's text: (start, end) found in order, (-1, -1) when
     only covered by its 3-grams, ``None`` when trafilatura left it out or the paragraph is short.
 
@@ -174,7 +188,7 @@ def _anchor_spans(tokens: list[list[str]], target: str, cfg: StripConfig) -> lis
     """
     spans: list[tuple[int, int] | None] = []
     cursor = 0
-    matched: list[list[str]] = []
+    matched: list[Tokens] = []
     unused: set | None = None
     for paragraph_tokens in tokens:
         if len(paragraph_tokens) < cfg.align_short_words:
@@ -202,11 +216,12 @@ def _anchor_spans(tokens: list[list[str]], target: str, cfg: StripConfig) -> lis
     return spans
 
 
-def _tokens(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
+def _tokens(text: str) -> Tokens:
+    """The text's lower-case words, as a tuple: a page's are held until it is judged (see ``Paragraph``)."""
+    return tuple(_WORD.findall(text.lower()))
 
 
-def _trigrams(tokens: list[str]) -> set[tuple[str, str, str]]:
+def _trigrams(tokens: Sequence[str]) -> set[tuple[str, str, str]]:
     return set(zip(tokens, tokens[1:], tokens[2:]))
 
 
@@ -221,7 +236,7 @@ def _headlines(root) -> set[str]:
     return {text for text in found if len(text.split()) >= 2}
 
 
-def _is_headline(text: str, tokens: list[str], headlines: set[str]) -> bool:
+def _is_headline(text: str, tokens: Tokens, headlines: set[str]) -> bool:
     """Whether a paragraph (``tokens`` its ``_tokens``) reads as one of the ``_headlines``. Its ``words``
     are its tokens when it is ASCII (NFKC and the folded quotes change nothing there), so most paragraphs
     are not normalized a second time."""
@@ -304,17 +319,17 @@ def _is_article_structure(paragraph: Paragraph, article) -> bool:
 def _trailing_links(paragraphs: list[Paragraph], chosen: list[bool], article) -> set[int]:
     """Chosen paragraphs with links that come after the article's box, outside it: the teasers and link
     lines of what the site offers next (an extractor that keeps the page's last text keeps them too)."""
-    if article is None:
+    last = next((i for i in range(len(paragraphs) - 1, -1, -1) if _is_inside(paragraphs[i], article)), None) \
+        if article is not None else None
+    if last is None:
         return set()
-    inside = [i for i, p in enumerate(paragraphs) if _is_inside(p, article)]
-    return {i for i in range(inside[-1] + 1, len(paragraphs)) if chosen[i] and paragraphs[i].chars_count_in_links
-            and not _is_inside(paragraphs[i], article)} if inside else set()
+    return {i for i in range(last + 1, len(paragraphs)) if chosen[i] and paragraphs[i].chars_count_in_links}
 
 
 def _is_inside(paragraph: Paragraph, element) -> bool:
     """Whether the paragraph's block container is the element or below it."""
-    return paragraph.container is not None and any(
-        a is element for a in (paragraph.container, *paragraph.container.iterancestors()))
+    container = paragraph.container
+    return container is not None and (container is element or element in container.iterancestors())
 
 
 def _is_cell(paragraph: Paragraph) -> bool:

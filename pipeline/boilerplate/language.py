@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from functools import lru_cache
 
 import justext
@@ -30,7 +31,7 @@ def _stopword_matrix() -> tuple[dict[str, int], np.ndarray, tuple[str, ...]]:
     return rows, matrix, languages
 
 
-def page_language(word_lists: list[list[str]], max_words: int) -> str:
+def page_language(word_lists: list[Sequence[str]], max_words: int) -> str:
     """The language whose stoplist covers most of the first ``max_words`` lower-case words (English on a
     tie with it or none; among other tied languages, the one whose stopword comes first in the text, then
     the first alphabetically); ``word_lists`` holds the words of each block in order.
