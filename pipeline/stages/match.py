@@ -499,17 +499,13 @@ def _hnsw_searcher(vectors: np.ndarray, cols: np.ndarray, cfg: MatchConfig):
     first, that returns only the first ``limit`` columns (positions in ``cols``, -1 where none is left).
 
     The graph is built single-threaded in column order, so it (and every result) depends only on the input.
-    The search uses the threads OpenMP allows (``OMP_NUM_THREADS``; Ray sets one per task): each row walks
-    the finished graph on its own, so its neighbours are the same with one thread or many.
     """
     import faiss
 
-    threads = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(1)
     index = faiss.IndexHNSWFlat(vectors.shape[1], cfg.hnsw_m, faiss.METRIC_INNER_PRODUCT)
     index.hnsw.efConstruction = cfg.hnsw_ef_construction
     index.add(np.ascontiguousarray(vectors[cols], dtype=np.float32))
-    faiss.omp_set_num_threads(threads)
 
     def search(rows: np.ndarray, k: int, limit: int) -> tuple[np.ndarray, np.ndarray]:
         params = faiss.SearchParametersHNSW(efSearch=max(cfg.hnsw_ef_search, k))

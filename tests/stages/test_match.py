@@ -234,32 +234,6 @@ def test_hnsw_index_finds_the_same_neighbours_as_brute_force_on_clustered_vector
     assert len(exact & approximate) >= 0.95 * len(exact)
 
 
-def test_hnsw_neighbours_do_not_depend_on_the_search_threads():
-    """The local engine searches the graph with every core, a Ray task with one thread: both must find the
-    same candidates, or the two engines' tables differ."""
-    import faiss
-
-    from pipeline.stages.match import semantic_pairs
-
-    rng = np.random.default_rng(11)
-    topics = rng.normal(size=(30, 48))
-    vectors = topics[np.arange(3_000) % 30] + rng.normal(scale=1.0, size=(3_000, 48))
-    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
-    docs = np.array([f"d{i // 10:04d}" for i in range(3_000)])
-    published = (np.arange(3_000) % 97).astype(np.int64)
-    cfg = MatchConfig(ann_min_rows=10, exact_max_products=0, min_cosine=0.3)
-    found = []
-    before = faiss.omp_get_max_threads()
-    try:
-        for threads in (1, 2):
-            faiss.omp_set_num_threads(threads)
-            found.append(semantic_pairs(vectors, docs, np.ones(3_000, bool), cfg, published))
-    finally:
-        faiss.omp_set_num_threads(before)
-    assert len(found[0][0]) > 3_000
-    assert np.array_equal(found[0][0], found[1][0]) and np.array_equal(found[0][1], found[1][1])
-
-
 def test_a_few_new_paragraphs_against_a_large_history_are_searched_exactly(monkeypatch):
     """Above ann_min_rows, but with few query rows: brute force (what building the graph would only
     approximate), both ways and among the earlier documents, and no graph is built."""
