@@ -313,8 +313,9 @@ class ClassifyConfig(_Section):
         0.92, gt=0, le=1, description="Cosine enough for a rewrite without document alignment."
     )
     standalone_min_ratio: float = Field(
-        0.3, ge=0, le=1, description="Token-sequence similarity a rewrite without document alignment also keeps "
-        "(0.35 or more on provenance-dev's restructured stress set; same-topic stock definitions 0.13-0.28)."
+        0.3, ge=0, le=1, description="Token-sequence similarity a rewrite without document alignment, or unpaired "
+        "in a followed document with no other sign of a model's hand, also keeps (0.35 or more on provenance-dev's restructured stress set; same-topic "
+        "stock definitions 0.13-0.28)."
     )
     short_paragraph_words: int = Field(
         15, ge=0, description="A paragraph under this many words (a heading, a list item, a figure line) is "

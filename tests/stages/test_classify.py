@@ -265,6 +265,46 @@ def test_a_few_reworded_paragraphs_in_order_do_not_make_a_document_a_rewrite(
     assert (frame.loc["r", "label"] == "ai_paraphrased").sum() == 2
 
 
+# Another report's account of what the source's second paragraph says, worded apart (token-sequence
+# similarity 0.12), with no marker word and no reporting verb: neither style tells who wrote it.
+OWN_REPORT = ("Sea water eroded the base over many years; a full renovation is now nearly as expensive as starting "
+              "from scratch.")
+# The source's second paragraph retold once more, after its rewrite, keeping much of its wording (0.57).
+RETOLD_AGAIN = ("Decades of salt water had weakened the foundations of the terminal, engineers found, so repairs would "
+                "cost almost as much as a new structure.")
+
+
+def unpaired_case(make_paragraphs, make_candidates, make_documents, last: str) -> pd.DataFrame:
+    """A condensed rewrite of the source's first two paragraphs, in order, an own paragraph, then ``last``: close
+    in meaning to the source's second paragraph (already paired with the rewrite's second, so ``last`` is not
+    the other half of a split), at a cosine that counts only inside a followed document."""
+    cosine = (Config().classify.aligned_cosine + Config().classify.paraphrase_cosine) / 2
+    paragraphs = make_paragraphs({"s": [TERMINAL, FOUNDATIONS, PIER], "r": CONDENSED + [MARKET, last]})
+    candidates = make_candidates([("r", 0, "s", 0, 0.86), ("r", 1, "s", 1, 0.84), ("r", 3, "s", 1, cosine)])
+    return run(paragraphs, candidates, make_documents(["s", "r"], DATES))
+
+
+def test_an_own_report_of_the_same_event_in_a_rewritten_page_stays_original(
+        make_paragraphs, make_candidates, make_documents):
+    """A page that rewrites its source may add a paragraph of another report of the same event: close in
+    meaning to a source paragraph the rewrite has already used, worded apart, with no sign of a model's hand.
+    That is not a second rewrite."""
+    frame = unpaired_case(make_paragraphs, make_candidates, make_documents, OWN_REPORT)
+    assert (frame.loc["r", "label"].tolist()) == ["ai_paraphrased", "ai_paraphrased", "original", "original"]
+    for i in range(2):
+        assert (label_of(frame, "r", i)["label"], label_of(frame, "r", i)["source_para_index"]) == ("ai_paraphrased", i)
+
+
+def test_a_rewrite_that_retells_a_source_paragraph_twice_is_found_both_times(
+        make_paragraphs, make_candidates, make_documents):
+    """The same unpaired paragraph keeping the source's wording is the rewrite going over its source again."""
+    frame = unpaired_case(make_paragraphs, make_candidates, make_documents, RETOLD_AGAIN)
+    row = label_of(frame, "r", 3)
+    assert (row["label"], row["method"]) == ("ai_paraphrased", "doc_alignment")
+    assert (row["source_doc_id"], row["source_para_index"]) == ("s", 1)
+    assert row["lexical_similarity"] >= Config().classify.standalone_min_ratio
+
+
 def test_rewrite_of_a_copy_points_at_the_root(make_paragraphs, make_documents, make_candidates):
     paragraphs = make_paragraphs({"a": [TERMINAL, FOUNDATIONS], "b": [TERMINAL_B, FISHERMEN], "r": REWORDED[:1]})
     lexical = match(paragraphs, Config().match).to_pandas()
