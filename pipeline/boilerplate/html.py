@@ -22,7 +22,7 @@ from trafilatura.xml import delete_element
 from pipeline.boilerplate.blocks import WIDGET_REASONS, Block, absorb_widget_neighbours, judge
 from pipeline.boilerplate.dom import Paragraph, parse_html, segment_dom
 from pipeline.boilerplate.language import page_language, stoplist
-from pipeline.boilerplate.rules import Verdict, block_verdict, is_comment_header
+from pipeline.boilerplate.rules import SHARE_BUTTON_RULE, Verdict, block_verdict, is_comment_header
 from pipeline.boilerplate.threads import thread_verdicts
 from pipeline.config import StripConfig
 from pipeline.text import words
@@ -349,7 +349,10 @@ def _judge_kept(paragraph: Paragraph, dom: Verdict | None, previous: Block | Non
         return [block.removed(dom)]
     if paragraph.links_density() > cfg.max_link_density:
         return [block.removed(_link_list_verdict(dom, previous))]
-    return judge(block, cfg)
+    judged = judge(block, cfg)
+    if _is_cell(paragraph) and judged[0].rule == SHARE_BUTTON_RULE:
+        return [block]  # a table's "Share" or "Print" column: share buttons are links, gone by link density above
+    return judged
 
 
 def _dropped_verdict(paragraph: Paragraph, dom: Verdict | None, cfg: StripConfig) -> Verdict:

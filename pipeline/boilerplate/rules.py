@@ -61,6 +61,8 @@ SHARE_WORDS = (
     r"share(?:\s+(?:this|on|via))?(?:\s+(?:post|page|article|story))?|tweet|e-?mail|print|save|copy link|link copied|facebook|twitter|x|"
     r"linkedin|whatsapp|pinterest|reddit|telegram|messenger|flipboard|pocket|google it|google\+?|tumblr|threads|bluesky"
 )
+SHARE_BUTTON_RULE = "share_button_text"
+"""The rule of a block whose whole text is share-button words."""
 SHARE_ONLY = re.compile(rf"^(?:(?:{SHARE_WORDS})[\s|·•,:/-]*)+$", re.I)
 TRAILING_SHARE = re.compile(rf"(?<=[.!?…\"”'’)])\s*((?:(?:{SHARE_WORDS})[\s|·•,:/-]*)+)$", re.I)
 DATELINE_LINE = re.compile(r"^\s*(?:[A-Z][A-Z.&]+(?:[ ,]+[A-Z][A-Z.&]+){0,3})(?:\s*\([^)]{1,30}\))?\s*[—–-]{1,2}\s*$")
@@ -97,7 +99,7 @@ def block_verdict(text: str, cfg: StripConfig) -> Verdict | None:
     if DATE_ONLY.match(stripped):
         return Verdict("dateline", "date_line")
     if SHARE_ONLY.match(stripped):
-        return Verdict("share", "share_button_text")
+        return Verdict("share", SHARE_BUTTON_RULE)
     if n_words <= cfg.max_widget_words:
         if COMMENT_WIDGET.match(stripped):
             return Verdict("comments", "comment_form_text")

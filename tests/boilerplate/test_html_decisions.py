@@ -87,3 +87,16 @@ def test_chosen_lines_with_links_after_the_article_box_go_and_the_article_s_own_
     article = _article_element(paragraphs, chosen, StripConfig().article_element_share)
     trailing = {paragraphs[i].text for i in _trailing_links(paragraphs, chosen, article)}
     assert trailing == {"Storm season raises premiums Insurers warned customers..."}
+
+
+def test_a_table_column_named_share_stays_and_a_share_button_goes():
+    """"Share" heading a table's column (market share) is the article's data; the same word alone in a
+    paragraph, or as a link in a cell, is a share button."""
+    cfg = StripConfig()
+    html = (f"<html><body><article><p>{PROSE}</p><table><tr><th>Company</th><th>Share</th></tr>"
+            "<tr><td>Northern Mutual</td><td>31%</td></tr></table><p>Share</p>"
+            "<table><tr><td><a href='/share?u=1'>Share</a></td></tr></table></article></body></html>")
+    paragraphs = segment_dom(parse_html(html))
+    judged = [(p.container.tag if p.container is not None else None, _judge_kept(p, None, None, cfg)[0])
+              for p in paragraphs if p.text == "Share"]
+    assert [(tag, block.kept) for tag, block in judged] == [("th", True), ("p", False), ("td", False)]
