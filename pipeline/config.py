@@ -192,16 +192,21 @@ class MatchConfig(_Section):
                        "many more among those that can be its source by date (dated earlier, or undated).")
     min_cosine: float = Field(0.5, ge=-1, le=1, description="Neighbours below this cosine are not candidates.")
     ann_min_rows: int = Field(
-        5_000, ge=1, description="Above this many paragraphs, nearest neighbours come from an HNSW index, not brute force."
+        5_000, ge=1, description="Above this many paragraphs, nearest neighbours are searched by partition "
+        "(partition_rows, partition_probe), not among all paragraphs.",
     )
     exact_max_products: int = Field(
-        200_000_000, ge=0, description="Brute force also above ann_min_rows while query paragraphs times searched "
-        "paragraphs stay within this: a run's few new paragraphs against a large history cost less than an HNSW build."
+        200_000_000, ge=0, description="All paragraphs are searched also above ann_min_rows while query paragraphs "
+        "times searched paragraphs stay within this: a run's few new paragraphs against a large history.",
     )
-    ann_extra_neighbours: int = Field(32, ge=0, description="Extra HNSW neighbours fetched per paragraph.")
-    hnsw_m: int = Field(16, ge=4, description="HNSW graph degree.")
-    hnsw_ef_construction: int = Field(64, ge=8, description="HNSW build-time beam width.")
-    hnsw_ef_search: int = Field(64, ge=8, description="HNSW query-time beam width.")
+    partition_rows: int = Field(
+        250, ge=10, description="Paragraphs per partition of the nearest-neighbour search (k-means on the "
+        "vectors): the cost per paragraph grows with it, and so does the share of true neighbours found.",
+    )
+    partition_probe: int = Field(
+        12, ge=1, description="Nearest partitions each searched paragraph joins; a paragraph searches its "
+        "nearest partition only, so a pair is found when that one is among the other's partition_probe.",
+    )
     align_min_pairs: int = Field(
         2, ge=1, description="Candidate pairs between two documents that make them worth aligning in full."
     )

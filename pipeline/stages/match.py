@@ -35,6 +35,9 @@ _MERSENNE = np.uint64((1 << 61) - 1)
 _MASK32 = np.uint64(0xFFFFFFFF)
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _CELLS = 1 << 23  # array cells per chunk of vectorised work (bounds the stage's working memory)
+_KMEANS_SEED = 0
+_KMEANS_SAMPLE = 32  # sampled columns per centroid that k-means is fitted on
+_KMEANS_ROUNDS = 6
 _SCORE_DECIMALS = 9  # of float64 products, which differ in their last bits with the thread count
 _FLOOR_SLACK = 1e-3  # a float32 product of unit vectors is within 1e-5 of the exact cosine
 _VIA = np.array(["minhash", "embedding", "both", "alignment"], dtype=object)
@@ -369,92 +372,132 @@ def _earlier_first(rows: np.ndarray, cols: np.ndarray, published: np.ndarray) ->
 
 def _nearest_pairs(vectors: np.ndarray, docs: np.ndarray, rows: np.ndarray, cols: np.ndarray,
                    cfg: MatchConfig, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (row, col) for each row's ``top_k`` nearest columns of another document; with ``allowed``,
-    among the first ``allowed[r]`` of ``cols`` only (rows are searched in groups of equal ``allowed``).
+    """Pairs (row, col) for each row's ``top_k`` nearest columns of another document, at least
+    ``min_cosine``; with ``allowed``, among the first ``allowed[r]`` of ``cols`` only.
 
     Exact up to ``ann_min_rows`` columns, or whenever rows times columns stays within
-    ``exact_max_products`` (a run's few new paragraphs against a large history: cheaper than building the
-    graph). Otherwise an HNSW graph of all ``cols`` (built once, restricted to the group's columns) asked
-    for ``ann_extra_neighbours`` more than needed, to make up for neighbours dropped as the row's own document.
+    ``exact_max_products`` (a run's few new paragraphs against a large history). Otherwise each row is
+    compared only with the columns of its partition (``partitions``): one block product per partition, so
+    the cost grows with the corpus times the partition size, not with the corpus squared.
     """
     allowed = np.full(len(rows), len(cols)) if allowed is None else allowed
-    brute_force = len(rows) * len(cols) <= cfg.exact_max_products
-    exact = _exact_searcher(vectors, docs, cols)
-    approximate = functools.cache(lambda: _hnsw_searcher(vectors, cols, cfg))
     progress = log.Progress(len(rows), "match: nearest neighbours", unit="para")
     found_i, found_j = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
-    for limit in np.unique(allowed[allowed > 0]).tolist():
-        group = rows[allowed == limit]
-        small = brute_force or limit <= cfg.ann_min_rows
-        search = exact if small else approximate()
-        k = min(limit, cfg.top_k if small else cfg.top_k + cfg.ann_extra_neighbours)
-        step = max(1, _CELLS // (limit if small else k * 64))
-        for start in range(0, len(group), step):
-            chunk = group[start:start + step]
-            scores, found = search(chunk, k, limit)
-            valid = (found >= 0) & (docs[cols[np.maximum(found, 0)]] != docs[chunk][:, None])
-            kept = valid & (np.cumsum(valid, axis=1) <= cfg.top_k) & (scores >= cfg.min_cosine)
-            found_i.append(np.broadcast_to(chunk[:, None], kept.shape)[kept])
-            found_j.append(cols[found[kept]])
-            progress.add(len(chunk))
+    for at, positions in _search_blocks(vectors, rows, cols, allowed, cfg):
+        i, j = _block_nearest(vectors, docs, rows[at], cols[positions], positions, allowed[at], cfg)
+        found_i.append(i)
+        found_j.append(j)
+        progress.add(len(at))
     progress.close()
     return np.concatenate(found_i), np.concatenate(found_j)
 
 
-def _exact_searcher(vectors: np.ndarray, docs: np.ndarray, cols: np.ndarray):
-    """A search function (rows, k, limit) over the first ``limit`` of ``cols`` by brute force: the top ``k``
-    inner products per row, best first, never a column of the row's own document.
+def _search_blocks(vectors: np.ndarray, rows: np.ndarray, cols: np.ndarray, allowed: np.ndarray, cfg: MatchConfig
+                   ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Blocks (positions in ``rows``, ascending positions in ``cols``) of ``_nearest_pairs``: one of every
+    column when the search is small enough to be exact; else the rows allowed at most ``ann_min_rows``
+    columns (the earliest paragraphs, in a search by date) search all their columns, the others their
+    partitions."""
+    if len(rows) * len(cols) <= cfg.exact_max_products or len(cols) <= cfg.ann_min_rows:
+        return [(np.arange(len(rows)), np.arange(len(cols)))]
+    few, many = np.flatnonzero(allowed <= cfg.ann_min_rows), np.flatnonzero(allowed > cfg.ann_min_rows)
+    blocks = [(few, np.arange(int(allowed[few].max(initial=0))))]
+    return blocks + [(many[at], positions) for at, positions in partitions(vectors, rows[many], cols, cfg)]
 
-    A float32 product finds each row's columns that can be among its top ``k`` (within ``_FLOOR_SLACK`` of
-    its k-th best), and only those are scored exactly (``similarities``' rounding): the same top ``k`` as
-    scoring every column, at a fraction of the cost when a run's new rows search a large history.
+
+def _block_nearest(vectors: np.ndarray, docs: np.ndarray, rows: np.ndarray, cols: np.ndarray, positions: np.ndarray,
+                   allowed: np.ndarray, cfg: MatchConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (row, col) for each row's ``top_k`` nearest of ``cols`` of another document, at least
+    ``min_cosine``, among the columns whose ``positions`` (ascending) are under the row's ``allowed``.
+
+    A float32 product finds the columns that can be among a row's top ``top_k`` (within ``_FLOOR_SLACK``
+    of its k-th best, and of ``min_cosine``), and only those are scored exactly (``similarities``'
+    rounding), ties going to the lower position: the same pairs whatever the product's thread count.
     """
-
-    def base() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """The columns' vectors (float32 for the rough product, float64 for exact scores), their documents, and
-        the columns sorted by document with those documents (``_own_columns``)."""
-        chosen = vectors[cols]
-        by_doc = np.argsort(docs[cols], kind="stable")
-        return (np.ascontiguousarray(chosen, np.float32), np.ascontiguousarray(chosen, np.float64), docs[cols],
-                by_doc, docs[cols][by_doc])
-
-    ordered = functools.cache(base)  # once, not per chunk
-
-    def search(rows: np.ndarray, k: int, limit: int) -> tuple[np.ndarray, np.ndarray]:
-        rough_base, exact_base, base_docs = (part[:limit] for part in ordered()[:3])
-        if k >= limit:
-            sims = similarities(vectors[rows], exact_base)
-            sims[docs[rows][:, None] == base_docs[None, :]] = -np.inf
-            order = top_columns(sims, k)
-            return np.take_along_axis(sims, order, axis=1), order
-        rough = np.asarray(vectors[rows], np.float32) @ rough_base.T
-        rough[_own_columns(docs[rows], *ordered()[3:], limit)] = -np.inf
-        floor = np.partition(rough, limit - k, axis=1)[:, limit - k:limit - k + 1] - _FLOOR_SLACK
-        r, c = np.nonzero(rough >= floor)  # by row, then column: at least k per row
-        counts = np.bincount(r, minlength=len(rows))
-        slot = np.arange(len(r)) - np.repeat(np.cumsum(counts) - counts, counts)
-        columns = np.zeros((len(rows), int(counts.max())), np.int64)
-        columns[r, slot] = c
-        sims = np.full(columns.shape, -np.inf)
-        own = docs[rows[r]] == base_docs[c]
-        sims[r, slot] = np.where(own, -np.inf, pair_similarities(vectors, exact_base, rows[r], c))
-        order = top_columns(sims, k)  # the padding (-inf) never beats a row's k candidates
-        return np.take_along_axis(sims, order, axis=1), np.take_along_axis(columns, order, axis=1)
-
-    return search
+    base = np.ascontiguousarray(vectors[cols], np.float32)
+    col_docs = docs[cols]
+    k = min(cfg.top_k, len(cols))
+    step = max(1, _CELLS // max(1, len(cols)))
+    found_i, found_j = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for start in range(0, len(rows) if k else 0, step):
+        chunk = rows[start:start + step]
+        rough = np.asarray(vectors[chunk], np.float32) @ base.T
+        rough[(docs[chunk][:, None] == col_docs[None, :]) | (positions[None, :] >= allowed[start:start + step, None])] = -np.inf
+        kth = -np.partition(-rough, k - 1, axis=1)[:, k - 1]
+        floor = np.maximum(kth, cfg.min_cosine) - _FLOOR_SLACK
+        r, c = np.nonzero(rough >= floor[:, None])
+        score = pair_similarities(vectors, vectors, chunk[r], cols[c])
+        good = score >= cfg.min_cosine
+        r, c, score = r[good], c[good], score[good]
+        best = _rank_within(r, score, c) < cfg.top_k
+        found_i.append(chunk[r[best]])
+        found_j.append(cols[c[best]])
+    return np.concatenate(found_i), np.concatenate(found_j)
 
 
-def _own_columns(row_docs: np.ndarray, by_doc: np.ndarray, ordered_docs: np.ndarray, limit: int
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """(row, column) of each row's own document's columns among the first ``limit`` (``by_doc``: the columns
-    sorted by document, whose documents are ``ordered_docs``), found by a binary search per row rather than
-    by comparing every row with every column."""
-    start = np.searchsorted(ordered_docs, row_docs, side="left")
-    sizes = np.searchsorted(ordered_docs, row_docs, side="right") - start
-    rows = np.repeat(np.arange(len(row_docs)), sizes)
-    columns = by_doc[np.repeat(start, sizes) + np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)]
-    inside = columns < limit
-    return rows[inside], columns[inside]
+def partitions(vectors: np.ndarray, rows: np.ndarray, cols: np.ndarray, cfg: MatchConfig
+               ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Blocks (positions in ``rows``, ascending positions in ``cols``) that together search every row:
+    k-means splits the columns into about ``len(cols) / partition_rows`` partitions, each column joins its
+    ``partition_probe`` nearest partitions, and each row searches the partition nearest to it.
+
+    A row's close neighbours lie near it, so the partition nearest the row is among theirs: a pair at
+    cosine 0.5 and over is missed only when the two sit on different sides of several partitions.
+    """
+    count = max(1, round(len(cols) / cfg.partition_rows))
+    return _split(vectors, rows, cols, count, min(cfg.partition_probe, count))
+
+
+def _split(vectors: np.ndarray, rows: np.ndarray, cols: np.ndarray, count: int, probe: int
+           ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``partitions``' blocks for ``count`` k-means centroids of the columns: each column in its ``probe``
+    nearest, each row in its nearest (centroids are scored in float64, rounded, so blocks do not depend on
+    the thread count of the matrix product)."""
+    centroids = partition_centroids(vectors, cols, count)
+    both = np.union1d(rows, cols)  # usually the same paragraphs: each is scored against the centroids once
+    nearest = nearest_centroids(vectors, both, centroids, probe)
+    row_part = nearest[np.searchsorted(both, rows), 0]
+    part = nearest[np.searchsorted(both, cols)].reshape(-1)
+    position = np.repeat(np.arange(len(cols)), probe)
+    by_part = np.lexsort((position, part))
+    col_starts = np.searchsorted(part[by_part], np.arange(count + 1))
+    row_order = np.argsort(row_part, kind="stable")
+    row_starts = np.searchsorted(row_part[row_order], np.arange(count + 1))
+    return [(row_order[row_starts[p]:row_starts[p + 1]], position[by_part[col_starts[p]:col_starts[p + 1]]])
+            for p in range(count) if row_starts[p + 1] > row_starts[p]]
+
+
+def partition_centroids(vectors: np.ndarray, cols: np.ndarray, count: int) -> np.ndarray:
+    """``count`` centroids fitted on a fixed sample of the columns (``_KMEANS_SAMPLE`` per centroid), so the
+    same input always gives the same partitions."""
+    sample = np.random.default_rng(_KMEANS_SEED).choice(len(cols), size=min(len(cols), count * _KMEANS_SAMPLE),
+                                                        replace=False)
+    return kmeans(np.asarray(vectors[cols[np.sort(sample)]], np.float64), count)
+
+
+def kmeans(points: np.ndarray, count: int) -> np.ndarray:
+    """Unit centroids of spherical k-means over unit ``points``: a seeded start and ``_KMEANS_ROUNDS`` rounds
+    (a centroid left with no point stays where it was)."""
+    rng = np.random.default_rng(_KMEANS_SEED)
+    centroids = points[np.sort(rng.choice(len(points), size=count, replace=False))]
+    for _ in range(_KMEANS_ROUNDS):
+        nearest = nearest_centroids(points, np.arange(len(points)), centroids, 1)[:, 0]
+        sums = np.zeros_like(centroids)
+        np.add.at(sums, nearest, points)
+        norms = np.linalg.norm(sums, axis=1, keepdims=True)
+        centroids = np.where(norms > 0, sums / np.maximum(norms, 1e-12), centroids)
+    return centroids
+
+
+def nearest_centroids(vectors: np.ndarray, rows: np.ndarray, centroids: np.ndarray, count: int) -> np.ndarray:
+    """Each row's ``count`` nearest centroids, nearest first, ties to the lower one; scored in float64 and
+    rounded (``similarities``), so the choice does not depend on the thread count of the matrix product."""
+    out = np.zeros((len(rows), count), np.int64)
+    step = max(1, _CELLS // len(centroids))
+    for start in range(0, len(rows), step):
+        sims = similarities(vectors[rows[start:start + step]], centroids)
+        out[start:start + step] = sims.argmax(axis=1)[:, None] if count == 1 else top_columns(sims, count)
+    return out
 
 
 def pair_similarities(left: np.ndarray, right: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -492,29 +535,6 @@ def similarities(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     vectors (a paragraph or sentence repeated in several documents) tie exactly and ties go to the first
     column, and a threshold or an argmax cannot tip either way between two runs."""
     return np.round(np.asarray(left, np.float64) @ np.asarray(right, np.float64).T, _SCORE_DECIMALS)
-
-
-def _hnsw_searcher(vectors: np.ndarray, cols: np.ndarray, cfg: MatchConfig):
-    """A search function (rows, k, limit) over an HNSW graph of ``cols`` (faiss, inner product), best
-    first, that returns only the first ``limit`` columns (positions in ``cols``, -1 where none is left).
-
-    The graph is built single-threaded in column order, so it (and every result) depends only on the input.
-    """
-    import faiss
-
-    faiss.omp_set_num_threads(1)
-    index = faiss.IndexHNSWFlat(vectors.shape[1], cfg.hnsw_m, faiss.METRIC_INNER_PRODUCT)
-    index.hnsw.efConstruction = cfg.hnsw_ef_construction
-    index.add(np.ascontiguousarray(vectors[cols], dtype=np.float32))
-
-    def search(rows: np.ndarray, k: int, limit: int) -> tuple[np.ndarray, np.ndarray]:
-        params = faiss.SearchParametersHNSW(efSearch=max(cfg.hnsw_ef_search, k))
-        selector = faiss.IDSelectorRange(0, limit)  # held here: faiss does not keep it alive
-        if limit < len(cols):
-            params.sel = selector
-        return index.search(np.ascontiguousarray(vectors[rows], dtype=np.float32), k, params=params)
-
-    return search
 
 
 def aligned_documents(vectors: np.ndarray, docs: np.ndarray, found: tuple[np.ndarray, np.ndarray],

@@ -216,7 +216,7 @@ def test_no_matchable_paragraphs_gives_an_empty_table(make_paragraphs):
     assert candidates.schema.names == CANDIDATES.names
 
 
-def test_hnsw_index_finds_the_same_neighbours_as_brute_force_on_clustered_vectors():
+def test_partitioned_search_finds_the_same_neighbours_as_brute_force_on_clustered_vectors():
     from pipeline.stages.match import semantic_pairs
 
     rng = np.random.default_rng(3)
@@ -228,15 +228,37 @@ def test_hnsw_index_finds_the_same_neighbours_as_brute_force_on_clustered_vector
     query = np.ones(600, bool)
     exact = set(zip(*semantic_pairs(vectors, docs, query, MatchConfig(ann_min_rows=10_000, min_cosine=0.5))))
     approximate = set(zip(*semantic_pairs(vectors, docs, query, MatchConfig(ann_min_rows=10, exact_max_products=0,
-                                                                            min_cosine=0.5))))
+                                                                            min_cosine=0.5, partition_rows=50))))
     planted = {(300 + i, i) for i in range(20)}
     assert planted <= exact and planted <= approximate
     assert len(exact & approximate) >= 0.95 * len(exact)
 
 
+def test_partitions_search_every_row_once_and_give_each_column_its_nearest_partitions():
+    """Every row searches exactly one block, each column sits in ``partition_probe`` blocks, and a column's
+    blocks are its nearest centroids, so a row and a column close to each other share a block."""
+    from pipeline.stages.match import nearest_centroids, partition_centroids, partitions
+
+    rng = np.random.default_rng(8)
+    vectors = rng.normal(size=(500, 16))
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    rows, cols = np.arange(0, 500, 2), np.arange(500)
+    cfg = MatchConfig(partition_rows=50, partition_probe=2)
+    blocks = partitions(vectors, rows, cols, cfg)
+    assert sorted(np.concatenate([at for at, _ in blocks]).tolist()) == list(range(len(rows)))
+    assert np.bincount(np.concatenate([positions for _, positions in blocks]), minlength=500).tolist() == [2] * 500
+    assert all((np.diff(positions) > 0).all() for _, positions in blocks), "columns keep their order"
+    centroids = partition_centroids(vectors, cols, 10)
+    assert len(centroids) == 10
+    own = nearest_centroids(vectors, rows, centroids, 1)[:, 0]
+    for at, positions in blocks:
+        assert len(set(own[at].tolist())) == 1
+        assert (nearest_centroids(vectors, cols[positions], centroids, 2) == own[at][0]).any(axis=1).all()
+
+
 def test_a_few_new_paragraphs_against_a_large_history_are_searched_exactly(monkeypatch):
-    """Above ann_min_rows, but with few query rows: brute force (what building the graph would only
-    approximate), both ways and among the earlier documents, and no graph is built."""
+    """Above ann_min_rows, but with few query rows: brute force (what partitions would only approximate),
+    both ways and among the earlier documents, and no partition is fitted."""
     from pipeline.stages import match as stage
 
     rng = np.random.default_rng(5)
@@ -247,13 +269,13 @@ def test_a_few_new_paragraphs_against_a_large_history_are_searched_exactly(monke
     query = np.arange(600) >= 580
     exact = stage.semantic_pairs(vectors, docs, query, MatchConfig(ann_min_rows=10_000, min_cosine=0.0), published)
 
-    def no_graph(*_):
-        raise AssertionError("an HNSW graph was built for 20 query rows")
+    def no_partitions(*_):
+        raise AssertionError("partitions were fitted for 20 query rows")
 
-    monkeypatch.setattr(stage, "_hnsw_searcher", no_graph)
+    monkeypatch.setattr(stage, "partitions", no_partitions)
     small = stage.semantic_pairs(vectors, docs, query, MatchConfig(ann_min_rows=10, min_cosine=0.0), published)
     assert set(zip(*small)) == set(zip(*exact))
-    with pytest.raises(AssertionError, match="graph was built"):
+    with pytest.raises(AssertionError, match="partitions were fitted"):
         stage.semantic_pairs(vectors, docs, query, MatchConfig(ann_min_rows=10, exact_max_products=1_000), published)
 
 
@@ -527,10 +549,10 @@ def rewrites_paired_with_the_source(candidates) -> set[str]:
     return {d for d, _, c, _ in pairs_of(candidates) if c == "source"}
 
 
-@pytest.mark.parametrize("ann_min_rows", [5_000, 2], ids=["exact", "hnsw"])
+@pytest.mark.parametrize("ann_min_rows", [5_000, 2], ids=["exact", "partitioned"])
 def test_same_day_siblings_do_not_hide_the_earlier_source(crowded_source, ann_min_rows):
     paragraphs, documents, embed, rewrites = crowded_source
-    cfg = MatchConfig(ann_min_rows=ann_min_rows, exact_max_products=0)
+    cfg = MatchConfig(ann_min_rows=ann_min_rows, exact_max_products=0, partition_rows=10)
     assert not rewrites_paired_with_the_source(match(paragraphs, cfg, embed)) & rewrites, "undated, siblings hide it"
     candidates = match(paragraphs, cfg, embed, dates=documents)
     assert_well_formed(candidates)
@@ -546,9 +568,9 @@ def test_an_earlier_source_added_later_is_found_for_the_rewrites_already_stored(
     assert rewrites_paired_with_the_source(later) >= rewrites
 
 
-def test_hnsw_search_among_earlier_documents_finds_what_brute_force_finds():
-    """Half the paragraphs are dated 2020, half 2021: each 2021 paragraph's nearest 2020 ones come from the
-    HNSW graph of all paragraphs restricted to the earlier half, as brute force finds them."""
+def test_partitioned_search_among_earlier_documents_finds_what_brute_force_finds():
+    """Half the paragraphs are dated 2020, half 2021: each 2021 paragraph's nearest 2020 ones come from its
+    partition restricted to the earlier half, as brute force finds them."""
     from pipeline.stages.match import semantic_pairs
 
     rng = np.random.default_rng(4)
@@ -564,7 +586,7 @@ def test_hnsw_search_among_earlier_documents_finds_what_brute_force_finds():
                 if published[j] < published[i]}
 
     exact = earlier_pairs(MatchConfig(ann_min_rows=10_000, min_cosine=0.0))
-    approximate = earlier_pairs(MatchConfig(ann_min_rows=10, exact_max_products=0, min_cosine=0.0))
+    approximate = earlier_pairs(MatchConfig(ann_min_rows=10, exact_max_products=0, min_cosine=0.0, partition_rows=50))
     kept = np.bincount([i for i, _ in exact], minlength=600)
     assert (kept[300:] == MatchConfig().top_k).all(), "every later paragraph keeps top_k earlier neighbours"
     assert len(exact & approximate) >= 0.95 * len(exact)
