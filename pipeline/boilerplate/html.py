@@ -19,8 +19,9 @@ import trafilatura
 from trafilatura.settings import DEFAULT_CONFIG, Extractor
 from trafilatura.xml import delete_element
 
+from pipeline.boilerplate.cards import card_verdicts
 from pipeline.boilerplate.blocks import WIDGET_REASONS, Block, absorb_widget_neighbours, judge
-from pipeline.boilerplate.dom import Paragraph, parse_html, segment_dom
+from pipeline.boilerplate.dom import Paragraph, article_element, is_inside, parse_html, segment_dom
 from pipeline.boilerplate.language import page_language, stoplist
 from pipeline.boilerplate.rules import SHARE_BUTTON_RULE, Verdict, block_verdict, is_comment_header
 from pipeline.boilerplate.threads import thread_verdicts
@@ -57,14 +58,17 @@ def html_blocks(html: str, cfg: StripConfig) -> list[Block]:
     trusted = _trusted_dom_verdicts(paragraphs, chosen, cfg)
     doms = [p.dom_verdict if id(p.dom_source) in trusted else None for p in paragraphs]
     levels = cfg.recover_levels_when_short if _too_short(paragraphs, chosen, cfg) else cfg.recover_levels
-    article = _article_element(paragraphs, chosen, cfg.article_element_share)
+    article = article_element(paragraphs, chosen, cfg.article_element_share)
     recovered = _recovered(paragraphs, chosen, doms, levels, article, cfg)
     trailing = _trailing_links(paragraphs, chosen, article)
     threads = thread_verdicts(paragraphs, chosen, cfg)
+    cards = card_verdicts(paragraphs, chosen, cfg)
     judged: list[list[Block]] = []
     for index, (paragraph, dom, is_chosen, is_recovered) in enumerate(zip(paragraphs, doms, chosen, recovered)):
         if headlines and _is_headline(paragraph.text, tokens[index], headlines):
             judged.append([Block(paragraph.text).removed(Verdict("title", "headline"))])
+        elif index in cards:  # before threads: a card's date and teaser read like a post's header and body
+            judged.append([Block(paragraph.text).removed(cards[index])])
         elif index in threads:
             judged.append([Block(paragraph.text).removed(threads[index])])
         elif index in trailing:
@@ -292,20 +296,6 @@ def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdi
     return recovered
 
 
-def _article_element(paragraphs: list[Paragraph], chosen: list[bool], share: float):
-    """The innermost element that holds ``share`` of the chosen words: the article's box (``None`` when only
-    ``<body>`` does, which holds everything)."""
-    total = sum(p.words_count for p, c in zip(paragraphs, chosen) if c)
-    under: dict = {}
-    for p, c in zip(paragraphs, chosen):
-        if c and p.container is not None:
-            for element in (p.container, *p.container.iterancestors()):
-                under[element] = under.get(element, 0) + p.words_count
-    holding = [element for element, count in under.items()
-               if count >= share * total and element.tag not in ("body", "html")]
-    return max(holding, key=lambda element: sum(1 for _ in element.iterancestors()), default=None)
-
-
 def _is_article_structure(paragraph: Paragraph, article) -> bool:
     """A paragraph, heading, list item or table cell without links inside the article's box: the article's
     own short paragraphs, subheads, lists and tables, which jusText calls short or bad for want of sentences
@@ -313,23 +303,17 @@ def _is_article_structure(paragraph: Paragraph, article) -> bool:
     as a line of the article; a ``<div>`` is as often a box of chrome as of text."""
     return (article is not None and paragraph.container is not None
             and paragraph.container.tag in _STRUCTURE_TAGS and not paragraph.chars_count_in_links
-            and _is_inside(paragraph, article))
+            and is_inside(paragraph, article))
 
 
 def _trailing_links(paragraphs: list[Paragraph], chosen: list[bool], article) -> set[int]:
     """Chosen paragraphs with links that come after the article's box, outside it: the teasers and link
     lines of what the site offers next (an extractor that keeps the page's last text keeps them too)."""
-    last = next((i for i in range(len(paragraphs) - 1, -1, -1) if _is_inside(paragraphs[i], article)), None) \
+    last = next((i for i in range(len(paragraphs) - 1, -1, -1) if is_inside(paragraphs[i], article)), None) \
         if article is not None else None
     if last is None:
         return set()
     return {i for i in range(last + 1, len(paragraphs)) if chosen[i] and paragraphs[i].chars_count_in_links}
-
-
-def _is_inside(paragraph: Paragraph, element) -> bool:
-    """Whether the paragraph's block container is the element or below it."""
-    container = paragraph.container
-    return container is not None and (container is element or element in container.iterancestors())
 
 
 def _is_cell(paragraph: Paragraph) -> bool:

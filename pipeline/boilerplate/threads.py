@@ -51,7 +51,7 @@ def thread_verdicts(paragraphs: list[Paragraph], chosen: list[bool], cfg: StripC
         if article_start is not None and first[0] <= article_start <= first[-1]:
             found.update(_first_post_chrome(paragraphs, items, cfg))
             replies = items[1:]
-        elif _is_after_article(paragraphs, chosen, first[0], items[-1][1][-1], cfg):
+        elif is_after_article(paragraphs, chosen, first[0], items[-1][1][-1], cfg):
             replies = items
         else:
             continue  # a list before the article or without it: cards, a menu, not a thread
@@ -59,20 +59,26 @@ def thread_verdicts(paragraphs: list[Paragraph], chosen: list[bool], cfg: StripC
     return found
 
 
-def _post_groups(paragraphs: list[Paragraph], cfg: StripConfig) -> list[list[tuple[object, list[int]]]]:
-    """Lists of posts, largest first: two or more sibling elements of one shape that are posts with their
-    poster's line at the same place, as (element, its paragraph indexes) in document order."""
+def sibling_groups(paragraphs: list[Paragraph]) -> tuple[dict[object, list[int]], list[list[object]]]:
+    """The repeated structures of a page: each element that holds text with the (first, last) indexes of its
+    paragraphs, and the groups of two or more sibling elements of one shape under one parent, each group in
+    document order (posts of a thread, cards of a list, items of a menu)."""
     spans, parent_of = _spans(paragraphs)
     siblings = Counter(parent_of.values())
     by_shape: dict[tuple, list[object]] = {}
     for element, parent in parent_of.items():
         if siblings[parent] >= 2:
             by_shape.setdefault((parent, _shape(element)), []).append(element)
+    return spans, [elements for elements in by_shape.values() if len(elements) >= 2]
+
+
+def _post_groups(paragraphs: list[Paragraph], cfg: StripConfig) -> list[list[tuple[object, list[int]]]]:
+    """Lists of posts, largest first: two or more sibling elements of one shape that are posts with their
+    poster's line at the same place, as (element, its paragraph indexes) in document order."""
+    spans, by_shape = sibling_groups(paragraphs)
     lines = _PosterLines(paragraphs, cfg)
     groups = []
-    for elements in by_shape.values():
-        if len(elements) < 2:
-            continue
+    for elements in by_shape:
         by_place: dict[tuple, list[tuple[object, list[int]]]] = {}
         for element in elements:
             first, last = spans[element]
@@ -171,7 +177,7 @@ def _first_post_chrome(paragraphs: list[Paragraph], items: list[tuple[object, li
             if _path_from(paragraphs[i], element)[: len(body)] != body}
 
 
-def _is_after_article(paragraphs: list[Paragraph], chosen: list[bool], first: int, last: int,
+def is_after_article(paragraphs: list[Paragraph], chosen: list[bool], first: int, last: int,
                       cfg: StripConfig) -> bool:
     """The run ``first..last`` follows the article: the article's words come before it, none after it
     (a list of dated items with article text after it is part of the article: a timeline)."""

@@ -2,9 +2,8 @@
 own headings, lists and tables, not cards), and what goes that it kept (forms, author boxes)."""
 from __future__ import annotations
 
-from pipeline.boilerplate.dom import parse_html, segment_dom
+from pipeline.boilerplate.dom import article_element, parse_html, segment_dom
 from pipeline.boilerplate.html import (
-    _article_element,
     _classify_justext,
     _judge_kept,
     _recovered,
@@ -36,7 +35,7 @@ def _recovered_texts(html: str) -> list[str]:
     paragraphs = segment_dom(parse_html(html))
     _classify_justext(paragraphs, cfg)
     chosen = [p.text.startswith(PROSE[:40]) for p in paragraphs]
-    article = _article_element(paragraphs, chosen, cfg.article_element_share)
+    article = article_element(paragraphs, chosen, cfg.article_element_share)
     recovered = _recovered(paragraphs, chosen, [None] * len(paragraphs), cfg.recover_levels, article, cfg)
     return [p.text for p, back in zip(paragraphs, recovered) if back]
 
@@ -84,7 +83,7 @@ def test_chosen_lines_with_links_after_the_article_box_go_and_the_article_s_own_
             "<p>Written with care by our newsroom.</p></div></main></body></html>")
     paragraphs = segment_dom(parse_html(html))
     chosen = [not p.text.startswith("Written") for p in paragraphs]  # the extractor kept the teaser too
-    article = _article_element(paragraphs, chosen, StripConfig().article_element_share)
+    article = article_element(paragraphs, chosen, StripConfig().article_element_share)
     trailing = {paragraphs[i].text for i in _trailing_links(paragraphs, chosen, article)}
     assert trailing == {"Storm season raises premiums Insurers warned customers..."}
 
