@@ -29,6 +29,7 @@ from pipeline.config import StripConfig
 from pipeline.text import words
 
 _WORD = re.compile(r"\w+")
+_HIDING_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _TITLE_SEPARATORS = re.compile(r"\s+[|–—:·»-]\s+|\s*::\s*")
 _STRUCTURE_TAGS = frozenset({"p", "h2", "h3", "h4", "h5", "h6", "li", "td", "th", "dt", "dd"})
 # DOM kinds that remove even a block the extractor kept (when the element does not hold most of the article,
@@ -277,12 +278,14 @@ def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdi
     them at most ``levels`` up from each (articles cut into sections by ad slots keep one ancestor);
     ``<body>`` does not count, it holds everything. Paragraphs that carry a chrome verdict (DOM or
     text) stay out, and so do repeats of a kept paragraph (pages that hold the article twice) other than
-    table cells ("Yes", "No", "✓" recur down a table's columns).
+    table cells ("Yes", "No", "✓" recur down a table's columns), and a hidden copy of the chosen text
+    (``_is_hidden``, ``_is_copy``: the article's body again as metadata for machines).
     """
     first, last = _article_span(chosen)
     # Elements, not ids: holding them keeps lxml's proxies alive, so the same node is the same object.
     article_parents = {a for p, c in zip(paragraphs, chosen) if c for a in _ancestors(p, levels)}
     seen = {p.text for p, c in zip(paragraphs, chosen) if c}
+    chosen_grams: set | None = None  # the chosen text's 3-grams, built for the first hidden paragraph
     recovered = []
     for i, (p, dom) in enumerate(zip(paragraphs, doms)):
         inside = first <= i <= last
@@ -290,6 +293,10 @@ def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdi
                 and ((p.class_type == "good" and (inside or any(a in article_parents for a in _ancestors(p, levels))))
                      or (inside and _is_article_structure(p, article)))
                 and not block_verdict(p.text, cfg))
+        if back and _is_hidden(p):
+            if chosen_grams is None:
+                chosen_grams = set().union(*(_trigrams(q.lower_words) for q, c in zip(paragraphs, chosen) if c))
+            back = not _is_copy(p, chosen_grams, cfg)
         if back:
             seen.add(p.text)
         recovered.append(back)
@@ -314,6 +321,29 @@ def _trailing_links(paragraphs: list[Paragraph], chosen: list[bool], article) ->
     if last is None:
         return set()
     return {i for i in range(last + 1, len(paragraphs)) if chosen[i] and paragraphs[i].chars_count_in_links}
+
+
+def _is_hidden(paragraph: Paragraph) -> bool:
+    """Whether the page hides the paragraph: an element around it has the ``hidden`` attribute or an inline
+    style that does not display it. trafilatura drops such elements before it reads the page; jusText sees
+    them. Hidden text is as often the article's own (a collapsed section, an answer a click opens) as a copy
+    of it, so only a copy stays out (``_is_copy``)."""
+    container = paragraph.container
+    if container is None:
+        return False
+    for element in (container, *container.iterancestors()):
+        if element.get("hidden") is not None or _HIDING_STYLE.search(element.get("style") or ""):
+            return True
+    return False
+
+
+def _is_copy(paragraph: Paragraph, chosen_grams: set, cfg: StripConfig) -> bool:
+    """A paragraph whose 3-grams the chosen text covers as trafilatura's text covers a paragraph it kept
+    (``align_min_coverage``): the article again, whole or in part. A short line recurs anywhere."""
+    if paragraph.words_count < cfg.align_short_words:
+        return False
+    grams = _trigrams(paragraph.lower_words)
+    return len(grams & chosen_grams) >= cfg.align_min_coverage * len(grams)
 
 
 def _is_cell(paragraph: Paragraph) -> bool:
