@@ -12,21 +12,22 @@ from __future__ import annotations
 
 from pipeline.boilerplate.dom import Paragraph, article_element, is_inside
 from pipeline.boilerplate.rules import Verdict
-from pipeline.boilerplate.threads import sibling_groups
+from pipeline.boilerplate.threads import Siblings
 from pipeline.config import StripConfig
 
 CARDS_AFTER = Verdict("related", "card_list")
 CARDS_BEFORE = Verdict("navigation", "card_list")
 
 
-def card_verdicts(paragraphs: list[Paragraph], chosen: list[bool], cfg: StripConfig) -> dict[int, Verdict]:
+def card_verdicts(paragraphs: list[Paragraph], siblings: Siblings, chosen: list[bool],
+                  cfg: StripConfig) -> dict[int, Verdict]:
     """Paragraph indexes of the lists of cards outside the article's box, with their verdict: related after
-    the article's start, navigation before it.
+    the article's start, navigation before it (``siblings`` the page's ``sibling_groups``).
 
     The box is that of the chosen words outside the lists (``article_element``): an extractor that keeps the
     teasers widens the box of all it keeps to hold them.
     """
-    spans, groups = sibling_groups(paragraphs)
+    spans, groups = siblings
     lists = [[spans[element] for element in elements] for elements in groups
              if len(elements) >= cfg.min_cards and all(_is_card(paragraphs, spans[e], cfg) for e in elements)]
     if not lists:

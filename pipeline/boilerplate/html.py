@@ -24,7 +24,7 @@ from pipeline.boilerplate.blocks import WIDGET_REASONS, Block, absorb_widget_nei
 from pipeline.boilerplate.dom import Paragraph, article_element, is_inside, parse_html, segment_dom
 from pipeline.boilerplate.language import page_language, stoplist
 from pipeline.boilerplate.rules import SHARE_BUTTON_RULE, Verdict, block_verdict, is_comment_header
-from pipeline.boilerplate.threads import thread_verdicts
+from pipeline.boilerplate.threads import sibling_groups, thread_verdicts
 from pipeline.config import StripConfig
 from pipeline.text import words
 
@@ -62,8 +62,9 @@ def html_blocks(html: str, cfg: StripConfig) -> list[Block]:
     article = article_element(paragraphs, chosen, cfg.article_element_share)
     recovered = _recovered(paragraphs, chosen, doms, levels, article, cfg)
     trailing = _trailing_links(paragraphs, chosen, article)
-    threads = thread_verdicts(paragraphs, chosen, cfg)
-    cards = card_verdicts(paragraphs, chosen, cfg)
+    siblings = sibling_groups(paragraphs)
+    threads = thread_verdicts(paragraphs, siblings, chosen, cfg)
+    cards = card_verdicts(paragraphs, siblings, chosen, cfg)
     judged: list[list[Block]] = []
     for index, (paragraph, dom, is_chosen, is_recovered) in enumerate(zip(paragraphs, doms, chosen, recovered)):
         if headlines and _is_headline(paragraph.text, tokens[index], headlines):

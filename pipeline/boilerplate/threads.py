@@ -34,11 +34,16 @@ _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _TEXT_TAGS = _HEADING_TAGS | {"p", "blockquote", "ul", "ol", "li", "dl", "dt", "dd", "pre", "table", "tr", "td", "th",
                               "tbody", "thead", "tfoot", "caption", "center", "form", "fieldset", "legend"}
 _ROOT_TAGS = frozenset({"body", "html"})
+# A page's repeated structures (``sibling_groups``): each element's (first, last) paragraph indexes, and its
+# groups of sibling elements of one shape. Built once a page, read by the thread and the card passes.
+Siblings = tuple[dict[object, list[int]], list[list[object]]]
 
 
-def thread_verdicts(paragraphs: list[Paragraph], chosen: list[bool], cfg: StripConfig) -> dict[int, Verdict]:
-    """Paragraph indexes that belong to a thread's replies or to its posters' lines, with the verdict."""
-    groups = _post_groups(paragraphs, cfg)
+def thread_verdicts(paragraphs: list[Paragraph], siblings: Siblings, chosen: list[bool],
+                    cfg: StripConfig) -> dict[int, Verdict]:
+    """Paragraph indexes that belong to a thread's replies or to its posters' lines, with the verdict
+    (``siblings`` the page's ``sibling_groups``)."""
+    groups = _post_groups(paragraphs, siblings, cfg)
     if not groups:
         return {}
     article_start = next((i for i, c in enumerate(chosen) if c and paragraphs[i].words_count >= cfg.align_short_words),
@@ -59,7 +64,7 @@ def thread_verdicts(paragraphs: list[Paragraph], chosen: list[bool], cfg: StripC
     return found
 
 
-def sibling_groups(paragraphs: list[Paragraph]) -> tuple[dict[object, list[int]], list[list[object]]]:
+def sibling_groups(paragraphs: list[Paragraph]) -> Siblings:
     """The repeated structures of a page: each element that holds text with the (first, last) indexes of its
     paragraphs, and the groups of two or more sibling elements of one shape under one parent, each group in
     document order (posts of a thread, cards of a list, items of a menu)."""
@@ -72,10 +77,11 @@ def sibling_groups(paragraphs: list[Paragraph]) -> tuple[dict[object, list[int]]
     return spans, [elements for elements in by_shape.values() if len(elements) >= 2]
 
 
-def _post_groups(paragraphs: list[Paragraph], cfg: StripConfig) -> list[list[tuple[object, list[int]]]]:
+def _post_groups(paragraphs: list[Paragraph], siblings: Siblings,
+                 cfg: StripConfig) -> list[list[tuple[object, list[int]]]]:
     """Lists of posts, largest first: two or more sibling elements of one shape that are posts with their
     poster's line at the same place, as (element, its paragraph indexes) in document order."""
-    spans, by_shape = sibling_groups(paragraphs)
+    spans, by_shape = siblings
     lines = _PosterLines(paragraphs, cfg)
     groups = []
     for elements in by_shape:
