@@ -10,7 +10,7 @@ article's box, it is the site's (an article's own list of links, each with a lin
 """
 from __future__ import annotations
 
-from pipeline.boilerplate.dom import Paragraph, article_element, is_inside
+from pipeline.boilerplate.dom import Paragraph, article_element
 from pipeline.boilerplate.rules import Verdict
 from pipeline.boilerplate.threads import Siblings
 from pipeline.config import StripConfig
@@ -37,23 +37,22 @@ def card_verdicts(paragraphs: list[Paragraph], siblings: Siblings, chosen: list[
     box = article_element(paragraphs, article, cfg.article_element_share)
     if box is None:
         return {}
-    box_start = next(i for i, p in enumerate(paragraphs) if is_inside(p, box))
+    box_start, box_end = spans[box]  # a subtree's paragraphs are consecutive
     found: dict[int, Verdict] = {}
     for cards in lists:
         first = cards[0][0]
-        if not any(is_inside(paragraphs[i], box) for start, end in cards for i in range(start, end + 1)):
+        if all(end < box_start or start > box_end for start, end in cards):
             verdict = CARDS_AFTER if first > box_start else CARDS_BEFORE
             found.update({i: verdict for start, end in cards for i in range(start, end + 1)})
-            if first and _is_title(paragraphs[first - 1], box, cfg):
+            if first and not box_start <= first - 1 <= box_end and _is_title(paragraphs[first - 1], cfg):
                 found[first - 1] = verdict
     return found
 
 
-def _is_title(paragraph: Paragraph, box, cfg: StripConfig) -> bool:
+def _is_title(paragraph: Paragraph, cfg: StripConfig) -> bool:
     """The line just above a list outside the article's box names the list ("Top stories", "More from the
     site"): a few words without links."""
-    return (paragraph.words_count <= cfg.max_list_title_words and not paragraph.chars_count_in_links
-            and not is_inside(paragraph, box))
+    return paragraph.words_count <= cfg.max_list_title_words and not paragraph.chars_count_in_links
 
 
 def _is_card(paragraphs: list[Paragraph], span: list[int], cfg: StripConfig) -> bool:
