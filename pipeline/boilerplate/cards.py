@@ -61,4 +61,5 @@ def _is_card(paragraphs: list[Paragraph], span: list[int], cfg: StripConfig) -> 
     first, last = span
     held = paragraphs[first:last + 1]
     links, chars = sum(p.chars_count_in_links for p in held), sum(len(p.text) for p in held)
-    return links >= cfg.min_card_link_share * chars and (2 * links > chars or sum(p.words_count for p in held) <= cfg.max_card_words)
+    return links >= cfg.min_card_link_share * chars and (
+        2 * links > chars or sum(p.words_count for p in held) <= cfg.max_card_words)

@@ -25,9 +25,12 @@ SOURCES = (  # the article's own list of links, each with a line on it, followed
     ("The farmers' letter", "asks for a fixed payment for each day a field is under water."),
 )
 CARDS = (  # teasers of other pages: a headline linking away, a date, a one-line teaser
-    ("River levels rise after a week of heavy rain", "March 2, 2024", "Gauges on the upper river passed the warning mark on Sunday."),
-    ("Bridge closure extended by a month", "March 1, 2024", "The old bridge stays shut while divers inspect its piers."),
-    ("Town hall meeting planned for residents", "February 28, 2024", "Residents can put questions to the authority in person."),
+    ("River levels rise after a week of heavy rain", "March 2, 2024",
+     "Gauges on the upper river passed the warning mark on Sunday."),
+    ("Bridge closure extended by a month", "March 1, 2024",
+     "The old bridge stays shut while divers inspect its piers."),
+    ("Town hall meeting planned for residents", "February 28, 2024",
+     "Residents can put questions to the authority in person."),
     ("New bus route links the two villages", "February 27, 2024", "The service starts in April and runs every hour."),
 )
 
