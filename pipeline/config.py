@@ -149,6 +149,21 @@ class StripConfig(_Section):
         "holds; in the first post (the article) what sits outside the body is the poster's (name, 'Joined', "
         "signature, votes).",
     )
+    min_cards: int = Field(
+        3, ge=2, description="Sibling elements of one shape, each a short card around a headline link or an item "
+        "made mostly of links, that make a list of cards (teasers of other pages) or a menu: outside the article's "
+        "box, the whole list goes (related after the article's start, navigation before it).",
+    )
+    max_card_words: int = Field(
+        80, ge=1, description="Words a card holds at most (a headline, a date, a one-line teaser) unless most of its "
+        "text is links.",
+    )
+    min_card_link_share: float = Field(
+        0.2, gt=0, le=1, description="Share of a card's characters its links hold at least (the headline).",
+    )
+    max_list_title_words: int = Field(
+        8, ge=0, description="Words of the line just above such a list, without links, that goes with it as its title.",
+    )
 
 
 class SegmentConfig(_Section):

@@ -124,6 +124,27 @@ class Paragraph(justext.paragraph.Paragraph):
         return self.stopwords_count(stopwords) / self.words_count if self.words_count else 0.0
 
 
+def article_element(paragraphs: list[Paragraph], chosen: list[bool], share: float):
+    """The innermost element that holds ``share`` of the chosen words: the article's box (``None`` when only
+    ``<body>`` does, which holds everything)."""
+    total = sum(p.words_count for p, c in zip(paragraphs, chosen) if c)
+    under: dict = {}
+    for p, c in zip(paragraphs, chosen):
+        if c and p.container is not None:
+            for element in (p.container, *p.container.iterancestors()):
+                under[element] = under.get(element, 0) + p.words_count
+    holding = [element for element, count in under.items()
+               if count >= share * total and element.tag not in ("body", "html")]
+    return max(holding, key=lambda element: sum(1 for _ in element.iterancestors()), default=None)
+
+
+def is_inside(paragraph: Paragraph, element) -> bool:
+    """Whether the paragraph's block container is the element or below it."""
+    container = paragraph.container
+    return container is not None and (container is element or element in container.iterancestors())
+
+
+
 def segment_dom(root) -> list[Paragraph]:
     """The page's visible paragraphs in document order, read in one walk over the tree the way jusText's
     ParagraphMaker reads SAX events (``parse_html`` has left out comments and processing instructions).

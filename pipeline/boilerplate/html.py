@@ -19,15 +19,17 @@ import trafilatura
 from trafilatura.settings import DEFAULT_CONFIG, Extractor
 from trafilatura.xml import delete_element
 
+from pipeline.boilerplate.cards import card_verdicts
 from pipeline.boilerplate.blocks import WIDGET_REASONS, Block, absorb_widget_neighbours, judge
-from pipeline.boilerplate.dom import Paragraph, parse_html, segment_dom
+from pipeline.boilerplate.dom import Paragraph, article_element, is_inside, parse_html, segment_dom
 from pipeline.boilerplate.language import page_language, stoplist
 from pipeline.boilerplate.rules import SHARE_BUTTON_RULE, Verdict, block_verdict, is_comment_header
-from pipeline.boilerplate.threads import thread_verdicts
+from pipeline.boilerplate.threads import sibling_groups, thread_verdicts
 from pipeline.config import StripConfig
 from pipeline.text import words
 
 _WORD = re.compile(r"\w+")
+_HIDING_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _TITLE_SEPARATORS = re.compile(r"\s+[|–—:·»-]\s+|\s*::\s*")
 _STRUCTURE_TAGS = frozenset({"p", "h2", "h3", "h4", "h5", "h6", "li", "td", "th", "dt", "dd"})
 # DOM kinds that remove even a block the extractor kept (when the element does not hold most of the article,
@@ -57,14 +59,18 @@ def html_blocks(html: str, cfg: StripConfig) -> list[Block]:
     trusted = _trusted_dom_verdicts(paragraphs, chosen, cfg)
     doms = [p.dom_verdict if id(p.dom_source) in trusted else None for p in paragraphs]
     levels = cfg.recover_levels_when_short if _too_short(paragraphs, chosen, cfg) else cfg.recover_levels
-    article = _article_element(paragraphs, chosen, cfg.article_element_share)
+    article = article_element(paragraphs, chosen, cfg.article_element_share)
     recovered = _recovered(paragraphs, chosen, doms, levels, article, cfg)
     trailing = _trailing_links(paragraphs, chosen, article)
-    threads = thread_verdicts(paragraphs, chosen, cfg)
+    siblings = sibling_groups(paragraphs)
+    threads = thread_verdicts(paragraphs, siblings, chosen, cfg)
+    cards = card_verdicts(paragraphs, siblings, chosen, cfg)
     judged: list[list[Block]] = []
     for index, (paragraph, dom, is_chosen, is_recovered) in enumerate(zip(paragraphs, doms, chosen, recovered)):
         if headlines and _is_headline(paragraph.text, tokens[index], headlines):
             judged.append([Block(paragraph.text).removed(Verdict("title", "headline"))])
+        elif index in cards:  # before threads: a card's date and teaser read like a post's header and body
+            judged.append([Block(paragraph.text).removed(cards[index])])
         elif index in threads:
             judged.append([Block(paragraph.text).removed(threads[index])])
         elif index in trailing:
@@ -273,12 +279,14 @@ def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdi
     them at most ``levels`` up from each (articles cut into sections by ad slots keep one ancestor);
     ``<body>`` does not count, it holds everything. Paragraphs that carry a chrome verdict (DOM or
     text) stay out, and so do repeats of a kept paragraph (pages that hold the article twice) other than
-    table cells ("Yes", "No", "✓" recur down a table's columns).
+    table cells ("Yes", "No", "✓" recur down a table's columns), and a hidden copy of the chosen text
+    (``_is_hidden``, ``_is_copy``: the article's body again as metadata for machines).
     """
     first, last = _article_span(chosen)
     # Elements, not ids: holding them keeps lxml's proxies alive, so the same node is the same object.
     article_parents = {a for p, c in zip(paragraphs, chosen) if c for a in _ancestors(p, levels)}
     seen = {p.text for p, c in zip(paragraphs, chosen) if c}
+    chosen_grams: set | None = None  # the chosen text's 3-grams, built for the first hidden paragraph
     recovered = []
     for i, (p, dom) in enumerate(zip(paragraphs, doms)):
         inside = first <= i <= last
@@ -286,24 +294,14 @@ def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdi
                 and ((p.class_type == "good" and (inside or any(a in article_parents for a in _ancestors(p, levels))))
                      or (inside and _is_article_structure(p, article)))
                 and not block_verdict(p.text, cfg))
+        if back and _is_hidden(p):
+            if chosen_grams is None:
+                chosen_grams = set().union(*(_trigrams(q.lower_words) for q, c in zip(paragraphs, chosen) if c))
+            back = not _is_copy(p, chosen_grams, cfg)
         if back:
             seen.add(p.text)
         recovered.append(back)
     return recovered
-
-
-def _article_element(paragraphs: list[Paragraph], chosen: list[bool], share: float):
-    """The innermost element that holds ``share`` of the chosen words: the article's box (``None`` when only
-    ``<body>`` does, which holds everything)."""
-    total = sum(p.words_count for p, c in zip(paragraphs, chosen) if c)
-    under: dict = {}
-    for p, c in zip(paragraphs, chosen):
-        if c and p.container is not None:
-            for element in (p.container, *p.container.iterancestors()):
-                under[element] = under.get(element, 0) + p.words_count
-    holding = [element for element, count in under.items()
-               if count >= share * total and element.tag not in ("body", "html")]
-    return max(holding, key=lambda element: sum(1 for _ in element.iterancestors()), default=None)
 
 
 def _is_article_structure(paragraph: Paragraph, article) -> bool:
@@ -313,23 +311,40 @@ def _is_article_structure(paragraph: Paragraph, article) -> bool:
     as a line of the article; a ``<div>`` is as often a box of chrome as of text."""
     return (article is not None and paragraph.container is not None
             and paragraph.container.tag in _STRUCTURE_TAGS and not paragraph.chars_count_in_links
-            and _is_inside(paragraph, article))
+            and is_inside(paragraph, article))
 
 
 def _trailing_links(paragraphs: list[Paragraph], chosen: list[bool], article) -> set[int]:
     """Chosen paragraphs with links that come after the article's box, outside it: the teasers and link
     lines of what the site offers next (an extractor that keeps the page's last text keeps them too)."""
-    last = next((i for i in range(len(paragraphs) - 1, -1, -1) if _is_inside(paragraphs[i], article)), None) \
+    last = next((i for i in range(len(paragraphs) - 1, -1, -1) if is_inside(paragraphs[i], article)), None) \
         if article is not None else None
     if last is None:
         return set()
     return {i for i in range(last + 1, len(paragraphs)) if chosen[i] and paragraphs[i].chars_count_in_links}
 
 
-def _is_inside(paragraph: Paragraph, element) -> bool:
-    """Whether the paragraph's block container is the element or below it."""
+def _is_hidden(paragraph: Paragraph) -> bool:
+    """Whether the page hides the paragraph: an element around it has the ``hidden`` attribute or an inline
+    style that does not display it. trafilatura drops such elements before it reads the page; jusText sees
+    them. Hidden text is as often the article's own (a collapsed section, an answer a click opens) as a copy
+    of it, so only a copy stays out (``_is_copy``)."""
     container = paragraph.container
-    return container is not None and (container is element or element in container.iterancestors())
+    if container is None:
+        return False
+    for element in (container, *container.iterancestors()):
+        if element.get("hidden") is not None or _HIDING_STYLE.search(element.get("style") or ""):
+            return True
+    return False
+
+
+def _is_copy(paragraph: Paragraph, chosen_grams: set, cfg: StripConfig) -> bool:
+    """A paragraph whose 3-grams the chosen text covers as trafilatura's text covers a paragraph it kept
+    (``align_min_coverage``): the article again, whole or in part. A short line recurs anywhere."""
+    if paragraph.words_count < cfg.align_short_words:
+        return False
+    grams = _trigrams(paragraph.lower_words)
+    return len(grams & chosen_grams) >= cfg.align_min_coverage * len(grams)
 
 
 def _is_cell(paragraph: Paragraph) -> bool:

@@ -34,11 +34,16 @@ _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _TEXT_TAGS = _HEADING_TAGS | {"p", "blockquote", "ul", "ol", "li", "dl", "dt", "dd", "pre", "table", "tr", "td", "th",
                               "tbody", "thead", "tfoot", "caption", "center", "form", "fieldset", "legend"}
 _ROOT_TAGS = frozenset({"body", "html"})
+# A page's repeated structures (``sibling_groups``): each element's (first, last) paragraph indexes, and its
+# groups of sibling elements of one shape. Built once a page, read by the thread and the card passes.
+Siblings = tuple[dict[object, list[int]], list[list[object]]]
 
 
-def thread_verdicts(paragraphs: list[Paragraph], chosen: list[bool], cfg: StripConfig) -> dict[int, Verdict]:
-    """Paragraph indexes that belong to a thread's replies or to its posters' lines, with the verdict."""
-    groups = _post_groups(paragraphs, cfg)
+def thread_verdicts(paragraphs: list[Paragraph], siblings: Siblings, chosen: list[bool],
+                    cfg: StripConfig) -> dict[int, Verdict]:
+    """Paragraph indexes that belong to a thread's replies or to its posters' lines, with the verdict
+    (``siblings`` the page's ``sibling_groups``)."""
+    groups = _post_groups(paragraphs, siblings, cfg)
     if not groups:
         return {}
     article_start = next((i for i, c in enumerate(chosen) if c and paragraphs[i].words_count >= cfg.align_short_words),
@@ -51,7 +56,7 @@ def thread_verdicts(paragraphs: list[Paragraph], chosen: list[bool], cfg: StripC
         if article_start is not None and first[0] <= article_start <= first[-1]:
             found.update(_first_post_chrome(paragraphs, items, cfg))
             replies = items[1:]
-        elif _is_after_article(paragraphs, chosen, first[0], items[-1][1][-1], cfg):
+        elif is_after_article(paragraphs, chosen, first[0], items[-1][1][-1], cfg):
             replies = items
         else:
             continue  # a list before the article or without it: cards, a menu, not a thread
@@ -59,20 +64,27 @@ def thread_verdicts(paragraphs: list[Paragraph], chosen: list[bool], cfg: StripC
     return found
 
 
-def _post_groups(paragraphs: list[Paragraph], cfg: StripConfig) -> list[list[tuple[object, list[int]]]]:
-    """Lists of posts, largest first: two or more sibling elements of one shape that are posts with their
-    poster's line at the same place, as (element, its paragraph indexes) in document order."""
+def sibling_groups(paragraphs: list[Paragraph]) -> Siblings:
+    """The repeated structures of a page: each element that holds text with the (first, last) indexes of its
+    paragraphs, and the groups of two or more sibling elements of one shape under one parent, each group in
+    document order (posts of a thread, cards of a list, items of a menu)."""
     spans, parent_of = _spans(paragraphs)
     siblings = Counter(parent_of.values())
     by_shape: dict[tuple, list[object]] = {}
     for element, parent in parent_of.items():
         if siblings[parent] >= 2:
             by_shape.setdefault((parent, _shape(element)), []).append(element)
+    return spans, [elements for elements in by_shape.values() if len(elements) >= 2]
+
+
+def _post_groups(paragraphs: list[Paragraph], siblings: Siblings,
+                 cfg: StripConfig) -> list[list[tuple[object, list[int]]]]:
+    """Lists of posts, largest first: two or more sibling elements of one shape that are posts with their
+    poster's line at the same place, as (element, its paragraph indexes) in document order."""
+    spans, by_shape = siblings
     lines = _PosterLines(paragraphs, cfg)
     groups = []
-    for elements in by_shape.values():
-        if len(elements) < 2:
-            continue
+    for elements in by_shape:
         by_place: dict[tuple, list[tuple[object, list[int]]]] = {}
         for element in elements:
             first, last = spans[element]
@@ -171,7 +183,7 @@ def _first_post_chrome(paragraphs: list[Paragraph], items: list[tuple[object, li
             if _path_from(paragraphs[i], element)[: len(body)] != body}
 
 
-def _is_after_article(paragraphs: list[Paragraph], chosen: list[bool], first: int, last: int,
+def is_after_article(paragraphs: list[Paragraph], chosen: list[bool], first: int, last: int,
                       cfg: StripConfig) -> bool:
     """The run ``first..last`` follows the article: the article's words come before it, none after it
     (a list of dated items with article text after it is part of the article: a timeline)."""

@@ -2,9 +2,8 @@
 own headings, lists and tables, not cards), and what goes that it kept (forms, author boxes)."""
 from __future__ import annotations
 
-from pipeline.boilerplate.dom import parse_html, segment_dom
+from pipeline.boilerplate.dom import article_element, parse_html, segment_dom
 from pipeline.boilerplate.html import (
-    _article_element,
     _classify_justext,
     _judge_kept,
     _recovered,
@@ -36,7 +35,7 @@ def _recovered_texts(html: str) -> list[str]:
     paragraphs = segment_dom(parse_html(html))
     _classify_justext(paragraphs, cfg)
     chosen = [p.text.startswith(PROSE[:40]) for p in paragraphs]
-    article = _article_element(paragraphs, chosen, cfg.article_element_share)
+    article = article_element(paragraphs, chosen, cfg.article_element_share)
     recovered = _recovered(paragraphs, chosen, [None] * len(paragraphs), cfg.recover_levels, article, cfg)
     return [p.text for p, back in zip(paragraphs, recovered) if back]
 
@@ -84,7 +83,7 @@ def test_chosen_lines_with_links_after_the_article_box_go_and_the_article_s_own_
             "<p>Written with care by our newsroom.</p></div></main></body></html>")
     paragraphs = segment_dom(parse_html(html))
     chosen = [not p.text.startswith("Written") for p in paragraphs]  # the extractor kept the teaser too
-    article = _article_element(paragraphs, chosen, StripConfig().article_element_share)
+    article = article_element(paragraphs, chosen, StripConfig().article_element_share)
     trailing = {paragraphs[i].text for i in _trailing_links(paragraphs, chosen, article)}
     assert trailing == {"Storm season raises premiums Insurers warned customers..."}
 
@@ -100,3 +99,23 @@ def test_a_table_column_named_share_stays_and_a_share_button_goes():
     judged = [(p.container.tag if p.container is not None else None, _judge_kept(p, None, None, cfg)[0])
               for p in paragraphs if p.text == "Share"]
     assert [(tag, block.kept) for tag, block in judged] == [("th", True), ("p", False), ("td", False)]
+
+
+def test_a_hidden_copy_of_the_article_stays_out_and_a_hidden_section_of_its_own_comes_back():
+    """A page that hides the article's body again (metadata for machines) does not get it twice; a collapsed
+    section of text the page shows nowhere else is the article's own."""
+    cfg = StripConfig()
+    answer = ("Most policies pay for water that comes in through the roof after a storm, but not for water that "
+              "rises from the ground during a flood, which needs a separate policy.")
+    friday = PROSE.replace("Monday", "Friday")
+    copy = f"{PROSE} {friday}"
+    html = (f"<html><body><main><article><p>{PROSE}</p><div hidden><div>{copy}</div></div>"
+            f"<div style='display: none'><p>{answer}</p></div><p>{friday}</p></article></main></body></html>")
+    paragraphs = segment_dom(parse_html(html))
+    _classify_justext(paragraphs, cfg)
+    chosen = [p.text in (PROSE, friday) for p in paragraphs]
+    article = article_element(paragraphs, chosen, cfg.article_element_share)
+    recovered = _recovered(paragraphs, chosen, [None] * len(paragraphs), cfg.recover_levels, article, cfg)
+    back = [p.text for p, r in zip(paragraphs, recovered) if r]
+    assert answer in back
+    assert copy not in back
