@@ -219,7 +219,7 @@ class MatchConfig(_Section):
         "vectors): the cost per paragraph grows with it, and so does the share of true neighbours found.",
     )
     partition_probe: int = Field(
-        12, ge=1, description="Nearest partitions each searched paragraph joins; a paragraph searches its "
+        24, ge=1, description="Nearest partitions each searched paragraph joins; a paragraph searches its "
         "nearest partition only, so a pair is found when that one is among the other's partition_probe.",
     )
     align_min_pairs: int = Field(
