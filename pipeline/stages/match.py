@@ -445,14 +445,7 @@ def partitions(vectors: np.ndarray, rows: np.ndarray, cols: np.ndarray, cfg: Mat
     cosine 0.5 and over is missed only when the two sit on different sides of several partitions.
     """
     count = max(1, round(len(cols) / cfg.partition_rows))
-    return _split(vectors, rows, cols, count, min(cfg.partition_probe, count))
-
-
-def _split(vectors: np.ndarray, rows: np.ndarray, cols: np.ndarray, count: int, probe: int
-           ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``partitions``' blocks for ``count`` k-means centroids of the columns: each column in its ``probe``
-    nearest, each row in its nearest (centroids are scored in float64, rounded, so blocks do not depend on
-    the thread count of the matrix product)."""
+    probe = min(cfg.partition_probe, count)
     centroids = partition_centroids(vectors, cols, count)
     both = np.union1d(rows, cols)  # usually the same paragraphs: each is scored against the centroids once
     nearest = nearest_centroids(vectors, both, centroids, probe)
