@@ -35,6 +35,8 @@ _MERSENNE = np.uint64((1 << 61) - 1)
 _MASK32 = np.uint64(0xFFFFFFFF)
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _CELLS = 1 << 23  # array cells per chunk of vectorised work (bounds the stage's working memory)
+_COLUMNS = (1 << 63) - 1  # of the sparse rows that intersect two shingle sets: every 63-bit hash
+_TEXTS_PER_CHUNK = 20_000  # texts shingled at once (their words as Python objects are the costly part)
 _KMEANS_SEED = 0
 _KMEANS_SAMPLE = 32  # sampled columns per centroid that k-means is fitted on
 _KMEANS_ROUNDS = 6
@@ -106,19 +108,43 @@ def candidate_table(frame: pd.DataFrame, i: np.ndarray, j: np.ndarray, jaccard: 
     return pa.Table.from_arrays(columns, schema=CANDIDATES)
 
 
-def shingle_matrix(texts: list[str], size: int) -> sparse.csr_matrix:
-    """One binary row per text over 64-bit hashes of its word ``size``-grams (columns are dense ids).
+def shingle_sets(texts: list[str], size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each text's set of word ``size``-gram hashes, ascending, as one flat uint64 array and the offsets of
+    each text's set in it (text ``k`` owns ``values[offsets[k]:offsets[k + 1]]``); built a chunk of texts at
+    a time, so that the transient arrays stay small whatever the corpus.
 
     A text shorter than ``size`` words is one shingle, as in ``pipeline.text.shingles``.
     """
-    hashed, lengths = _shingle_hashes(texts, size)
-    rows = np.repeat(np.arange(len(texts)), lengths)
-    columns = np.unique(hashed, return_inverse=True)[1].reshape(-1) if len(hashed) else np.zeros(0, np.int64)
-    matrix = sparse.csr_matrix((np.ones(len(hashed), np.float32), (rows, columns)),
-                               shape=(len(texts), int(columns.max(initial=-1)) + 1))
-    matrix.sum_duplicates()
-    matrix.data[:] = 1.0
-    return matrix
+    values, counts = [], []
+    for first in range(0, len(texts), _TEXTS_PER_CHUNK):
+        hashed, lengths = _shingle_hashes(texts[first:first + _TEXTS_PER_CHUNK], size)
+        owner = np.repeat(np.arange(len(lengths)), lengths)
+        order = np.lexsort((hashed, owner))
+        hashed, owner = hashed[order], owner[order]
+        distinct = np.r_[True, (hashed[1:] != hashed[:-1]) | (owner[1:] != owner[:-1])]
+        values.append(hashed[distinct])
+        counts.append(np.bincount(owner[distinct], minlength=len(lengths)))
+    offsets = np.zeros(len(texts) + 1, np.int64)
+    if counts:
+        np.cumsum(np.concatenate(counts), out=offsets[1:])
+    return (np.concatenate(values) if values else np.zeros(0, np.uint64)), offsets
+
+
+def shared_counts(values: np.ndarray, offsets: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """How many hashes the sets of texts ``i`` and ``j`` (``shingle_sets``) have in common, pair by pair: the
+    two sets of a pair as two sparse rows over the hashes, multiplied (a merge of two sorted lists)."""
+    def rows(texts: np.ndarray) -> sparse.csr_matrix:
+        sizes = offsets[texts + 1] - offsets[texts]
+        indptr = np.r_[0, np.cumsum(sizes)]
+        index = np.arange(indptr[-1])
+        index += np.repeat(offsets[texts] - indptr[:-1], sizes)
+        columns = values[index]
+        del index
+        columns >>= np.uint64(1)
+        return sparse.csr_matrix((np.ones(len(columns), np.float32), columns.view(np.int64), indptr),
+                                 shape=(len(texts), _COLUMNS))
+
+    return np.asarray(rows(i).multiply(rows(j)).sum(axis=1)).reshape(-1)
 
 
 def _shingle_hashes(texts: list[str], size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -159,18 +185,17 @@ def minhash_signatures(texts: list[str], cfg: MatchConfig) -> np.ndarray:
     Universal hashing ``(a * x + b) mod (2^61 - 1)`` over 32-bit shingle hashes, as datasketch's
     ``affine32`` scheme, computed for a chunk of shingles times every permutation at once.
     """
-    hashed, lengths = _shingle_hashes(texts, cfg.shingle_size)
     rng = np.random.RandomState(_MINHASH_SEED)
     a = rng.randint(1, int(_MERSENNE), size=cfg.num_perm, dtype=np.uint64) & _MASK32
     b = rng.randint(0, int(_MERSENNE), size=cfg.num_perm, dtype=np.uint64) & _MASK32
-    x = (hashed & _MASK32)[:, None]
     rows = np.full((len(texts), cfg.num_perm), _MASK32, dtype=np.uint64)  # no shingles: the empty signature
-    owner = np.repeat(np.arange(len(texts)), lengths)
-    step = max(1, _CELLS // cfg.num_perm)
-    for start in range(0, len(x), step):
-        values = ((x[start:start + step] * a + b) % _MERSENNE) & _MASK32
-        mine = owner[start:start + step]
-        _reduce_min(rows, mine, values)
+    for first in range(0, len(texts), _TEXTS_PER_CHUNK):  # a chunk's words and shingles at a time
+        hashed, lengths = _shingle_hashes(texts[first:first + _TEXTS_PER_CHUNK], cfg.shingle_size)
+        x = (hashed & _MASK32)[:, None]
+        owner = first + np.repeat(np.arange(len(lengths)), lengths)
+        step = max(1, _CELLS // cfg.num_perm)
+        for start in range(0, len(x), step):
+            _reduce_min(rows, owner[start:start + step], ((x[start:start + step] * a + b) % _MERSENNE) & _MASK32)
     return rows
 
 
@@ -790,14 +815,14 @@ def pair_jaccard(texts: list[str], i: np.ndarray, j: np.ndarray, size: int) -> n
     """Exact Jaccard similarity of the word ``size``-gram sets of each pair of ``texts``; only the texts in
     some pair are shingled (a run's new paragraphs pair with a few of the history's, not all)."""
     rows, inverse = np.unique(np.concatenate([i, j]), return_inverse=True)
-    grams = shingle_matrix([texts[r] for r in rows], size)
+    values, offsets = shingle_sets([texts[r] for r in rows], size)
     i, j = inverse.reshape(-1)[:len(i)], inverse.reshape(-1)[len(i):]
-    sizes = np.diff(grams.indptr)
+    sizes = np.diff(offsets)
     shared = np.zeros(len(i), np.float32)
-    step = max(1, _CELLS // max(1, int(sizes.max(initial=1))))
-    for start in range(0, len(i), step):
-        left, right = grams[i[start:start + step]], grams[j[start:start + step]]
-        shared[start:start + step] = np.asarray(left.multiply(right).sum(axis=1)).reshape(-1)
+    load = np.cumsum(sizes[i] + sizes[j])  # shingles gathered up to each pair: chunks of _CELLS / 8 of them
+    bounds = np.unique(np.r_[0, np.searchsorted(load, np.arange(_CELLS // 8, load[-1] if len(load) else 0, _CELLS // 8)), len(i)])
+    for start, stop in zip(bounds[:-1], bounds[1:]):
+        shared[start:stop] = shared_counts(values, offsets, i[start:stop], j[start:stop])
     union = sizes[i] + sizes[j] - shared
     return np.divide(shared, union, out=np.zeros(len(i), np.float32), where=union > 0)
 

@@ -341,12 +341,26 @@ def test_minhash_agreement_estimates_the_shingle_jaccard():
         assert estimate == pytest.approx(len(x & y) / len(x | y), abs=0.15)
 
 
-def test_shingle_matrix_rows_are_the_texts_shingle_sets():
-    from pipeline.stages.match import shingle_matrix
+def test_shingle_sets_are_the_texts_shingle_sets():
+    from pipeline.stages.match import shingle_sets
 
     texts = [TERMINAL, "the the the the the", "two words", "", FISHERMEN]
-    grams = shingle_matrix(texts, 3)
-    assert list(np.diff(grams.indptr)) == [len(shingles(words(t), 3)) for t in texts]
+    values, offsets = shingle_sets(texts, 3)
+    assert list(np.diff(offsets)) == [len(shingles(words(t), 3)) for t in texts]
+    assert all(np.all(v[1:] > v[:-1]) for v in (values[offsets[k]:offsets[k + 1]] for k in range(len(texts))))
+
+
+def test_pair_jaccard_is_exact_across_chunks_of_texts(monkeypatch):
+    """The shingle sets are built a few texts at a time (bounded memory); the Jaccard of every pair is still
+    that of the two texts' whole shingle sets, whichever chunks they fell in."""
+    from pipeline.stages import match as stage
+
+    monkeypatch.setattr(stage, "_TEXTS_PER_CHUNK", 2)
+    texts = [TERMINAL, FISHERMEN, TERMINAL.replace("the", "a", 2), "two words", "", FISHERMEN + " " + TERMINAL]
+    i, j = (np.array(x) for x in zip(*[(a, b) for a in range(len(texts)) for b in range(len(texts)) if a != b]))
+    sets = [set(shingles(words(t), 3)) for t in texts]
+    expected = [len(sets[a] & sets[b]) / len(sets[a] | sets[b]) if sets[a] | sets[b] else 0.0 for a, b in zip(i, j)]
+    assert stage.pair_jaccard(texts, i, j, 3) == pytest.approx(expected, abs=1e-6)
 
 
 def test_candidates_per_paragraph_are_bounded_and_stay_symmetric(make_paragraphs, fake_embed):
