@@ -531,7 +531,7 @@ def _match(paragraphs: pa.Table, cfg: Config, output: Path, new_docs: set[str], 
     def cached(embedder) -> Callable[[list[str], list[str]], np.ndarray]:
         return partial(store(f"embeddings-{embedder.name}", np.float32).lookup, compute=embedder.encode)
 
-    signatures = store(f"{MINHASH_VERSION}-{m.shingle_size}gram-{m.num_perm}", np.uint64)
+    signatures = store(f"{MINHASH_VERSION}-{m.shingle_size}gram-{m.num_perm}", np.uint32)  # reads 64-bit stores too
     embed = cached(embedder_for(m.embedder, m.model, m.embed_batch_size)) if m.semantic else None
     propose = cached(embedder_for("static", m.model, m.embed_batch_size)) if m.semantic and m.cascade else None
     table = match(paragraphs, m, embed=embed, sign=partial(signatures.lookup, compute=partial(minhash_signatures, cfg=m)),

@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from pipeline.io.parquet import replace_atomically
 
-_ARROW_TYPES = {np.dtype(np.float32): pa.float32(), np.dtype(np.uint64): pa.uint64()}
+_ARROW_TYPES = {np.dtype(np.float32): pa.float32(), np.dtype(np.uint32): pa.uint32()}
 MAX_DELTAS = 8
 """Delta files a store gathers before a save folds them into its base file."""
 

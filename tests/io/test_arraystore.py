@@ -48,3 +48,21 @@ def test_a_run_that_adds_nothing_writes_nothing(tmp_path):
     again.lookup(["a"], ["one"], lambda texts: 1 / 0)
     again.save()
     assert sorted(p.stat().st_mtime_ns for p in tmp_path.iterdir()) == before
+
+
+def test_an_index_of_64_bit_signatures_is_read_as_32_bit_and_extended(tmp_path):
+    """Signatures are stored in 32-bit cells since their values are 32-bit; an output folder whose index an
+    earlier version wrote in 64-bit cells keeps its rows (the same values), and a later run adds to it."""
+    import pyarrow as pa
+
+    old = np.array([[1, 2**32 - 1], [7, 0]], np.uint64)
+    table = pa.table({"text_hash": ["a", "b"],
+                      "value": pa.FixedSizeListArray.from_arrays(pa.array(old.reshape(-1), pa.uint64()), 2)})
+    with pa.OSFile(str(tmp_path / "s.arrow"), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+    store = ArrayStore(tmp_path / "s.arrow", np.uint32)
+    found = store.lookup(["b", "a", "c"], ["", "", "new"], lambda texts: np.array([[5, 6]], np.uint32))
+    assert found.dtype == np.uint32 and found.tolist() == [[7, 0], [1, 2**32 - 1], [5, 6]]
+    store.save()
+    assert ArrayStore(tmp_path / "s.arrow", np.uint32).lookup(["a", "c"], ["", ""], lambda texts: 1 / 0).tolist() == [
+        [1, 2**32 - 1], [5, 6]]
