@@ -314,6 +314,7 @@ def document_order(paras: pd.DataFrame, links: dict[Key, list[Link]], documents:
     text = paragraph_texts(paras)
     dates = {r.doc_id: r.published_at for r in documents.itertuples() if not pd.isna(r.published_at)}
     neighbours = _strong_neighbours(links, cfg)
+    copies = {(key, link.source) for key, items in links.items() for link in items if link.is_copy}
     linked: dict[tuple[str, str], set[int]] = {}
     for key, items in links.items():
         for link in items:
@@ -333,7 +334,7 @@ def document_order(paras: pd.DataFrame, links: dict[Key, list[Link]], documents:
         style_a = _shared_style(a, linked.get((a, b), ()), text)
         style_b = _shared_style(b, linked.get((b, a), ()), text)
         score = ((share_a - share_b) + cfg.classify.style_weight * (style_a - style_b)
-                 - cfg.classify.centrality_weight * _centrality_margin(a, b, neighbours))
+                 - cfg.classify.centrality_weight * _centrality_margin(a, b, neighbours, copies))
         if score == 0:  # verbatim copies covering alike: the document more others draw on is the source
             score = partners[b] - partners[a] or sizes[b] - sizes[a] or (1 if a > b else -1)
         edges[(b, a) if score > 0 else (a, b)] = abs(score)
@@ -356,14 +357,20 @@ def _strong_neighbours(links: dict[Key, list[Link]], cfg: Config) -> dict[str, d
     return out
 
 
-def _centrality_margin(a: str, b: str, neighbours: dict[str, dict[Key, dict[Key, float]]]) -> float:
+def _centrality_margin(a: str, b: str, neighbours: dict[str, dict[Key, dict[Key, float]]],
+                       copies: set[tuple[Key, Key]]) -> float:
     """How much closer a's shared paragraphs are than b's to the third versions both are linked to
     (positive: a is the centre). Versions derived independently from one paragraph drift apart from
-    each other more than from it, so the source sits between its derivatives."""
+    each other more than from it, so the source sits between its derivatives.
+
+    A paragraph and its copy (a pair of ``copies``) sit at the same place among the other versions: the
+    margins of such a pair are the few words a copier changed, whichever way the copy went, so they
+    count for nothing and a verbatim copy's direction goes to the tie-break (the document more others
+    draw on)."""
     of_b = neighbours.get(b, {})
     margins = [near[z] - of_b[y][z]
-               for near in neighbours.get(a, {}).values()
-               for y in near if y in of_b
+               for x, near in neighbours.get(a, {}).items()
+               for y in near if y in of_b and (x, y) not in copies and (y, x) not in copies
                for z in near.keys() & of_b[y].keys() if z[0] not in (a, b)]
     # fsum: exactly rounded whatever the order the links came in, so exact ties stay exact.
     return math.fsum(margins) / len(margins) if margins else 0.0
@@ -619,7 +626,7 @@ def _aligned_sources(keys: list[Key], earlier: dict[Key, list[Link]], size: int,
         if (len(followed) >= min(c.doc_min_links, size) and len(followed) / size >= _min_followed_share(followed, cfg)
                 and in_order):
             aligned.add(source_doc)
-    return aligned | _composite_sources(linked, size, cfg)
+    return aligned | _composite_sources(linked, aligned, size, cfg)
 
 
 def _min_followed_share(followed: list[tuple[int, int, float]], cfg: Config) -> float:
@@ -659,17 +666,20 @@ def _followed_sentences(links: list[Link], source_doc: str, strongest: Link, cou
     return [_source_index(strongest)]
 
 
-def _composite_sources(linked: dict[str, list[tuple[int, int, float]]], size: int, cfg: Config) -> set[str]:
-    """Earlier documents that each lend this one a single paragraph, when together they make up most of it.
+def _composite_sources(linked: dict[str, list[tuple[int, int, float]]], followed: set[str], size: int,
+                       cfg: Config) -> set[str]:
+    """Earlier documents that each lend this one a single paragraph, when together with the documents it
+    follows they make up most of it.
 
-    A roundup rewritten from several sources follows none of them for two paragraphs, yet nearly all
-    of it is strongly linked to one source paragraph or another; an independent report shares a
-    paragraph's worth with a few documents at most.
+    A roundup rewritten from several sources follows none of them for two paragraphs, or one of them
+    for two and another for one, yet nearly all of it is strongly linked to one source paragraph or
+    another; an independent report shares a paragraph's worth with a few documents at most.
     """
-    single = {source_doc: pairs[0][0] for source_doc, pairs in linked.items() if len(pairs) == 1}
-    covered = set(single.values())
+    single = {source_doc: pairs[0][0] for source_doc, pairs in linked.items()
+              if len(pairs) == 1 and source_doc not in followed}
+    covered = set(single.values()) | {para for source_doc in followed for para, _, _ in linked.get(source_doc, ())}
     c = cfg.classify
-    if len(covered) >= c.doc_min_links and len(covered) / size >= c.composite_min_share:
+    if single and len(covered) >= c.doc_min_links and len(covered) / size >= c.composite_min_share:
         return set(single)
     return set()
 
