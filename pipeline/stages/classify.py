@@ -693,16 +693,18 @@ def _followed_sentences(links: list[Link], source_doc: str, strongest: Link, cou
 
 def _composite_sources(linked: dict[str, list[tuple[int, int, float]]], followed: set[str], size: int,
                        cfg: Config) -> set[str]:
-    """Earlier documents that each lend this one a single paragraph, when together with the documents it
-    follows they make up most of it.
+    """Earlier documents that each lend this one a single paragraph the documents it follows do not
+    account for, when together with those they make up most of it.
 
     A roundup rewritten from several sources follows none of them for two paragraphs, or one of them
     for two and another for one, yet nearly all of it is strongly linked to one source paragraph or
-    another; an independent report shares a paragraph's worth with a few documents at most.
+    another; an independent report shares a paragraph's worth with a few documents at most. A paragraph
+    of a followed document's rewrite that also sits near another article on the topic is that rewrite's.
     """
+    following = {para for source_doc in followed for para, _, _ in linked.get(source_doc, ())}
     single = {source_doc: pairs[0][0] for source_doc, pairs in linked.items()
-              if len(pairs) == 1 and source_doc not in followed}
-    covered = set(single.values()) | {para for source_doc in followed for para, _, _ in linked.get(source_doc, ())}
+              if len(pairs) == 1 and source_doc not in followed and pairs[0][0] not in following}
+    covered = set(single.values()) | following
     c = cfg.classify
     if single and len(covered) >= c.doc_min_links and len(covered) / size >= c.composite_min_share:
         return set(single)

@@ -647,3 +647,17 @@ def test_an_undated_article_comes_before_the_rewrite_that_drops_its_attribution(
     row = label_of(frame, "r", 0)
     assert (row["label"], row["source_doc_id"], row["source_para_index"]) == ("ai_paraphrased", "a", 0)
     assert label_of(frame, "a", 0)["label"] == "original"
+
+
+def test_a_rewritten_paragraph_near_another_article_on_the_topic_keeps_the_source_its_page_follows(
+        make_paragraphs, make_candidates, make_documents):
+    """A page follows one source paragraph by paragraph; one of its paragraphs also sits close to a paragraph of
+    another article on the topic. That article lends nothing the followed source does not already account for:
+    it is no roundup source, and the paragraph's root stays in the followed source."""
+    docs = {"s1": [TERMINAL, FOUNDATIONS, PIER], "s2": [FISHERMEN, MARKET, COUNCIL], "r": REWORDED[:2]}
+    rewrites = [("r", 0, "s1", 0, 0.86), ("r", 1, "s1", 1, 0.84), ("r", 1, "s2", 2, 0.95)]
+    frame = roundup_case(make_paragraphs, make_candidates, make_documents, docs, rewrites,
+                         {"s1": "2024-01-01", "s2": "2024-01-01", "r": "2024-02-01"})
+    for i in range(2):
+        row = label_of(frame, "r", i)
+        assert (row["label"], row["source_doc_id"], row["source_para_index"]) == ("ai_paraphrased", "s1", i)
