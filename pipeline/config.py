@@ -385,6 +385,10 @@ class ClassifyConfig(_Section):
         "paragraphs are than the other's to third versions of them (mean cosine margin): a source sits between "
         "its derivatives. Fitted on a half/half document split of the dev corpus."
     )
+    attribution_weight: float = Field(
+        0.1, ge=0, description="Weight, in direction decisions, of the share of shared paragraphs whose strong "
+        "link could be a rewrite one way only (the other version adds attribution, see classify._may_rewrite)."
+    )
     calibration: Calibration = Field(
         Calibration(), description="Per-label logistic regression that makes confidence a probability of being right."
     )

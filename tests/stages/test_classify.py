@@ -586,3 +586,78 @@ def test_stored_scores_are_kept_and_new_pairs_are_scored_both_ways_round(make_pa
     assert copy["near_verbatim"] and copy["ratio"] == back["ratio"] > 0.9
     for side in ("near_verbatim", "machine_edit", "adds_attribution"):
         assert copy[side] == back[f"cand_{side}"] and copy[f"cand_{side}"] == back[side]
+
+
+COUNCIL = ("The council will set the demolition date at its next meeting, after hearing the harbour authority and "
+           "the ferry operator on how long the temporary pier will be needed.")
+# A model's rewrite of FISHERMEN, worded apart from it as REWORDED is from TERMINAL and FOUNDATIONS.
+FISHERMEN_REWORDED = ("Fishing crews fear the building works will shut them out of the north quay through most of "
+                      "the summer, their busiest months of the year.")
+
+
+def roundup_case(make_paragraphs, make_candidates, make_documents, docs: dict[str, list[str]],
+                 rewrites: list[tuple[str, int, str, int, float]], dates: dict[str, str] | None = None) -> pd.DataFrame:
+    """``docs`` with their MinHash candidates (the copies) and the rewrite links ``rewrites``."""
+    paragraphs = make_paragraphs(docs)
+    lexical = match(paragraphs, Config().match).to_pandas()
+    close = make_candidates(rewrites).to_pandas()
+    candidates = pa.Table.from_pandas(pd.concat([lexical, close], ignore_index=True), preserve_index=False)
+    return run(paragraphs, candidates.cast(candidates.schema), make_documents(list(docs), dates))
+
+
+def test_a_rewrite_of_a_roundup_points_at_the_sources_the_roundup_copied(make_paragraphs, make_candidates, make_documents):
+    """A roundup copies one paragraph from each of two articles; a model rewrites the roundup. Nothing is dated:
+    each rewritten paragraph's root is the article paragraph, not the roundup (the direct source)."""
+    docs = {"s1": [TERMINAL, FOUNDATIONS, PIER], "s2": [FISHERMEN, MARKET, COUNCIL],
+            "roundup": [TERMINAL_B, FISHERMEN], "r": [REWORDED[0], FISHERMEN_REWORDED]}
+    # The roundup's copies hold the articles' words, so the rewrite sits as close to both.
+    frame = roundup_case(make_paragraphs, make_candidates, make_documents, docs,
+                         [("r", 0, "roundup", 0, 0.88), ("r", 0, "s1", 0, 0.88), ("roundup", 0, "s1", 0, 0.99),
+                          ("r", 1, "roundup", 1, 0.86), ("r", 1, "s2", 0, 0.86), ("roundup", 1, "s2", 0, 1.0)])
+    assert (frame.loc["s1", "label"] == "original").all() and (frame.loc["s2", "label"] == "original").all()
+    for i, root in enumerate([("s1", 0), ("s2", 0)]):
+        copy, rewrite = label_of(frame, "roundup", i), label_of(frame, "r", i)
+        assert (copy["label"], (copy["source_doc_id"], copy["source_para_index"])) == ("copied", root), i
+        assert (rewrite["label"], (rewrite["source_doc_id"], rewrite["source_para_index"])) == ("ai_paraphrased", root), i
+
+
+def test_a_roundup_rewrite_taking_two_paragraphs_of_one_source_and_one_of_another_is_found_whole(
+        make_paragraphs, make_candidates, make_documents):
+    """The document follows the first source for two paragraphs and takes its last from a second source: the
+    second lends a single paragraph, yet with the followed source nearly all of the page is accounted for."""
+    docs = {"s1": [TERMINAL, FOUNDATIONS, PIER], "s2": [FISHERMEN, MARKET],
+            "r": [REWORDED[0], REWORDED[1], FISHERMEN_REWORDED]}
+    rewrites = [("r", 0, "s1", 0, 0.86), ("r", 1, "s1", 1, 0.84), ("r", 2, "s2", 0, 0.86)]
+    frame = roundup_case(make_paragraphs, make_candidates, make_documents, docs, rewrites,
+                         {"s1": "2024-01-01", "s2": "2024-01-01", "r": "2024-02-01"})
+    roots = [(label_of(frame, "r", i)["label"], label_of(frame, "r", i)["source_doc_id"],
+              label_of(frame, "r", i)["source_para_index"]) for i in range(3)]
+    assert roots == [("ai_paraphrased", "s1", 0), ("ai_paraphrased", "s1", 1), ("ai_paraphrased", "s2", 0)]
+
+
+def test_an_undated_article_comes_before_the_rewrite_that_drops_its_attribution(
+        make_paragraphs, make_candidates, make_documents):
+    """Two undated one-paragraph versions of a story, one saying who "said" it, the other quoting a phrase (so
+    that neither reads more machine-like): only one direction lets the close link be a rewrite, and that is
+    the order taken."""
+    said = TERMINAL.replace("announced on Monday that", "said on Monday that")
+    quoting = REWORDED[0].replace("the ageing ferry building", 'the "ageing" ferry building')
+    frame = roundup_case(make_paragraphs, make_candidates, make_documents, {"a": [said], "r": [quoting]},
+                         [("r", 0, "a", 0, 0.9)])
+    row = label_of(frame, "r", 0)
+    assert (row["label"], row["source_doc_id"], row["source_para_index"]) == ("ai_paraphrased", "a", 0)
+    assert label_of(frame, "a", 0)["label"] == "original"
+
+
+def test_a_rewritten_paragraph_near_another_article_on_the_topic_keeps_the_source_its_page_follows(
+        make_paragraphs, make_candidates, make_documents):
+    """A page follows one source paragraph by paragraph; one of its paragraphs also sits close to a paragraph of
+    another article on the topic. That article lends nothing the followed source does not already account for:
+    it is no roundup source, and the paragraph's root stays in the followed source."""
+    docs = {"s1": [TERMINAL, FOUNDATIONS, PIER], "s2": [FISHERMEN, MARKET, COUNCIL], "r": REWORDED[:2]}
+    rewrites = [("r", 0, "s1", 0, 0.86), ("r", 1, "s1", 1, 0.84), ("r", 1, "s2", 2, 0.95)]
+    frame = roundup_case(make_paragraphs, make_candidates, make_documents, docs, rewrites,
+                         {"s1": "2024-01-01", "s2": "2024-01-01", "r": "2024-02-01"})
+    for i in range(2):
+        row = label_of(frame, "r", i)
+        assert (row["label"], row["source_doc_id"], row["source_para_index"]) == ("ai_paraphrased", "s1", i)

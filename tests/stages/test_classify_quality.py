@@ -119,9 +119,9 @@ def test_forward_share_accepts_two_passes_and_rejects_a_shuffle():
 
 def test_composite_sources_need_most_of_the_document():
     roundup = {"s1": [(0, 2)], "s2": [(1, 0)], "s3": [(2, 1)]}
-    assert _composite_sources(roundup, 3, CFG) == {"s1", "s2", "s3"}
+    assert _composite_sources(roundup, set(), 3, CFG) == {"s1", "s2", "s3"}
     same_story = {"s1": [(0, 2)], "s2": [(4, 0)]}
-    assert _composite_sources(same_story, 8, CFG) == set()
+    assert _composite_sources(same_story, set(), 8, CFG) == set()
 
 
 def test_added_attribution_is_a_reporters_retelling_not_a_rewrite():
