@@ -478,12 +478,16 @@ def partitions(vectors: np.ndarray, rows: np.ndarray, cols: np.ndarray, cfg: Mat
     nearest = nearest_centroids(vectors, both, centroids, probe)
     row_part = nearest[np.searchsorted(both, rows), 0]
     part = nearest[np.searchsorted(both, cols)].reshape(-1)
-    position = np.repeat(np.arange(len(cols)), probe)
-    by_part = np.lexsort((position, part))
+    del nearest
+    # Each column's partitions, listed partition by partition (columns ascending within one): a stable
+    # sort of the repeated positions by partition, in 32-bit cells (probe cells per column).
+    by_part = np.argsort(part, kind="stable")
+    members = (by_part // probe).astype(np.int32)
     col_starts = np.searchsorted(part[by_part], np.arange(count + 1))
+    del by_part, part
     row_order = np.argsort(row_part, kind="stable")
     row_starts = np.searchsorted(row_part[row_order], np.arange(count + 1))
-    return [(row_order[row_starts[p]:row_starts[p + 1]], position[by_part[col_starts[p]:col_starts[p + 1]]])
+    return [(row_order[row_starts[p]:row_starts[p + 1]], members[col_starts[p]:col_starts[p + 1]])
             for p in range(count) if row_starts[p + 1] > row_starts[p]]
 
 
@@ -512,7 +516,7 @@ def kmeans(points: np.ndarray, count: int) -> np.ndarray:
 def nearest_centroids(vectors: np.ndarray, rows: np.ndarray, centroids: np.ndarray, count: int) -> np.ndarray:
     """Each row's ``count`` nearest centroids, nearest first, ties to the lower one; scored in float64 and
     rounded (``similarities``), so the choice does not depend on the thread count of the matrix product."""
-    out = np.zeros((len(rows), count), np.int64)
+    out = np.zeros((len(rows), count), np.int32)
     step = max(1, _CELLS // len(centroids))
     for start in range(0, len(rows), step):
         sims = similarities(vectors[rows[start:start + step]], centroids)
@@ -721,9 +725,12 @@ class OnDemandVectors:
         missing = _distinct(rows[~self.done[rows]])
         if len(missing):
             vectors = self._embed([self._hashes[r] for r in missing], [self._texts[r] for r in missing])
-            if self.matrix.shape[1] == 0:
-                self.matrix = np.zeros((len(self.done), vectors.shape[1]), np.float32)
-            self.matrix[missing] = vectors
+            if len(missing) == len(self.done):  # every row at once (no cascade): the embedder's array, not a copy
+                self.matrix = np.asarray(vectors, np.float32)
+            else:
+                if self.matrix.shape[1] == 0:
+                    self.matrix = np.zeros((len(self.done), vectors.shape[1]), np.float32)
+                self.matrix[missing] = vectors
             self.done[missing] = True
         return self.matrix
 
