@@ -28,18 +28,20 @@ class ArrayStore:
     def __init__(self, path: Path, dtype: type):
         self.path = Path(path)
         self.dtype = np.dtype(dtype)
+        self._blocks: list[np.ndarray] = []
+        """The rows, a block per file (memory-mapped: the index is not copied into the run's memory) and then
+        a block per ``lookup`` that computed rows; row ``k`` of the store is in the block whose range holds it."""
+        self._starts = [0]
         hashes: list[str] = []
-        blocks: list[np.ndarray] = []
         for file in self._files():
             table = pa.ipc.open_file(pa.memory_map(str(file))).read_all()  # the arrays keep the map open
             values = table.column("value").combine_chunks()
-            blocks.append(values.flatten().to_numpy(zero_copy_only=False).astype(self.dtype, copy=False)
-                          .reshape(len(values), -1))
+            self._append(values.flatten().to_numpy(zero_copy_only=False).astype(self.dtype, copy=False)
+                         .reshape(len(values), -1))
             hashes.extend(table.column("text_hash").to_pylist())
-        self._matrix = (blocks[0] if len(blocks) == 1 else np.concatenate(blocks)) if blocks else None
         self._row = dict(zip(hashes, range(len(hashes))))
         self._added: list[str] = []
-        """Hashes of the rows computed since the store was opened (the last rows of ``_matrix``), not yet saved."""
+        """Hashes of the rows computed since the store was opened (the last blocks), not yet saved."""
 
     def __len__(self) -> int:
         return len(self._row)
@@ -48,18 +50,31 @@ class ArrayStore:
         deltas = sorted(self.path.parent.glob(f"{self.path.stem}.delta-*{self.path.suffix}"))
         return [self.path, *deltas] if self.path.exists() else deltas
 
+    def _append(self, block: np.ndarray) -> None:
+        self._blocks.append(block)
+        self._starts.append(self._starts[-1] + len(block))
+
+    def _rows(self, hashes: list[str]) -> np.ndarray:
+        """The stored rows of ``hashes``, gathered block by block."""
+        index = np.fromiter((self._row[h] for h in hashes), np.int64, count=len(hashes))
+        out = np.empty((len(index), self._blocks[0].shape[1]), self.dtype)
+        block_of = np.searchsorted(self._starts, index, side="right") - 1
+        for block in np.unique(block_of):
+            mine = block_of == block
+            out[mine] = self._blocks[block][index[mine] - self._starts[block]]
+        return out
+
     def lookup(self, hashes: list[str], texts: list[str], compute: Callable[[list[str]], np.ndarray]) -> np.ndarray:
         """Rows for ``hashes``; ``compute(texts)`` runs only on the texts whose hash is not stored yet."""
         missing = {h: t for h, t in zip(hashes, texts) if h not in self._row}
         if missing:
-            computed = np.asarray(compute(list(missing.values())), dtype=self.dtype)
-            base = 0 if self._matrix is None else len(self._matrix)
+            base = self._starts[-1]
+            self._append(np.asarray(compute(list(missing.values())), dtype=self.dtype))
             self._row.update(zip(missing, range(base, base + len(missing))))
-            self._matrix = computed if self._matrix is None else np.concatenate([self._matrix, computed])
             self._added.extend(missing)
         if not hashes:
             return np.zeros((0, 0), dtype=self.dtype)
-        return self._matrix[[self._row[h] for h in hashes]]
+        return self._rows(hashes)
 
     def save(self) -> None:
         """Persist the rows computed since the store was opened, as a delta file (atomically), and fold the
@@ -68,19 +83,17 @@ class ArrayStore:
             return
         deltas = self._files()[1:] if self.path.exists() else self._files()
         if not self.path.exists() or len(deltas) >= MAX_DELTAS:
-            self._write(self.path, self._row, self._matrix)
+            self._write(self.path, list(self._row))
             for delta in deltas:
                 delta.unlink()
         else:
-            self._write(self.path.with_name(f"{self.path.stem}.delta-{uuid.uuid4().hex}{self.path.suffix}"),
-                        dict(zip(self._added, range(len(self._added)))), self._matrix[-len(self._added):])
+            self._write(self.path.with_name(f"{self.path.stem}.delta-{uuid.uuid4().hex}{self.path.suffix}"), self._added)
         self._added = []
 
-    def _write(self, path: Path, rows: dict[str, int], matrix: np.ndarray) -> None:
-        values = pa.FixedSizeListArray.from_arrays(
-            pa.array(np.ascontiguousarray(matrix[list(rows.values())]).reshape(-1), type=_ARROW_TYPES[self.dtype]),
-            matrix.shape[1])
-        table = pa.table({"text_hash": list(rows), "value": values})
+    def _write(self, path: Path, hashes: list[str]) -> None:
+        rows = self._rows(hashes)
+        values = pa.FixedSizeListArray.from_arrays(pa.array(rows.reshape(-1), type=_ARROW_TYPES[self.dtype]), rows.shape[1])
+        table = pa.table({"text_hash": hashes, "value": values})
 
         def write(tmp: Path) -> None:
             with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
