@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 
 import justext
 import trafilatura
-from trafilatura.settings import DEFAULT_CONFIG, Extractor
+from trafilatura.settings import DEFAULT_CONFIG, MANUALLY_CLEANED, Extractor
 from trafilatura.xml import delete_element
 
 from pipeline.boilerplate.cards import card_verdicts
@@ -40,6 +42,10 @@ _KEPT_CHROME_REASONS = (*WIDGET_REASONS, "byline", "caption")
 _FORM_RULE = "dom_tag:form"
 _JSON_LD = "application/ld+json"
 _TRAFILATURA_CONFIG = copy.deepcopy(DEFAULT_CONFIG)  # never mutate the library's global settings
+# Elements trafilatura deletes whole (its ``MANUALLY_CLEANED``) before it reads any text, less those it may keep
+# or read first: a form that wraps the page, a figure that holds a table, MathML (its TeX stays), the head and
+# the scripts (JSON-LD; ``_drop_code`` has removed the others and the style sheets).
+_TRAFILATURA_DELETED = tuple(t for t in MANUALLY_CLEANED if t not in {"form", "figure", "math", "head", "script", "style"})
 Tokens = tuple[str, ...]
 
 
@@ -127,8 +133,57 @@ def _too_short(paragraphs: list[Paragraph], chosen: list[bool], cfg: StripConfig
 
 
 def _trafilatura_text(tree, fast: bool, precise: bool, cfg: StripConfig) -> str:
-    text = trafilatura.extract(tree, options=_trafilatura_options(fast, precise, cfg.include_tables))
+    """trafilatura's text of the page. Its fast precise run reads the tree without the subtrees it would delete
+    unread (``_unread_subtrees``): it copies and searches all it is given, and these are a third of a page's
+    elements. The other runs read the whole tree: their fallbacks read the page as it came."""
+    options = _trafilatura_options(fast, precise, cfg.include_tables)
+    with _detached(_unread_subtrees(tree) if fast and precise else []):
+        text = trafilatura.extract(tree, options=options)
     return text or ""
+
+
+def _unread_subtrees(root) -> list:
+    """The outermost elements (``_TRAFILATURA_DELETED``) whose deletion before trafilatura's fast precise run
+    leaves its text as it is, in document order.
+
+    That run deletes each such element, its tail kept, before it reads any text; only a few steps look at the
+    tree before then: the thread check reads JSON-LD scripts and a raw-tree prune asks whether an element
+    holds an ``<h1>``, so subtrees holding either stay. Its deletion loops stop early after deleting an element
+    that holds one of its own tag (an ``<aside>`` in an ``<aside>``), keeping the later ones: such tags stay,
+    and so do the subtrees that hold them.
+    """
+    found = list(root.iter(*_TRAFILATURA_DELETED))  # in document order: a subtree's follow its root
+    counts = Counter(element.tag for element in found)
+    nested = {element.tag for element in found
+              if counts[element.tag] > 1 and len(element) and next(element.iterdescendants(element.tag), None) is not None}
+    held = {a for element in root.iter("h1", "script", *nested) for a in element.iterancestors()}
+    unread = []
+    inside = 0  # how many of the next ones are inside the last one taken
+    for element in found:
+        if inside:
+            inside -= 1
+        elif element.tag not in nested and element not in held:
+            unread.append(element)
+            inside = sum(1 for _ in element.iterdescendants(*_TRAFILATURA_DELETED)) if len(element) else 0
+    return unread
+
+
+@contextmanager
+def _detached(elements: list) -> Iterator[None]:
+    """The tree without these subtrees, deleted as trafilatura deletes them (each tail joins the text before it),
+    then put back as they were: the tree is shared by all the page's steps."""
+    undo = []
+    for element in elements:
+        parent, previous = element.getparent(), element.getprevious()
+        holder, field = (parent, "text") if previous is None else (previous, "tail")
+        undo.append((element, parent, parent.index(element), holder, field, getattr(holder, field)))
+        delete_element(element)
+    try:
+        yield
+    finally:
+        for element, parent, index, holder, field, value in reversed(undo):
+            setattr(holder, field, value)
+            parent.insert(index, element)
 
 
 @lru_cache(maxsize=None)
