@@ -23,7 +23,8 @@ class Block(NamedTuple):
     indent: int = 0
 
     def removed(self, verdict: Verdict) -> "Block":
-        return self._replace(kept=False, reason=verdict.reason, rule=verdict.rule)
+        # built directly: ``_replace`` goes through keyword look-ups, and most of a page's blocks are removed
+        return Block(self.text, False, verdict.reason, verdict.rule, self.indent)
 
 
 def judge(block: Block, cfg: StripConfig) -> list[Block]:
@@ -44,7 +45,7 @@ def judge(block: Block, cfg: StripConfig) -> list[Block]:
     if share_at is not None:
         tail = block._replace(text=text[share_at:].strip()).removed(Verdict("share", "trailing_share_text"))
         text = text[:share_at].rstrip()
-    pieces.append(block._replace(text=text))
+    pieces.append(block if text is block.text else block._replace(text=text))  # most blocks are not cut
     if tail:
         pieces.append(tail)
     return pieces
