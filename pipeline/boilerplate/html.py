@@ -157,14 +157,13 @@ def _unread_subtrees(root) -> list:
     nested = {element.tag for element in found
               if counts[element.tag] > 1 and len(element) and next(element.iterdescendants(element.tag), None) is not None}
     held = {a for element in root.iter("h1", "script", *nested) for a in element.iterancestors()}
-    unread = []
-    inside = 0  # how many of the next ones are inside the last one taken
+    unread: list = []
     for element in found:
-        if inside:
-            inside -= 1
-        elif element.tag not in nested and element not in held:
+        last = unread[-1] if unread else None
+        if last is not None and len(last) and any(a is last for a in element.iterancestors(last.tag)):
+            continue  # inside the last one taken: goes with it
+        if element.tag not in nested and element not in held:
             unread.append(element)
-            inside = sum(1 for _ in element.iterdescendants(*_TRAFILATURA_DELETED)) if len(element) else 0
     return unread
 
 
