@@ -71,21 +71,21 @@ def html_blocks(html: str, cfg: StripConfig) -> list[Block]:
     siblings = sibling_groups(paragraphs)
     threads = thread_verdicts(paragraphs, siblings, chosen, cfg)
     cards = card_verdicts(paragraphs, siblings, chosen, cfg)
-    judged: list[list[Block]] = []
+    judged: list[tuple[Block, ...]] = []  # tuples: held until the page is judged (see ``Paragraph``)
     for index, (paragraph, dom, is_chosen, is_recovered) in enumerate(zip(paragraphs, doms, chosen, recovered)):
         if headlines and _is_headline(paragraph.text, tokens[index], headlines):
-            judged.append([Block(paragraph.text).removed(Verdict("title", "headline"))])
+            judged.append((Block(paragraph.text).removed(Verdict("title", "headline")),))
         elif index in cards:  # before threads: a card's date and teaser read like a post's header and body
-            judged.append([Block(paragraph.text).removed(cards[index])])
+            judged.append((Block(paragraph.text).removed(cards[index]),))
         elif index in threads:
-            judged.append([Block(paragraph.text).removed(threads[index])])
+            judged.append((Block(paragraph.text).removed(threads[index]),))
         elif index in trailing:
-            judged.append([Block(paragraph.text).removed(Verdict("related", "links_after_article"))])
+            judged.append((Block(paragraph.text).removed(Verdict("related", "links_after_article")),))
         elif is_chosen or is_recovered:
             previous = judged[-1][-1] if judged else None
             judged.append(_judge_kept(paragraph, dom, previous, cfg))
         else:
-            judged.append([Block(paragraph.text).removed(_dropped_verdict(paragraph, dom, cfg))])
+            judged.append((Block(paragraph.text).removed(_dropped_verdict(paragraph, dom, cfg)),))
     judged = _remove_flat_comment_thread(judged, paragraphs, cfg)
     return absorb_widget_neighbours([block for pieces in judged for block in pieces])
 
@@ -411,16 +411,17 @@ def _article_span(chosen: list[bool]) -> tuple[int, int]:
     return (indexes[0], indexes[-1]) if indexes else (0, -1)
 
 
-def _judge_kept(paragraph: Paragraph, dom: Verdict | None, previous: Block | None, cfg: StripConfig) -> list[Block]:
+def _judge_kept(paragraph: Paragraph, dom: Verdict | None, previous: Block | None,
+                cfg: StripConfig) -> tuple[Block, ...]:
     """A paragraph trafilatura kept or jusText brought back: widgets and link lists still go."""
     block = Block(paragraph.text)
     if dom and (dom.reason in _KEPT_CHROME_REASONS or dom.rule == _FORM_RULE):
-        return [block.removed(dom)]
+        return (block.removed(dom),)
     if paragraph.links_density() > cfg.max_link_density:
-        return [block.removed(_link_list_verdict(dom, previous))]
+        return (block.removed(_link_list_verdict(dom, previous)),)
     judged = judge(block, cfg)
     if _is_cell(paragraph) and judged[0].rule == SHARE_BUTTON_RULE:
-        return [block]  # a table's "Share" or "Print" column: share buttons are links, gone by link density above
+        return (block,)  # a table's "Share" or "Print" column: share buttons are links, gone by link density above
     return judged
 
 
@@ -439,8 +440,8 @@ def _link_list_verdict(dom: Verdict | None, previous: Block | None) -> Verdict:
     return Verdict("navigation", "link_list")
 
 
-def _remove_flat_comment_thread(judged: list[list[Block]], paragraphs: list[Paragraph],
-                                cfg: StripConfig) -> list[list[Block]]:
+def _remove_flat_comment_thread(judged: list[tuple[Block, ...]], paragraphs: list[Paragraph],
+                                cfg: StripConfig) -> list[tuple[Block, ...]]:
     """A reader-comment thread laid out as bare paragraphs goes from its first line to the end of its parent.
 
     The thread starts at a comment line ("6 Comments", "jane said, 2 days ago:") that follows the article
@@ -471,7 +472,7 @@ def _remove_flat_comment_thread(judged: list[list[Block]], paragraphs: list[Para
             verdict = Verdict("comments", "comment_thread")
             out = list(judged)
             for j in siblings:
-                out[j] = [b.removed(verdict) if b.kept else b for b in out[j]]
+                out[j] = tuple(b.removed(verdict) if b.kept else b for b in out[j])
             return out
     return judged
 
