@@ -23,16 +23,18 @@ class Block(NamedTuple):
     indent: int = 0
 
     def removed(self, verdict: Verdict) -> "Block":
-        return self._replace(kept=False, reason=verdict.reason, rule=verdict.rule)
+        # built directly: ``_replace`` goes through keyword look-ups, and most of a page's blocks are removed
+        return Block(self.text, False, verdict.reason, verdict.rule, self.indent)
 
 
-def judge(block: Block, cfg: StripConfig) -> list[Block]:
-    """Apply the text rules to one kept block; glued chrome is split off into blocks of its own."""
+def judge(block: Block, cfg: StripConfig) -> tuple[Block, ...]:
+    """Apply the text rules to one kept block; glued chrome is split off into blocks of its own. A tuple: the
+    HTML stripper holds each paragraph's pieces until the page is judged (see ``dom.Paragraph``)."""
     if not block.kept:
-        return [block]
+        return (block,)
     verdict = block_verdict(block.text, cfg)
     if verdict:
-        return [block.removed(verdict)]
+        return (block.removed(verdict),)
     pieces = []
     text = block.text
     cut = dateline_prefix(text)
@@ -40,6 +42,8 @@ def judge(block: Block, cfg: StripConfig) -> list[Block]:
         pieces.append(block._replace(text=text[:cut].strip()).removed(Verdict("dateline", "dateline_prefix")))
         text = text[cut:]
     share_at = trailing_share(text, cfg.min_share_prefix_words)
+    if not pieces and share_at is None:
+        return (block,)  # nothing glued to it: most blocks
     tail = None
     if share_at is not None:
         tail = block._replace(text=text[share_at:].strip()).removed(Verdict("share", "trailing_share_text"))
@@ -47,7 +51,7 @@ def judge(block: Block, cfg: StripConfig) -> list[Block]:
     pieces.append(block._replace(text=text))
     if tail:
         pieces.append(tail)
-    return pieces
+    return tuple(pieces)
 
 
 def absorb_widget_neighbours(blocks: list[Block]) -> list[Block]:

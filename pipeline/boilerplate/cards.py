@@ -55,7 +55,7 @@ def _is_title(paragraph: Paragraph, cfg: StripConfig) -> bool:
     return paragraph.words_count <= cfg.max_list_title_words and not paragraph.chars_count_in_links
 
 
-def _is_card(paragraphs: list[Paragraph], span: list[int], cfg: StripConfig) -> bool:
+def _is_card(paragraphs: list[Paragraph], span: tuple[int, int], cfg: StripConfig) -> bool:
     """Mostly link text (a menu's item), or a few words around a headline that links elsewhere (a card):
     ``min_card_link_share`` of its text is link text either way."""
     first, last = span

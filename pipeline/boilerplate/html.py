@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 
 import justext
 import trafilatura
-from trafilatura.settings import DEFAULT_CONFIG, Extractor
+from trafilatura.settings import DEFAULT_CONFIG, MANUALLY_CLEANED, Extractor
 from trafilatura.xml import delete_element
 
 from pipeline.boilerplate.cards import card_verdicts
@@ -29,6 +31,7 @@ from pipeline.config import StripConfig
 from pipeline.text import words
 
 _WORD = re.compile(r"\w+")
+_ASCII_WORD = re.compile(r"[a-z0-9_]+")  # ``_WORD`` on lower-case ASCII text
 _HIDING_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _TITLE_SEPARATORS = re.compile(r"\s+[|–—:·»-]\s+|\s*::\s*")
 _STRUCTURE_TAGS = frozenset({"p", "h2", "h3", "h4", "h5", "h6", "li", "td", "th", "dt", "dd"})
@@ -40,6 +43,10 @@ _KEPT_CHROME_REASONS = (*WIDGET_REASONS, "byline", "caption")
 _FORM_RULE = "dom_tag:form"
 _JSON_LD = "application/ld+json"
 _TRAFILATURA_CONFIG = copy.deepcopy(DEFAULT_CONFIG)  # never mutate the library's global settings
+# Elements trafilatura deletes whole (its ``MANUALLY_CLEANED``) before it reads any text, less those it may keep
+# or read first: a form that wraps the page, a figure that holds a table, MathML (its TeX stays), the head and
+# the scripts (JSON-LD; ``_drop_code`` has removed the others and the style sheets).
+_TRAFILATURA_DELETED = tuple(t for t in MANUALLY_CLEANED if t not in {"form", "figure", "math", "head", "script", "style"})
 Tokens = tuple[str, ...]
 
 
@@ -65,21 +72,21 @@ def html_blocks(html: str, cfg: StripConfig) -> list[Block]:
     siblings = sibling_groups(paragraphs)
     threads = thread_verdicts(paragraphs, siblings, chosen, cfg)
     cards = card_verdicts(paragraphs, siblings, chosen, cfg)
-    judged: list[list[Block]] = []
+    judged: list[tuple[Block, ...]] = []  # tuples: held until the page is judged (see ``Paragraph``)
     for index, (paragraph, dom, is_chosen, is_recovered) in enumerate(zip(paragraphs, doms, chosen, recovered)):
         if headlines and _is_headline(paragraph.text, tokens[index], headlines):
-            judged.append([Block(paragraph.text).removed(Verdict("title", "headline"))])
+            judged.append((Block(paragraph.text).removed(Verdict("title", "headline")),))
         elif index in cards:  # before threads: a card's date and teaser read like a post's header and body
-            judged.append([Block(paragraph.text).removed(cards[index])])
+            judged.append((Block(paragraph.text).removed(cards[index]),))
         elif index in threads:
-            judged.append([Block(paragraph.text).removed(threads[index])])
+            judged.append((Block(paragraph.text).removed(threads[index]),))
         elif index in trailing:
-            judged.append([Block(paragraph.text).removed(Verdict("related", "links_after_article"))])
+            judged.append((Block(paragraph.text).removed(Verdict("related", "links_after_article")),))
         elif is_chosen or is_recovered:
             previous = judged[-1][-1] if judged else None
             judged.append(_judge_kept(paragraph, dom, previous, cfg))
         else:
-            judged.append([Block(paragraph.text).removed(_dropped_verdict(paragraph, dom, cfg))])
+            judged.append((Block(paragraph.text).removed(_dropped_verdict(paragraph, dom, cfg)),))
     judged = _remove_flat_comment_thread(judged, paragraphs, cfg)
     return absorb_widget_neighbours([block for pieces in judged for block in pieces])
 
@@ -127,8 +134,56 @@ def _too_short(paragraphs: list[Paragraph], chosen: list[bool], cfg: StripConfig
 
 
 def _trafilatura_text(tree, fast: bool, precise: bool, cfg: StripConfig) -> str:
-    text = trafilatura.extract(tree, options=_trafilatura_options(fast, precise, cfg.include_tables))
+    """trafilatura's text of the page. Its fast precise run reads the tree without the subtrees it would delete
+    unread (``_unread_subtrees``): it copies and searches all it is given, and these are a third of a page's
+    elements. The other runs read the whole tree: their fallbacks read the page as it came."""
+    options = _trafilatura_options(fast, precise, cfg.include_tables)
+    with _detached(_unread_subtrees(tree) if fast and precise else []):
+        text = trafilatura.extract(tree, options=options)
     return text or ""
+
+
+def _unread_subtrees(root) -> list:
+    """The outermost elements (``_TRAFILATURA_DELETED``) whose deletion before trafilatura's fast precise run
+    leaves its text as it is, in document order.
+
+    That run deletes each such element, its tail kept, before it reads any text; only a few steps look at the
+    tree before then: the thread check reads JSON-LD scripts and a raw-tree prune asks whether an element
+    holds an ``<h1>``, so subtrees holding either stay. Its deletion loops stop early after deleting an element
+    that holds one of its own tag (an ``<aside>`` in an ``<aside>``), keeping the later ones: such tags stay,
+    and so do the subtrees that hold them.
+    """
+    found = list(root.iter(*_TRAFILATURA_DELETED))  # in document order: a subtree's follow its root
+    counts = Counter(element.tag for element in found)
+    nested = {element.tag for element in found
+              if counts[element.tag] > 1 and len(element) and next(element.iterdescendants(element.tag), None) is not None}
+    held = {a for element in root.iter("h1", "script", *nested) for a in element.iterancestors()}
+    unread: list = []
+    for element in found:
+        last = unread[-1] if unread else None
+        if last is not None and len(last) and any(a is last for a in element.iterancestors(last.tag)):
+            continue  # inside the last one taken: goes with it
+        if element.tag not in nested and element not in held:
+            unread.append(element)
+    return unread
+
+
+@contextmanager
+def _detached(elements: list) -> Iterator[None]:
+    """The tree without these subtrees, deleted as trafilatura deletes them (each tail joins the text before it),
+    then put back as they were: the tree is shared by all the page's steps."""
+    undo = []
+    for element in elements:
+        parent, previous = element.getparent(), element.getprevious()
+        holder, field = (parent, "text") if previous is None else (previous, "tail")
+        undo.append((element, parent, parent.index(element), holder, field, getattr(holder, field)))
+        delete_element(element)
+    try:
+        yield
+    finally:
+        for element, parent, index, holder, field, value in reversed(undo):
+            setattr(holder, field, value)
+            parent.insert(index, element)
 
 
 @lru_cache(maxsize=None)
@@ -211,10 +266,10 @@ def _anchor_spans(tokens: list[Tokens], target: str, cfg: StripConfig) -> list[t
                 unused.difference_update(_trigrams(paragraph_tokens))
             continue
         if unused is None:  # built on the first paragraph that needs it, minus what was matched before
-            unused = _trigrams(target.split())
+            unused = set(_trigrams(target.split()))
             for earlier in matched:
                 unused.difference_update(_trigrams(earlier))
-        grams = _trigrams(paragraph_tokens)
+        grams = set(_trigrams(paragraph_tokens))
         covered = len(grams & unused) >= cfg.align_min_coverage * len(grams)
         spans.append((-1, -1) if covered else None)
         if covered:
@@ -223,12 +278,16 @@ def _anchor_spans(tokens: list[Tokens], target: str, cfg: StripConfig) -> list[t
 
 
 def _tokens(text: str) -> Tokens:
-    """The text's lower-case words, as a tuple: a page's are held until it is judged (see ``Paragraph``)."""
-    return tuple(_WORD.findall(text.lower()))
+    """The text's lower-case words, as a tuple: a page's are held until it is judged (see ``Paragraph``). On
+    ASCII text the words are runs of ASCII letters, digits and underscores, found by a class of characters
+    that the matcher tests faster than Unicode's word characters (a sixth off the tokens of a page)."""
+    lower = text.lower()
+    return tuple((_ASCII_WORD if lower.isascii() else _WORD).findall(lower))
 
 
-def _trigrams(tokens: Sequence[str]) -> set[tuple[str, str, str]]:
-    return set(zip(tokens, tokens[1:], tokens[2:]))
+def _trigrams(tokens: Sequence[str]) -> Iterator[tuple[str, str, str]]:
+    """The tokens' 3-grams in order, as an iterator: most callers only take them out of a set."""
+    return zip(tokens, tokens[1:], tokens[2:])
 
 
 def _headlines(root) -> set[str]:
@@ -343,7 +402,7 @@ def _is_copy(paragraph: Paragraph, chosen_grams: set, cfg: StripConfig) -> bool:
     (``align_min_coverage``): the article again, whole or in part. A short line recurs anywhere."""
     if paragraph.words_count < cfg.align_short_words:
         return False
-    grams = _trigrams(paragraph.lower_words)
+    grams = set(_trigrams(paragraph.lower_words))
     return len(grams & chosen_grams) >= cfg.align_min_coverage * len(grams)
 
 
@@ -357,16 +416,17 @@ def _article_span(chosen: list[bool]) -> tuple[int, int]:
     return (indexes[0], indexes[-1]) if indexes else (0, -1)
 
 
-def _judge_kept(paragraph: Paragraph, dom: Verdict | None, previous: Block | None, cfg: StripConfig) -> list[Block]:
+def _judge_kept(paragraph: Paragraph, dom: Verdict | None, previous: Block | None,
+                cfg: StripConfig) -> tuple[Block, ...]:
     """A paragraph trafilatura kept or jusText brought back: widgets and link lists still go."""
     block = Block(paragraph.text)
     if dom and (dom.reason in _KEPT_CHROME_REASONS or dom.rule == _FORM_RULE):
-        return [block.removed(dom)]
+        return (block.removed(dom),)
     if paragraph.links_density() > cfg.max_link_density:
-        return [block.removed(_link_list_verdict(dom, previous))]
+        return (block.removed(_link_list_verdict(dom, previous)),)
     judged = judge(block, cfg)
     if _is_cell(paragraph) and judged[0].rule == SHARE_BUTTON_RULE:
-        return [block]  # a table's "Share" or "Print" column: share buttons are links, gone by link density above
+        return (block,)  # a table's "Share" or "Print" column: share buttons are links, gone by link density above
     return judged
 
 
@@ -385,8 +445,8 @@ def _link_list_verdict(dom: Verdict | None, previous: Block | None) -> Verdict:
     return Verdict("navigation", "link_list")
 
 
-def _remove_flat_comment_thread(judged: list[list[Block]], paragraphs: list[Paragraph],
-                                cfg: StripConfig) -> list[list[Block]]:
+def _remove_flat_comment_thread(judged: list[tuple[Block, ...]], paragraphs: list[Paragraph],
+                                cfg: StripConfig) -> list[tuple[Block, ...]]:
     """A reader-comment thread laid out as bare paragraphs goes from its first line to the end of its parent.
 
     The thread starts at a comment line ("6 Comments", "jane said, 2 days ago:") that follows the article
@@ -417,7 +477,7 @@ def _remove_flat_comment_thread(judged: list[list[Block]], paragraphs: list[Para
             verdict = Verdict("comments", "comment_thread")
             out = list(judged)
             for j in siblings:
-                out[j] = [b.removed(verdict) if b.kept else b for b in out[j]]
+                out[j] = tuple(b.removed(verdict) if b.kept else b for b in out[j])
             return out
     return judged
 

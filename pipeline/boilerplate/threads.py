@@ -36,7 +36,7 @@ _TEXT_TAGS = _HEADING_TAGS | {"p", "blockquote", "ul", "ol", "li", "dl", "dt", "
 _ROOT_TAGS = frozenset({"body", "html"})
 # A page's repeated structures (``sibling_groups``): each element's (first, last) paragraph indexes, and its
 # groups of sibling elements of one shape. Built once a page, read by the thread and the card passes.
-Siblings = tuple[dict[object, list[int]], list[list[object]]]
+Siblings = tuple[dict[object, tuple[int, int]], list[list[object]]]
 
 
 def thread_verdicts(paragraphs: list[Paragraph], siblings: Siblings, chosen: list[bool],
@@ -126,24 +126,29 @@ class _PosterLines:
         return None
 
 
-def _spans(paragraphs: list[Paragraph]) -> tuple[dict[object, list[int]], dict[object, object]]:
+def _spans(paragraphs: list[Paragraph]) -> tuple[dict[object, tuple[int, int]], dict[object, object]]:
     """For each element that holds text (below ``<body>``), the first and last index of its paragraphs (a
-    subtree's paragraphs are consecutive in document order), and its parent (``None`` under ``<body>``)."""
-    spans: dict[object, list[int]] = {}
+    subtree's paragraphs are consecutive in document order), and its parent (``None`` under ``<body>``).
+
+    The spans are tuples, made once the last indexes are known: a page's spans live until it is judged, and
+    tuples of numbers leave the garbage collector's care at its first pass (lists would reach its oldest
+    generation and bring its full passes sooner, see ``Paragraph``)."""
+    first: dict[object, int] = {}
+    last: dict[object, int] = {}
     parent_of: dict[object, object] = {}
     for index, paragraph in enumerate(paragraphs):
         element = paragraph.container
         while element is not None and element.tag not in _ROOT_TAGS:
-            if element in spans:  # known: it and all above it already are, only their spans grow
+            if element in first:  # known: it and all above it already are, only their spans grow
                 while element is not None:
-                    spans[element][1] = index
+                    last[element] = index
                     element = parent_of[element]
                 break
-            spans[element] = [index, index]
+            first[element] = last[element] = index
             parent = element.getparent()
             parent_of[element] = parent if parent is not None and parent.tag not in _ROOT_TAGS else None
             element = parent_of[element]
-    return spans, parent_of
+    return {element: (start, last[element]) for element, start in first.items()}, parent_of
 
 
 def _is_poster_line(paragraph: Paragraph, cfg: StripConfig) -> bool:
