@@ -13,7 +13,8 @@
    link counts only when its cosine is high on its own, or when the whole document follows that source
    paragraph by paragraph (an independent report of the same event shares facts, not structure), and
    never when the paragraph adds attribution its source lacks (a model keeps or drops "said").
-   The source pointer is resolved to the root original through the earlier paragraph's own source.
+   The source pointer is resolved to the root original through the earlier paragraph's own source; an
+   original of the paragraph's own publication day is its root only when no earlier or undated one competes.
 """
 from __future__ import annotations
 
@@ -98,9 +99,10 @@ def provenance_rows(paragraphs: pa.Table, candidates: pa.Table, documents: pa.Ta
     table leaves out), so that a calibration can be refitted on a labelled run."""
     paras = paragraphs.to_pandas().sort_values(["doc_id", "para_index"]).reset_index(drop=True)
     links = links_of(scored_pairs(paragraphs, candidates, cfg))
-    order = document_order(paras, links, documents.to_pandas(), cfg)
+    docs = documents.to_pandas()
+    order = document_order(paras, links, docs, cfg)
     published = _published_decisions(history)
-    decisions = decide(paras, links, order, cfg, published)
+    decisions = decide(paras, links, order, cfg, published, _dates(docs))
     text_of = paragraph_texts(paras)
     rows = []
     fresh = [key not in published for key in text_of]  # text_of is in the frame's order
@@ -312,7 +314,7 @@ def document_order(paras: pd.DataFrame, links: dict[Key, list[Link]], documents:
     """Position of each document in source-before-derivative order (deterministic, input-order free)."""
     sizes = _matchable_counts(paras, cfg)
     text = paragraph_texts(paras)
-    dates = {r.doc_id: r.published_at for r in documents.itertuples() if not pd.isna(r.published_at)}
+    dates = _dates(documents)
     neighbours = _strong_neighbours(links, cfg)
     copies = {(key, link.source) for key, items in links.items() for link in items if link.is_copy}
     retold = _retold_links(links, cfg)
@@ -341,6 +343,11 @@ def document_order(paras: pd.DataFrame, links: dict[Key, list[Link]], documents:
             score = partners[b] - partners[a] or sizes[b] - sizes[a] or (1 if a > b else -1)
         edges[(b, a) if score > 0 else (a, b)] = abs(score)
     return _topological_order(sorted(sizes), edges, dates)
+
+
+def _dates(documents: pd.DataFrame) -> dict[str, pd.Timestamp]:
+    """Publication date of each document that has one."""
+    return {r.doc_id: r.published_at for r in documents.itertuples() if not pd.isna(r.published_at)}
 
 
 def _retold_links(links: dict[Key, list[Link]], cfg: Config) -> dict[tuple[str, str], int]:
@@ -455,8 +462,10 @@ def _published_decisions(history: pa.Table | None) -> dict[Key, Decision]:
 
 
 def decide(paras: pd.DataFrame, links: dict[Key, list[Link]], order: dict[str, int], cfg: Config,
-           published: dict[Key, Decision] | None = None) -> dict[Key, Decision]:
-    """Label and root source for every paragraph, walking documents in ``order``; ``published`` decisions stand."""
+           published: dict[Key, Decision] | None = None, dates: dict[str, pd.Timestamp] | None = None
+           ) -> dict[Key, Decision]:
+    """Label and root source for every paragraph, walking documents in ``order``; ``published`` decisions stand;
+    ``dates`` are the documents' publication dates (see ``_dated_roots``)."""
     text = paragraph_texts(paras)
     sizes = _matchable_counts(paras, cfg)
     decisions: dict[Key, Decision] = dict(published or {})
@@ -479,7 +488,7 @@ def decide(paras: pd.DataFrame, links: dict[Key, list[Link]], order: dict[str, i
             sources = _lending_documents(longer, decisions) if key in short and longer else None
             rewrites = _rewrite_links(key, earlier[key], partners, follows, machine_like[key], cfg)
             decisions[key] = _decide_one(key, earlier[key], rewrites, aligned, decisions, links.get(key, []), text,
-                                         cfg, sources)
+                                         cfg, sources, dates)
     return decisions
 
 
@@ -743,7 +752,7 @@ def _forward_share(values: list[int]) -> float:
 
 def _decide_one(key: Key, earlier: list[Link], rewrites: list[Link], aligned: set[str],
                 decided: dict[Key, Decision], every: list[Link], text: dict[Key, str], cfg: Config,
-                sources: set[str] | None = None) -> Decision:
+                sources: set[str] | None = None, dates: dict[str, pd.Timestamp] | None = None) -> Decision:
     """Label of one paragraph; with ``sources``, it may derive only from those documents (a short paragraph,
     see ``_lending_documents``), while its confidence as an original still counts every earlier link."""
     c = cfg.classify
@@ -756,7 +765,7 @@ def _decide_one(key: Key, earlier: list[Link], rewrites: list[Link], aligned: se
     if closest is not None and closest.is_copy:
         return _copied(closest, decided, earlier, cfg)
     if rewrites:
-        roots = [l for l in rewrites if decided[l.source].label == "original"]
+        roots = _dated_roots([l for l in rewrites if decided[l.source].label == "original"], key[0], dates or {})
         link = max(roots or rewrites, key=lambda l: (_rewrite_score(l, cfg), -_source_index(l)))
         via_alignment = link.source[0] in aligned
         merged = _restructured(earlier, link.source[0], cfg) if via_alignment else []
@@ -773,6 +782,18 @@ def _decide_one(key: Key, earlier: list[Link], rewrites: list[Link], aligned: se
     method = "earliest_occurrence" if any(_is_strong(l, cfg) for l in every) else "no_match"
     return Decision("original", None, None, method, calibrated_confidence("original", evidence, c.calibration),
                     evidence=evidence)
+
+
+def _dated_roots(roots: list[Link], doc: str, dates: dict[str, pd.Timestamp]) -> list[Link]:
+    """The rewrite links to original paragraphs, less those into documents published the same day as ``doc``
+    (or later) when others remain. Dates order documents for certain; among documents of one date, the
+    order rests on evidence worth a few thousandths when several rewrites of one source are alike. An
+    original of the same date that this order puts first is a sibling whose own link to the source was
+    refused (a model's answer that quotes a polish of the source sits nearer the other polishes than the
+    source does), not the source of a rewrite that also links to an earlier or undated original."""
+    mine = dates.get(doc)
+    kept = [l for l in roots if mine is None or l.source[0] not in dates or dates[l.source[0]] < mine]
+    return kept or roots
 
 
 def _copied(link: Link, decided: dict[Key, Decision], earlier: list[Link], cfg: Config) -> Decision:

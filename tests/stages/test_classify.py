@@ -661,3 +661,20 @@ def test_a_rewritten_paragraph_near_another_article_on_the_topic_keeps_the_sourc
     for i in range(2):
         row = label_of(frame, "r", i)
         assert (row["label"], row["source_doc_id"], row["source_para_index"]) == ("ai_paraphrased", "s1", i)
+
+
+def test_a_same_day_sibling_ordered_first_does_not_become_the_root_of_a_dated_source(
+        make_paragraphs, make_candidates, make_documents):
+    """Two versions of one dated source published the same day: a reporter's retelling that adds "said"
+    (its own link to the source too loose to count) and a model's rewrite close to both. The attribution
+    vote puts the retelling first, yet the rewrite's root is the source dated before them."""
+    retelling = ("The ageing ferry building is to be torn down, port officials said this week, and a bigger, modern hall "
+                 "that can take two vessels at the same time will be built in its place, the harbour master said.")
+    paragraphs = make_paragraphs({"s": [TERMINAL], "q": [retelling], "r": REWORDED[:1]})
+    candidates = make_candidates([("r", 0, "s", 0, 0.80), ("r", 0, "q", 0, 0.86), ("q", 0, "s", 0, 0.62)])
+    documents = make_documents(["s", "q", "r"], {"s": "2020-01-01", "q": "2021-01-01", "r": "2021-01-01"})
+    frame = run(paragraphs, candidates, documents)
+    assert label_of(frame, "q", 0)["label"] == "original"
+    rewrite = label_of(frame, "r", 0)
+    assert rewrite["label"] == "ai_paraphrased"
+    assert (rewrite["source_doc_id"], rewrite["source_para_index"]) == ("s", 0)
