@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -116,8 +116,7 @@ def shingle_sets(texts: list[str], size: int) -> tuple[np.ndarray, np.ndarray]:
     A text shorter than ``size`` words is one shingle, as in ``pipeline.text.shingles``.
     """
     values, counts = [], []
-    for first in range(0, len(texts), _TEXTS_PER_CHUNK):
-        hashed, lengths = _shingle_hashes(texts[first:first + _TEXTS_PER_CHUNK], size)
+    for _, hashed, lengths in _shingle_chunks(texts, size):
         owner = np.repeat(np.arange(len(lengths)), lengths)
         order = np.lexsort((hashed, owner))
         hashed, owner = hashed[order], owner[order]
@@ -145,6 +144,13 @@ def shared_counts(values: np.ndarray, offsets: np.ndarray, i: np.ndarray, j: np.
                                  shape=(len(texts), _COLUMNS))
 
     return np.asarray(rows(i).multiply(rows(j)).sum(axis=1)).reshape(-1)
+
+
+def _shingle_chunks(texts: list[str], size: int) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """``_shingle_hashes`` of ``_TEXTS_PER_CHUNK`` texts at a time, with the first text's position: a chunk's
+    words, as Python objects, are the costly part, so the corpus's are never held at once."""
+    for first in range(0, len(texts), _TEXTS_PER_CHUNK):
+        yield first, *_shingle_hashes(texts[first:first + _TEXTS_PER_CHUNK], size)
 
 
 def _shingle_hashes(texts: list[str], size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -190,8 +196,7 @@ def minhash_signatures(texts: list[str], cfg: MatchConfig) -> np.ndarray:
     a = rng.randint(1, int(_MERSENNE), size=cfg.num_perm, dtype=np.uint64) & _MASK32
     b = rng.randint(0, int(_MERSENNE), size=cfg.num_perm, dtype=np.uint64) & _MASK32
     rows = np.full((len(texts), cfg.num_perm), _MASK32, dtype=np.uint32)  # no shingles: the empty signature
-    for first in range(0, len(texts), _TEXTS_PER_CHUNK):  # a chunk's words and shingles at a time
-        hashed, lengths = _shingle_hashes(texts[first:first + _TEXTS_PER_CHUNK], cfg.shingle_size)
+    for first, hashed, lengths in _shingle_chunks(texts, cfg.shingle_size):
         x = (hashed & _MASK32)[:, None]
         owner = first + np.repeat(np.arange(len(lengths)), lengths)
         step = max(1, _CELLS // cfg.num_perm)
