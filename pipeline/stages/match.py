@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Iterator
+import mmap
+from collections.abc import Callable, Iterator, Sequence
+from typing import Union
 
 import numpy as np
 import pandas as pd
@@ -20,13 +22,16 @@ from scipy import sparse
 
 from pipeline import log
 from pipeline.config import MatchConfig
+from pipeline.io.scratch import release, scratch_array
 from pipeline.schema import CANDIDATES, to_table
 from pipeline.text import sentences, text_hash, words
 
-EmbedFn = Callable[[list[str], list[str]], np.ndarray]
+EmbedFn = Callable[[Sequence[str], Sequence[str]], np.ndarray]
 """(text hashes, texts) -> unit-length vectors, one row per text."""
-SignFn = Callable[[list[str], list[str]], np.ndarray]
+SignFn = Callable[[Sequence[str], Sequence[str]], np.ndarray]
 """(text hashes, texts) -> MinHash signatures (uint32, one row of ``num_perm`` per text)."""
+Matrix = Union[np.ndarray, "VectorRows"]
+"""Vectors by row, read by index arrays: an array, or the stage's own ``VectorRows``."""
 
 MINHASH_VERSION = "minhash_sig_v2"
 """Names the signature scheme below, so that signatures stored by another scheme are never mixed in."""
@@ -37,6 +42,9 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)
 _CELLS = 1 << 23  # array cells per chunk of vectorised work (bounds the stage's working memory)
 _COLUMNS = (1 << 63) - 1  # of the sparse rows that intersect two shingle sets: every 63-bit hash
 _TEXTS_PER_CHUNK = 20_000  # texts shingled at once (their words as Python objects are the costly part)
+_ROWS_PER_EMBED = 1 << 16  # rows a model embeds at once (a multiple of pipeline.embed's progress step)
+_SCRATCH_BYTES = 1 << 28  # a matrix of vectors larger than this is kept in a scratch file (VectorRows)
+_RESIDENT_BYTES = 1 << 25  # of a scratch matrix's pages read or written before they go back to the page cache
 _KMEANS_SEED = 0
 _KMEANS_SAMPLE = 32  # sampled columns per centroid that k-means is fitted on
 _KMEANS_ROUNDS = 6
@@ -57,22 +65,22 @@ def match(paragraphs: pa.Table, cfg: MatchConfig, embed: EmbedFn | None = None, 
     ``published_at``) lets the nearest-neighbour search also keep each paragraph's nearest possible sources
     by date (see ``semantic_pairs``).
     """
-    frame = paragraphs.select(["doc_id", "para_index", "text", "word_count", "text_hash"]).to_pandas()
-    frame = frame[frame["word_count"] >= cfg.min_words].sort_values(["doc_id", "para_index"]).reset_index(drop=True)
+    frame = paragraphs.select(["doc_id", "para_index", "word_count"]).to_pandas()
+    frame = frame[frame["word_count"] >= cfg.min_words].sort_values(["doc_id", "para_index"])
     if frame.empty:
         return to_table(pd.DataFrame(columns=[f.name for f in CANDIDATES]), CANDIDATES)
+    hashes, texts = (Strings.of(paragraphs.column(name), frame.index.to_numpy()) for name in ("text_hash", "text"))
+    frame = frame.reset_index(drop=True)
     docs = pd.factorize(frame["doc_id"], sort=True)[0]
     query = np.ones(len(frame), bool) if new_docs is None else frame["doc_id"].isin(new_docs).to_numpy()
-    hashes, texts = frame["text_hash"].tolist(), frame["text"].tolist()
-    signatures = sign(hashes, texts) if sign else minhash_signatures(texts, cfg)
-    found = {_MINHASH: lexical_pairs(signatures, docs, query, cfg)}
+    found = {_MINHASH: lexical_pairs(sign(hashes, texts) if sign else minhash_signatures(texts, cfg), docs, query, cfg)}
     vectors = None
     if cfg.semantic and embed is not None:
         full = OnDemandVectors(embed, hashes, texts)
         published = publication_order(frame["doc_id"], dates)
         if propose is not None:
-            found[_EMBEDDING] = cascade_pairs(full, propose(hashes, texts), docs, query, found[_MINHASH], cfg,
-                                              published)
+            cheap = OnDemandVectors(propose, hashes, texts).cover(np.arange(len(frame)))
+            found[_EMBEDDING] = cascade_pairs(full, cheap, docs, query, found[_MINHASH], cfg, published)
         else:
             found[_EMBEDDING] = semantic_pairs(full.cover(np.arange(len(frame))), docs, query, cfg, published)
         linked = _union([found[_MINHASH], found[_EMBEDDING]], len(frame))
@@ -108,7 +116,7 @@ def candidate_table(frame: pd.DataFrame, i: np.ndarray, j: np.ndarray, jaccard: 
     return pa.Table.from_arrays(columns, schema=CANDIDATES)
 
 
-def shingle_sets(texts: list[str], size: int) -> tuple[np.ndarray, np.ndarray]:
+def shingle_sets(texts: Sequence[str], size: int) -> tuple[np.ndarray, np.ndarray]:
     """Each text's set of word ``size``-gram hashes, ascending, as one flat uint64 array and the offsets of
     each text's set in it (text ``k`` owns ``values[offsets[k]:offsets[k + 1]]``); built a chunk of texts at
     a time, so that the transient arrays stay small whatever the corpus.
@@ -146,7 +154,7 @@ def shared_counts(values: np.ndarray, offsets: np.ndarray, i: np.ndarray, j: np.
     return np.asarray(rows(i).multiply(rows(j)).sum(axis=1)).reshape(-1)
 
 
-def _shingle_chunks(texts: list[str], size: int) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+def _shingle_chunks(texts: Sequence[str], size: int) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
     """``_shingle_hashes`` of ``_TEXTS_PER_CHUNK`` texts at a time, with the first text's position: a chunk's
     words, as Python objects, are the costly part, so the corpus's are never held at once."""
     for first in range(0, len(texts), _TEXTS_PER_CHUNK):
@@ -185,7 +193,7 @@ def _finalize(x: np.ndarray) -> np.ndarray:
         return x ^ (x >> np.uint64(31))
 
 
-def minhash_signatures(texts: list[str], cfg: MatchConfig) -> np.ndarray:
+def minhash_signatures(texts: Sequence[str], cfg: MatchConfig) -> np.ndarray:
     """MinHash signatures of the texts' word shingles, one uint32 row of ``num_perm`` per text (the values
     are 32-bit: half the memory of 64-bit cells, at a million paragraphs half a gigabyte).
 
@@ -307,7 +315,7 @@ def _distinct(values: np.ndarray) -> np.ndarray:
     return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
 
 
-def semantic_pairs(vectors: np.ndarray, docs: np.ndarray, query: np.ndarray, cfg: MatchConfig,
+def semantic_pairs(vectors: Matrix, docs: np.ndarray, query: np.ndarray, cfg: MatchConfig,
                    published: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Distinct pairs (i, j) with cosine >= ``min_cosine``: each query row's ``top_k`` nearest paragraphs of
     other documents, and each other row's ``top_k`` nearest among the query rows (so a new paragraph that
@@ -324,7 +332,7 @@ def semantic_pairs(vectors: np.ndarray, docs: np.ndarray, query: np.ndarray, cfg
     return _unique_pairs(np.concatenate([i for i, _ in found]), np.concatenate([j for _, j in found]), len(vectors))
 
 
-def nearest_pairs(vectors: np.ndarray, docs: np.ndarray, query: np.ndarray, cfg: MatchConfig,
+def nearest_pairs(vectors: Matrix, docs: np.ndarray, query: np.ndarray, cfg: MatchConfig,
                   published: np.ndarray | None = None, floor: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """One search of ``semantic_pairs``: the neighbours among all paragraphs, or with ``published`` among
     each row's possible sources by date only (distinct pairs).
@@ -351,7 +359,7 @@ def nearest_pairs(vectors: np.ndarray, docs: np.ndarray, query: np.ndarray, cfg:
     return _unique_pairs(np.concatenate([i for i, _ in found]), np.concatenate([j for _, j in found]), len(vectors))
 
 
-def _reached(vectors: np.ndarray, history: np.ndarray, new: np.ndarray, nearest: tuple[np.ndarray, np.ndarray],
+def _reached(vectors: Matrix, history: np.ndarray, new: np.ndarray, nearest: tuple[np.ndarray, np.ndarray],
              floor: float, cfg: MatchConfig) -> np.ndarray:
     """``_reaching`` for the history rows, from the new rows' own exact search (``nearest``, its pairs): a
     new row whose ``top_k`` neighbours end below ``floor`` (or that has fewer) comes within it of those
@@ -366,7 +374,7 @@ def _reached(vectors: np.ndarray, history: np.ndarray, new: np.ndarray, nearest:
     return reached[history] | _reaching(vectors, history, crowded, floor)
 
 
-def _reaching(vectors: np.ndarray, rows: np.ndarray, cols: np.ndarray, floor: float,
+def _reaching(vectors: Matrix, rows: np.ndarray, cols: np.ndarray, floor: float,
               allowed: np.ndarray | None = None) -> np.ndarray:
     """Which ``rows`` have a cosine of at least ``floor`` to some of ``cols`` (a row with ``allowed`` 0, no
     column to search, has none), by a float32 product (less exact than ``similarities``, hence
@@ -402,7 +410,7 @@ def _earlier_first(rows: np.ndarray, cols: np.ndarray, published: np.ndarray) ->
     return cols, np.searchsorted(published[cols], published[rows], side="left")
 
 
-def _nearest_pairs(vectors: np.ndarray, docs: np.ndarray, rows: np.ndarray, cols: np.ndarray,
+def _nearest_pairs(vectors: Matrix, docs: np.ndarray, rows: np.ndarray, cols: np.ndarray,
                    cfg: MatchConfig, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Pairs (row, col) for each row's ``top_k`` nearest columns of another document, at least
     ``min_cosine``; with ``allowed``, among the first ``allowed[r]`` of ``cols`` only.
@@ -424,7 +432,7 @@ def _nearest_pairs(vectors: np.ndarray, docs: np.ndarray, rows: np.ndarray, cols
     return np.concatenate(found_i), np.concatenate(found_j)
 
 
-def _search_blocks(vectors: np.ndarray, rows: np.ndarray, cols: np.ndarray, allowed: np.ndarray, cfg: MatchConfig
+def _search_blocks(vectors: Matrix, rows: np.ndarray, cols: np.ndarray, allowed: np.ndarray, cfg: MatchConfig
                    ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Blocks (positions in ``rows``, ascending positions in ``cols``) of ``_nearest_pairs``: one of every
     column when the search is small enough to be exact; else the rows allowed at most ``ann_min_rows``
@@ -437,7 +445,7 @@ def _search_blocks(vectors: np.ndarray, rows: np.ndarray, cols: np.ndarray, allo
     return blocks + [(many[at], positions) for at, positions in partitions(vectors, rows[many], cols, cfg)]
 
 
-def _block_nearest(vectors: np.ndarray, docs: np.ndarray, rows: np.ndarray, cols: np.ndarray, positions: np.ndarray,
+def _block_nearest(vectors: Matrix, docs: np.ndarray, rows: np.ndarray, cols: np.ndarray, positions: np.ndarray,
                    allowed: np.ndarray, cfg: MatchConfig) -> tuple[np.ndarray, np.ndarray]:
     """Pairs (row, col) for each row's ``top_k`` nearest of ``cols`` of another document, at least
     ``min_cosine``, among the columns whose ``positions`` (ascending) are under the row's ``allowed``.
@@ -467,7 +475,7 @@ def _block_nearest(vectors: np.ndarray, docs: np.ndarray, rows: np.ndarray, cols
     return np.concatenate(found_i), np.concatenate(found_j)
 
 
-def partitions(vectors: np.ndarray, rows: np.ndarray, cols: np.ndarray, cfg: MatchConfig
+def partitions(vectors: Matrix, rows: np.ndarray, cols: np.ndarray, cfg: MatchConfig
                ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Blocks (positions in ``rows``, ascending positions in ``cols``) that together search every row:
     k-means splits the columns into about ``len(cols) / partition_rows`` partitions, each column joins its
@@ -482,33 +490,50 @@ def partitions(vectors: np.ndarray, rows: np.ndarray, cols: np.ndarray, cfg: Mat
     both = np.union1d(rows, cols)  # usually the same paragraphs: each is scored against the centroids once
     nearest = nearest_centroids(vectors, both, centroids, probe)
     row_part = nearest[np.searchsorted(both, rows), 0]
-    part = nearest[np.searchsorted(both, cols)].reshape(-1)
+    members, col_starts = members_by_partition(nearest, np.searchsorted(both, cols), count)
     del nearest
-    # Each column's partitions, listed partition by partition (columns ascending within one): a stable
-    # sort of the repeated positions by partition, in 32-bit cells (probe cells per column).
-    by_part = np.argsort(part, kind="stable")
-    members = (by_part // probe).astype(np.int32)
-    col_starts = np.searchsorted(part[by_part], np.arange(count + 1))
-    del by_part, part
     row_order = np.argsort(row_part, kind="stable")
     row_starts = np.searchsorted(row_part[row_order], np.arange(count + 1))
     return [(row_order[row_starts[p]:row_starts[p + 1]], members[col_starts[p]:col_starts[p + 1]])
             for p in range(count) if row_starts[p + 1] > row_starts[p]]
 
 
-def partition_centroids(vectors: np.ndarray, cols: np.ndarray, count: int) -> np.ndarray:
+def members_by_partition(nearest: np.ndarray, at: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions ``k`` of ``at`` listed partition by partition (ascending within one), each in the partitions
+    ``nearest[at[k]]``, as one int32 array and each partition's start in it.
+
+    A counting sort, a chunk of positions at a time: one stable sort of every (position, partition) cell
+    would hold 64-bit cells for all of them (at a million paragraphs and 24 probes, several hundred MB).
+    """
+    probe = nearest.shape[1]
+    step = max(1, _CELLS // probe)
+    chunks = [(start, nearest[at[start:start + step]].reshape(-1)) for start in range(0, len(at), step)]
+    sizes = sum((np.bincount(part, minlength=count) for _, part in chunks), np.zeros(count, np.int64))
+    starts = np.r_[0, np.cumsum(sizes)]
+    members = np.empty(int(starts[-1]), np.int32)
+    filled = starts[:-1].copy()
+    for start, part in chunks:
+        order = np.argsort(part, kind="stable")
+        ordered = part[order]
+        members[filled[ordered] + np.arange(len(ordered)) - np.searchsorted(ordered, ordered)] = start + order // probe
+        filled += np.bincount(part, minlength=count)
+    return members, starts
+
+
+def partition_centroids(vectors: Matrix, cols: np.ndarray, count: int) -> np.ndarray:
     """``count`` centroids fitted on a fixed sample of the columns (``_KMEANS_SAMPLE`` per centroid), so the
     same input always gives the same partitions."""
     sample = np.random.default_rng(_KMEANS_SEED).choice(len(cols), size=min(len(cols), count * _KMEANS_SAMPLE),
                                                         replace=False)
-    return kmeans(np.asarray(vectors[cols[np.sort(sample)]], np.float64), count)
+    return kmeans(np.asarray(vectors[cols[np.sort(sample)]]), count)
 
 
 def kmeans(points: np.ndarray, count: int) -> np.ndarray:
-    """Unit centroids of spherical k-means over unit ``points``: a seeded start and ``_KMEANS_ROUNDS`` rounds
-    (a centroid left with no point stays where it was)."""
+    """Unit centroids (float64) of spherical k-means over unit ``points``: a seeded start and ``_KMEANS_ROUNDS``
+    rounds (a centroid left with no point stays where it was). The points stay in their own precision: each
+    product and sum widens them to float64 exactly, so a float32 sample need not be held twice its size."""
     rng = np.random.default_rng(_KMEANS_SEED)
-    centroids = points[np.sort(rng.choice(len(points), size=count, replace=False))]
+    centroids = points[np.sort(rng.choice(len(points), size=count, replace=False))].astype(np.float64)
     for _ in range(_KMEANS_ROUNDS):
         nearest = nearest_centroids(points, np.arange(len(points)), centroids, 1)[:, 0]
         sums = np.zeros_like(centroids)
@@ -518,7 +543,7 @@ def kmeans(points: np.ndarray, count: int) -> np.ndarray:
     return centroids
 
 
-def nearest_centroids(vectors: np.ndarray, rows: np.ndarray, centroids: np.ndarray, count: int) -> np.ndarray:
+def nearest_centroids(vectors: Matrix, rows: np.ndarray, centroids: np.ndarray, count: int) -> np.ndarray:
     """Each row's ``count`` nearest centroids, nearest first, ties to the lower one; scored in float64 and
     rounded (``similarities``), so the choice does not depend on the thread count of the matrix product."""
     out = np.zeros((len(rows), count), np.int32)
@@ -529,7 +554,7 @@ def nearest_centroids(vectors: np.ndarray, rows: np.ndarray, centroids: np.ndarr
     return out
 
 
-def pair_similarities(left: np.ndarray, right: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+def pair_similarities(left: Matrix, right: Matrix, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """``similarities`` of rows ``left[i]`` and ``right[j]``, pair by pair."""
     out = np.empty(len(i), np.float64)
     step = max(1, _CELLS // max(1, left.shape[1]))
@@ -566,7 +591,7 @@ def similarities(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return np.round(np.asarray(left, np.float64) @ np.asarray(right, np.float64).T, _SCORE_DECIMALS)
 
 
-def aligned_documents(vectors: np.ndarray, docs: np.ndarray, found: tuple[np.ndarray, np.ndarray],
+def aligned_documents(vectors: Matrix, docs: np.ndarray, found: tuple[np.ndarray, np.ndarray],
                       lexical: tuple[np.ndarray, np.ndarray], cfg: MatchConfig) -> tuple[np.ndarray, np.ndarray]:
     """Document pairs (a, b), a < b, to align in full: linked by at least ``align_min_pairs`` of the pairs
     ``found`` (both directions), one of which could follow the other (``_followable``), and among the
@@ -622,7 +647,7 @@ def _is_among(i: np.ndarray, j: np.ndarray, pairs: tuple[np.ndarray, np.ndarray]
     return np.isin(i.astype(np.int64) * n + j, known[0] * n + known[1])
 
 
-def alignment_pairs(vectors: np.ndarray, docs: np.ndarray, aligned: tuple[np.ndarray, np.ndarray],
+def alignment_pairs(vectors: Matrix, docs: np.ndarray, aligned: tuple[np.ndarray, np.ndarray],
                     cfg: MatchConfig) -> tuple[np.ndarray, np.ndarray]:
     """Paragraph pairs down to ``align_min_cosine`` between the ``aligned`` document pairs: each paragraph's
     ``align_top_k`` best partners in the other document, both ways.
@@ -657,7 +682,7 @@ def _best_in_rows(sims: np.ndarray, cfg: MatchConfig) -> tuple[np.ndarray, np.nd
     return rows[good], top[good]
 
 
-def sentence_cover(texts: list[str], docs: np.ndarray, aligned: tuple[np.ndarray, np.ndarray], embed: EmbedFn,
+def sentence_cover(texts: Strings, docs: np.ndarray, aligned: tuple[np.ndarray, np.ndarray], embed: EmbedFn,
                    cfg: MatchConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs (i, j) of paragraphs of the ``aligned`` document pairs, both ways, with the share of i's words
     in sentences whose nearest sentence of j's document (by cosine, at least ``sentence_min_cosine``) is
@@ -669,7 +694,7 @@ def sentence_cover(texts: list[str], docs: np.ndarray, aligned: tuple[np.ndarray
     from. Only the sentences of aligned documents are embedded, so the cost follows the alignments.
     """
     rows = np.flatnonzero(np.isin(docs, np.concatenate(aligned)))
-    parts = [sentences(texts[r]) for r in rows]
+    parts = [sentences(text) for text in texts.take(rows)]
     owner = np.repeat(rows, [len(p) for p in parts])
     flat = [s for p in parts for s in p]
     if not flat:
@@ -716,27 +741,113 @@ def pair_cover(covers: tuple[np.ndarray, np.ndarray, np.ndarray], docs: np.ndarr
     return out[0], out[1]
 
 
-class OnDemandVectors:
-    """The full model's vectors of a frame's rows, each row embedded once, when a step first needs it
-    (rows not embedded yet are zero): the cascade embeds only the paragraphs that can become candidates."""
+class Strings(Sequence[str]):
+    """A string column of the stage's input read as a sequence of Python strings, each made when a step
+    asks for it: a million paragraphs' text as Python objects costs several times its Arrow buffers, and
+    the stage would hold them from MinHash to the last pair's Jaccard."""
 
-    def __init__(self, embed: EmbedFn, hashes: list[str], texts: list[str]):
+    def __init__(self, column: pa.ChunkedArray):
+        self._column = column
+
+    @classmethod
+    def of(cls, column: pa.ChunkedArray, rows: np.ndarray) -> Strings:
+        """``column``'s values at ``rows``, without a copy when those are all of it in order."""
+        whole = len(rows) == len(column) and bool((rows == np.arange(len(rows))).all())
+        return cls(column if whole else column.take(pa.array(rows)))
+
+    def __len__(self) -> int:
+        return len(self._column)
+
+    def __getitem__(self, at):
+        if isinstance(at, slice):
+            start, stop, step = at.indices(len(self))
+            return self.take(np.arange(start, stop, step))
+        return self._column[at].as_py()
+
+    def __iter__(self) -> Iterator[str]:
+        for start in range(0, len(self), _TEXTS_PER_CHUNK):
+            yield from self._column.slice(start, _TEXTS_PER_CHUNK).to_pylist()
+
+    def subset(self, rows: np.ndarray) -> Strings:
+        """The strings at ``rows``, still in Arrow."""
+        return Strings(self._column.take(pa.array(rows, pa.int64())))
+
+    def take(self, rows: np.ndarray) -> list[str]:
+        """The strings at ``rows``."""
+        return self._column.take(pa.array(rows, pa.int64())).to_pylist()
+
+
+class VectorRows:
+    """A float32 matrix read and written by rows (``m[rows]`` gives a copy, ``m[rows] = values``), held in
+    memory when small and otherwise in a scratch file: the vectors of a million paragraphs (1.5 GB) are not
+    held in the stage's memory, and every step reads the rows it needs a block at a time.
+
+    The pages that steps read or write in the scratch file (``pipeline.io.scratch``) are handed back every
+    ``_RESIDENT_BYTES``, so the stage's resident memory stays bounded. ``view(rows)`` reads a subset of the
+    rows as a matrix of its own.
+    """
+
+    def __init__(self, array: np.ndarray, scratch: mmap.mmap | None = None, index: np.ndarray | None = None):
+        self._array, self._scratch, self._index = array, scratch, index
+        self._moved = 0  # bytes of pages made resident since they were last handed back
+        self.shape = (len(index) if index is not None else len(array), array.shape[1])
+
+    @classmethod
+    def zeros(cls, rows: int, dims: int) -> VectorRows:
+        size = rows * dims * 4
+        if size <= _SCRATCH_BYTES:
+            return cls(np.zeros((rows, dims), np.float32))
+        return cls(*scratch_array((rows, dims), np.float32))
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
+        out = np.take(self._array, rows if self._index is None else self._index[rows], axis=0)
+        self._touched(len(rows))
+        return out
+
+    def __setitem__(self, rows: np.ndarray, values: np.ndarray) -> None:
+        self._array[rows if self._index is None else self._index[rows]] = values
+        self._touched(len(rows))
+
+    def view(self, rows: np.ndarray) -> VectorRows:
+        """The matrix of ``rows`` (in that order), reading this one's storage."""
+        return VectorRows(self._array, self._scratch, rows if self._index is None else self._index[rows])
+
+    def _touched(self, rows: int) -> None:
+        """Count the pages that reading or writing ``rows`` rows made resident (a row scattered in the file
+        takes at least a page of its own), and hand them all back past ``_RESIDENT_BYTES``."""
+        self._moved += rows * max(self.shape[1] * 4, mmap.PAGESIZE)
+        if self._scratch is not None and self._moved >= _RESIDENT_BYTES:
+            release(self._scratch)
+            self._moved = 0
+
+
+class OnDemandVectors:
+    """A model's vectors of a frame's rows, each row embedded once, when a step first needs it (rows not
+    embedded yet are zero): the cascade embeds only the paragraphs that can become candidates. Rows are
+    embedded ``_ROWS_PER_EMBED`` at a time into a ``VectorRows``, so the embedder's output for the whole
+    corpus is never held at once."""
+
+    def __init__(self, embed: EmbedFn, hashes: Strings, texts: Strings):
         self._embed, self._hashes, self._texts = embed, hashes, texts
         self.done = np.zeros(len(texts), bool)
-        self.matrix = np.zeros((len(texts), 0), np.float32)
+        self.matrix = VectorRows(np.zeros((len(texts), 0), np.float32))
 
-    def cover(self, rows: np.ndarray) -> np.ndarray:
+    def cover(self, rows: np.ndarray) -> VectorRows:
         """The vectors, after embedding those of ``rows`` not embedded yet."""
         missing = _distinct(rows[~self.done[rows]])
-        if len(missing):
-            vectors = self._embed([self._hashes[r] for r in missing], [self._texts[r] for r in missing])
-            if len(missing) == len(self.done):  # every row at once (no cascade): the embedder's array, not a copy
-                self.matrix = np.asarray(vectors, np.float32)
+        for start in range(0, len(missing), _ROWS_PER_EMBED):
+            part = missing[start:start + _ROWS_PER_EMBED]
+            vectors = self._embed(self._hashes.take(part), self._texts.take(part))
+            if len(part) == len(self.done):  # every row at once: the embedder's array, not a copy
+                self.matrix = VectorRows(np.asarray(vectors, np.float32))
             else:
                 if self.matrix.shape[1] == 0:
-                    self.matrix = np.zeros((len(self.done), vectors.shape[1]), np.float32)
-                self.matrix[missing] = vectors
-            self.done[missing] = True
+                    self.matrix = VectorRows.zeros(len(self.done), vectors.shape[1])
+                self.matrix[part] = vectors
+        self.done[missing] = True
         return self.matrix
 
     def report(self) -> None:
@@ -744,7 +855,7 @@ class OnDemandVectors:
                  embedded=int(self.done.sum()), total=len(self.done))
 
 
-def cascade_pairs(full: OnDemandVectors, cheap: np.ndarray, docs: np.ndarray, query: np.ndarray,
+def cascade_pairs(full: OnDemandVectors, cheap: VectorRows, docs: np.ndarray, query: np.ndarray,
                   lexical: tuple[np.ndarray, np.ndarray], cfg: MatchConfig,
                   published: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The full model's own nearest-neighbour pairs (``semantic_pairs``) among the paragraphs the cheap model
@@ -756,12 +867,12 @@ def cascade_pairs(full: OnDemandVectors, cheap: np.ndarray, docs: np.ndarray, qu
     """
     flagged = _distinct(np.concatenate([*proposals(cheap, docs, query, cfg, published), *lexical]))
     vectors = full.cover(flagged)
-    i, j = semantic_pairs(vectors[flagged], docs[flagged], query[flagged], cfg,
+    i, j = semantic_pairs(vectors.view(flagged), docs[flagged], query[flagged], cfg,
                           published[flagged] if published is not None else None)
     return flagged[i], flagged[j]
 
 
-def proposals(cheap: np.ndarray, docs: np.ndarray, query: np.ndarray, cfg: MatchConfig,
+def proposals(cheap: Matrix, docs: np.ndarray, query: np.ndarray, cfg: MatchConfig,
               published: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Pairs (i, j) the cheap vectors propose, from each search of ``semantic_pairs`` (all paragraphs of
     other documents; with ``published``, also i's possible sources by date): among i's ``cascade_top_k``
@@ -782,7 +893,7 @@ def proposals(cheap: np.ndarray, docs: np.ndarray, query: np.ndarray, cfg: Match
     return _unique_pairs(np.concatenate([i for i, _ in kept]), np.concatenate([j for _, j in kept]), len(docs))
 
 
-def _standing_out(cheap: np.ndarray, i: np.ndarray, j: np.ndarray, n: int, cfg: MatchConfig) -> tuple[np.ndarray, np.ndarray]:
+def _standing_out(cheap: Matrix, i: np.ndarray, j: np.ndarray, n: int, cfg: MatchConfig) -> tuple[np.ndarray, np.ndarray]:
     """The pairs of one search that pass the cascade's gate against their row's background in it."""
     score = pair_cosine(cheap, i, j)
     background = np.ones(n, np.float32)
@@ -825,11 +936,11 @@ def _merge(found: dict[int, tuple[np.ndarray, np.ndarray]], n: int) -> tuple[np.
     return unique // n, unique % n, via
 
 
-def pair_jaccard(texts: list[str], i: np.ndarray, j: np.ndarray, size: int) -> np.ndarray:
+def pair_jaccard(texts: Strings, i: np.ndarray, j: np.ndarray, size: int) -> np.ndarray:
     """Exact Jaccard similarity of the word ``size``-gram sets of each pair of ``texts``; only the texts in
     some pair are shingled (a run's new paragraphs pair with a few of the history's, not all)."""
     rows, inverse = np.unique(np.concatenate([i, j]), return_inverse=True)
-    values, offsets = shingle_sets([texts[r] for r in rows], size)
+    values, offsets = shingle_sets(texts.subset(rows), size)
     i, j = inverse.reshape(-1)[:len(i)], inverse.reshape(-1)[len(i):]
     sizes = np.diff(offsets)
     shared = np.zeros(len(i), np.float32)
@@ -841,7 +952,7 @@ def pair_jaccard(texts: list[str], i: np.ndarray, j: np.ndarray, size: int) -> n
     return np.divide(shared, union, out=np.zeros(len(i), np.float32), where=union > 0)
 
 
-def pair_cosine(vectors: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+def pair_cosine(vectors: Matrix, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """Inner product of each pair's (unit) vectors."""
     out = np.empty(len(i), np.float32)
     step = max(1, _CELLS // max(1, vectors.shape[1]))

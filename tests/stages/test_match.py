@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pyarrow as pa
 import pandas as pd
 import pytest
 
@@ -360,7 +361,25 @@ def test_pair_jaccard_is_exact_across_chunks_of_texts(monkeypatch):
     i, j = (np.array(x) for x in zip(*[(a, b) for a in range(len(texts)) for b in range(len(texts)) if a != b]))
     sets = [set(shingles(words(t), 3)) for t in texts]
     expected = [len(sets[a] & sets[b]) / len(sets[a] | sets[b]) if sets[a] | sets[b] else 0.0 for a, b in zip(i, j)]
-    assert stage.pair_jaccard(texts, i, j, 3) == pytest.approx(expected, abs=1e-6)
+    assert stage.pair_jaccard(stage.Strings(pa.chunked_array([texts])), i, j, 3) == pytest.approx(expected, abs=1e-6)
+
+
+def test_strings_read_a_column_as_the_list_of_its_values(monkeypatch):
+    """The stage reads its paragraphs' text from the Arrow column, a few strings at a time: what each step
+    gets is what the column holds, in the frame's row order, across the column's chunks."""
+    from pipeline.stages import match as stage
+
+    monkeypatch.setattr(stage, "_TEXTS_PER_CHUNK", 2)
+    values = ["a", "bb", None, "dddd", "é", "ff", "g"]
+    column = pa.chunked_array([values[:3], values[3:]])
+    rows = np.array([6, 0, 3, 4, 1])
+    texts = stage.Strings.of(column, rows)
+    expected = [values[r] for r in rows]
+    assert list(texts) == expected and len(texts) == len(rows)
+    assert [texts[k] for k in range(len(rows))] == expected
+    assert texts[1:4] == expected[1:4] and texts.take(np.array([4, 0])) == [expected[4], expected[0]]
+    whole = stage.Strings.of(column, np.arange(len(values)))
+    assert list(whole) == values and whole[::3] == values[::3]
 
 
 def test_candidates_per_paragraph_are_bounded_and_stay_symmetric(make_paragraphs, fake_embed):
@@ -421,6 +440,38 @@ def test_cascade_finds_the_full_models_candidates_and_embeds_only_linked_documen
     assert len(expected) > 0
     assert FISHERMEN not in [t for texts in calls for t in texts], "a document without candidates is not embedded"
 
+
+
+@pytest.mark.parametrize("settings", [MatchConfig(), MatchConfig(ann_min_rows=10, exact_max_products=0, partition_rows=10,
+                                                      partition_probe=2)],
+                         ids=["exact", "partitioned"])
+def test_vectors_kept_in_a_scratch_file_give_the_same_candidates(make_paragraphs, fake_embed, monkeypatch, settings):
+    """Past ``_SCRATCH_BYTES`` the stage keeps its vectors in an unnamed scratch file, embeds a chunk of rows
+    at a time and hands the pages it read back every ``_RESIDENT_BYTES``: the candidates (pairs, cosines,
+    shares) are the ones it finds with every vector in memory, with and without the cascade."""
+    from pipeline.stages import match as stage
+
+    rng = np.random.default_rng(5)
+    vocabulary = [w for w in (TERMINAL + " " + FISHERMEN + " " + PIER).split() if w.isalpha()]
+    filler = {f"n{d:02d}": [" ".join(rng.choice(vocabulary, 12)) for _ in range(4)] for d in range(12)}
+    paras = make_paragraphs({"s": [TERMINAL, FOUNDATIONS, PIER],
+                             "r": [REWORDED_TERMINAL, REWORDED_FOUNDATIONS, REWORDED_PIER], **filler})
+    full, _ = fake_embed({TERMINAL: basis(0), FOUNDATIONS: basis(1), PIER: basis(2),
+                          REWORDED_TERMINAL: at_cosine(0, 0.9, 10), REWORDED_FOUNDATIONS: at_cosine(1, 0.85, 11),
+                          REWORDED_PIER: at_cosine(2, 0.6, 12)})
+    cheap, _ = fake_embed({TERMINAL: basis(0), FOUNDATIONS: basis(1), PIER: basis(2),
+                           REWORDED_TERMINAL: at_cosine(0, 0.75, 10), REWORDED_FOUNDATIONS: at_cosine(1, 0.7, 11),
+                           REWORDED_PIER: at_cosine(2, 0.65, 12)})
+    in_memory = [match(paras, settings, full), match(paras, settings, full, propose=cheap)]
+    monkeypatch.setattr(stage, "_SCRATCH_BYTES", 0)
+    monkeypatch.setattr(stage, "_RESIDENT_BYTES", 4096)
+    monkeypatch.setattr(stage, "_ROWS_PER_EMBED", 7)
+    scratch = stage.OnDemandVectors(full, *(stage.Strings(paras.column(c)) for c in ("text_hash", "text")))
+    assert scratch.cover(np.arange(3))._scratch is not None, "the test must reach the scratch file"
+    on_disk = [match(paras, settings, full), match(paras, settings, full, propose=cheap)]
+    assert all(len(t) > 0 for t in in_memory)
+    for got, expected in zip(on_disk, in_memory):
+        pd.testing.assert_frame_equal(got.to_pandas(), expected.to_pandas())
 
 
 def test_cascade_pairs_a_loose_rewrite_with_its_source_when_the_cheap_model_flagged_both(make_paragraphs, fake_embed):
