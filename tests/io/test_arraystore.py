@@ -66,3 +66,29 @@ def test_an_index_of_64_bit_signatures_is_read_as_32_bit_and_extended(tmp_path):
     store.save()
     assert ArrayStore(tmp_path / "s.arrow", np.uint32).lookup(["a", "c"], ["", ""], lambda texts: 1 / 0).tolist() == [
         [1, 2**32 - 1], [5, 6]]
+
+
+def test_large_blocks_wait_in_scratch_files_and_are_written_a_batch_at_a_time(tmp_path, monkeypatch):
+    """Rows a run computes beyond ``SPILL_BYTES`` wait for the save in a scratch file, and a store is written
+    ``WRITE_ROWS`` rows a batch: every row reads back the same, in this run, after a reopen and after a fold."""
+    from pipeline.io import arraystore
+
+    monkeypatch.setattr(arraystore, "SPILL_BYTES", 0)
+    monkeypatch.setattr(arraystore, "WRITE_ROWS", 2)
+    texts = [f"{'word ' * k}end" for k in range(7)]
+    hashes = [f"h{k}" for k in range(7)]
+    store = ArrayStore(tmp_path / "e.arrow", np.float32)
+    assert store.lookup(hashes[:5], texts[:5], lengths).tolist() == lengths(texts[:5]).tolist()
+    assert store._maps, "the computed block waits in a scratch file"
+    store.save()
+    later = ArrayStore(tmp_path / "e.arrow", np.float32)
+    assert len(later._blocks) == 3, "a block per record batch of the file"
+    assert later.lookup(hashes[::-1], texts[::-1], lengths).tolist() == lengths(texts[::-1]).tolist()
+    later.save()
+    for run in range(MAX_DELTAS):
+        store = ArrayStore(tmp_path / "e.arrow", np.float32)
+        store.lookup([f"x{run}"], [f"run {run}"], lengths)
+        store.save()
+    assert len(list(tmp_path.glob("e*.arrow"))) == 1, "the deltas were folded into the base"
+    folded = ArrayStore(tmp_path / "e.arrow", np.float32)
+    assert folded.lookup(hashes, texts, lambda _: 1 / 0).tolist() == lengths(texts).tolist()
