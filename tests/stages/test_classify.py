@@ -265,6 +265,23 @@ def test_a_few_reworded_paragraphs_in_order_do_not_make_a_document_a_rewrite(
     assert (frame.loc["r", "label"] == "ai_paraphrased").sum() == 2
 
 
+
+# The source's third paragraph told again by a reporter, who says who said it: close in meaning, worded apart.
+PIER_RETOLD = ("Travellers are to board from a makeshift jetty across the bay until the building is finished, and more "
+               "coaches will run to the station, the ferry company said.")
+
+
+def test_a_page_that_retells_a_source_paragraph_with_attribution_is_a_report_not_a_rewrite(
+        make_paragraphs, make_candidates, make_documents):
+    """A quarter of a page follows another's paragraphs in order keeping some wording (which alone reads as a
+    rewrite, see above), and a third paragraph as close tells the source's next one again with "said"
+    added: another reporter's account of the same event, whose two close paragraphs are the same lead and
+    background told by chance in the same order. None of it is a rewrite."""
+    pairs = [("r", 0, "s", 0, 0.86), ("r", 1, "s", 1, 0.84), ("r", 2, "s", 2, 0.85)]
+    paragraphs = make_paragraphs({"s": [TERMINAL, FOUNDATIONS, PIER], "r": CONDENSED + [PIER_RETOLD] + ZERO_WASTE_A[:5]})
+    frame = run(paragraphs, make_candidates(pairs), make_documents(["s", "r"], DATES))
+    assert (frame.loc["r", "label"] == "original").all()
+
 # Another report's account of what the source's second paragraph says, worded apart (token-sequence
 # similarity 0.12), with no marker word and no reporting verb: neither style tells who wrote it.
 OWN_REPORT = ("Sea water eroded the base over many years; a full renovation is now nearly as expensive as starting "
