@@ -33,7 +33,7 @@ from pipeline.boilerplate.language import page_language, stoplist
 from pipeline.config import EVIDENCE, Calibration, Config
 from pipeline.edits import edit_shape, kept_share, machine_edit_probability, proper_names, spelling_variants
 from pipeline.schema import PROVENANCE, SCORED, to_table
-from pipeline.style import attributions, machine_style
+from pipeline.style import attributions, machine_style, weekdays
 from pipeline.text import longest_shared_run, sentences, shingles, words
 
 Key = tuple[str, int]
@@ -305,6 +305,17 @@ def _may_rewrite(link: Link) -> bool:
     return not link.adds_attribution
 
 
+def _another_day(link: Link, days: dict[Key, frozenset[str]]) -> bool:
+    """Whether a link that is no near-verbatim copy joins two paragraphs that name different days of the
+    week (each names one the other does not): two reports of one event written on different days ("announced
+    Tuesday", "released its plan Wednesday"). A model asked to rewrite keeps the day it reports; a human
+    copier may change it, so a near-verbatim copy stays one. On provenance-dev and its stress sets, each of the
+    38 links at ``aligned_cosine`` or closer that this drops joins two paragraphs neither of which derives from
+    the other (the leads of reports filed on different days)."""
+    mine, theirs = days.get(link.key, frozenset()), days.get(link.source, frozenset())
+    return not link.near_verbatim and bool(mine - theirs) and bool(theirs - mine)
+
+
 def _is_strong(link: Link, cfg: Config) -> bool:
     """A copy, or a rewrite close enough to count as evidence that one document follows another."""
     return link.is_copy or link.semantic >= cfg.classify.paraphrase_cosine
@@ -471,13 +482,15 @@ def decide(paras: pd.DataFrame, links: dict[Key, list[Link]], order: dict[str, i
     decisions: dict[Key, Decision] = dict(published or {})
     pending = {doc for doc, _ in text.keys() - decisions.keys()}  # the others' decisions stand
     word_counts: dict[str, list[tuple[int, int]]] = {}  # (para_index, word_count) by document, in order
+    days = {key: weekdays(t) for key, t in text.items()}
     for doc, index, count in zip(paras["doc_id"].tolist(), paras["para_index"].tolist(), paras["word_count"].tolist()):
         if doc in pending:
             word_counts.setdefault(doc, []).append((index, count))
     for doc in sorted(word_counts, key=lambda d: order[d]):
         keys = [(doc, i) for i, _ in word_counts[doc]]
         machine_like = {k: machine_style(text[k]) > 0 for k in keys}
-        earlier = {k: [l for l in links.get(k, []) if order[l.source[0]] < order[doc]] for k in keys}
+        earlier = {k: [l for l in links.get(k, []) if order[l.source[0]] < order[doc] and not _another_day(l, days)]
+                   for k in keys}
         aligned = _aligned_sources(keys, earlier, sizes[doc], text, cfg)
         partners = {source_doc: _monotone_alignment(keys, earlier, source_doc, cfg) for source_doc in sorted(aligned)}
         follows = {source_doc: _followed_paragraphs(keys, earlier, pairs, source_doc, cfg)
