@@ -12,7 +12,9 @@
 3. Walking documents in that order, a paragraph takes its best link to an earlier document. A rewrite
    link counts only when its cosine is high on its own, or when the whole document follows that source
    paragraph by paragraph (an independent report of the same event shares facts, not structure), and
-   never when the paragraph adds attribution its source lacks (a model keeps or drops "said").
+   never when the paragraph adds attribution its source lacks (a model keeps or drops "said") or names
+   another day of the week (a model keeps the day it reports); a page that retells its source's paragraphs
+   with attribution added is a report of the same event, not a rewrite.
    The source pointer is resolved to the root original through the earlier paragraph's own source; an
    original of the paragraph's own publication day is its root only when no earlier or undated one competes.
 """
@@ -647,7 +649,8 @@ def _aligned_sources(keys: list[Key], earlier: dict[Key, list[Link]], size: int,
     paragraphs one after the other. The order is that of the source paragraphs their sentences come
     from (``_followed_sentences``), so that a paragraph moved whole breaks it once or twice among all
     the sentences, while a shuffled set of one-sentence paragraphs breaks it at every step. A document
-    that merges or splits the source's paragraphs follows it in whatever order (``_reshaped``).
+    that merges or splits the source's paragraphs follows it in whatever order (``_reshaped``). A paragraph
+    that retells a source paragraph with attribution added counts against following (``_net_followed``).
 
     A document with fewer matchable paragraphs than ``doc_min_links`` needs all of them linked: a
     one-paragraph rewrite (an abstract, a brief) cannot show more than one link.
