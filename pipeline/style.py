@@ -21,6 +21,7 @@ _MARKERS = frozenset(
 _REPORTING = frozenset("said says told according added reported quoted".split())
 _SPEECH = frozenset("said says told".split())
 _QUOTE = re.compile(r"[\"“”«»„]")
+_WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
 
 
 def attributions(text: str) -> int:
@@ -37,3 +38,9 @@ def machine_style(text: str) -> float:
     markers = sum(t in _MARKERS for t in tokens)
     reporting = sum(t in _REPORTING for t in tokens) + len(_QUOTE.findall(text)) / 2
     return (markers - reporting) / len(tokens)
+
+
+def weekdays(text: str) -> frozenset[str]:
+    """The days of the week a text names: a news report dates what it reports by the weekday ("said on
+    Tuesday"), which a rewrite of it keeps."""
+    return frozenset(t for t in words(text) if t in _WEEKDAYS)

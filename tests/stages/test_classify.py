@@ -265,6 +265,45 @@ def test_a_few_reworded_paragraphs_in_order_do_not_make_a_document_a_rewrite(
     assert (frame.loc["r", "label"] == "ai_paraphrased").sum() == 2
 
 
+
+# The source's third paragraph told again by a reporter, who says who said it: close in meaning, worded apart.
+PIER_RETOLD = ("Travellers are to board from a makeshift jetty across the bay until the building is finished, and more "
+               "coaches will run to the station, the ferry company said.")
+
+FISHERMEN_RETOLD = ("Fishermen fear the building work will cut them off from the northern quay for much of the summer, "
+                    "when they land the most fish, their union said.")
+
+
+def test_a_page_that_retells_a_source_paragraph_with_attribution_is_a_report_not_a_rewrite(
+        make_paragraphs, make_candidates, make_documents):
+    """A quarter of a page follows another's paragraphs in order keeping some wording (which alone reads as a
+    rewrite, see above), and a third paragraph as close tells the source's next one again with "said"
+    added: another reporter's account of the same event, whose two close paragraphs are the same lead and
+    background told by chance in the same order. None of it is a rewrite. A rewrite that follows the source
+    for three paragraphs and retells a fourth with "said" is still the rewrite it was."""
+    pairs = [("r", 0, "s", 0, 0.86), ("r", 1, "s", 1, 0.84), ("r", 2, "s", 2, 0.85)]
+    paragraphs = make_paragraphs({"s": [TERMINAL, FOUNDATIONS, PIER], "r": CONDENSED + [PIER_RETOLD] + ZERO_WASTE_A[:5]})
+    frame = run(paragraphs, make_candidates(pairs), make_documents(["s", "r"], DATES))
+    assert (frame.loc["r", "label"] == "original").all()
+    pairs = [("r", 0, "s", 0, 0.86), ("r", 1, "s", 1, 0.84), ("r", 2, "s", 2, 0.86), ("r", 3, "s", 3, 0.85)]
+    paragraphs = make_paragraphs({"s": [TERMINAL, FOUNDATIONS, PIER, FISHERMEN],
+                                  "r": CONDENSED + [REWORDED[2], FISHERMEN_RETOLD]})
+    frame = run(paragraphs, make_candidates(pairs), make_documents(["s", "r"], DATES))
+    assert frame.loc["r", "label"].tolist() == ["ai_paraphrased"] * 3 + ["original"]
+
+
+def test_a_lead_that_names_another_day_than_its_source_is_not_its_rewrite(
+        make_paragraphs, make_candidates, make_documents):
+    """A page that rewrites its source paragraph by paragraph opens with another report's lead: the same news,
+    as close in meaning as a rewrite of the source's lead, but dated Tuesday where the source says Monday. A
+    model keeps the day it reports; the lead is the page's own. The same lead keeping Monday is the rewrite."""
+    tuesday = REWORDED[0].replace("this week", "on Tuesday")
+    pairs = [("r", 0, "s", 0, 0.80), ("r", 1, "s", 1, 0.84), ("r", 2, "s", 2, 0.86)]
+    for lead, first in ((tuesday, "original"), (tuesday.replace("Tuesday", "Monday"), "ai_paraphrased")):
+        paragraphs = make_paragraphs({"s": [TERMINAL, FOUNDATIONS, PIER], "r": [lead] + REWORDED[1:]})
+        frame = run(paragraphs, make_candidates(pairs), make_documents(["s", "r"], DATES))
+        assert frame.loc["r", "label"].tolist() == [first, "ai_paraphrased", "ai_paraphrased"]
+
 # Another report's account of what the source's second paragraph says, worded apart (token-sequence
 # similarity 0.12), with no marker word and no reporting verb: neither style tells who wrote it.
 OWN_REPORT = ("Sea water eroded the base over many years; a full renovation is now nearly as expensive as starting "

@@ -125,7 +125,9 @@ def test_composite_sources_need_most_of_the_document():
 
 
 def test_added_attribution_is_a_reporters_retelling_not_a_rewrite():
-    # Same facts, aligned paragraph by paragraph: the paragraph that adds "said" is an independent report.
+    # Same facts, aligned paragraph by paragraph: the paragraph that adds "said" is an independent report, and
+    # so is the page (``_net_followed``): its other paragraph, as close, tells the same facts in the same order,
+    # as the in-order human paraphrases of tests/data/stress do.
     retelling = ["Rates were left alone on Tuesday because inflation stayed too high, a central bank official said.",
                  "The decision was unanimous, and wage growth will be watched closely in the coming months."]
     docs = {"a_source": SOURCE[:2], "b_later": retelling}
@@ -134,7 +136,7 @@ def test_added_attribution_is_a_reporters_retelling_not_a_rewrite():
     frame["published_at"] = pd.to_datetime(["2024-01-01", "2024-01-02"], utc=True)
     labels = _labels(classify(paragraphs, candidates, pa.Table.from_pandas(frame, preserve_index=False), CFG))
     assert labels[("b_later", 0)][0] == "original"
-    assert labels[("b_later", 1)] == ("ai_paraphrased", "a_source")
+    assert labels[("b_later", 1)][0] == "original"
 
 
 def test_undated_source_is_the_version_between_its_derivatives():
