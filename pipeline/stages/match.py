@@ -507,12 +507,16 @@ def members_by_partition(nearest: np.ndarray, at: np.ndarray, count: int) -> tup
     """
     probe = nearest.shape[1]
     step = max(1, _CELLS // probe)
-    chunks = [(start, nearest[at[start:start + step]].reshape(-1)) for start in range(0, len(at), step)]
-    sizes = sum((np.bincount(part, minlength=count) for _, part in chunks), np.zeros(count, np.int64))
+
+    def chunks() -> Iterator[tuple[int, np.ndarray]]:
+        for start in range(0, len(at), step):
+            yield start, nearest[at[start:start + step]].reshape(-1)
+
+    sizes = sum((np.bincount(part, minlength=count) for _, part in chunks()), np.zeros(count, np.int64))
     starts = np.r_[0, np.cumsum(sizes)]
     members = np.empty(int(starts[-1]), np.int32)
     filled = starts[:-1].copy()
-    for start, part in chunks:
+    for start, part in chunks():
         order = np.argsort(part, kind="stable")
         ordered = part[order]
         members[filled[ordered] + np.arange(len(ordered)) - np.searchsorted(ordered, ordered)] = start + order // probe
