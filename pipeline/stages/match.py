@@ -795,6 +795,7 @@ class VectorRows:
         self._array, self._scratch, self._index = array, scratch, index
         self._moved = 0  # bytes of pages made resident since they were last handed back
         self.shape = (len(index) if index is not None else len(array), array.shape[1])
+        self._row_bytes = max(array.shape[1] * array.itemsize, mmap.PAGESIZE)  # a scattered row touches a page
 
     @classmethod
     def zeros(cls, rows: int, dims: int) -> VectorRows:
@@ -807,13 +808,24 @@ class VectorRows:
         return self.shape[0]
 
     def __getitem__(self, rows: np.ndarray) -> np.ndarray:
-        out = np.take(self._array, rows if self._index is None else self._index[rows], axis=0)
-        self._touched(len(rows))
+        at = rows if self._index is None else self._index[rows]
+        out = np.empty((len(at), self.shape[1]), self._array.dtype)
+        for start, stop in self._blocks(len(at)):
+            out[start:stop] = np.take(self._array, at[start:stop], axis=0)
+            self._touched(stop - start)
         return out
 
     def __setitem__(self, rows: np.ndarray, values: np.ndarray) -> None:
-        self._array[rows if self._index is None else self._index[rows]] = values
-        self._touched(len(rows))
+        at = rows if self._index is None else self._index[rows]
+        for start, stop in self._blocks(len(at)):
+            self._array[at[start:stop]] = values[start:stop]
+            self._touched(stop - start)
+
+    def _blocks(self, count: int) -> Iterator[tuple[int, int]]:
+        """Bounds of blocks of ``count`` rows, each touching at most ``_RESIDENT_BYTES`` of pages: a gather of a
+        large scattered sample would otherwise make most of the file resident before handing it back."""
+        step = max(1, _RESIDENT_BYTES // self._row_bytes)
+        return ((start, min(start + step, count)) for start in range(0, count, step))
 
     def view(self, rows: np.ndarray) -> VectorRows:
         """The matrix of ``rows`` (in that order), reading this one's storage."""
@@ -822,7 +834,7 @@ class VectorRows:
     def _touched(self, rows: int) -> None:
         """Count the pages that reading or writing ``rows`` rows made resident (a row scattered in the file
         takes at least a page of its own), and hand them all back past ``_RESIDENT_BYTES``."""
-        self._moved += rows * max(self.shape[1] * 4, mmap.PAGESIZE)
+        self._moved += rows * self._row_bytes
         if self._scratch is not None and self._moved >= _RESIDENT_BYTES:
             release(self._scratch)
             self._moved = 0
