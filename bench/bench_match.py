@@ -8,7 +8,7 @@ the words swapped for topic words). Words are the whole English words of MiniLM'
 (`match.embedder`) embeds every paragraph and its time is reported on its own; above that, vectors are
 drawn (topic centre plus noise, copies next to their source) and the embedding cost per paragraph is
 measured on a sample. What is timed as the match cost is ``pipeline.stages.match.match`` with the
-vectors read from disk as the stage asks for them: MinHash signatures, LSH, nearest neighbours, alignment,
+vectors read from a paragraph index on disk (``ArrayStore``) as the stage asks for them: MinHash signatures, LSH, nearest neighbours, alignment,
 the pair columns. Each size runs in its own process, which holds the stage's input (the paragraph table)
 but not the generator's copies of the corpus, so peak RSS is the stage's at that size. Prints a table and the exponent of a log-log fit of the
 match cost (1.0 is linear), and with ``--report`` writes it as a section of docs/benchmarks.md.
@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.config import load_config
+from pipeline.io.arraystore import ArrayStore
 from pipeline.schema import PARAGRAPHS, to_table
 from pipeline.stages.match import match
 from pipeline.text import text_hash
@@ -41,6 +43,7 @@ from pipeline.text import text_hash
 DIM = 384
 PARAS_PER_DOC = 10
 EMBED_SAMPLE = 5_000
+INDEX_FILE = "embeddings.arrow"
 
 
 def corpus(n: int, seed: int = 7) -> tuple[pd.DataFrame, np.ndarray]:
@@ -107,8 +110,8 @@ def one_size(n: int, config: str, embed_up_to: int) -> dict:
 
     The corpus is drawn in a process of its own and written to a scratch folder, so that the peak RSS
     measured here is the match stage's with its input, not the generator's (which holds several copies of
-    the corpus while it draws it): this process holds the paragraph table, and reads the drawn vectors from
-    disk only when the stage asks for them, as the pipeline reads its embedding index.
+    the corpus while it draws it): this process holds the paragraph table, and reads the vectors from a
+    paragraph index on disk (``ArrayStore``) when the stage asks for them, as a run does.
     """
     from pipeline.embed import embedder_for
 
@@ -125,11 +128,12 @@ def one_size(n: int, config: str, embed_up_to: int) -> dict:
         embed_seconds = time.perf_counter() - began
         del texts
         if computed:
-            np.save(Path(scratch) / "vectors.npy", embedded)
+            write_index(paragraphs, embedded, Path(scratch))
         del embedded
+        index = ArrayStore(Path(scratch) / INDEX_FILE, np.float32)
         held_mb = _rss_mb()
         began = time.perf_counter()
-        candidates = match(paragraphs, cfg, embed=stored_vectors(paragraphs, Path(scratch) / "vectors.npy"))
+        candidates = match(paragraphs, cfg, embed=partial(index.lookup, compute=_not_in_the_index))
         seconds = time.perf_counter() - began
     return {"n": n, "embedded": computed, "embed_per_para_ms": 1000 * embed_seconds / (n if computed else EMBED_SAMPLE),
             "embed_seconds": embed_seconds if computed else None, "match_seconds": seconds,
@@ -138,35 +142,25 @@ def one_size(n: int, config: str, embed_up_to: int) -> dict:
 
 
 def draw(n: int, into: Path) -> None:
-    """The synthetic corpus of ``n`` paragraphs, written as the stage's input (Parquet) and its vectors (.npy)."""
+    """The synthetic corpus of ``n`` paragraphs, written as the stage's input (Parquet) and its vectors as a
+    paragraph index."""
     frame, vectors = corpus(n)
-    pq.write_table(to_table(frame, PARAGRAPHS), into / "paragraphs.parquet")
-    np.save(into / "vectors.npy", vectors)
+    table = to_table(frame, PARAGRAPHS)
+    pq.write_table(table, into / "paragraphs.parquet")
+    write_index(table, vectors, into)
 
 
-def stored_vectors(paragraphs: pa.Table, path: Path):
-    """An embed function that reads the asked rows' vectors from ``path`` (an .npy file in the order of
-    ``paragraphs``) by plain file reads: the file is in the page cache, not in this process's memory."""
-    hashes = paragraphs.column("text_hash").to_pandas()
-    position = pd.Series(np.arange(len(hashes)), index=hashes)
-    position = position[~position.index.duplicated(keep="last")]  # a repeated text: one vector, its last
-    stored = np.load(path, mmap_mode="r")
-    offset, shape, dtype = stored.offset, stored.shape, stored.dtype
-    del stored
+def write_index(paragraphs: pa.Table, vectors: np.ndarray, into: Path) -> None:
+    """``vectors`` (one row per paragraph) written as the pipeline's paragraph index, by text hash (a repeated
+    text keeps its last paragraph's vector): the measured process reads them as a run reads its index."""
+    last = {h: k for k, h in enumerate(paragraphs.column("text_hash").to_pylist())}
+    store = ArrayStore(into / INDEX_FILE, np.float32)
+    store.lookup(list(last), list(last), lambda hashes: np.asarray(vectors[[last[h] for h in hashes]]))
+    store.save()
 
-    def embed(hashes: list[str], _texts: list[str]) -> np.ndarray:
-        rows = position.reindex(hashes).to_numpy()
-        out = np.empty((len(rows), shape[1]), dtype)
-        order = np.argsort(rows, kind="stable")
-        ordered = rows[order]
-        breaks = np.flatnonzero(np.diff(ordered) != 1) + 1  # runs of consecutive rows: one read each
-        with open(path, "rb") as file:
-            for run in np.split(np.arange(len(ordered)), breaks):
-                file.seek(offset + int(ordered[run[0]]) * shape[1] * dtype.itemsize)
-                out[order[run]] = np.fromfile(file, dtype, count=len(run) * shape[1]).reshape(len(run), shape[1])
-        return out
 
-    return embed
+def _not_in_the_index(texts: list[str]) -> np.ndarray:
+    raise LookupError(f"{len(texts)} paragraph(s) missing from the drawn index")
 
 
 def _rss_mb() -> float:
