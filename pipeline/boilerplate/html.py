@@ -290,22 +290,29 @@ def _trigrams(tokens: Sequence[str]) -> Iterator[tuple[str, str, str]]:
     return zip(tokens, tokens[1:], tokens[2:])
 
 
-def _headlines(root) -> set[str]:
-    """Normalized forms of the page's headline: each ``<h1>``, the ``<title>``, and the longest part of the
-    title between separators (the other parts name the site or the section, which are not the headline).
-    A block that reads as one of them is the title: metadata, not a paragraph."""
+def _headlines(root) -> dict[int, set[str]]:
+    """Normalized forms of the page's headline, by their number of words: each ``<h1>``, the ``<title>``, and
+    the longest part of the title between separators (the other parts name the site or the section, which
+    are not the headline). A block that reads as one of them is the title: metadata, not a paragraph."""
     title = root.findtext(".//title") or ""
     parts = [" ".join(words(p)) for p in _TITLE_SEPARATORS.split(title)]
     found = {" ".join(words(h.text_content())) for h in root.iter("h1")}
     found |= {" ".join(words(title)), max(parts, key=len, default="")}
-    return {text for text in found if len(text.split()) >= 2}
+    by_length: dict[int, set[str]] = {}
+    for text in found:
+        if len(text.split()) >= 2:
+            by_length.setdefault(len(text.split()), set()).add(text)
+    return by_length
 
 
-def _is_headline(text: str, tokens: Tokens, headlines: set[str]) -> bool:
+def _is_headline(text: str, tokens: Tokens, headlines: dict[int, set[str]]) -> bool:
     """Whether a paragraph (``tokens`` its ``_tokens``) reads as one of the ``_headlines``. Its ``words``
     are its tokens when it is ASCII (NFKC and the folded quotes change nothing there), so most paragraphs
-    are not normalized a second time."""
-    return " ".join(tokens if text.isascii() else words(text)) in headlines
+    are not normalized a second time, and only those with as many words as a headline are joined to be
+    compared."""
+    normalized = tokens if text.isascii() else words(text)
+    forms = headlines.get(len(normalized))
+    return forms is not None and " ".join(normalized) in forms
 
 
 def _trusted_dom_verdicts(paragraphs: list[Paragraph], chosen: list[bool], cfg: StripConfig) -> set[int]:

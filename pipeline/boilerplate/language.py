@@ -13,18 +13,26 @@ DEFAULT_LANGUAGE = "English"
 
 @lru_cache(maxsize=None)
 def stoplist(language: str) -> frozenset[str]:
+    """The language's jusText stoplist in lower case, kept once built: only the languages pages are in are
+    asked for (``_stopword_matrix`` reads every language's without keeping them)."""
+    return _lower_case_stoplist(language)
+
+
+def _lower_case_stoplist(language: str) -> frozenset[str]:
     return frozenset(w.lower() for w in justext.get_stoplist(language))
 
 
 @lru_cache(maxsize=1)
 def _stopword_matrix() -> tuple[dict[str, int], np.ndarray, tuple[str, ...]]:
     """Every stopword's row, a 0/1 matrix of which languages' stoplists hold each (columns in sorted
-    language order), and the languages (built once per process)."""
+    language order), and the languages (built once per process). The hundred stoplists themselves are not
+    kept: their 180,000 words, held in sets, would be read again by every full pass of the garbage collector
+    (an eighth of its time in a run of strip)."""
     languages = tuple(sorted(justext.get_stoplists()))
     rows: dict[str, int] = {}
     cells = []
     for column, language in enumerate(languages):
-        for word in stoplist(language):
+        for word in _lower_case_stoplist(language):
             cells.append((rows.setdefault(word, len(rows)), column))
     matrix = np.zeros((len(rows), len(languages)), np.uint8)
     matrix[tuple(np.array(cells).T)] = 1
