@@ -757,7 +757,7 @@ class Strings(Sequence[str]):
     def of(cls, column: pa.ChunkedArray, rows: np.ndarray) -> Strings:
         """``column``'s values at ``rows``, without a copy when those are all of it in order."""
         whole = len(rows) == len(column) and bool((rows == np.arange(len(rows))).all())
-        return cls(column if whole else column.take(pa.array(rows)))
+        return cls(column) if whole else cls(column).subset(rows)
 
     def __len__(self) -> int:
         return len(self._column)
