@@ -49,8 +49,18 @@ _ISO_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 # characters before it ("Originally published on", "Posted:").
 _LABEL_CHARS = 40
 _PUBLISHED_LABEL = re.compile(r"\b(?:published|posted)(?:\s+on)?\W*$", re.I)
-# Words that call it a later revision ("Last updated:", "Updated on", "Reviewed"): not when the text appeared.
-_UPDATED_LABEL = re.compile(r"\b(?:updated|modified|revised|reviewed)(?:\s+on)?\W*$", re.I)
+# Markup that calls an element's date a revision without words (``<span class="updated">``, ``itemprop=
+# "dateModified"``): its text is read as if labelled "Updated", marked by this invisible character. An
+# element that also calls itself the publication (hAtom's ``class="published updated"`` on a post never
+# revised) is not marked.
+_REVISION_MARK = "\u2064"
+# Words (or that mark) that call it a later revision ("Last updated:", "Updated on", "Reviewed"): not when
+# the text appeared.
+_UPDATED_LABEL = re.compile(rf"(?:\b(?:updated|modified|revised|reviewed)(?:\s+on)?|{_REVISION_MARK})\W*$", re.I)
+_REVISION_NAME = re.compile(r"(?:^|[-_])(?:updated|modified)(?:$|[-_])|^datemodified$", re.I)
+_PUBLICATION_NAME = re.compile(r"(?:^|[-_])(?:published|pubdate)(?:$|[-_])|^datepublished$", re.I)
+_REVISION_CANDIDATES = lxml.etree.XPath(
+    ".//*[contains(@class, 'pdated') or contains(@class, 'odified') or contains(@itemprop, 'odified')]")
 _WESTMOST, _EASTMOST = timedelta(hours=-12), timedelta(hours=14)  # the time zones in use, UTC-12 to UTC+14
 # JSON-LD is read by pattern: many pages ship JSON-LD that is not valid JSON.
 _LD_PUBLISHED = re.compile(r'"datePublished"\s*:\s*"([^"]{8,40})"')
@@ -90,8 +100,9 @@ def page_date(html: str, latest: date, address_day: date | None = None) -> pd.Ti
     3. the publication day it declares for machines: schema.org ``datePublished`` (JSON-LD, microdata),
        Open Graph, Dublin Core and citation meta tags, ``<time pubdate>``;
     4. a day written by the headline that its label calls a revision ("Updated", "Last updated on",
-       "Reviewed"): an update does not move when the text first appeared, so it comes after the declared
-       publication, but it still bounds the publication from above;
+       "Reviewed"), or its markup does (``class="updated"``, ``itemprop="dateModified"``): an update
+       does not move when the text first appeared, so it comes after the declared publication, but it
+       still bounds the publication from above;
     5. what htmldate's fast mode finds (its own reading of the markup and text; it may be an update).
 
     Visible text leads because declarations go stale (templates stamp a site-wide or first-draft date)
@@ -194,18 +205,28 @@ def _shown_dates(tree, latest: date) -> list[tuple[tuple[date, ...], str | None]
     byline) in reading order, then those before it (a dateline, but also the site's "today" or a list of
     other articles in the header). Each comes with its plausible readings (two for a numeric date whose
     day and month could swap) and what the words just before it call it: ``"published"``, ``"updated"``
-    or None. The tree's body loses its scripts and styles on the way."""
+    or None (markup that names a revision counts as "updated"). The tree's body loses its scripts and styles
+    on the way."""
     body = tree.find("body")
     body = tree if body is None else body  # a fragment has no body element
     headline = next(body.iter("h1"), None)
     if headline is None:
         return []
     lxml.etree.strip_elements(body, *_HIDDEN, with_tail=False)
+    for element in _REVISION_CANDIDATES(body):
+        if _marks_a_revision(element):
+            element.text = _REVISION_MARK + (element.text or "")
     headline.text = _MARK + (headline.text or "")
     before, after = _text_around_mark(body, _AFTER_HEADLINE + len(headline.text_content()))
     return [(readings, _label(window, found.start()))
             for window in (after, before[-_BEFORE_HEADLINE:]) for found in _SHOWN.finditer(window)
             if (readings := _shown_readings(found, latest))]
+
+
+def _marks_a_revision(element) -> bool:
+    """The element's class or itemprop names a revision (updated, modified) and none names the publication."""
+    names = (element.get("class") or "").split() + (element.get("itemprop") or "").split()
+    return any(map(_REVISION_NAME.search, names)) and not any(map(_PUBLICATION_NAME.search, names))
 
 
 def _label(window: str, position: int) -> str | None:

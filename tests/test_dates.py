@@ -79,6 +79,23 @@ def test_htmldate_reads_the_scripts_that_the_byline_reading_strips():
     assert page_date(page(body=f"<h1>Ferry</h1><p>By Ann Lee</p>{data}"), LATEST) == day("2024-04-08")
 
 
+@pytest.mark.parametrize("marked", [
+    '<span class="updated">May 2, 2024</span>',
+    '<span class="entry-meta updated-on"><time datetime="2024-05-02T09:00:00Z" class="entry-date published updated">'
+    "May 2, 2024</time></span>",
+    '<time itemprop="dateModified" datetime="2024-05-02">May 2, 2024</time>',
+], ids=["class", "ancestor-class", "itemprop"])
+def test_a_day_the_markup_calls_a_revision_is_an_update_shown(marked):
+    head = '<meta property="article:published_time" content="2023-01-10T08:00:00Z">'
+    assert page_date(page(head, f"<h1>Ferry</h1><p>By Ann Lee {marked}</p>"), LATEST) == day("2023-01-10")
+
+
+def test_a_day_the_markup_calls_both_publication_and_revision_is_not_an_update():
+    head = '<meta property="article:published_time" content="2020-01-01T00:00:00Z">'
+    shown = '<time class="entry-date published updated" datetime="2025-08-14">August 14, 2025</time>'
+    assert page_date(page(head, f"<h1>Ferry</h1><p>By Ann Lee {shown}</p>"), LATEST) == day("2025-08-14")
+
+
 def test_a_day_labelled_as_the_publication_wins_over_an_update_shown_before_it():
     body = "<h1>Ferry</h1><p>Updated May 2, 2024 8:23 PM ET · Originally published January 10, 2023 11:01 AM ET</p>"
     assert page_date(page(body=body), LATEST) == day("2023-01-10")
