@@ -61,6 +61,7 @@ _REVISION_NAME = re.compile(r"(?:^|[-_])(?:updated|modified)(?:$|[-_])|^datemodi
 _PUBLICATION_NAME = re.compile(r"(?:^|[-_])(?:published|pubdate)(?:$|[-_])|^datepublished$", re.I)
 _REVISION_CANDIDATES = lxml.etree.XPath(
     ".//*[contains(@class, 'pdated') or contains(@class, 'odified') or contains(@itemprop, 'odified')]")
+_SITE_NAME = re.compile(r"\s+[|\u2013\u2014-]\s+[^|\u2013\u2014]*$")  # " | Harbour News", " - Site", " – Site"
 _WESTMOST, _EASTMOST = timedelta(hours=-12), timedelta(hours=14)  # the time zones in use, UTC-12 to UTC+14
 # JSON-LD is read by pattern: many pages ship JSON-LD that is not valid JSON.
 _LD_PUBLISHED = re.compile(r'"datePublished"\s*:\s*"([^"]{8,40})"')
@@ -201,18 +202,20 @@ def _meta_day(value: str | None, latest: date) -> date | None:
 
 
 def _shown_dates(tree, latest: date) -> list[tuple[tuple[date, ...], str | None]]:
-    """Days written in the visible text around the headline (the first ``<h1>``): those after it (the
-    byline) in reading order, then those before it (a dateline, but also the site's "today" or a list of
-    other articles in the header). Each comes with its plausible readings (two for a numeric date whose
-    day and month could swap) and what the words just before it call it: ``"published"``, ``"updated"``
-    or None (markup that names a revision counts as "updated"). The tree's body loses its scripts and styles
-    on the way."""
+    """Days written in the visible text around the headline (the first ``<h1>``, else the first element
+    that shows the page's title): those after it (the byline) in reading order, then those before it (a
+    dateline, but also the site's "today" or a list of other articles in the header). Each comes with its
+    plausible readings (two for a numeric date whose day and month could swap) and what the words just
+    before it call it: ``"published"``, ``"updated"`` or None (markup that names a revision counts as
+    "updated"). The tree's body loses its scripts and styles on the way."""
     body = tree.find("body")
     body = tree if body is None else body  # a fragment has no body element
+    lxml.etree.strip_elements(body, *_HIDDEN, with_tail=False)
     headline = next(body.iter("h1"), None)
     if headline is None:
+        headline = _titled_element(body, _page_titles(tree.find("head")))
+    if headline is None:
         return []
-    lxml.etree.strip_elements(body, *_HIDDEN, with_tail=False)
     for element in _REVISION_CANDIDATES(body):
         if _marks_a_revision(element):
             element.text = _REVISION_MARK + (element.text or "")
@@ -221,6 +224,28 @@ def _shown_dates(tree, latest: date) -> list[tuple[tuple[date, ...], str | None]
     return [(readings, _label(window, found.start()))
             for window in (after, before[-_BEFORE_HEADLINE:]) for found in _SHOWN.finditer(window)
             if (readings := _shown_readings(found, latest))]
+
+
+def _page_titles(head) -> set[str]:
+    """The page's title as its head gives it (``og:title``, ``twitter:title``, ``<title>``), each also
+    without a site name after a separator ("Ferry timetable | Harbour News"), lower-cased with white space
+    collapsed."""
+    if head is None:
+        return set()
+    titles = [element.get("content") for element in head.iter("meta")
+              if (element.get("property") or element.get("name") or "").lower() in ("og:title", "twitter:title")]
+    titles += [element.text for element in head.iter("title")]
+    named = {" ".join(title.split()).lower() for title in titles if title and title.strip()}
+    return named | {_SITE_NAME.sub("", title) for title in named} - {""}
+
+
+def _titled_element(body, titles: set[str]):
+    """The first element whose own text is one of ``titles``: the headline of a page that marks none with
+    ``<h1>`` (a headline styled by classes, or set in an ``<h2>``)."""
+    if not titles:
+        return None
+    return next((element for element in body.iter()
+                 if element.text and " ".join(element.text.split()).lower() in titles), None)
 
 
 def _marks_a_revision(element) -> bool:

@@ -107,6 +107,13 @@ def test_the_byline_below_the_headline_wins_over_dates_in_the_header_above_it():
     assert page_date(page(body=f"{header}<h1>Ferry</h1><p>03/01/2017 by Ann Lee</p>"), LATEST) == day("2017-03-01")
 
 
+def test_a_page_without_h1_finds_its_byline_under_the_element_that_shows_its_title():
+    head = ('<meta property="og:title" content="Ferry terminal to close | Harbour News">'
+            '<meta property="article:published_time" content="2020-01-01T00:00:00Z">')
+    body = '<div class="post-title">Ferry terminal to close</div><p>By Ann Lee, August 14, 2025</p>'
+    assert page_date(page(head, body), LATEST) == day("2025-08-14")
+
+
 def test_a_numeric_date_whose_day_and_month_could_swap_matches_the_declared_day_in_either_order():
     head = '<meta property="article:published_time" content="2024-09-10T08:00:00Z">'
     assert page_date(page(head, "<h1>Ferry</h1><p>By Block 09.10.2024</p>"), LATEST) == day("2024-09-10")
