@@ -202,8 +202,8 @@ def _meta_day(value: str | None, latest: date) -> date | None:
 
 
 def _shown_dates(tree, latest: date) -> list[tuple[tuple[date, ...], str | None]]:
-    """Days written in the visible text around the headline (the first ``<h1>``, else the first element
-    that shows the page's title): those after it (the byline) in reading order, then those before it (a
+    """Days written in the visible text around the headline (the first ``<h1>`` or element that shows
+    the page's title): those after it (the byline) in reading order, then those before it (a
     dateline, but also the site's "today" or a list of other articles in the header). Each comes with its
     plausible readings (two for a numeric date whose day and month could swap) and what the words just
     before it call it: ``"published"``, ``"updated"`` or None (markup that names a revision counts as
@@ -211,9 +211,7 @@ def _shown_dates(tree, latest: date) -> list[tuple[tuple[date, ...], str | None]
     body = tree.find("body")
     body = tree if body is None else body  # a fragment has no body element
     lxml.etree.strip_elements(body, *_HIDDEN, with_tail=False)
-    headline = next(body.iter("h1"), None)
-    if headline is None:
-        headline = _titled_element(body, _page_titles(tree.find("head")))
+    headline = _headline(body, _page_titles(tree.find("head")))
     if headline is None:
         return []
     for element in _REVISION_CANDIDATES(body):
@@ -239,13 +237,12 @@ def _page_titles(head) -> set[str]:
     return named | {_SITE_NAME.sub("", title) for title in named} - {""}
 
 
-def _titled_element(body, titles: set[str]):
-    """The first element whose own text is one of ``titles``: the headline of a page that marks none with
-    ``<h1>`` (a headline styled by classes, or set in an ``<h2>``)."""
-    if not titles:
-        return None
+def _headline(body, titles: set[str]):
+    """The first element that is an ``<h1>`` or whose own text is one of ``titles``: the headline, also on
+    a page that marks none with ``<h1>`` (a headline styled by classes, or set in an ``<h2>``) or whose
+    first ``<h1>`` is a widget's below the article ("Contact us")."""
     return next((element for element in body.iter()
-                 if element.text and " ".join(element.text.split()).lower() in titles), None)
+                 if element.tag == "h1" or (element.text and " ".join(element.text.split()).lower() in titles)), None)
 
 
 def _marks_a_revision(element) -> bool:
