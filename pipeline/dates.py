@@ -39,6 +39,9 @@ _SHOWN = re.compile(
     r"|(\d{1,2})\.(\d{1,2})\.(\d{4})"  # 05.03.2024
     r"|(\d{1,2})/(\d{1,2})/(\d{4}))\b",  # 3/5/2024
     re.I)
+# A day in an address with its month named (``/2023/oct/03/``, ``/2023/october/03/``): htmldate reads
+# only numeric ones.
+_URL_NAMED_MONTH = re.compile(rf"/(\d{{4}})/{_MONTH}/(\d{{1,2}})(?:/|$)", re.I)
 _HIDDEN = ("script", "style", "noscript", "template", "svg", "option")
 _MARK = "\u2063\u2063"  # invisible separators: marks where the headline starts
 # Characters of visible text read before the headline (a dateline above it) and after it (the byline).
@@ -147,12 +150,17 @@ def _publication_day(declared: tuple[date, frozenset[date]] | None,
 
 
 def url_date(url: str | None, latest: date) -> pd.Timestamp | None:
-    """The day a page's address gives (``/2024/03/05/``, ``2024-03-05``), not after ``latest``."""
+    """The day a page's address gives (``/2024/03/05/``, ``2024-03-05``, ``/2024/mar/05/``), not after
+    ``latest``."""
     if not url:
         return None
     found = extract_url_date(url, Extractor(False, datetime.combine(latest, datetime.max.time()),
                                             datetime.combine(_EARLIEST, datetime.min.time()), True, "%Y-%m-%d"))
-    return _midnight(date.fromisoformat(found)) if found else None
+    if found:
+        return _midnight(date.fromisoformat(found))
+    named = _URL_NAMED_MONTH.search(url)
+    day = _plausible_day(int(named[1]), _MONTHS[named[2].lower()], int(named[3]), latest) if named else None
+    return _midnight(day) if day else None
 
 
 def _declared(tree, latest: date) -> tuple[date, frozenset[date]] | None:
@@ -297,25 +305,25 @@ def _shown_readings(found: re.Match, latest: date) -> tuple[date, ...]:
         orders = [(int(g[14]), int(g[12]), int(g[13])), (int(g[14]), int(g[13]), int(g[12]))]
     readings = []
     for year, month, day_of_month in orders:
-        try:
-            day = date(year, month, day_of_month)
-        except ValueError:
-            continue
-        if _EARLIEST <= day <= latest and day not in readings:
+        day = _plausible_day(year, month, day_of_month, latest)
+        if day is not None and day not in readings:
             readings.append(day)
     return tuple(readings)
+
+
+def _plausible_day(year: int, month: int, day_of_month: int, latest: date) -> date | None:
+    """The day, if it exists and falls between the first dated web pages and ``latest``."""
+    try:
+        day = date(year, month, day_of_month)
+    except ValueError:
+        return None
+    return day if _EARLIEST <= day <= latest else None
 
 
 def _iso_day(value: str | None, latest: date) -> date | None:
     """The calendar day at the start of an ISO 8601 value, as written (its local day), if plausible."""
     found = _ISO_DAY.match(value.strip()) if value else None
-    if not found:
-        return None
-    try:
-        day = date(*(int(g) for g in found.groups()))
-    except ValueError:
-        return None
-    return day if _EARLIEST <= day <= latest else None
+    return _plausible_day(*(int(g) for g in found.groups()), latest) if found else None
 
 
 def _midnight(day: date) -> pd.Timestamp:

@@ -155,6 +155,14 @@ def test_url_dates():
     assert url_date(None, LATEST) is None
 
 
+@pytest.mark.parametrize(("url", "expected"), [
+    ("https://example.org/world/2023/oct/03/ferry-terminal", "2023-10-03"),
+    ("https://example.org/blog/2023/october/3/ferry-terminal/", "2023-10-03"),
+], ids=["abbreviated", "spelled-out"])
+def test_url_dates_with_the_month_named(url, expected):
+    assert url_date(url, LATEST) == day(expected)
+
+
 @pytest.mark.parametrize(("value", "expected"), [
     ("2024-03-01T12:00:00+01:00", "2024-03-01T11:00:00"),
     ("2024-03-01T12:00:00Z", "2024-03-01T12:00:00"),
