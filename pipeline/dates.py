@@ -99,8 +99,8 @@ def page_date(html: str, latest: date, address_day: date | None = None) -> pd.Ti
        declares for machines as its publication, when one of those written there is;
     2. else the first of them that its label calls a publication ("Published", "Originally published
        on", "Posted"), else the first one without a label; a numeric date whose day and month could swap
-       (03/10/2023) matches the declared day in either order, and is otherwise read month first after a
-       slash, day first after a dot;
+       (03/10/2023) matches the declared day in either order, and is otherwise read as the address's day
+       when that is one of its readings, else month first after a slash, day first after a dot;
     3. the publication day it declares for machines: schema.org ``datePublished`` (JSON-LD, microdata),
        Open Graph, Dublin Core and citation meta tags, ``<time pubdate>``;
     4. a day written by the headline that its label calls a revision ("Updated", "Last updated on",
@@ -142,7 +142,7 @@ def _publication_day(declared: tuple[date, frozenset[date]] | None,
     first_shown = next((readings for readings, label in shown if label == "published"),
                        next((readings for readings, label in shown if label is None), None))
     if first_shown is not None:
-        written = first_shown[0]
+        written = address_day if address_day in first_shown else first_shown[0]
         return published if written in worldwide and written != address_day else written
     if published is not None:
         return published

@@ -122,6 +122,12 @@ def test_a_numeric_date_whose_day_and_month_could_swap_matches_the_declared_day_
     assert page_date(page(head, "<h1>Ferry</h1><p>By Block 10/09/2024</p>"), LATEST) == day("2024-09-10")
 
 
+def test_the_address_day_chooses_between_the_readings_of_a_numeric_date_whose_day_and_month_could_swap():
+    body = "<h1>Ferry</h1><p>By Block 10/03/2023</p>"
+    assert page_date(page(body=body), LATEST) == day("2023-10-03")
+    assert page_date(page(body=body), LATEST, date(2023, 3, 10)) == day("2023-03-10")
+
+
 def test_without_a_stated_day_there_is_no_page_date():
     assert page_date(page(body="<h1>Ferry</h1><p>No date anywhere.</p>"), LATEST) is None
     assert page_date("", LATEST) is None
