@@ -249,7 +249,7 @@ def _headline(body, titles: set[str]):
     """The first element that is an ``<h1>`` or whose own text is one of ``titles``: the headline, also on
     a page that marks none with ``<h1>`` (a headline styled by classes, or set in an ``<h2>``) or whose
     first ``<h1>`` is a widget's below the article ("Contact us")."""
-    return next((element for element in body.iter()
+    return next((element for element in body.iter(lxml.etree.Element)
                  if element.tag == "h1" or (element.text and " ".join(element.text.split()).lower() in titles)), None)
 
 
