@@ -64,6 +64,10 @@ _REVISION_NAME = re.compile(r"(?:^|[-_])(?:updated|modified)(?:$|[-_])|^datemodi
 _PUBLICATION_NAME = re.compile(r"(?:^|[-_])(?:published|pubdate)(?:$|[-_])|^datepublished$", re.I)
 _REVISION_CANDIDATES = lxml.etree.XPath(
     ".//*[contains(@class, 'pdated') or contains(@class, 'odified') or contains(@itemprop, 'odified')]")
+# Share of their words (of the words either has) an element's text and the page's title have in common for
+# the element to be the headline: "7 Ways to Help You Transition" shows the title "7 Ways to Transition".
+_TITLE_LIKENESS = 0.75
+_WORD = re.compile(r"\w+")
 _SITE_NAME = re.compile(r"\s+[|\u2013\u2014-]\s+[^|\u2013\u2014]*$")  # " | Harbour News", " - Site", " – Site"
 _WESTMOST, _EASTMOST = timedelta(hours=-12), timedelta(hours=14)  # the time zones in use, UTC-12 to UTC+14
 # JSON-LD is read by pattern: many pages ship JSON-LD that is not valid JSON.
@@ -232,25 +236,34 @@ def _shown_dates(tree, latest: date) -> list[tuple[tuple[date, ...], str | None]
             if (readings := _shown_readings(found, latest))]
 
 
-def _page_titles(head) -> set[str]:
-    """The page's title as its head gives it (``og:title``, ``twitter:title``, ``<title>``), each also
-    without a site name after a separator ("Ferry timetable | Harbour News"), lower-cased with white space
-    collapsed."""
+def _page_titles(head) -> list[frozenset[str]]:
+    """The words of the page's title as its head gives it (``og:title``, ``twitter:title``, ``<title>``),
+    each also without a site name after a separator ("Ferry timetable | Harbour News")."""
     if head is None:
-        return set()
+        return []
     titles = [element.get("content") for element in head.iter("meta")
               if (element.get("property") or element.get("name") or "").lower() in ("og:title", "twitter:title")]
     titles += [element.text for element in head.iter("title")]
-    named = {" ".join(title.split()).lower() for title in titles if title and title.strip()}
-    return named | {_SITE_NAME.sub("", title) for title in named} - {""}
+    named = {" ".join(title.split()) for title in titles if title and title.strip()}
+    words = {_words(title) for title in named | {_SITE_NAME.sub("", title) for title in named}}
+    return [title for title in words if title]
 
 
-def _headline(body, titles: set[str]):
-    """The first element that is an ``<h1>`` or whose own text is one of ``titles``: the headline, also on
-    a page that marks none with ``<h1>`` (a headline styled by classes, or set in an ``<h2>``) or whose
-    first ``<h1>`` is a widget's below the article ("Contact us")."""
+def _headline(body, titles: list[frozenset[str]]):
+    """The first element that is an ``<h1>`` or whose own text is, word for word, mostly one of ``titles``:
+    the headline, also on a page that marks none with ``<h1>`` (a headline styled by classes, or set in an
+    ``<h2>``, often worded a little apart from the title) or whose first ``<h1>`` is a widget's below the
+    article ("Contact us")."""
+    def shows_a_title(text: str) -> bool:
+        words = _words(text)
+        return bool(words) and any(len(words & title) >= _TITLE_LIKENESS * len(words | title) for title in titles)
+
     return next((element for element in body.iter(lxml.etree.Element)
-                 if element.tag == "h1" or (element.text and " ".join(element.text.split()).lower() in titles)), None)
+                 if element.tag == "h1" or (titles and element.text and shows_a_title(element.text))), None)
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(_WORD.findall(text.lower()))
 
 
 def _marks_a_revision(element) -> bool:

@@ -107,12 +107,16 @@ def test_the_byline_below_the_headline_wins_over_dates_in_the_header_above_it():
     assert page_date(page(body=f"{header}<h1>Ferry</h1><p>03/01/2017 by Ann Lee</p>"), LATEST) == day("2017-03-01")
 
 
-@pytest.mark.parametrize("after", ["", "<footer><h1>Contact us</h1><p>Podcast recorded on May 2, 2024</p></footer>"],
-                         ids=["no-h1", "h1-below-the-article"])
-def test_the_element_that_shows_the_page_title_is_the_headline_before_any_h1(after):
+@pytest.mark.parametrize(("headline", "after"), [
+    ('<div class="post-title">Ferry terminal to close</div>', ""),
+    ('<div class="post-title">Ferry terminal to close</div>',
+     "<footer><h1>Contact us</h1><p>Podcast recorded on May 2, 2024</p></footer>"),
+    ("<h2>The ferry terminal to close</h2>", ""),
+], ids=["no-h1", "h1-below-the-article", "worded-a-little-apart"])
+def test_the_element_that_shows_the_page_title_is_the_headline_before_any_h1(headline, after):
     head = ('<meta property="og:title" content="Ferry terminal to close | Harbour News">'
             '<meta property="article:published_time" content="2020-01-01T00:00:00Z">')
-    body = f'<div class="post-title">Ferry terminal to close</div><p>By Ann Lee, August 14, 2025</p>{after}'
+    body = f'<p>Menu: news, ferries</p>{headline}<p>By Ann Lee, August 14, 2025</p>{after}'
     assert page_date(page(head, body), LATEST) == day("2025-08-14")
 
 
