@@ -36,6 +36,7 @@ import pyarrow.parquet as pq
 
 from pipeline.config import load_config
 from pipeline.io.arraystore import ArrayStore
+from pipeline.io.parquet import read_parquet
 from pipeline.schema import PARAGRAPHS, to_table
 from pipeline.stages.match import match
 from pipeline.text import text_hash
@@ -118,7 +119,7 @@ def one_size(n: int, config: str, embed_up_to: int) -> dict:
     cfg = load_config(config).match
     with tempfile.TemporaryDirectory(prefix="bench-match-") as scratch:
         subprocess.run([sys.executable, __file__, "--draw", str(n), "--into", scratch], check=True)
-        paragraphs = pq.read_table(Path(scratch) / "paragraphs.parquet")
+        paragraphs = read_parquet(Path(scratch) / "paragraphs.parquet")
         embedder = embedder_for(cfg.embedder, cfg.model, cfg.embed_batch_size)
         embedder.setup()
         computed = n <= embed_up_to

@@ -36,6 +36,7 @@ from pipeline.io.arraystore import ArrayStore
 from pipeline.io import snapshots
 from pipeline.io.parquet import publish_dataset, read_dataset, recover_dataset
 from pipeline.io.readers import find_sources
+from pipeline.io.scratch import release_pool
 from pipeline import state
 from pipeline.boilerplate.templates import host_of
 from pipeline.schema import BLOCKS, CANDIDATES, INGESTED, PARAGRAPHS, PROVENANCE, STORED, to_table
@@ -233,6 +234,7 @@ def _run_stages(cfg: Config, engine: Engine, output: Path, run_id: str, from_sta
         began = time.perf_counter()
         table = compute()
         publish_dataset(table, folder)
+        release_pool()  # what the stage and its writing freed, before the next stage allocates its own
         result.seconds[name] = round(time.perf_counter() - began, 3)
         log.info(f"{name}: {table.num_rows} rows in {result.seconds[name]:.1f}s", stage=name, rows=table.num_rows,
                  seconds=result.seconds[name])

@@ -10,6 +10,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.io.scratch import release_pool
+
 PART_NAME = "part-00000.parquet"
 
 
@@ -69,4 +71,11 @@ def recover_dataset(folder: Path) -> None:
 
 def read_dataset(folder: Path, schema: pa.Schema | None = None) -> pa.Table:
     """Read a dataset folder written by ``publish_dataset``."""
-    return pq.read_table(Path(folder), schema=schema)
+    return read_parquet(Path(folder), schema=schema)
+
+
+def read_parquet(path: Path, schema: pa.Schema | None = None) -> pa.Table:
+    """A Parquet file or folder, read whole, without keeping the buffers it was decoded through (``release_pool``)."""
+    table = pq.read_table(path, schema=schema)
+    release_pool()
+    return table

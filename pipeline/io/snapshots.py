@@ -20,9 +20,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from pipeline.io.parquet import write_file_atomic
+from pipeline.io.parquet import read_parquet, write_file_atomic
 
 BUCKETS = 64
 """Files per table: a revision rewrites the buckets of the documents it touches, never the history."""
@@ -82,7 +81,7 @@ def read(output: Path, table: str, schema: pa.Schema, doc_ids: set[str] | None =
 
 def _read_file(path: Path, schema: pa.Schema, columns: list[str]) -> pa.Table:
     """One bucket file, cast to ``schema`` (the file's own schema may be an older one: see ``commit``)."""
-    table = pq.read_table(path)
+    table = read_parquet(path)
     missing = [f for f in schema if f.name not in table.column_names]
     for field in missing:
         table = table.append_column(field, pa.nulls(table.num_rows, field.type))

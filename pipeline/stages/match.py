@@ -69,7 +69,7 @@ def match(paragraphs: pa.Table, cfg: MatchConfig, embed: EmbedFn | None = None, 
     frame = frame[frame["word_count"] >= cfg.min_words].sort_values(["doc_id", "para_index"])
     if frame.empty:
         return to_table(pd.DataFrame(columns=[f.name for f in CANDIDATES]), CANDIDATES)
-    hashes, texts = (Strings.of(paragraphs.column(name), frame.index.to_numpy()) for name in ("text_hash", "text"))
+    hashes, texts = (Strings(paragraphs.column(name), frame.index.to_numpy()) for name in ("text_hash", "text"))
     frame = frame.reset_index(drop=True)
     docs = pd.factorize(frame["doc_id"], sort=True)[0]
     query = np.ones(len(frame), bool) if new_docs is None else frame["doc_id"].isin(new_docs).to_numpy()
@@ -748,37 +748,39 @@ def pair_cover(covers: tuple[np.ndarray, np.ndarray, np.ndarray], docs: np.ndarr
 class Strings(Sequence[str]):
     """A string column of the stage's input read as a sequence of Python strings, each made when a step
     asks for it: a million paragraphs' text as Python objects costs several times its Arrow buffers, and
-    the stage would hold them from MinHash to the last pair's Jaccard."""
+    the stage would hold them from MinHash to the last pair's Jaccard. A subset is the column and the
+    positions of its rows: taking the rows out would copy most of the text (the stage's paragraphs, the
+    texts of its pairs) while the input still holds it."""
 
-    def __init__(self, column: pa.ChunkedArray):
-        self._column = column
-
-    @classmethod
-    def of(cls, column: pa.ChunkedArray, rows: np.ndarray) -> Strings:
-        """``column``'s values at ``rows``, without a copy when those are all of it in order."""
-        whole = len(rows) == len(column) and bool((rows == np.arange(len(rows))).all())
-        return cls(column) if whole else cls(column).subset(rows)
+    def __init__(self, column: pa.ChunkedArray, rows: np.ndarray | None = None):
+        """``column``'s values, or its values at ``rows``."""
+        self._column, self._rows = column, None if rows is None else np.asarray(rows, np.int64)
 
     def __len__(self) -> int:
-        return len(self._column)
+        return len(self._column) if self._rows is None else len(self._rows)
 
     def __getitem__(self, at):
         if isinstance(at, slice):
             start, stop, step = at.indices(len(self))
             return self.take(np.arange(start, stop, step))
-        return self._column[at].as_py()
+        return self._column[int(self._positions(np.array([at]))[0])].as_py()
 
     def __iter__(self) -> Iterator[str]:
         for start in range(0, len(self), _TEXTS_PER_CHUNK):
-            yield from self._column.slice(start, _TEXTS_PER_CHUNK).to_pylist()
+            yield from self[start:start + _TEXTS_PER_CHUNK]
 
     def subset(self, rows: np.ndarray) -> Strings:
-        """The strings at ``rows``, still in Arrow."""
-        return Strings(self._column.take(pa.array(rows, pa.int64())))
+        """The strings at ``rows``, still in the column."""
+        return Strings(self._column, self._positions(rows))
 
     def take(self, rows: np.ndarray) -> list[str]:
         """The strings at ``rows``."""
-        return self._column.take(pa.array(rows, pa.int64())).to_pylist()
+        return self._column.take(pa.array(self._positions(rows), pa.int64())).to_pylist()
+
+    def _positions(self, rows: np.ndarray) -> np.ndarray:
+        """The column positions of ``rows``."""
+        rows = np.asarray(rows, np.int64)
+        return rows if self._rows is None else self._rows[rows]
 
 
 class VectorRows:

@@ -373,13 +373,14 @@ def test_strings_read_a_column_as_the_list_of_its_values(monkeypatch):
     values = ["a", "bb", None, "dddd", "é", "ff", "g"]
     column = pa.chunked_array([values[:3], values[3:]])
     rows = np.array([6, 0, 3, 4, 1])
-    texts = stage.Strings.of(column, rows)
+    texts = stage.Strings(column, rows)
     expected = [values[r] for r in rows]
     assert list(texts) == expected and len(texts) == len(rows)
     assert [texts[k] for k in range(len(rows))] == expected
     assert texts[1:4] == expected[1:4] and texts.take(np.array([4, 0])) == [expected[4], expected[0]]
-    whole = stage.Strings.of(column, np.arange(len(values)))
+    whole = stage.Strings(column)
     assert list(whole) == values and whole[::3] == values[::3]
+    assert list(texts.subset(np.array([3, 1]))) == [expected[3], expected[1]]
 
 
 def test_candidates_per_paragraph_are_bounded_and_stay_symmetric(make_paragraphs, fake_embed):
