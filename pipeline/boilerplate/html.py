@@ -346,12 +346,14 @@ def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdi
     ``<body>`` does not count, it holds everything. Paragraphs that carry a chrome verdict (DOM or
     text) stay out, and so do repeats of a kept paragraph (pages that hold the article twice) other than
     table cells ("Yes", "No", "✓" recur down a table's columns), and a hidden copy of the chosen text
-    (``_is_hidden``, ``_is_copy``: the article's body again as metadata for machines).
+    (``_is_hidden``, ``_is_copy``: the article's body again as metadata for machines). A chosen line of
+    links (over ``max_link_density``, which goes as a link list) is not a kept paragraph: a table of
+    contents repeats the article's headings as in-page links, and the headings are the article's own.
     """
     first, last = _article_span(chosen)
     # Elements, not ids: holding them keeps lxml's proxies alive, so the same node is the same object.
     article_parents = {a for p, c in zip(paragraphs, chosen) if c for a in _ancestors(p, levels)}
-    seen = {p.text for p, c in zip(paragraphs, chosen) if c}
+    seen = {p.text for p, c in zip(paragraphs, chosen) if c and p.links_density() <= cfg.max_link_density}
     chosen_grams: set | None = None  # the chosen text's 3-grams, built for the first hidden paragraph
     recovered = []
     for i, (p, dom) in enumerate(zip(paragraphs, doms)):

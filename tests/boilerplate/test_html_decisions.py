@@ -29,12 +29,13 @@ PAGE = f"""<html><body><main><article>
 </body></html>"""
 
 
-def _recovered_texts(html: str) -> list[str]:
-    """The blocks brought back when the extractor chose only the long paragraphs of prose."""
+def _recovered_texts(html: str, links_chosen: bool = False) -> list[str]:
+    """The blocks brought back when the extractor chose only the long paragraphs of prose (and, with
+    ``links_chosen``, the paragraphs of links)."""
     cfg = StripConfig()
     paragraphs = segment_dom(parse_html(html))
     _classify_justext(paragraphs, cfg)
-    chosen = [p.text.startswith(PROSE[:40]) for p in paragraphs]
+    chosen = [p.text.startswith(PROSE[:40]) or (links_chosen and p.links_density() == 1) for p in paragraphs]
     article = article_element(paragraphs, chosen, cfg.article_element_share)
     recovered = _recovered(paragraphs, chosen, [None] * len(paragraphs), cfg.recover_levels, article, cfg)
     return [p.text for p, back in zip(paragraphs, recovered) if back]
@@ -70,6 +71,17 @@ def test_a_form_and_an_author_box_go_even_when_the_extractor_keeps_them():
     assert judged[PROSE].kept
     assert (judged[bio].kept, judged[bio].reason) == (False, "byline")
     assert (judged[consent].kept, judged[consent].reason) == (False, "other")
+
+
+def test_headings_listed_in_a_table_of_contents_the_extractor_kept_still_come_back():
+    """A table of contents repeats the headings as in-page links; the headings are not copies of kept text."""
+    headings = ("Why premiums rise", "How to compare quotes")
+    contents = "".join(f"<li><a href='#s{i}'>{h}</a></li>" for i, h in enumerate(headings))
+    sections = "".join(f"<h2 id='s{i}'>{h}</h2><p>{PROSE.replace('Monday', day)}</p>"
+                       for i, (h, day) in enumerate(zip(headings, ("Tuesday", "Friday"))))
+    html = f"<html><body><article><p>{PROSE}</p><ul>{contents}</ul>{sections}</article></body></html>"
+    back = _recovered_texts(html, links_chosen=True)
+    assert all(back.count(h) == 1 for h in headings)
 
 
 def test_a_value_repeated_down_a_table_column_comes_back_each_time():
