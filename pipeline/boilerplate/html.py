@@ -360,7 +360,7 @@ def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdi
         inside = first <= i <= last
         back = ((p.text not in seen or _is_cell(p)) and not dom
                 and ((p.class_type == "good" and (inside or any(a in article_parents for a in _ancestors(p, levels))))
-                     or (inside and _is_article_structure(p, article)))
+                     or (inside and _is_article_structure(p, article, cfg)))
                 and not block_verdict(p.text, cfg))
         if back and _is_hidden(p):
             if chosen_grams is None:
@@ -372,13 +372,14 @@ def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdi
     return recovered
 
 
-def _is_article_structure(paragraph: Paragraph, article) -> bool:
-    """A paragraph, heading, list item or table cell without links inside the article's box: the article's
-    own short paragraphs, subheads, lists and tables, which jusText calls short or bad for want of sentences
-    or stopwords. One with a link is as often a card pointing to another page (a headline and its teaser)
-    as a line of the article; a ``<div>`` is as often a box of chrome as of text."""
+def _is_article_structure(paragraph: Paragraph, article, cfg: StripConfig) -> bool:
+    """A paragraph, heading, list item or table cell inside the article's box that is not a link list
+    (``max_link_density``): the article's own short paragraphs, subheads, lists and tables, which jusText
+    calls short or bad for want of sentences or stopwords, links in them included (a source named in a
+    list, a heading that links its subject). Cards pointing to other pages are judged as lists of siblings
+    (``cards``); a ``<div>`` is as often a box of chrome as of text."""
     return (article is not None and paragraph.container is not None
-            and paragraph.container.tag in _STRUCTURE_TAGS and not paragraph.chars_count_in_links
+            and paragraph.container.tag in _STRUCTURE_TAGS and paragraph.links_density() <= cfg.max_link_density
             and is_inside(paragraph, article))
 
 

@@ -1,5 +1,5 @@
 """Decisions of the HTML stripper beyond the extractor's choice: what comes back that it left out (the article's
-own headings, lists and tables, not cards), and what goes that it kept (forms, author boxes)."""
+own headings, lists and tables, not link lists), and what goes that it kept (forms, author boxes)."""
 from __future__ import annotations
 
 from pipeline.boilerplate.dom import article_element, parse_html, segment_dom
@@ -22,7 +22,8 @@ PAGE = f"""<html><body><main><article>
 <tr><td>Northern Mutual</td><td>2,348,646</td><td>Yes</td></tr><tr><td>Lakeside Casualty</td><td>1,123,578</td><td>Yes</td></tr>
 </table>
 <p>{PROSE.replace("Monday", "Tuesday")}</p>
-<ul><li><a href="/a">Storm season raises premiums</a> Insurers warned customers along the coast...</li></ul>
+<ul><li>Source: <a href="/report">the regulator's annual report</a></li></ul>
+<ul><li><a href="/a">Storm season raises premiums</a></li><li><a href="/b">Quotes by postcode</a></li></ul>
 <p>{PROSE.replace("Monday", "Friday")}</p>
 </article></main>
 <ul><li>Sitemap</li><li>Careers</li></ul>
@@ -48,9 +49,10 @@ def test_headings_lists_and_tables_inside_the_article_come_back():
         assert text in back
 
 
-def test_a_card_linking_to_another_page_and_lists_outside_the_article_stay_out():
+def test_a_line_with_a_link_comes_back_and_links_alone_and_lists_outside_the_article_stay_out():
     back = _recovered_texts(PAGE)
-    assert not any(text.startswith("Storm season") for text in back)
+    assert "Source: the regulator's annual report" in back
+    assert "Storm season raises premiums" not in back and "Quotes by postcode" not in back
     assert "Sitemap" not in back and "Careers" not in back
 
 
