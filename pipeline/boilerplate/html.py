@@ -41,6 +41,8 @@ _STRUCTURE_TAGS = frozenset({"p", "h2", "h3", "h4", "h5", "h6", "li", "td", "th"
 # often a list of the article's own.
 _KEPT_CHROME_REASONS = (*WIDGET_REASONS, "byline", "caption")
 _FORM_RULE = "dom_tag:form"
+_LINKS_AFTER_ARTICLE = Verdict("related", "links_after_article")
+_TEXT_AFTER_ARTICLE = Verdict("other", "text_after_article")
 _JSON_LD = "application/ld+json"
 _TRAFILATURA_CONFIG = copy.deepcopy(DEFAULT_CONFIG)  # never mutate the library's global settings
 # Elements trafilatura deletes whole (its ``MANUALLY_CLEANED``) before it reads any text, less those it may keep
@@ -68,7 +70,7 @@ def html_blocks(html: str, cfg: StripConfig) -> list[Block]:
     levels = cfg.recover_levels_when_short if _too_short(paragraphs, chosen, cfg) else cfg.recover_levels
     article = article_element(paragraphs, chosen, cfg.article_element_share)
     recovered = _recovered(paragraphs, chosen, doms, levels, article, cfg)
-    trailing = _trailing_links(paragraphs, chosen, article)
+    after = _after_article(paragraphs, chosen, article)
     siblings = sibling_groups(paragraphs)
     threads = thread_verdicts(paragraphs, siblings, chosen, cfg)
     cards = card_verdicts(paragraphs, siblings, chosen, cfg)
@@ -80,8 +82,8 @@ def html_blocks(html: str, cfg: StripConfig) -> list[Block]:
             judged.append((Block(paragraph.text).removed(cards[index]),))
         elif index in threads:
             judged.append((Block(paragraph.text).removed(threads[index]),))
-        elif index in trailing:
-            judged.append((Block(paragraph.text).removed(Verdict("related", "links_after_article")),))
+        elif index in after:
+            judged.append((Block(paragraph.text).removed(after[index]),))
         elif is_chosen or is_recovered:
             previous = judged[-1][-1] if judged else None
             judged.append(_judge_kept(paragraph, dom, previous, cfg))
@@ -383,14 +385,17 @@ def _is_article_structure(paragraph: Paragraph, article, cfg: StripConfig) -> bo
             and is_inside(paragraph, article))
 
 
-def _trailing_links(paragraphs: list[Paragraph], chosen: list[bool], article) -> set[int]:
-    """Chosen paragraphs with links that come after the article's box, outside it: the teasers and link
-    lines of what the site offers next (an extractor that keeps the page's last text keeps them too)."""
+def _after_article(paragraphs: list[Paragraph], chosen: list[bool], article) -> dict[int, Verdict]:
+    """Chosen paragraphs after the article's box, outside it, with the verdict: what the site puts after
+    every article (teasers and link lines of what it offers next, as related; its pitch, disclaimers and
+    contact lines, as other), which an extractor that keeps the page's last text keeps too. The box holds
+    most of what was chosen (``article_element_share``), so what trails it is a small remainder."""
     last = next((i for i in range(len(paragraphs) - 1, -1, -1) if is_inside(paragraphs[i], article)), None) \
         if article is not None else None
     if last is None:
-        return set()
-    return {i for i in range(last + 1, len(paragraphs)) if chosen[i] and paragraphs[i].chars_count_in_links}
+        return {}
+    return {i: _LINKS_AFTER_ARTICLE if paragraphs[i].chars_count_in_links else _TEXT_AFTER_ARTICLE
+            for i in range(last + 1, len(paragraphs)) if chosen[i]}
 
 
 def _is_hidden(paragraph: Paragraph) -> bool:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pipeline.boilerplate.dom import article_element, parse_html, segment_dom
 from pipeline.boilerplate.html import (
+    _after_article,
     _classify_justext,
     _judge_kept,
     _recovered,
-    _trailing_links,
     _trusted_dom_verdicts,
 )
 from pipeline.config import StripConfig
@@ -90,16 +90,17 @@ def test_a_value_repeated_down_a_table_column_comes_back_each_time():
     assert _recovered_texts(PAGE).count("Yes") == 2
 
 
-def test_chosen_lines_with_links_after_the_article_box_go_and_the_article_s_own_links_stay():
+def test_chosen_lines_after_the_article_box_go_and_the_article_s_own_links_stay():
+    pitch = "Talk to our advisers about a policy that fits your home today."
     html = (f"<html><body><main><article><p>{PROSE}</p><p>See <a href='/r'>the regulator's report</a> for the "
-            f"figures.</p><p>{PROSE.replace('Monday', 'Friday')}</p></article>"
-            "<div class='next'><p><a href='/b'>Storm season raises premiums</a> Insurers warned customers...</p>"
-            "<p>Written with care by our newsroom.</p></div></main></body></html>")
+            f"figures.</p><p>{PROSE.replace('Monday', 'Friday')}</p><p>{PROSE.replace('Monday', 'Tuesday')}</p>"
+            "</article><div class='next'><p><a href='/b'>Storm season raises premiums</a> Insurers warned customers...</p>"
+            f"<p>{pitch}</p><p>Written with care by our newsroom.</p></div></main></body></html>")
     paragraphs = segment_dom(parse_html(html))
-    chosen = [not p.text.startswith("Written") for p in paragraphs]  # the extractor kept the teaser too
+    chosen = [not p.text.startswith("Written") for p in paragraphs]  # the extractor kept the teaser and the pitch
     article = article_element(paragraphs, chosen, StripConfig().article_element_share)
-    trailing = {paragraphs[i].text for i in _trailing_links(paragraphs, chosen, article)}
-    assert trailing == {"Storm season raises premiums Insurers warned customers..."}
+    after = {paragraphs[i].text: verdict.reason for i, verdict in _after_article(paragraphs, chosen, article).items()}
+    assert after == {"Storm season raises premiums Insurers warned customers...": "related", pitch: "other"}
 
 
 def test_a_table_column_named_share_stays_and_a_share_button_goes():
