@@ -378,8 +378,9 @@ def _is_article_structure(paragraph: Paragraph, article, cfg: StripConfig) -> bo
     """A paragraph, heading, list item or table cell inside the article's box that is not a link list
     (``max_link_density``): the article's own short paragraphs, subheads, lists and tables, which jusText
     calls short or bad for want of sentences or stopwords, links in them included (a source named in a
-    list, a heading that links its subject). Cards pointing to other pages are judged as lists of siblings
-    (``cards``); a ``<div>`` is as often a box of chrome as of text."""
+    list, a heading that links its subject). Lists of cards pointing to other pages go when outside the box
+    (``cards``); inside it they are as often the article's own lists. A ``<div>`` is as often a box of
+    chrome as of text."""
     return (article is not None and paragraph.container is not None
             and paragraph.container.tag in _STRUCTURE_TAGS and paragraph.links_density() <= cfg.max_link_density
             and is_inside(paragraph, article))
