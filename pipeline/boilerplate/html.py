@@ -41,6 +41,8 @@ _STRUCTURE_TAGS = frozenset({"p", "h2", "h3", "h4", "h5", "h6", "li", "td", "th"
 # often a list of the article's own.
 _KEPT_CHROME_REASONS = (*WIDGET_REASONS, "byline", "caption")
 _FORM_RULE = "dom_tag:form"
+_LINKS_AFTER_ARTICLE = Verdict("related", "links_after_article")
+_TEXT_AFTER_ARTICLE = Verdict("other", "text_after_article")
 _JSON_LD = "application/ld+json"
 _TRAFILATURA_CONFIG = copy.deepcopy(DEFAULT_CONFIG)  # never mutate the library's global settings
 # Elements trafilatura deletes whole (its ``MANUALLY_CLEANED``) before it reads any text, less those it may keep
@@ -68,7 +70,7 @@ def html_blocks(html: str, cfg: StripConfig) -> list[Block]:
     levels = cfg.recover_levels_when_short if _too_short(paragraphs, chosen, cfg) else cfg.recover_levels
     article = article_element(paragraphs, chosen, cfg.article_element_share)
     recovered = _recovered(paragraphs, chosen, doms, levels, article, cfg)
-    trailing = _trailing_links(paragraphs, chosen, article)
+    after = _after_article(paragraphs, chosen, article)
     siblings = sibling_groups(paragraphs)
     threads = thread_verdicts(paragraphs, siblings, chosen, cfg)
     cards = card_verdicts(paragraphs, siblings, chosen, cfg)
@@ -80,8 +82,8 @@ def html_blocks(html: str, cfg: StripConfig) -> list[Block]:
             judged.append((Block(paragraph.text).removed(cards[index]),))
         elif index in threads:
             judged.append((Block(paragraph.text).removed(threads[index]),))
-        elif index in trailing:
-            judged.append((Block(paragraph.text).removed(Verdict("related", "links_after_article")),))
+        elif index in after:
+            judged.append((Block(paragraph.text).removed(after[index]),))
         elif is_chosen or is_recovered:
             previous = judged[-1][-1] if judged else None
             judged.append(_judge_kept(paragraph, dom, previous, cfg))
@@ -346,19 +348,21 @@ def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdi
     ``<body>`` does not count, it holds everything. Paragraphs that carry a chrome verdict (DOM or
     text) stay out, and so do repeats of a kept paragraph (pages that hold the article twice) other than
     table cells ("Yes", "No", "✓" recur down a table's columns), and a hidden copy of the chosen text
-    (``_is_hidden``, ``_is_copy``: the article's body again as metadata for machines).
+    (``_is_hidden``, ``_is_copy``: the article's body again as metadata for machines). A chosen line of
+    links (over ``max_link_density``, which goes as a link list) is not a kept paragraph: a table of
+    contents repeats the article's headings as in-page links, and the headings are the article's own.
     """
     first, last = _article_span(chosen)
     # Elements, not ids: holding them keeps lxml's proxies alive, so the same node is the same object.
     article_parents = {a for p, c in zip(paragraphs, chosen) if c for a in _ancestors(p, levels)}
-    seen = {p.text for p, c in zip(paragraphs, chosen) if c}
+    seen = {p.text for p, c in zip(paragraphs, chosen) if c and p.links_density() <= cfg.max_link_density}
     chosen_grams: set | None = None  # the chosen text's 3-grams, built for the first hidden paragraph
     recovered = []
     for i, (p, dom) in enumerate(zip(paragraphs, doms)):
         inside = first <= i <= last
         back = ((p.text not in seen or _is_cell(p)) and not dom
                 and ((p.class_type == "good" and (inside or any(a in article_parents for a in _ancestors(p, levels))))
-                     or (inside and _is_article_structure(p, article)))
+                     or (inside and _is_article_structure(p, article, cfg)))
                 and not block_verdict(p.text, cfg))
         if back and _is_hidden(p):
             if chosen_grams is None:
@@ -370,24 +374,29 @@ def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdi
     return recovered
 
 
-def _is_article_structure(paragraph: Paragraph, article) -> bool:
-    """A paragraph, heading, list item or table cell without links inside the article's box: the article's
-    own short paragraphs, subheads, lists and tables, which jusText calls short or bad for want of sentences
-    or stopwords. One with a link is as often a card pointing to another page (a headline and its teaser)
-    as a line of the article; a ``<div>`` is as often a box of chrome as of text."""
+def _is_article_structure(paragraph: Paragraph, article, cfg: StripConfig) -> bool:
+    """A paragraph, heading, list item or table cell inside the article's box that is not a link list
+    (``max_link_density``): the article's own short paragraphs, subheads, lists and tables, which jusText
+    calls short or bad for want of sentences or stopwords, links in them included (a source named in a
+    list, a heading that links its subject). Lists of cards pointing to other pages go when outside the box
+    (``cards``); inside it they are as often the article's own lists. A ``<div>`` is as often a box of
+    chrome as of text."""
     return (article is not None and paragraph.container is not None
-            and paragraph.container.tag in _STRUCTURE_TAGS and not paragraph.chars_count_in_links
+            and paragraph.container.tag in _STRUCTURE_TAGS and paragraph.links_density() <= cfg.max_link_density
             and is_inside(paragraph, article))
 
 
-def _trailing_links(paragraphs: list[Paragraph], chosen: list[bool], article) -> set[int]:
-    """Chosen paragraphs with links that come after the article's box, outside it: the teasers and link
-    lines of what the site offers next (an extractor that keeps the page's last text keeps them too)."""
+def _after_article(paragraphs: list[Paragraph], chosen: list[bool], article) -> dict[int, Verdict]:
+    """Chosen paragraphs after the article's box, outside it, with the verdict: what the site puts after
+    every article (teasers and link lines of what it offers next, as related; its pitch, disclaimers and
+    contact lines, as other), which an extractor that keeps the page's last text keeps too. The box holds
+    most of what was chosen (``article_element_share``), so what trails it is a small remainder."""
     last = next((i for i in range(len(paragraphs) - 1, -1, -1) if is_inside(paragraphs[i], article)), None) \
         if article is not None else None
     if last is None:
-        return set()
-    return {i for i in range(last + 1, len(paragraphs)) if chosen[i] and paragraphs[i].chars_count_in_links}
+        return {}
+    return {i: _LINKS_AFTER_ARTICLE if paragraphs[i].chars_count_in_links else _TEXT_AFTER_ARTICLE
+            for i in range(last + 1, len(paragraphs)) if chosen[i]}
 
 
 def _is_hidden(paragraph: Paragraph) -> bool:

@@ -1,13 +1,13 @@
 """Decisions of the HTML stripper beyond the extractor's choice: what comes back that it left out (the article's
-own headings, lists and tables, not cards), and what goes that it kept (forms, author boxes)."""
+own headings, lists and tables, not link lists), and what goes that it kept (forms, author boxes)."""
 from __future__ import annotations
 
 from pipeline.boilerplate.dom import article_element, parse_html, segment_dom
 from pipeline.boilerplate.html import (
+    _after_article,
     _classify_justext,
     _judge_kept,
     _recovered,
-    _trailing_links,
     _trusted_dom_verdicts,
 )
 from pipeline.config import StripConfig
@@ -22,19 +22,21 @@ PAGE = f"""<html><body><main><article>
 <tr><td>Northern Mutual</td><td>2,348,646</td><td>Yes</td></tr><tr><td>Lakeside Casualty</td><td>1,123,578</td><td>Yes</td></tr>
 </table>
 <p>{PROSE.replace("Monday", "Tuesday")}</p>
-<ul><li><a href="/a">Storm season raises premiums</a> Insurers warned customers along the coast...</li></ul>
+<ul><li>Source: <a href="/report">the regulator's annual report</a></li></ul>
+<ul><li><a href="/a">Storm season raises premiums</a></li><li><a href="/b">Quotes by postcode</a></li></ul>
 <p>{PROSE.replace("Monday", "Friday")}</p>
 </article></main>
 <ul><li>Sitemap</li><li>Careers</li></ul>
 </body></html>"""
 
 
-def _recovered_texts(html: str) -> list[str]:
-    """The blocks brought back when the extractor chose only the long paragraphs of prose."""
+def _recovered_texts(html: str, links_chosen: bool = False) -> list[str]:
+    """The blocks brought back when the extractor chose only the long paragraphs of prose (and, with
+    ``links_chosen``, the paragraphs of links)."""
     cfg = StripConfig()
     paragraphs = segment_dom(parse_html(html))
     _classify_justext(paragraphs, cfg)
-    chosen = [p.text.startswith(PROSE[:40]) for p in paragraphs]
+    chosen = [p.text.startswith(PROSE[:40]) or (links_chosen and p.links_density() == 1) for p in paragraphs]
     article = article_element(paragraphs, chosen, cfg.article_element_share)
     recovered = _recovered(paragraphs, chosen, [None] * len(paragraphs), cfg.recover_levels, article, cfg)
     return [p.text for p, back in zip(paragraphs, recovered) if back]
@@ -47,9 +49,10 @@ def test_headings_lists_and_tables_inside_the_article_come_back():
         assert text in back
 
 
-def test_a_card_linking_to_another_page_and_lists_outside_the_article_stay_out():
+def test_a_line_with_a_link_comes_back_and_links_alone_and_lists_outside_the_article_stay_out():
     back = _recovered_texts(PAGE)
-    assert not any(text.startswith("Storm season") for text in back)
+    assert "Source: the regulator's annual report" in back
+    assert "Storm season raises premiums" not in back and "Quotes by postcode" not in back
     assert "Sitemap" not in back and "Careers" not in back
 
 
@@ -72,20 +75,32 @@ def test_a_form_and_an_author_box_go_even_when_the_extractor_keeps_them():
     assert (judged[consent].kept, judged[consent].reason) == (False, "other")
 
 
+def test_headings_listed_in_a_table_of_contents_the_extractor_kept_still_come_back():
+    """A table of contents repeats the headings as in-page links; the headings are not copies of kept text."""
+    headings = ("Why premiums rise", "How to compare quotes")
+    contents = "".join(f"<li><a href='#s{i}'>{h}</a></li>" for i, h in enumerate(headings))
+    sections = "".join(f"<h2 id='s{i}'>{h}</h2><p>{PROSE.replace('Monday', day)}</p>"
+                       for i, (h, day) in enumerate(zip(headings, ("Tuesday", "Friday"))))
+    html = f"<html><body><article><p>{PROSE}</p><ul>{contents}</ul>{sections}</article></body></html>"
+    back = _recovered_texts(html, links_chosen=True)
+    assert all(back.count(h) == 1 for h in headings)
+
+
 def test_a_value_repeated_down_a_table_column_comes_back_each_time():
     assert _recovered_texts(PAGE).count("Yes") == 2
 
 
-def test_chosen_lines_with_links_after_the_article_box_go_and_the_article_s_own_links_stay():
+def test_chosen_lines_after_the_article_box_go_and_the_article_s_own_links_stay():
+    pitch = "Talk to our advisers about a policy that fits your home today."
     html = (f"<html><body><main><article><p>{PROSE}</p><p>See <a href='/r'>the regulator's report</a> for the "
-            f"figures.</p><p>{PROSE.replace('Monday', 'Friday')}</p></article>"
-            "<div class='next'><p><a href='/b'>Storm season raises premiums</a> Insurers warned customers...</p>"
-            "<p>Written with care by our newsroom.</p></div></main></body></html>")
+            f"figures.</p><p>{PROSE.replace('Monday', 'Friday')}</p><p>{PROSE.replace('Monday', 'Tuesday')}</p>"
+            "</article><div class='next'><p><a href='/b'>Storm season raises premiums</a> Insurers warned customers...</p>"
+            f"<p>{pitch}</p><p>Written with care by our newsroom.</p></div></main></body></html>")
     paragraphs = segment_dom(parse_html(html))
-    chosen = [not p.text.startswith("Written") for p in paragraphs]  # the extractor kept the teaser too
+    chosen = [not p.text.startswith("Written") for p in paragraphs]  # the extractor kept the teaser and the pitch
     article = article_element(paragraphs, chosen, StripConfig().article_element_share)
-    trailing = {paragraphs[i].text for i in _trailing_links(paragraphs, chosen, article)}
-    assert trailing == {"Storm season raises premiums Insurers warned customers..."}
+    after = {paragraphs[i].text: verdict.reason for i, verdict in _after_article(paragraphs, chosen, article).items()}
+    assert after == {"Storm season raises premiums Insurers warned customers...": "related", pitch: "other"}
 
 
 def test_a_table_column_named_share_stays_and_a_share_button_goes():
