@@ -126,7 +126,7 @@ class StripConfig(_Section):
         0.3, gt=0, le=1, description="Share of its host's pages a block must also recur on to count as a template."
     )
     article_element_share: float = Field(
-        0.7, gt=0, le=1, description="Share of the chosen words the article's box (the innermost element "
+        0.75, gt=0, le=1, description="Share of the chosen words the article's box (the innermost element "
         "holding them) must hold; its short paragraphs, headings, list items and table cells that are not link "
         "lists between the first and last chosen paragraphs come back, and chosen text after it, outside it, goes.",
     )
