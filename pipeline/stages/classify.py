@@ -331,12 +331,10 @@ def document_order(paras: pd.DataFrame, links: dict[Key, list[Link]], documents:
     neighbours = _strong_neighbours(links, cfg)
     copies = {(key, link.source) for key, items in links.items() for link in items if link.is_copy}
     retold = _retold_links(links, cfg)
-    linked: dict[tuple[str, str], set[int]] = {}
-    for key, items in links.items():
-        for link in items:
-            if _is_strong(link, cfg):
-                linked.setdefault((key[0], link.source[0]), set()).add(key[1])
+    linked = _linked_paragraphs(links, lambda link: _is_strong(link, cfg))
     partners = _partner_counts(linked)
+    linked = _with_loose_pairs(linked, _linked_paragraphs(links, lambda link: link.semantic >= cfg.classify.aligned_cosine),
+                               dates)
     edges: dict[tuple[str, str], float] = {}  # (earlier, later) -> strength
     for a, b in sorted({tuple(sorted(pair)) for pair in linked}):
         share_a = len(linked.get((a, b), ())) / sizes[a]
@@ -356,6 +354,29 @@ def document_order(paras: pd.DataFrame, links: dict[Key, list[Link]], documents:
             score = partners[b] - partners[a] or sizes[b] - sizes[a] or (1 if a > b else -1)
         edges[(b, a) if score > 0 else (a, b)] = abs(score)
     return _topological_order(sorted(sizes), edges, dates)
+
+
+def _linked_paragraphs(links: dict[Key, list[Link]], counts) -> dict[tuple[str, str], set[int]]:
+    """The paragraphs of each document with a link that ``counts`` to each other document, per (document of the
+    paragraph, document of the source)."""
+    linked: dict[tuple[str, str], set[int]] = {}
+    for key, items in links.items():
+        for link in items:
+            if counts(link):
+                linked.setdefault((key[0], link.source[0]), set()).add(key[1])
+    return linked
+
+
+def _with_loose_pairs(strong: dict[tuple[str, str], set[int]], aligned: dict[tuple[str, str], set[int]],
+                      dates: dict) -> dict[tuple[str, str], set[int]]:
+    """The strongly linked paragraphs of each document pair, and for pairs with no strong link, those linked
+    at ``aligned_cosine``: a roundup rewrite may take one paragraph of a source in words far enough from it
+    that no strong link joins the two, and without an order between them the undated source comes after
+    every dated document it is not linked to, its rewrite's included. Such a pair is ordered by the same
+    evidence (coverage, style; the centrality and attribution votes read strong links only)."""
+    loose = {pair: paras for pair, paras in aligned.items()
+             if pair not in strong and pair[::-1] not in strong and not (pair[0] in dates and pair[1] in dates)}
+    return {**strong, **loose}
 
 
 def _dates(documents: pd.DataFrame) -> dict[str, pd.Timestamp]:
@@ -679,7 +700,8 @@ def _aligned_sources(keys: list[Key], earlier: dict[Key, list[Link]], size: int,
         shown = _net_followed(followed, retold.get(source_doc, set()))
         if shown >= min(c.doc_min_links, size) and shown / size >= _min_followed_share(followed, cfg) and in_order:
             aligned.add(source_doc)
-    return aligned | _composite_sources(linked, aligned, size, cfg)
+    composite = _composite_sources(linked, aligned, size, cfg)
+    return aligned | composite | (_loose_lenders(keys, earlier, linked, cfg) if composite else set())
 
 
 def _retells(link: Link) -> bool:
@@ -756,6 +778,25 @@ def _composite_sources(linked: dict[str, list[tuple[int, int, float]]], followed
     if single and len(covered) >= c.doc_min_links and len(covered) / size >= c.composite_min_share:
         return set(single)
     return set()
+
+
+def _loose_lenders(keys: list[Key], earlier: dict[Key, list[Link]], linked: dict[str, list[tuple[int, int, float]]],
+                   cfg: Config) -> set[str]:
+    """Of a composite document (a roundup rewrite, ``_composite_sources``), the earlier documents that each
+    hold the nearest version, at ``aligned_cosine``, of one paragraph that no strong link accounts for.
+
+    A model rewriting a roundup rewords each gathered paragraph on its own, some further from their source
+    than a strong link reaches (a lead with its headline run in, reworded and recased); the rest of the page
+    shows it is assembled from other pages' paragraphs, so its remaining paragraph's nearest earlier
+    version is its source as for the others, not a chance likeness."""
+    accounted = {para for pairs in linked.values() for para, _, _ in pairs}
+    lent: dict[str, int] = {}
+    for key in keys:
+        near = [l for l in earlier[key] if l.semantic >= cfg.classify.aligned_cosine and _may_rewrite(l)]
+        if key[1] not in accounted and near:
+            source_doc = max(near, key=lambda l: (_rewrite_score(l, cfg), -_source_index(l))).source[0]
+            lent[source_doc] = lent.get(source_doc, 0) + 1
+    return {source_doc for source_doc, count in lent.items() if count == 1}
 
 
 def _strength(link: Link) -> float:

@@ -717,3 +717,33 @@ def test_a_same_day_sibling_ordered_first_does_not_become_the_root_of_a_dated_so
     rewrite = label_of(frame, "r", 0)
     assert rewrite["label"] == "ai_paraphrased"
     assert (rewrite["source_doc_id"], rewrite["source_para_index"]) == ("s", 0)
+
+FEES = ("Harbour fees will stay at this year's level until the new hall opens, the operator said, after complaints "
+        "from hauliers about the cost of the crossing.")
+
+
+def test_a_roundup_rewrite_finds_the_undated_source_of_its_loosest_paragraph(make_paragraphs, make_candidates,
+                                                                              make_documents):
+    """A dated page rewrites one paragraph from each of three articles; the third is reworded too far for a
+    strong link (cosine 0.72) and its article (longer than the page) is undated. The rest of the page is assembled from other
+    pages' paragraphs, so that paragraph is a rewrite of its nearest earlier version too, and the undated
+    article, linked to the page only through it, is ordered before it rather than after every dated page."""
+    docs = {"s1": [TERMINAL, COUNCIL], "s2": [FOUNDATIONS, MARKET], "s3": [PIER, FISHERMEN, FISHERMEN_REWORDED, FEES],
+            "r": REWORDED}
+    candidates = make_candidates([("r", 0, "s1", 0, 0.88), ("r", 1, "s2", 0, 0.86), ("r", 2, "s3", 0, 0.72)])
+    dates = {"s1": "2024-01-01", "s2": "2024-01-01", "r": "2024-02-01"}
+    frame = run(make_paragraphs(docs), candidates, make_documents(list(docs), dates))
+    roots = [(label_of(frame, "r", i)["label"], label_of(frame, "r", i)["source_doc_id"],
+              label_of(frame, "r", i)["source_para_index"]) for i in range(3)]
+    assert roots == [("ai_paraphrased", "s1", 0), ("ai_paraphrased", "s2", 0), ("ai_paraphrased", "s3", 0)]
+    assert (frame.loc["s3", "label"] == "original").all()
+
+
+def test_a_page_of_own_paragraphs_near_an_undated_article_stays_original(make_paragraphs, make_candidates,
+                                                                         make_documents):
+    """The same loose likeness (cosine 0.72) on a page that is not assembled from other pages' paragraphs (one
+    strong link only) is a shared topic, not a rewrite, whichever way the two pages are ordered."""
+    docs = {"s1": [TERMINAL, COUNCIL], "s3": [PIER, FISHERMEN, FISHERMEN_REWORDED, FEES], "r": REWORDED}
+    candidates = make_candidates([("r", 0, "s1", 0, 0.88), ("r", 2, "s3", 0, 0.72)])
+    frame = run(make_paragraphs(docs), candidates, make_documents(list(docs), {"s1": "2024-01-01", "r": "2024-02-01"}))
+    assert label_of(frame, "r", 2)["label"] == "original"
