@@ -13,7 +13,7 @@ from pipeline.schema import LABELS, PROVENANCE
 from pipeline.stages.classify import classify
 from pipeline.stages.match import match
 
-from article_texts import FISHERMEN, FOUNDATIONS, MARKET, PIER, TERMINAL
+from article_texts import FISHERMEN, FOUNDATIONS, MARKET, PIER, TERMINAL, TERMINAL_RETOLD
 
 # A copy with one word changed, and a copy of that copy with one more word changed.
 TERMINAL_B = TERMINAL.replace("Monday", "Tuesday")
@@ -747,3 +747,25 @@ def test_a_page_of_own_paragraphs_near_an_undated_article_stays_original(make_pa
     candidates = make_candidates([("r", 0, "s1", 0, 0.88), ("r", 2, "s3", 0, 0.72)])
     frame = run(make_paragraphs(docs), candidates, make_documents(list(docs), {"s1": "2024-01-01", "r": "2024-02-01"}))
     assert label_of(frame, "r", 2)["label"] == "original"
+
+
+def test_a_roundup_source_stays_the_root_when_two_rewrites_of_a_paragraph_sit_closer_to_each_other(
+        make_paragraphs, make_candidates, make_documents):
+    """Undated: a roundup whose paragraphs others rewrite, and a page assembled from paragraphs of three
+    pages, one of them the roundup's last. That rewrite and a second one of the same paragraph read closer to
+    each other (0.94) than to it (0.90, 0.89), so the versions' centrality alone takes the rewrite for the
+    source. The page draws its other paragraphs from pages before it, the roundup lends its others to pages
+    after it: the roundup comes first, and stays the root of both rewrites."""
+    pier_retold = ("Travellers will board from a makeshift landing across the bay during the works, with more shuttle "
+                   "coaches laid on from the station.")
+    docs = {"s": [TERMINAL, FOUNDATIONS, PIER], "a": [FISHERMEN, COUNCIL, TERMINAL_RETOLD[5], TERMINAL_RETOLD[6]],
+            "b": [MARKET, FEES, TERMINAL_RETOLD[7], TERMINAL_RETOLD[8]],
+            "r1": [FISHERMEN_REWORDED, TERMINAL_RETOLD[9], REWORDED[2]], "r2": [pier_retold], "r3": [REWORDED[0]]}
+    candidates = make_candidates([("r1", 0, "a", 0, 0.88), ("r1", 1, "b", 0, 0.87), ("r1", 2, "s", 2, 0.90),
+                                  ("r2", 0, "s", 2, 0.89), ("r2", 0, "r1", 2, 0.94), ("r3", 0, "s", 0, 0.90)])
+    frame = run(make_paragraphs(docs), candidates,
+                make_documents(list(docs), {"a": "2024-01-01", "b": "2024-01-01"}))
+    assert (frame.loc["s", "label"] == "original").all()
+    for doc, i in (("r1", 2), ("r2", 0)):
+        row = label_of(frame, doc, i)
+        assert (row["label"], row["source_doc_id"], row["source_para_index"]) == ("ai_paraphrased", "s", 2), doc
