@@ -769,3 +769,19 @@ def test_a_roundup_source_stays_the_root_when_two_rewrites_of_a_paragraph_sit_cl
     for doc, i in (("r1", 2), ("r2", 0)):
         row = label_of(frame, doc, i)
         assert (row["label"], row["source_doc_id"], row["source_para_index"]) == ("ai_paraphrased", "s", 2), doc
+
+
+def test_two_pages_of_one_day_are_ordered_by_their_own_evidence_not_by_their_partners_places(
+        make_paragraphs, make_candidates, make_documents):
+    """A one-paragraph page published the same day as a two-paragraph page rewrites its first paragraph (the
+    other comes from an older page), and is itself rewritten a year later. Between the two pages of one day,
+    the one covered whole by the other is the rewrite; where their other partners sit (one older, one newer)
+    is no evidence between them: those places come from the dates."""
+    docs = {"p": [FISHERMEN, COUNCIL, FEES], "x": [REWORDED[0], FISHERMEN_REWORDED], "y": [TERMINAL_RETOLD[2]],
+            "q": [TERMINAL_RETOLD[3]]}
+    candidates = make_candidates([("x", 1, "p", 0, 0.88), ("y", 0, "x", 0, 0.90), ("q", 0, "y", 0, 0.90)])
+    dates = {"p": "2019-01-01", "x": "2021-01-01", "y": "2021-01-01", "q": "2022-01-01"}
+    frame = run(make_paragraphs(docs), candidates, make_documents(list(docs), dates))
+    assert label_of(frame, "x", 0)["label"] == "original"
+    row = label_of(frame, "y", 0)
+    assert (row["label"], row["source_doc_id"], row["source_para_index"]) == ("ai_paraphrased", "x", 0)
