@@ -389,6 +389,10 @@ class ClassifyConfig(_Section):
         0.1, ge=0, description="Weight, in direction decisions, of the share of shared paragraphs whose strong "
         "link could be a rewrite one way only (the other version adds attribution, see classify._may_rewrite)."
     )
+    role_weight: float = Field(
+        1.0, ge=0, description="Weight, in the direction of an undated pair, of the difference in the share of "
+        "each document's other strong partners that a first order puts before it (classify._drawn_share)."
+    )
     calibration: Calibration = Field(
         Calibration(), description="Per-label logistic regression that makes confidence a probability of being right."
     )

@@ -13,7 +13,7 @@ from pipeline.schema import LABELS, PROVENANCE
 from pipeline.stages.classify import classify
 from pipeline.stages.match import match
 
-from article_texts import FISHERMEN, FOUNDATIONS, MARKET, PIER, TERMINAL
+from article_texts import FISHERMEN, FOUNDATIONS, MARKET, PIER, TERMINAL, TERMINAL_RETOLD
 
 # A copy with one word changed, and a copy of that copy with one more word changed.
 TERMINAL_B = TERMINAL.replace("Monday", "Tuesday")
@@ -717,3 +717,71 @@ def test_a_same_day_sibling_ordered_first_does_not_become_the_root_of_a_dated_so
     rewrite = label_of(frame, "r", 0)
     assert rewrite["label"] == "ai_paraphrased"
     assert (rewrite["source_doc_id"], rewrite["source_para_index"]) == ("s", 0)
+
+FEES = ("Harbour fees will stay at this year's level until the new hall opens, the operator said, after complaints "
+        "from hauliers about the cost of the crossing.")
+
+
+def test_a_roundup_rewrite_finds_the_undated_source_of_its_loosest_paragraph(make_paragraphs, make_candidates,
+                                                                              make_documents):
+    """A dated page rewrites one paragraph from each of three articles; the third is reworded too far for a
+    strong link (cosine 0.72) and its article (longer than the page) is undated. The rest of the page is assembled from other
+    pages' paragraphs, so that paragraph is a rewrite of its nearest earlier version too, and the undated
+    article, linked to the page only through it, is ordered before it rather than after every dated page."""
+    docs = {"s1": [TERMINAL, COUNCIL], "s2": [FOUNDATIONS, MARKET], "s3": [PIER, FISHERMEN, FISHERMEN_REWORDED, FEES],
+            "r": REWORDED}
+    candidates = make_candidates([("r", 0, "s1", 0, 0.88), ("r", 1, "s2", 0, 0.86), ("r", 2, "s3", 0, 0.72)])
+    dates = {"s1": "2024-01-01", "s2": "2024-01-01", "r": "2024-02-01"}
+    frame = run(make_paragraphs(docs), candidates, make_documents(list(docs), dates))
+    roots = [(label_of(frame, "r", i)["label"], label_of(frame, "r", i)["source_doc_id"],
+              label_of(frame, "r", i)["source_para_index"]) for i in range(3)]
+    assert roots == [("ai_paraphrased", "s1", 0), ("ai_paraphrased", "s2", 0), ("ai_paraphrased", "s3", 0)]
+    assert (frame.loc["s3", "label"] == "original").all()
+
+
+def test_a_page_of_own_paragraphs_near_an_undated_article_stays_original(make_paragraphs, make_candidates,
+                                                                         make_documents):
+    """The same loose likeness (cosine 0.72) on a page that is not assembled from other pages' paragraphs (one
+    strong link only) is a shared topic, not a rewrite, whichever way the two pages are ordered."""
+    docs = {"s1": [TERMINAL, COUNCIL], "s3": [PIER, FISHERMEN, FISHERMEN_REWORDED, FEES], "r": REWORDED}
+    candidates = make_candidates([("r", 0, "s1", 0, 0.88), ("r", 2, "s3", 0, 0.72)])
+    frame = run(make_paragraphs(docs), candidates, make_documents(list(docs), {"s1": "2024-01-01", "r": "2024-02-01"}))
+    assert label_of(frame, "r", 2)["label"] == "original"
+
+
+def test_a_roundup_source_stays_the_root_when_two_rewrites_of_a_paragraph_sit_closer_to_each_other(
+        make_paragraphs, make_candidates, make_documents):
+    """Undated: a roundup whose paragraphs others rewrite, and a page assembled from paragraphs of three
+    pages, one of them the roundup's last. That rewrite and a second one of the same paragraph read closer to
+    each other (0.94) than to it (0.90, 0.89), so the versions' centrality alone takes the rewrite for the
+    source. The page draws its other paragraphs from pages before it, the roundup lends its others to pages
+    after it: the roundup comes first, and stays the root of both rewrites."""
+    pier_retold = ("Travellers will board from a makeshift landing across the bay during the works, with more shuttle "
+                   "coaches laid on from the station.")
+    docs = {"s": [TERMINAL, FOUNDATIONS, PIER], "a": [FISHERMEN, COUNCIL, TERMINAL_RETOLD[5], TERMINAL_RETOLD[6]],
+            "b": [MARKET, FEES, TERMINAL_RETOLD[7], TERMINAL_RETOLD[8]],
+            "r1": [FISHERMEN_REWORDED, TERMINAL_RETOLD[9], REWORDED[2]], "r2": [pier_retold], "r3": [REWORDED[0]]}
+    candidates = make_candidates([("r1", 0, "a", 0, 0.88), ("r1", 1, "b", 0, 0.87), ("r1", 2, "s", 2, 0.90),
+                                  ("r2", 0, "s", 2, 0.89), ("r2", 0, "r1", 2, 0.94), ("r3", 0, "s", 0, 0.90)])
+    frame = run(make_paragraphs(docs), candidates,
+                make_documents(list(docs), {"a": "2024-01-01", "b": "2024-01-01"}))
+    assert (frame.loc["s", "label"] == "original").all()
+    for doc, i in (("r1", 2), ("r2", 0)):
+        row = label_of(frame, doc, i)
+        assert (row["label"], row["source_doc_id"], row["source_para_index"]) == ("ai_paraphrased", "s", 2), doc
+
+
+def test_two_pages_of_one_day_are_ordered_by_their_own_evidence_not_by_their_partners_places(
+        make_paragraphs, make_candidates, make_documents):
+    """A one-paragraph page published the same day as a two-paragraph page rewrites its first paragraph (the
+    other comes from an older page), and is itself rewritten a year later. Between the two pages of one day,
+    the one covered whole by the other is the rewrite; where their other partners sit (one older, one newer)
+    is no evidence between them: those places come from the dates."""
+    docs = {"p": [FISHERMEN, COUNCIL, FEES], "x": [REWORDED[0], FISHERMEN_REWORDED], "y": [TERMINAL_RETOLD[2]],
+            "q": [TERMINAL_RETOLD[3]]}
+    candidates = make_candidates([("x", 1, "p", 0, 0.88), ("y", 0, "x", 0, 0.90), ("q", 0, "y", 0, 0.90)])
+    dates = {"p": "2019-01-01", "x": "2021-01-01", "y": "2021-01-01", "q": "2022-01-01"}
+    frame = run(make_paragraphs(docs), candidates, make_documents(list(docs), dates))
+    assert label_of(frame, "x", 0)["label"] == "original"
+    row = label_of(frame, "y", 0)
+    assert (row["label"], row["source_doc_id"], row["source_para_index"]) == ("ai_paraphrased", "x", 0)
