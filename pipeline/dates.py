@@ -112,7 +112,8 @@ def page_date(html: str, latest: date, address_day: date | None = None) -> pd.Ti
        "Reviewed"), or its markup does (``class="updated"``, ``itemprop="dateModified"``): an update
        does not move when the text first appeared, so it comes after the declared publication, but it
        still bounds the publication from above;
-    5. what htmldate's fast mode finds (its own reading of the markup and text; it may be an update).
+    5. what htmldate's fast mode finds (its own reading of the markup and text), unless the visible text
+       calls that day an update and shows an earlier day it does not call one: then that earlier day.
 
     Visible text leads because declarations go stale (templates stamp a site-wide or first-draft date)
     while readers see the byline; htmldate comes last because, when a page declares a modification time in
@@ -134,7 +135,7 @@ def page_date(html: str, latest: date, address_day: date | None = None) -> pd.Ti
     # The shown dates were read on a tree stripped of its scripts: htmldate reads JSON-LD, so it parses anew.
     found = htmldate.find_date(parse_html(html), extensive_search=False, original_date=True, url="",
                                max_date=latest.isoformat())
-    return _midnight(date.fromisoformat(found)) if found else None
+    return _midnight(_before_its_update(date.fromisoformat(found), tree, latest)) if found else None
 
 
 def _publication_day(declared: tuple[date, frozenset[date]] | None,
@@ -232,9 +233,26 @@ def _shown_dates(tree, latest: date) -> list[tuple[tuple[date, ...], str | None]
             element.text = _REVISION_MARK + (element.text or "")
     headline.text = _MARK + (headline.text or "")
     before, after = _text_around_mark(body, _AFTER_HEADLINE + len(headline.text_content()))
-    return [(readings, _label(window, found.start()))
-            for window in (after, before[-_BEFORE_HEADLINE:]) for found in _SHOWN.finditer(window)
+    return _written_days(after, latest) + _written_days(before[-_BEFORE_HEADLINE:], latest)
+
+
+def _written_days(text: str, latest: date) -> list[tuple[tuple[date, ...], str | None]]:
+    """The days written in ``text`` in reading order, each with its plausible readings and its label."""
+    return [(readings, _label(text, found.start())) for found in _SHOWN.finditer(text)
             if (readings := _shown_readings(found, latest))]
+
+
+def _before_its_update(day: date, tree, latest: date) -> date:
+    """``day`` (htmldate's), unless the visible text of ``tree`` (its body read by ``_shown_dates``, so
+    without scripts) labels it an update and writes an earlier day without that label: then the first
+    such day. htmldate takes "December 7" from "December 3, 2025. Updated: December 7, 2025" written far
+    below the headline; an update is not when the text first appeared, and it bounds that from above."""
+    body = tree.find("body")
+    text = " ".join(" ".join((tree if body is None else body).itertext()).split())
+    written = _written_days(text, latest)
+    if not any(day in readings and label == "updated" for readings, label in written):
+        return day
+    return next((readings[0] for readings, label in written if label != "updated" and readings[0] < day), day)
 
 
 def _page_titles(head) -> list[frozenset[str]]:

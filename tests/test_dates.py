@@ -158,6 +158,14 @@ def test_a_day_written_far_below_the_headline_is_not_its_byline():
     assert page_date(page(head, f"<h1>Ferry</h1><p>By Ann Lee</p>{far_below}"), LATEST) == day("2020-01-01")
 
 
+def test_an_update_that_htmldate_takes_gives_way_to_the_earlier_day_written_with_it():
+    head = '<meta property="article:modified_time" content="2025-12-07T13:33:15+00:00">'
+    far_below = "<p>Ferry traffic grew every year.</p>" * 40
+    byline = "<p>Ann Lee</p><p>December 3, 2025. <i>Updated: December 7, 2025</i></p>"
+    assert page_date(page(head, f"<h1>Ferry</h1>{far_below}{byline}"), LATEST) == day("2025-12-03")
+    assert page_date(page(head, f"<h1>Ferry</h1>{far_below}<p>Updated: December 7, 2025</p>"), LATEST) == \
+        day("2025-12-07")
+
 def test_url_dates():
     assert url_date("https://example.org/news/2024/03/05/ferry-terminal/", LATEST) == day("2024-03-05")
     assert url_date("https://example.org/news/ferry-terminal/", LATEST) is None
