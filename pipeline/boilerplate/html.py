@@ -211,8 +211,9 @@ def _aligned(tokens: list[Tokens], article: str, cfg: StripConfig) -> list[bool]
     counts when it turns up in the stretch of text between the anchors around it: a word or two recur
     anywhere in a long text.
     """
-    target = f" {' '.join(_tokens(article))} "
-    spans = _anchor_spans(tokens, target, cfg)
+    article_tokens = _tokens(article)
+    target = f" {' '.join(article_tokens)} "
+    spans = _anchor_spans(tokens, target, article_tokens, cfg)
     kept = [span is not None for span in spans]
     next_anchor = _next_anchor_starts(spans, len(target))
     window_start = 0
@@ -242,9 +243,11 @@ def _next_anchor_starts(spans: list[tuple[int, int] | None], end: int) -> list[i
     return starts
 
 
-def _anchor_spans(tokens: list[Tokens], target: str, cfg: StripConfig) -> list[tuple[int, int] | None]:
-    """Where each long paragraph sits in trafilatura's text: (start, end) found in order, (-1, -1) when
-    only covered by its 3-grams, ``None`` when trafilatura left it out or the paragraph is short.
+def _anchor_spans(tokens: list[Tokens], target: str, target_tokens: Tokens,
+                  cfg: StripConfig) -> list[tuple[int, int] | None]:
+    """Where each long paragraph sits in trafilatura's text (``target``, its ``target_tokens`` joined, not split
+    again for their 3-grams): (start, end) found in order, (-1, -1) when only covered by its 3-grams, ``None``
+    when trafilatura left it out or the paragraph is short.
 
     Coverage is counted against trafilatura's 3-grams that no kept paragraph has used yet, so a page
     that holds the article twice (a hidden copy, a print version) keeps it once.
@@ -268,7 +271,7 @@ def _anchor_spans(tokens: list[Tokens], target: str, cfg: StripConfig) -> list[t
                 unused.difference_update(_trigrams(paragraph_tokens))
             continue
         if unused is None:  # built on the first paragraph that needs it, minus what was matched before
-            unused = set(_trigrams(target.split()))
+            unused = set(_trigrams(target_tokens))
             for earlier in matched:
                 unused.difference_update(_trigrams(earlier))
         grams = set(_trigrams(paragraph_tokens))

@@ -130,25 +130,34 @@ def _spans(paragraphs: list[Paragraph]) -> tuple[dict[object, tuple[int, int]], 
     """For each element that holds text (below ``<body>``), the first and last index of its paragraphs (a
     subtree's paragraphs are consecutive in document order), and its parent (``None`` under ``<body>``).
 
+    The first indexes are set going down the page, the last going up it: each element is then written once
+    and each paragraph's walk up its ancestors stops at the first one a paragraph has claimed, rather than
+    every paragraph's walk going up to ``<body>``.
+
     The spans are tuples, made once the last indexes are known: a page's spans live until it is judged, and
     tuples of numbers leave the garbage collector's care at its first pass (lists would reach its oldest
     generation and bring its full passes sooner, see ``Paragraph``)."""
     first: dict[object, int] = {}
-    last: dict[object, int] = {}
     parent_of: dict[object, object] = {}
-    for index, paragraph in enumerate(paragraphs):
-        element = paragraph.container
-        while element is not None and element.tag not in _ROOT_TAGS:
-            if element in first:  # known: it and all above it already are, only their spans grow
-                while element is not None:
-                    last[element] = index
-                    element = parent_of[element]
-                break
-            first[element] = last[element] = index
+    containers = _below_root(paragraphs)
+    for index, element in enumerate(containers):
+        while element is not None and element not in first:
+            first[element] = index
             parent = element.getparent()
             parent_of[element] = parent if parent is not None and parent.tag not in _ROOT_TAGS else None
             element = parent_of[element]
+    last: dict[object, int] = {}
+    for index in range(len(containers) - 1, -1, -1):
+        element = containers[index]
+        while element is not None and element not in last:
+            last[element] = index
+            element = parent_of[element]
     return {element: (start, last[element]) for element, start in first.items()}, parent_of
+
+
+def _below_root(paragraphs: list[Paragraph]) -> list:
+    """Each paragraph's block container, ``None`` when it has none below ``<body>``."""
+    return [None if p.container is None or p.container.tag in _ROOT_TAGS else p.container for p in paragraphs]
 
 
 def _is_poster_line(paragraph: Paragraph, cfg: StripConfig) -> bool:
