@@ -19,6 +19,7 @@ from htmldate.extractors import extract_url_date
 from htmldate.validators import Extractor
 
 from pipeline.boilerplate.dom import parse_html
+from pipeline.text import words as text_words
 
 _PUBLISHED_NAMES = frozenset((
     "article:published_time", "og:published_time", "og:article:published_time", "published_time",
@@ -68,7 +69,6 @@ _REVISION_CANDIDATES = lxml.etree.XPath(
 # Share of their words (of the words either has) an element's text and the page's title have in common for
 # the element to be the headline: "7 Ways to Help You Transition" shows the title "7 Ways to Transition".
 _TITLE_LIKENESS = 0.75
-_WORD = re.compile(r"\w+")
 _SITE_NAME = re.compile(r"\s+[|\u2013\u2014-]\s+[^|\u2013\u2014]*$")  # " | Harbour News", " - Site", " – Site"
 _WESTMOST, _EASTMOST = timedelta(hours=-12), timedelta(hours=14)  # the time zones in use, UTC-12 to UTC+14
 # JSON-LD is read by pattern: many pages ship JSON-LD that is not valid JSON.
@@ -264,7 +264,7 @@ def _page_titles(head) -> list[frozenset[str]]:
               if (element.get("property") or element.get("name") or "").lower() in ("og:title", "twitter:title")]
     titles += [element.text for element in head.iter("title")]
     named = {" ".join(title.split()) for title in titles if title and title.strip()}
-    words = {_words(title) for title in named | {_SITE_NAME.sub("", title) for title in named}}
+    words = {frozenset(text_words(title)) for title in named | {_SITE_NAME.sub("", title) for title in named}}
     return [title for title in words if title]
 
 
@@ -274,15 +274,11 @@ def _headline(body, titles: list[frozenset[str]]):
     ``<h2>``, often worded a little apart from the title) or whose first ``<h1>`` is a widget's below the
     article ("Contact us")."""
     def shows_a_title(text: str) -> bool:
-        words = _words(text)
+        words = frozenset(text_words(text))
         return bool(words) and any(len(words & title) >= _TITLE_LIKENESS * len(words | title) for title in titles)
 
     return next((element for element in body.iter(lxml.etree.Element)
                  if element.tag == "h1" or (titles and element.text and shows_a_title(element.text))), None)
-
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(_WORD.findall(text.lower()))
 
 
 def _header(headline, body):
