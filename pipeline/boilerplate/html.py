@@ -358,7 +358,7 @@ def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdi
     first, last = _article_span(chosen)
     # Elements, not ids: holding them keeps lxml's proxies alive, so the same node is the same object.
     article_parents = {a for p, c in zip(paragraphs, chosen) if c for a in _ancestors(p, levels)}
-    seen = {p.text for p, c in zip(paragraphs, chosen) if c and p.links_density() <= cfg.max_link_density}
+    seen = {p.text for p, c in zip(paragraphs, chosen) if c and not _is_link_list(p, cfg)}
     chosen_grams: set | None = None  # the chosen text's 3-grams, built for the first hidden paragraph
     recovered = []
     for i, (p, dom) in enumerate(zip(paragraphs, doms)):
@@ -385,7 +385,7 @@ def _is_article_structure(paragraph: Paragraph, article, cfg: StripConfig) -> bo
     (``cards``); inside it they are as often the article's own lists. A ``<div>`` is as often a box of
     chrome as of text."""
     return (article is not None and paragraph.container is not None
-            and paragraph.container.tag in _STRUCTURE_TAGS and paragraph.links_density() <= cfg.max_link_density
+            and paragraph.container.tag in _STRUCTURE_TAGS and not _is_link_list(paragraph, cfg)
             and is_inside(paragraph, article))
 
 
@@ -441,12 +441,17 @@ def _judge_kept(paragraph: Paragraph, dom: Verdict | None, previous: Block | Non
     block = Block(paragraph.text)
     if dom and (dom.reason in _KEPT_CHROME_REASONS or dom.rule == _FORM_RULE):
         return (block.removed(dom),)
-    if paragraph.links_density() > cfg.max_link_density:
+    if _is_link_list(paragraph, cfg):
         return (block.removed(_link_list_verdict(dom, previous)),)
     judged = judge(block, cfg)
     if _is_cell(paragraph) and judged[0].rule == SHARE_BUTTON_RULE:
         return (block,)  # a table's "Share" or "Print" column: share buttons are links, gone by link density above
     return judged
+
+
+def _is_link_list(paragraph: Paragraph, cfg: StripConfig) -> bool:
+    """Mostly link text (over ``max_link_density`` of its characters): a menu, a table of contents, a card."""
+    return paragraph.links_density() > cfg.max_link_density
 
 
 def _dropped_verdict(paragraph: Paragraph, dom: Verdict | None, cfg: StripConfig) -> Verdict:
