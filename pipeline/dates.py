@@ -71,6 +71,9 @@ _REVISION_CANDIDATES = lxml.etree.XPath(
 _TITLE_LIKENESS = 0.75
 _SITE_NAME = re.compile(r"\s+[|\u2013\u2014-]\s+[^|\u2013\u2014]*$")  # " | Harbour News", " - Site", " – Site"
 _WESTMOST, _EASTMOST = timedelta(hours=-12), timedelta(hours=14)  # the time zones in use, UTC-12 to UTC+14
+# A year and month in the lead image's address (``/wp-content/uploads/2024/03/``, ``/files/2024-03/``): content
+# systems file an upload under the month it was made, WordPress under its post's date.
+_UPLOAD_MONTH = re.compile(r"/((?:19|20)\d{2})[/-](0[1-9]|1[0-2])/")
 # JSON-LD is read by pattern: many pages ship JSON-LD that is not valid JSON.
 _LD_PUBLISHED = re.compile(r'"datePublished"\s*:\s*"([^"]{8,40})"')
 
@@ -120,16 +123,19 @@ def page_date(html: str, latest: date, address_day: date | None = None) -> pd.Ti
     its head, it returns that before reading JSON-LD. A written day on which the declared moment falls in
     some time zone (a byline in the publisher's zone, a declaration often in UTC: 23:00 UTC is the next
     day in Sydney) is that moment: the declared day, as written, is taken, unless ``address_day`` (the day
-    the page's address gives) is the written one. The address only chooses between the page's own days:
-    the URL date on its own is a weaker fallback, read by the caller. Days after ``latest`` (the fetch day,
-    or today) are not publication days.
+    the page's address gives) is the written one. So is the declared day when the lead image's address
+    is filed under its month and not the written day's (``/uploads/2022/07/`` with a declared July 21, 2022
+    and a byline day a year later, often the page's ``dateModified``): content systems file an upload under
+    the month it was made, WordPress under its post's date. The address and the image only choose between
+    the page's own days: the URL date on its own is a weaker fallback, read by the caller. Days after
+    ``latest`` (the fetch day, or today) are not publication days.
     """
     # Parsed as the strip stage parses it (htmldate's own loader would fetch a page whose text is an address).
     tree = parse_html(html)
     if tree is None:
         return None
     declared = _declared(tree, latest)
-    day = _publication_day(declared, _shown_dates(tree, latest), address_day)
+    day = _publication_day(declared, _shown_dates(tree, latest), address_day, _lead_image_month(tree))
     if day is not None:
         return _midnight(day)
     # The shown dates were read on a tree stripped of its scripts: htmldate reads JSON-LD, so it parses anew.
@@ -139,7 +145,8 @@ def page_date(html: str, latest: date, address_day: date | None = None) -> pd.Ti
 
 
 def _publication_day(declared: tuple[date, frozenset[date]] | None,
-                     shown: list[tuple[tuple[date, ...], str | None]], address_day: date | None) -> date | None:
+                     shown: list[tuple[tuple[date, ...], str | None]], address_day: date | None,
+                     image_month: tuple[int, int] | None) -> date | None:
     """Steps 1-4 of ``page_date``: the days written by the headline (each with its readings and label)
     against the declared publication day (with the days its moment falls on around the world)."""
     published, worldwide = declared or (None, frozenset())
@@ -149,7 +156,10 @@ def _publication_day(declared: tuple[date, frozenset[date]] | None,
                        next((readings for readings, label in shown if label is None), None))
     if first_shown is not None:
         written = address_day if address_day in first_shown else first_shown[0]
-        return published if written in worldwide and written != address_day else written
+        if written == address_day:
+            return written
+        in_image_month = (published is not None and _month(published) == image_month != _month(written))
+        return published if written in worldwide or in_image_month else written
     if published is not None:
         return published
     return next((readings[0] for readings, _ in shown), None)
@@ -167,6 +177,20 @@ def url_date(url: str | None, latest: date) -> pd.Timestamp | None:
     named = _URL_NAMED_MONTH.search(url)
     day = _plausible_day(int(named[1]), _MONTHS[named[2].lower()], int(named[3]), latest) if named else None
     return _midnight(day) if day else None
+
+
+def _lead_image_month(tree) -> tuple[int, int] | None:
+    """The year and month in the address of the page's lead image (``og:image``), if it has them."""
+    head = tree.find("head")
+    for element in () if head is None else head.iter("meta"):
+        if (element.get("property") or element.get("name") or "").lower() == "og:image":
+            found = _UPLOAD_MONTH.search(element.get("content") or "")
+            return (int(found[1]), int(found[2])) if found else None
+    return None
+
+
+def _month(day: date) -> tuple[int, int]:
+    return day.year, day.month
 
 
 def _declared(tree, latest: date) -> tuple[date, frozenset[date]] | None:

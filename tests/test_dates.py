@@ -55,6 +55,17 @@ def test_the_shown_day_wins_over_a_declaration_it_does_not_show():
     assert page_date(page(head, "<h1>Ferry</h1><p>By Ann Lee, August 14, 2025</p>"), LATEST) == day("2025-08-14")
 
 
+@pytest.mark.parametrize(("image", "expected"), [
+    ("https://example.org/wp-content/uploads/2020/01/ferry.jpg", "2020-01-01"),
+    ("https://example.org/sites/default/files/2025-08/ferry.jpg", "2025-08-14"),
+    ("https://example.org/images/ferry.jpg", "2025-08-14"),
+], ids=["image-filed-in-the-declared-month", "image-filed-in-the-shown-month", "image-without-a-month"])
+def test_the_lead_images_upload_month_chooses_between_the_shown_and_the_declared_day(image, expected):
+    head = (f'<meta property="og:image" content="{image}">'
+            '<meta property="article:published_time" content="2020-01-01T00:00:00Z">')
+    assert page_date(page(head, "<h1>Ferry</h1><p>By Ann Lee, August 14, 2025</p>"), LATEST) == day(expected)
+
+
 def test_an_update_shown_alone_dates_a_page_that_declares_no_publication():
     assert page_date(page(body="<h1>Ferry</h1><p>Reviewed by Ann Lee Updated on May 2, 2024</p>"), LATEST) == \
         day("2024-05-02")
