@@ -40,6 +40,8 @@ _SHOWN = re.compile(
     r"|(\d{1,2})\.(\d{1,2})\.(\d{4})"  # 05.03.2024
     r"|(\d{1,2})/(\d{1,2})/(\d{4}))\b",  # 3/5/2024
     re.I)
+# A month written with its year and no day ("November 2015", "Nov. 2015").
+_MONTH_ALONE = re.compile(rf"\b{_MONTH},?\s+(\d{{4}})\b", re.I)
 # A day in an address with its month named (``/2023/oct/03/``, ``/2023/october/03/``): htmldate reads
 # only numeric ones.
 _URL_NAMED_MONTH = re.compile(rf"/(\d{{4}})/{_MONTH}/(\d{{1,2}})(?:/|$)", re.I)
@@ -116,7 +118,10 @@ def page_date(html: str, latest: date, address_day: date | None = None) -> pd.Ti
        does not move when the text first appeared, so it comes after the declared publication, but it
        still bounds the publication from above;
     5. what htmldate's fast mode finds (its own reading of the markup and text), unless the visible text
-       calls that day an update and shows an earlier day it does not call one: then that earlier day.
+       calls that day an update and shows an earlier day it does not call one: then that earlier day;
+    6. when the address gives no day either, a month written by the headline with its year and no day
+       ("November 2015", as monthly columns are dated): its first day, the earliest the text can have
+       appeared (a later day would make an original look like a copy).
 
     Visible text leads because declarations go stale (templates stamp a site-wide or first-draft date)
     while readers see the byline; htmldate comes last because, when a page declares a modification time in
@@ -135,13 +140,18 @@ def page_date(html: str, latest: date, address_day: date | None = None) -> pd.Ti
     if tree is None:
         return None
     declared = _declared(tree, latest)
-    day = _publication_day(declared, _shown_dates(tree, latest), address_day, _lead_image_month(tree))
+    before, after = _text_by_headline(tree)
+    shown = _written_days(after, latest) + _written_days(before, latest)
+    day = _publication_day(declared, shown, address_day, _lead_image_month(tree))
     if day is not None:
         return _midnight(day)
     # The shown dates were read on a tree stripped of its scripts: htmldate reads JSON-LD, so it parses anew.
     found = htmldate.find_date(parse_html(html), extensive_search=False, original_date=True, url="",
                                max_date=latest.isoformat())
-    return _midnight(_before_its_update(date.fromisoformat(found), tree, latest)) if found else None
+    if found:
+        return _midnight(_before_its_update(date.fromisoformat(found), tree, latest))
+    month = None if address_day else _written_month(after, latest) or _written_month(before, latest)
+    return _midnight(month) if month else None
 
 
 def _publication_day(declared: tuple[date, frozenset[date]] | None,
@@ -239,35 +249,43 @@ def _meta_day(value: str | None, latest: date) -> date | None:
     return day
 
 
-def _shown_dates(tree, latest: date) -> list[tuple[tuple[date, ...], str | None]]:
-    """Days written in the visible text around the headline (the first ``<h1>`` or element that shows
-    the page's title): those after it (the byline) in reading order, then those before it (a
-    dateline, but also the site's "today" or a list of other articles in the header). Each comes with its
-    plausible readings (two for a numeric date whose day and month could swap) and what the words just
-    before it call it: ``"published"``, ``"updated"`` or None (markup that names a revision counts as
-    "updated"). The tree's body loses its scripts and styles on the way."""
+def _text_by_headline(tree) -> tuple[str, str]:
+    """The visible text around the headline (the first ``<h1>`` or element that shows the page's title),
+    where its dates are: the ``_BEFORE_HEADLINE`` characters before it (a dateline, but also the site's
+    "today" or a list of other articles in the header) and the headline with the ``_AFTER_HEADLINE``
+    characters after it (the byline); empty without a headline. Markup that names a revision is marked as
+    the words "Updated" would mark it; the tree's body loses its scripts and styles on the way."""
     body = tree.find("body")
     body = tree if body is None else body  # a fragment has no body element
     lxml.etree.strip_elements(body, *_HIDDEN, with_tail=False)
     headline = _headline(body, _page_titles(tree.find("head")))
     if headline is None:
-        return []
+        return "", ""
     for element in _REVISION_CANDIDATES(_header(headline, body)):
         if _marks_a_revision(element):
             element.text = _REVISION_MARK + (element.text or "")
     headline.text = _MARK + (headline.text or "")
     before, after = _text_around_mark(body, _AFTER_HEADLINE + len(headline.text_content()))
-    return _written_days(after, latest) + _written_days(before[-_BEFORE_HEADLINE:], latest)
+    return before[-_BEFORE_HEADLINE:], after
 
 
 def _written_days(text: str, latest: date) -> list[tuple[tuple[date, ...], str | None]]:
-    """The days written in ``text`` in reading order, each with its plausible readings and its label."""
+    """The days written in ``text`` in reading order, each with its plausible readings (two for a numeric
+    date whose day and month could swap) and what the words just before it call it: ``"published"``,
+    ``"updated"`` or None."""
     return [(readings, _label(text, found.start())) for found in _SHOWN.finditer(text)
             if (readings := _shown_readings(found, latest))]
 
 
+def _written_month(text: str, latest: date) -> date | None:
+    """The first day of the first month written with its year and no day in ``text`` ("November 2015"),
+    if plausible: the earliest day the text can have appeared."""
+    found = _MONTH_ALONE.search(text)
+    return _plausible_day(int(found[2]), _MONTHS[found[1].lower()], 1, latest) if found else None
+
+
 def _before_its_update(day: date, tree, latest: date) -> date:
-    """``day`` (htmldate's), unless the visible text of ``tree`` (its body read by ``_shown_dates``, so
+    """``day`` (htmldate's), unless the visible text of ``tree`` (its body read by ``_text_by_headline``, so
     without scripts) labels it an update and writes an earlier day without that label: then the first
     such day. htmldate takes "December 7" from "December 3, 2025. Updated: December 7, 2025" written far
     below the headline; an update is not when the text first appeared, and it bounds that from above."""

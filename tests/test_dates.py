@@ -155,6 +155,13 @@ def test_days_after_the_latest_plausible_day_and_impossible_days_are_not_publica
     assert page_date(impossible, LATEST) is None
 
 
+@pytest.mark.parametrize(("address_day", "expected"), [(None, day("2015-11-01")), (date(2015, 11, 20), None)],
+                         ids=["no-other-date", "the-address-gives-a-day"])
+def test_a_month_written_by_the_headline_dates_a_page_that_gives_no_day_to_its_first_day(address_day, expected):
+    body = "<h1>Ferry</h1><p>Harbour column</p><p>November 2015</p>"
+    assert page_date(page(body=body), LATEST, address_day) == expected
+
+
 def test_a_page_whose_text_is_an_address_is_read_never_fetched(monkeypatch):
     def no_fetch(*args, **kwargs):
         raise AssertionError("a page date tried to download a page")
