@@ -28,14 +28,43 @@ _PUBLISHED_NAMES = frozenset((
     "citation_online_date", "parsely-pub-date", "sailthru.date", "article.published", "rnews:datepublished",
     "published",
 ))
-_MONTHS = {name: number for number, names in enumerate((
+
+
+def _month_numbers(*months: tuple[str, ...]) -> dict[str, int]:
+    """Each name and abbreviation of the twelve months (in calendar order) with the month's number."""
+    return {name: number for number, names in enumerate(months, start=1) for name in names}
+
+
+def _alternatives(names) -> str:
+    """A regex group matching any of ``names`` (the longest first), with an abbreviation's dot."""
+    return "(" + "|".join(sorted(names, key=len, reverse=True)) + r")\.?"
+
+
+_MONTHS = _month_numbers(
     ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
     ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"), ("october", "oct"),
-    ("november", "nov"), ("december", "dec")), start=1) for name in names}
-_MONTH = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+    ("november", "nov"), ("december", "dec"))
+# The months as Spanish, French, German, Italian, Portuguese and Dutch write them, day first ("4 de marzo de
+# 2024", "3. März 2024", "04-ago-2021"): read only between a day and a year, where abbreviations that are also
+# English words ("set", "out", "ago") cannot be misread.
+_DAY_FIRST_MONTHS = {**_month_numbers(
+    ("enero", "ene", "janvier", "janv", "januar", "jänner", "jän", "gennaio", "gen", "janeiro", "januari"),
+    ("febrero", "février", "fevrier", "févr", "fevr", "februar", "febbraio", "fevereiro", "fev", "februari"),
+    ("marzo", "mars", "märz", "maerz", "mär", "mrz", "março", "marco", "maart", "mrt"),
+    ("abril", "abr", "avril", "avr", "aprile"),
+    ("mayo", "mai", "maggio", "mag", "maio", "mei"),
+    ("junio", "juin", "juni", "giugno", "giu", "junho"),
+    ("julio", "juillet", "juil", "juli", "luglio", "lug", "julho"),
+    ("agosto", "ago", "août", "aout", "augustus"),
+    ("septiembre", "setiembre", "set", "septembre", "settembre", "setembro"),
+    ("octubre", "octobre", "oktober", "okt", "ottobre", "ott", "outubro", "out"),
+    ("noviembre", "novembre", "novembro"),
+    ("diciembre", "dic", "décembre", "decembre", "déc", "dezember", "dez", "dicembre", "dezembro")), **_MONTHS}
+_MONTH = _alternatives(_MONTHS)
 _SHOWN = re.compile(
     rf"\b(?:{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})"  # March 5, 2024
-    rf"|(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?\s+(\d{{4}})"  # 5 March 2024
+    rf"|(\d{{1,2}})(?:st|nd|rd|th|\.)?(?:\s+(?:of\s+|de\s+)?|-){_alternatives(_DAY_FIRST_MONTHS)}"
+    r"(?:,?\s+(?:de\s+)?|-)(\d{4})"  # 5 March 2024, 4 de marzo de 2024, 3. März 2024, 04-Aug-2021
     r"|(\d{4})-(\d{2})-(\d{2})"  # 2024-03-05
     r"|(\d{1,2})\.(\d{1,2})\.(\d{4})"  # 05.03.2024
     r"|(\d{1,2})/(\d{1,2})/(\d{4}))\b",  # 3/5/2024
@@ -378,7 +407,7 @@ def _shown_readings(found: re.Match, latest: date) -> tuple[date, ...]:
     if g[0]:
         orders = [(int(g[2]), _MONTHS[g[0].lower()], int(g[1]))]
     elif g[3]:
-        orders = [(int(g[5]), _MONTHS[g[4].lower()], int(g[3]))]
+        orders = [(int(g[5]), _DAY_FIRST_MONTHS[g[4].lower()], int(g[3]))]
     elif g[6]:
         orders = [(int(g[6]), int(g[7]), int(g[8]))]
     elif g[9]:  # 05.03.2024: day first, as where dots are written, else month first

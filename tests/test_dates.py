@@ -55,6 +55,12 @@ def test_the_shown_day_wins_over_a_declaration_it_does_not_show():
     assert page_date(page(head, "<h1>Ferry</h1><p>By Ann Lee, August 14, 2025</p>"), LATEST) == day("2025-08-14")
 
 
+@pytest.mark.parametrize("written", ["4 de agosto de 2021", "04-ago-2021", "4. August 2021", "4 août 2021",
+                                     "04-Aug-2021", "4 agosto 2021"])
+def test_a_day_first_date_with_its_month_named_in_another_language_or_between_dashes(written):
+    assert page_date(page(body=f"<h1>Ferry</h1><p>Ann Lee, {written}</p>"), LATEST) == day("2021-08-04")
+
+
 @pytest.mark.parametrize(("image", "expected"), [
     ("https://example.org/wp-content/uploads/2020/01/ferry.jpg", "2020-01-01"),
     ("https://example.org/sites/default/files/2025-08/ferry.jpg", "2025-08-14"),
