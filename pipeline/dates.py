@@ -69,8 +69,8 @@ _SHOWN = re.compile(
     r"|(\d{1,2})\.(\d{1,2})\.(\d{4})"  # 05.03.2024
     r"|(\d{1,2})/(\d{1,2})/(\d{4}))\b",  # 3/5/2024
     re.I)
-# A month written with its year and no day ("November 2015", "Nov. 2015").
-_MONTH_ALONE = re.compile(rf"\b{_MONTH},?\s+(\d{{4}})\b", re.I)
+# A month written with its year and no day ("November 2015", "Nov. 2015"; not the end of "5 November 2015").
+_MONTH_ALONE = re.compile(rf"(?<!\d )\b{_MONTH},?\s+(\d{{4}})\b", re.I)
 # A day in an address with its month named (``/2023/oct/03/``, ``/2023/october/03/``): htmldate reads
 # only numeric ones.
 _URL_NAMED_MONTH = re.compile(rf"/(\d{{4}})/{_MONTH}/(\d{{1,2}})(?:/|$)", re.I)
@@ -187,7 +187,8 @@ def _publication_day(declared: tuple[date, frozenset[date]] | None,
                      shown: list[tuple[tuple[date, ...], str | None]], address_day: date | None,
                      image_month: tuple[int, int] | None) -> date | None:
     """Steps 1-4 of ``page_date``: the days written by the headline (each with its readings and label)
-    against the declared publication day (with the days its moment falls on around the world)."""
+    against the declared publication day (with the days its moment falls on around the world), the
+    address's day and the month the lead image is filed under choosing between them."""
     published, worldwide = declared or (None, frozenset())
     if any(published in readings for readings, _ in shown):
         return published
