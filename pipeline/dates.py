@@ -28,18 +28,49 @@ _PUBLISHED_NAMES = frozenset((
     "citation_online_date", "parsely-pub-date", "sailthru.date", "article.published", "rnews:datepublished",
     "published",
 ))
-_MONTHS = {name: number for number, names in enumerate((
+
+
+def _month_numbers(*months: tuple[str, ...]) -> dict[str, int]:
+    """Each name and abbreviation of the twelve months (in calendar order) with the month's number."""
+    return {name: number for number, names in enumerate(months, start=1) for name in names}
+
+
+def _alternatives(names) -> str:
+    """A regex group matching any of ``names`` (the longest first), with an abbreviation's dot."""
+    return "(" + "|".join(sorted(names, key=len, reverse=True)) + r")\.?"
+
+
+_MONTHS = _month_numbers(
     ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
     ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"), ("october", "oct"),
-    ("november", "nov"), ("december", "dec")), start=1) for name in names}
-_MONTH = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+    ("november", "nov"), ("december", "dec"))
+# The months as Spanish, French, German, Italian, Portuguese and Dutch write them, day first ("4 de marzo de
+# 2024", "3. März 2024", "04-ago-2021"): read only between a day and a year, where abbreviations that are also
+# English words ("set", "out", "ago") cannot be misread.
+_DAY_FIRST_MONTHS = {**_month_numbers(
+    ("enero", "ene", "janvier", "janv", "januar", "jänner", "jän", "gennaio", "gen", "janeiro", "januari"),
+    ("febrero", "février", "fevrier", "févr", "fevr", "februar", "febbraio", "fevereiro", "fev", "februari"),
+    ("marzo", "mars", "märz", "maerz", "mär", "mrz", "março", "marco", "maart", "mrt"),
+    ("abril", "abr", "avril", "avr", "aprile"),
+    ("mayo", "mai", "maggio", "mag", "maio", "mei"),
+    ("junio", "juin", "juni", "giugno", "giu", "junho"),
+    ("julio", "juillet", "juil", "juli", "luglio", "lug", "julho"),
+    ("agosto", "ago", "août", "aout", "augustus"),
+    ("septiembre", "setiembre", "set", "septembre", "settembre", "setembro"),
+    ("octubre", "octobre", "oktober", "okt", "ottobre", "ott", "outubro", "out"),
+    ("noviembre", "novembre", "novembro"),
+    ("diciembre", "dic", "décembre", "decembre", "déc", "dezember", "dez", "dicembre", "dezembro")), **_MONTHS}
+_MONTH = _alternatives(_MONTHS)
 _SHOWN = re.compile(
     rf"\b(?:{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})"  # March 5, 2024
-    rf"|(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?\s+(\d{{4}})"  # 5 March 2024
+    rf"|(\d{{1,2}})(?:st|nd|rd|th|\.)?(?:\s+(?:of\s+|de\s+)?|-){_alternatives(_DAY_FIRST_MONTHS)}"
+    r"(?:,?\s+(?:de\s+)?|-)(\d{4})"  # 5 March 2024, 4 de marzo de 2024, 3. März 2024, 04-Aug-2021
     r"|(\d{4})-(\d{2})-(\d{2})"  # 2024-03-05
     r"|(\d{1,2})\.(\d{1,2})\.(\d{4})"  # 05.03.2024
     r"|(\d{1,2})/(\d{1,2})/(\d{4}))\b",  # 3/5/2024
     re.I)
+# A month written with its year and no day ("November 2015", "Nov. 2015"; not the end of "5 November 2015").
+_MONTH_ALONE = re.compile(rf"(?<!\d )\b{_MONTH},?\s+(\d{{4}})\b", re.I)
 # A day in an address with its month named (``/2023/oct/03/``, ``/2023/october/03/``): htmldate reads
 # only numeric ones.
 _URL_NAMED_MONTH = re.compile(rf"/(\d{{4}})/{_MONTH}/(\d{{1,2}})(?:/|$)", re.I)
@@ -71,6 +102,9 @@ _REVISION_CANDIDATES = lxml.etree.XPath(
 _TITLE_LIKENESS = 0.75
 _SITE_NAME = re.compile(r"\s+[|\u2013\u2014-]\s+[^|\u2013\u2014]*$")  # " | Harbour News", " - Site", " – Site"
 _WESTMOST, _EASTMOST = timedelta(hours=-12), timedelta(hours=14)  # the time zones in use, UTC-12 to UTC+14
+# A year and month in the lead image's address (``/wp-content/uploads/2024/03/``, ``/files/2024-03/``): content
+# systems file an upload under the month it was made, WordPress under its post's date.
+_UPLOAD_MONTH = re.compile(r"/((?:19|20)\d{2})[/-](0[1-9]|1[0-2])/")
 # JSON-LD is read by pattern: many pages ship JSON-LD that is not valid JSON.
 _LD_PUBLISHED = re.compile(r'"datePublished"\s*:\s*"([^"]{8,40})"')
 
@@ -113,35 +147,48 @@ def page_date(html: str, latest: date, address_day: date | None = None) -> pd.Ti
        does not move when the text first appeared, so it comes after the declared publication, but it
        still bounds the publication from above;
     5. what htmldate's fast mode finds (its own reading of the markup and text), unless the visible text
-       calls that day an update and shows an earlier day it does not call one: then that earlier day.
+       calls that day an update and shows an earlier day it does not call one: then that earlier day;
+    6. when the address gives no day either, a month written by the headline with its year and no day
+       ("November 2015", as monthly columns are dated): its first day, the earliest the text can have
+       appeared (a later day would make an original look like a copy).
 
     Visible text leads because declarations go stale (templates stamp a site-wide or first-draft date)
     while readers see the byline; htmldate comes last because, when a page declares a modification time in
     its head, it returns that before reading JSON-LD. A written day on which the declared moment falls in
     some time zone (a byline in the publisher's zone, a declaration often in UTC: 23:00 UTC is the next
     day in Sydney) is that moment: the declared day, as written, is taken, unless ``address_day`` (the day
-    the page's address gives) is the written one. The address only chooses between the page's own days:
-    the URL date on its own is a weaker fallback, read by the caller. Days after ``latest`` (the fetch day,
-    or today) are not publication days.
+    the page's address gives) is the written one. So is the declared day when the lead image's address
+    is filed under its month and not the written day's (``/uploads/2022/07/`` with a declared July 21, 2022
+    and a byline day a year later, often the page's ``dateModified``): content systems file an upload under
+    the month it was made, WordPress under its post's date. The address and the image only choose between
+    the page's own days: the URL date on its own is a weaker fallback, read by the caller. Days after
+    ``latest`` (the fetch day, or today) are not publication days.
     """
     # Parsed as the strip stage parses it (htmldate's own loader would fetch a page whose text is an address).
     tree = parse_html(html)
     if tree is None:
         return None
     declared = _declared(tree, latest)
-    day = _publication_day(declared, _shown_dates(tree, latest), address_day)
+    before, after = _text_by_headline(tree)
+    shown = _written_days(after, latest) + _written_days(before, latest)
+    day = _publication_day(declared, shown, address_day, _lead_image_month(tree))
     if day is not None:
         return _midnight(day)
     # The shown dates were read on a tree stripped of its scripts: htmldate reads JSON-LD, so it parses anew.
     found = htmldate.find_date(parse_html(html), extensive_search=False, original_date=True, url="",
                                max_date=latest.isoformat())
-    return _midnight(_before_its_update(date.fromisoformat(found), tree, latest)) if found else None
+    if found:
+        return _midnight(_before_its_update(date.fromisoformat(found), tree, latest))
+    month = None if address_day else _written_month(after, latest) or _written_month(before, latest)
+    return _midnight(month) if month else None
 
 
 def _publication_day(declared: tuple[date, frozenset[date]] | None,
-                     shown: list[tuple[tuple[date, ...], str | None]], address_day: date | None) -> date | None:
+                     shown: list[tuple[tuple[date, ...], str | None]], address_day: date | None,
+                     image_month: tuple[int, int] | None) -> date | None:
     """Steps 1-4 of ``page_date``: the days written by the headline (each with its readings and label)
-    against the declared publication day (with the days its moment falls on around the world)."""
+    against the declared publication day (with the days its moment falls on around the world), the
+    address's day and the month the lead image is filed under choosing between them."""
     published, worldwide = declared or (None, frozenset())
     if any(published in readings for readings, _ in shown):
         return published
@@ -149,7 +196,10 @@ def _publication_day(declared: tuple[date, frozenset[date]] | None,
                        next((readings for readings, label in shown if label is None), None))
     if first_shown is not None:
         written = address_day if address_day in first_shown else first_shown[0]
-        return published if written in worldwide and written != address_day else written
+        if written == address_day:
+            return written
+        in_image_month = (published is not None and _month(published) == image_month != _month(written))
+        return published if written in worldwide or in_image_month else written
     if published is not None:
         return published
     return next((readings[0] for readings, _ in shown), None)
@@ -167,6 +217,20 @@ def url_date(url: str | None, latest: date) -> pd.Timestamp | None:
     named = _URL_NAMED_MONTH.search(url)
     day = _plausible_day(int(named[1]), _MONTHS[named[2].lower()], int(named[3]), latest) if named else None
     return _midnight(day) if day else None
+
+
+def _lead_image_month(tree) -> tuple[int, int] | None:
+    """The year and month in the address of the page's lead image (``og:image``), if it has them."""
+    head = tree.find("head")
+    for element in () if head is None else head.iter("meta"):
+        if (element.get("property") or element.get("name") or "").lower() == "og:image":
+            found = _UPLOAD_MONTH.search(element.get("content") or "")
+            return (int(found[1]), int(found[2])) if found else None
+    return None
+
+
+def _month(day: date) -> tuple[int, int]:
+    return day.year, day.month
 
 
 def _declared(tree, latest: date) -> tuple[date, frozenset[date]] | None:
@@ -215,35 +279,43 @@ def _meta_day(value: str | None, latest: date) -> date | None:
     return day
 
 
-def _shown_dates(tree, latest: date) -> list[tuple[tuple[date, ...], str | None]]:
-    """Days written in the visible text around the headline (the first ``<h1>`` or element that shows
-    the page's title): those after it (the byline) in reading order, then those before it (a
-    dateline, but also the site's "today" or a list of other articles in the header). Each comes with its
-    plausible readings (two for a numeric date whose day and month could swap) and what the words just
-    before it call it: ``"published"``, ``"updated"`` or None (markup that names a revision counts as
-    "updated"). The tree's body loses its scripts and styles on the way."""
+def _text_by_headline(tree) -> tuple[str, str]:
+    """The visible text around the headline (the first ``<h1>`` or element that shows the page's title),
+    where its dates are: the ``_BEFORE_HEADLINE`` characters before it (a dateline, but also the site's
+    "today" or a list of other articles in the header) and the headline with the ``_AFTER_HEADLINE``
+    characters after it (the byline); empty without a headline. Markup that names a revision is marked as
+    the words "Updated" would mark it; the tree's body loses its scripts and styles on the way."""
     body = tree.find("body")
     body = tree if body is None else body  # a fragment has no body element
     lxml.etree.strip_elements(body, *_HIDDEN, with_tail=False)
     headline = _headline(body, _page_titles(tree.find("head")))
     if headline is None:
-        return []
+        return "", ""
     for element in _REVISION_CANDIDATES(_header(headline, body)):
         if _marks_a_revision(element):
             element.text = _REVISION_MARK + (element.text or "")
     headline.text = _MARK + (headline.text or "")
     before, after = _text_around_mark(body, _AFTER_HEADLINE + len(headline.text_content()))
-    return _written_days(after, latest) + _written_days(before[-_BEFORE_HEADLINE:], latest)
+    return before[-_BEFORE_HEADLINE:], after
 
 
 def _written_days(text: str, latest: date) -> list[tuple[tuple[date, ...], str | None]]:
-    """The days written in ``text`` in reading order, each with its plausible readings and its label."""
+    """The days written in ``text`` in reading order, each with its plausible readings (two for a numeric
+    date whose day and month could swap) and what the words just before it call it: ``"published"``,
+    ``"updated"`` or None."""
     return [(readings, _label(text, found.start())) for found in _SHOWN.finditer(text)
             if (readings := _shown_readings(found, latest))]
 
 
+def _written_month(text: str, latest: date) -> date | None:
+    """The first day of the first month written with its year and no day in ``text`` ("November 2015"),
+    if plausible: the earliest day the text can have appeared."""
+    found = _MONTH_ALONE.search(text)
+    return _plausible_day(int(found[2]), _MONTHS[found[1].lower()], 1, latest) if found else None
+
+
 def _before_its_update(day: date, tree, latest: date) -> date:
-    """``day`` (htmldate's), unless the visible text of ``tree`` (its body read by ``_shown_dates``, so
+    """``day`` (htmldate's), unless the visible text of ``tree`` (its body read by ``_text_by_headline``, so
     without scripts) labels it an update and writes an earlier day without that label: then the first
     such day. htmldate takes "December 7" from "December 3, 2025. Updated: December 7, 2025" written far
     below the headline; an update is not when the text first appeared, and it bounds that from above."""
@@ -336,7 +408,7 @@ def _shown_readings(found: re.Match, latest: date) -> tuple[date, ...]:
     if g[0]:
         orders = [(int(g[2]), _MONTHS[g[0].lower()], int(g[1]))]
     elif g[3]:
-        orders = [(int(g[5]), _MONTHS[g[4].lower()], int(g[3]))]
+        orders = [(int(g[5]), _DAY_FIRST_MONTHS[g[4].lower()], int(g[3]))]
     elif g[6]:
         orders = [(int(g[6]), int(g[7]), int(g[8]))]
     elif g[9]:  # 05.03.2024: day first, as where dots are written, else month first

@@ -55,6 +55,23 @@ def test_the_shown_day_wins_over_a_declaration_it_does_not_show():
     assert page_date(page(head, "<h1>Ferry</h1><p>By Ann Lee, August 14, 2025</p>"), LATEST) == day("2025-08-14")
 
 
+@pytest.mark.parametrize("written", ["4 de agosto de 2021", "04-ago-2021", "4. August 2021", "4 août 2021",
+                                     "04-Aug-2021", "4 agosto 2021"])
+def test_a_day_first_date_with_its_month_named_in_another_language_or_between_dashes(written):
+    assert page_date(page(body=f"<h1>Ferry</h1><p>Ann Lee, {written}</p>"), LATEST) == day("2021-08-04")
+
+
+@pytest.mark.parametrize(("image", "expected"), [
+    ("https://example.org/wp-content/uploads/2020/01/ferry.jpg", "2020-01-01"),
+    ("https://example.org/sites/default/files/2025-08/ferry.jpg", "2025-08-14"),
+    ("https://example.org/images/ferry.jpg", "2025-08-14"),
+], ids=["image-filed-in-the-declared-month", "image-filed-in-the-shown-month", "image-without-a-month"])
+def test_the_lead_images_upload_month_chooses_between_the_shown_and_the_declared_day(image, expected):
+    head = (f'<meta property="og:image" content="{image}">'
+            '<meta property="article:published_time" content="2020-01-01T00:00:00Z">')
+    assert page_date(page(head, "<h1>Ferry</h1><p>By Ann Lee, August 14, 2025</p>"), LATEST) == day(expected)
+
+
 def test_an_update_shown_alone_dates_a_page_that_declares_no_publication():
     assert page_date(page(body="<h1>Ferry</h1><p>Reviewed by Ann Lee Updated on May 2, 2024</p>"), LATEST) == \
         day("2024-05-02")
@@ -142,6 +159,13 @@ def test_days_after_the_latest_plausible_day_and_impossible_days_are_not_publica
     impossible = page(body="<h1>Ferry</h1><p>By Ann Lee, February 30, 2024</p>")
     assert page_date(future, LATEST) is None
     assert page_date(impossible, LATEST) is None
+
+
+@pytest.mark.parametrize(("address_day", "expected"), [(None, day("2015-11-01")), (date(2015, 11, 20), None)],
+                         ids=["no-other-date", "the-address-gives-a-day"])
+def test_a_month_written_by_the_headline_dates_a_page_that_gives_no_day_to_its_first_day(address_day, expected):
+    body = "<h1>Ferry</h1><p>Harbour column</p><p>November 2015</p>"
+    assert page_date(page(body=body), LATEST, address_day) == expected
 
 
 def test_a_page_whose_text_is_an_address_is_read_never_fetched(monkeypatch):
