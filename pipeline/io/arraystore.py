@@ -39,7 +39,9 @@ class ArrayStore:
         """The rows, a block per file (memory-mapped: the index is not copied into the run's memory) and then
         a block per ``lookup`` that computed rows; row ``k`` of the store is in the block whose range holds it."""
         self._starts = [0]
-        hashes: list[str] = []
+        self._keys = _KeyIndex()
+        """Each row's text hash, as the 64-bit number it spells: a million hashes as Python strings in a dict
+        cost 137 MB per store, and a run opens three stores."""
         self._maps: list[mmap.mmap] = []
         """The files' mappings and the scratch files of computed blocks: their pages go back after each lookup."""
         for file in self._files():
@@ -49,13 +51,12 @@ class ArrayStore:
             for values in table.column("value").chunks:
                 self._append(values.flatten().to_numpy(zero_copy_only=False).astype(self.dtype, copy=False)
                              .reshape(len(values), -1))
-            hashes.extend(table.column("text_hash").to_pylist())
-        self._row = dict(zip(hashes, range(len(hashes))))
-        self._added: list[str] = []
-        """Hashes of the rows computed since the store was opened (the last blocks), not yet saved."""
+            self._keys.append(keys_of(table.column("text_hash")))
+        self._saved = len(self._keys)
+        """Rows read from the files; the rows after them were computed since the store was opened."""
 
     def __len__(self) -> int:
-        return len(self._row)
+        return len(self._keys)
 
     def _files(self) -> list[Path]:
         deltas = sorted(self.path.parent.glob(f"{self.path.stem}.delta-*{self.path.suffix}"))
@@ -65,9 +66,8 @@ class ArrayStore:
         self._blocks.append(block)
         self._starts.append(self._starts[-1] + len(block))
 
-    def _rows(self, hashes: list[str]) -> np.ndarray:
-        """The stored rows of ``hashes``, gathered block by block."""
-        index = np.fromiter((self._row[h] for h in hashes), np.int64, count=len(hashes))
+    def _rows(self, index: np.ndarray) -> np.ndarray:
+        """The stored rows at ``index``, gathered block by block."""
         out = np.empty((len(index), self._blocks[0].shape[1]), self.dtype)
         block_of = np.searchsorted(self._starts, index, side="right") - 1
         for block in np.unique(block_of):
@@ -79,15 +79,17 @@ class ArrayStore:
 
     def lookup(self, hashes: list[str], texts: list[str], compute: Callable[[list[str]], np.ndarray]) -> np.ndarray:
         """Rows for ``hashes``; ``compute(texts)`` runs only on the texts whose hash is not stored yet."""
-        missing = {h: t for h, t in zip(hashes, texts) if h not in self._row}
-        if missing:
-            base = self._starts[-1]
-            self._append(self._held(np.asarray(compute(list(missing.values())), dtype=self.dtype)))
-            self._row.update(zip(missing, range(base, base + len(missing))))
-            self._added.extend(missing)
+        keys = keys_of(pa.array(hashes, pa.string()))
+        index = self._keys.find(keys)
+        if (index < 0).any():
+            absent = np.flatnonzero(index < 0)
+            first = np.sort(np.unique(keys[absent], return_index=True)[1])  # each missing hash once, in order
+            self._append(self._held(np.asarray(compute([texts[k] for k in absent[first]]), dtype=self.dtype)))
+            self._keys.append(keys[absent[first]])
+            index = self._keys.find(keys)
         if not hashes:
             return np.zeros((0, 0), dtype=self.dtype)
-        return self._rows(hashes)
+        return self._rows(index)
 
     def _held(self, block: np.ndarray) -> np.ndarray:
         """A computed block as the store keeps it until it is saved: in a scratch file when large (a run that
@@ -103,29 +105,83 @@ class ArrayStore:
     def save(self) -> None:
         """Persist the rows computed since the store was opened, as a delta file (atomically), and fold the
         deltas into the base file when there are too many; a no-op when nothing was added."""
-        if not self._added:
+        if self._saved == len(self._keys):
             return
         deltas = self._files()[1:] if self.path.exists() else self._files()
         if not self.path.exists() or len(deltas) >= MAX_DELTAS:
-            self._write(self.path, list(self._row))
+            self._write(self.path, self._keys.first_rows())
             for delta in deltas:
                 delta.unlink()
         else:
-            self._write(self.path.with_name(f"{self.path.stem}.delta-{uuid.uuid4().hex}{self.path.suffix}"), self._added)
-        self._added = []
+            self._write(self.path.with_name(f"{self.path.stem}.delta-{uuid.uuid4().hex}{self.path.suffix}"),
+                        np.arange(self._saved, len(self._keys)))
+        self._saved = len(self._keys)
 
-    def _write(self, path: Path, hashes: list[str]) -> None:
-        """The rows of ``hashes`` as an Arrow IPC file, ``WRITE_ROWS`` rows a record batch (each batch is a block
-        when the file is read back), so that writing never gathers the whole store."""
+    def _write(self, path: Path, rows: np.ndarray) -> None:
+        """The ``rows`` as an Arrow IPC file, ``WRITE_ROWS`` rows a record batch (each batch is a
+        block when the file is read back), so that writing never gathers the whole store."""
         dims = self._blocks[0].shape[1]
         schema = pa.schema([("text_hash", pa.string()), ("value", pa.list_(_ARROW_TYPES[self.dtype], dims))])
 
         def write(tmp: Path) -> None:
             with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
-                for start in range(0, len(hashes), WRITE_ROWS):
-                    part = hashes[start:start + WRITE_ROWS]
+                for start in range(0, len(rows), WRITE_ROWS):
+                    part = rows[start:start + WRITE_ROWS]
                     flat = pa.array(self._rows(part).reshape(-1), _ARROW_TYPES[self.dtype])
                     values = pa.FixedSizeListArray.from_arrays(flat, dims)
-                    writer.write_batch(pa.record_batch([pa.array(part, pa.string()), values], schema=schema))
+                    writer.write_batch(pa.record_batch([hashes_of(self._keys.of_rows(part)), values], schema=schema))
 
         replace_atomically(path, write)
+
+
+class _KeyIndex:
+    """Row numbers by 64-bit key: the keys in row order, and sorted with their rows for ``find``."""
+
+    def __init__(self):
+        self._by_row = np.zeros(0, np.uint64)
+        self._sorted = np.zeros(0, np.uint64)
+        self._rows = np.zeros(0, np.int64)
+
+    def __len__(self) -> int:
+        return len(self._by_row)
+
+    def append(self, keys: np.ndarray) -> None:
+        """Give ``keys`` the next rows (a key already present keeps its first row: a hash found twice holds
+        the same values both times)."""
+        self._by_row = np.concatenate([self._by_row, keys])
+        order = np.argsort(self._by_row, kind="stable")
+        self._sorted, self._rows = self._by_row[order], order
+
+    def find(self, keys: np.ndarray) -> np.ndarray:
+        """The row of each key, -1 where absent."""
+        at = np.minimum(np.searchsorted(self._sorted, keys), max(len(self._sorted) - 1, 0))
+        hit = self._sorted[at] == keys if len(self._sorted) else np.zeros(len(keys), bool)
+        return np.where(hit, self._rows[at] if len(self._rows) else 0, -1)
+
+    def of_rows(self, rows: np.ndarray) -> np.ndarray:
+        return self._by_row[rows]
+
+    def first_rows(self) -> np.ndarray:
+        """Every key's first row, ascending: the rows a fold writes."""
+        first = np.r_[True, self._sorted[1:] != self._sorted[:-1]] if len(self._sorted) else np.zeros(0, bool)
+        return np.sort(self._rows[first])
+
+
+def keys_of(hashes: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """The 64-bit numbers that text hashes (``pipeline.text.text_hash``: 16 hex digits) spell, read from the
+    column's bytes without making a Python string per hash."""
+    hashes = pa.concat_arrays(hashes.chunks) if isinstance(hashes, pa.ChunkedArray) else hashes
+    if len(hashes) == 0:
+        return np.zeros(0, np.uint64)
+    offsets = np.frombuffer(hashes.buffers()[1], np.int32)[hashes.offset:hashes.offset + len(hashes) + 1]
+    if hashes.null_count or (np.diff(offsets) != 16).any():
+        raise ValueError("an index key is not a text hash of 16 hex digits")
+    digits = np.frombuffer(hashes.buffers()[2], np.uint8)[offsets[0]:offsets[-1]].reshape(-1, 16)
+    return np.frombuffer(bytes.fromhex(digits.tobytes().decode("ascii")), ">u8").astype(np.uint64)
+
+
+def hashes_of(keys: np.ndarray) -> pa.Array:
+    """The text hashes that ``keys`` spell (``keys_of`` reversed)."""
+    hexed = keys.astype(">u8").tobytes().hex().encode("ascii")
+    return pa.StringArray.from_buffers(len(keys), pa.py_buffer(np.arange(0, 16 * len(keys) + 1, 16, dtype=np.int32)),
+                                       pa.py_buffer(hexed))
