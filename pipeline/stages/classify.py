@@ -707,7 +707,10 @@ def _aligned_sources(keys: list[Key], earlier: dict[Key, list[Link]], size: int,
     paragraphs one after the other. The order is that of the source paragraphs their sentences come
     from (``_followed_sentences``), so that a paragraph moved whole breaks it once or twice among all
     the sentences, while a shuffled set of one-sentence paragraphs breaks it at every step. A document
-    that merges or splits the source's paragraphs follows it in whatever order (``_reshaped``). A paragraph
+    that merges or splits the source's paragraphs follows it in whatever order (``_reshaped``): by a chain in
+    the source's order as above, or by paragraphs linked one per source paragraph in any order that make up
+    ``reworded_min_share`` of it (a rewrite of a short article that merges two paragraphs and moves its lead
+    to the end leaves a chain of one; two pages on one topic follow each other for a third at most). A paragraph
     that retells a source paragraph with attribution added counts against following (``_net_followed``).
 
     A document with fewer matchable paragraphs than ``doc_min_links`` needs all of them linked: a
@@ -732,13 +735,31 @@ def _aligned_sources(keys: list[Key], earlier: dict[Key, list[Link]], size: int,
     c = cfg.classify
     aligned = set()
     for source_doc, pairs in linked.items():
-        in_order = _forward_share(sequence[source_doc]) >= c.doc_min_order or _reshaped(keys, earlier, source_doc, cfg)
+        reshaped = _reshaped(keys, earlier, source_doc, cfg)
+        in_order = _forward_share(sequence[source_doc]) >= c.doc_min_order or reshaped
         followed = [pairs[i] for i in _followed_one_to_one([s for _, s, _ in pairs])]
-        shown = _net_followed(followed, retold.get(source_doc, set()))
-        if shown >= min(c.doc_min_links, size) and shown / size >= _min_followed_share(followed, cfg) and in_order:
+        retold_here = retold.get(source_doc, set())
+        if (in_order and _shows_following(followed, retold_here, size, _min_followed_share(followed, cfg), cfg)
+                or reshaped and _shows_following(_one_per_source(pairs), retold_here, size, c.reworded_min_share, cfg)):
             aligned.add(source_doc)
     composite = _composite_sources(linked, aligned, size, cfg)
     return aligned | composite | (_loose_lenders(keys, earlier, linked, cfg) if composite else set())
+
+
+def _shows_following(followed: list[tuple[int, int, float]], retold: set[int], size: int, share: float,
+                     cfg: Config) -> bool:
+    """Whether the paragraphs ``followed`` (less those ``retold``) show that a document of ``size`` matchable
+    paragraphs follows a source: ``doc_min_links`` of them (all, in a shorter document) and ``share`` of it."""
+    shown = _net_followed(followed, retold)
+    return shown >= min(cfg.classify.doc_min_links, size) and shown / size >= share
+
+
+def _one_per_source(pairs: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
+    """The first paragraph linked to each source paragraph, in whatever order."""
+    seen: dict[int, tuple[int, int, float]] = {}
+    for pair in pairs:
+        seen.setdefault(pair[1], pair)
+    return list(seen.values())
 
 
 def _retells(link: Link) -> bool:

@@ -35,10 +35,11 @@ def _corpus(docs: dict[str, list[str]], pairs: list[tuple[str, int, str, int, fl
         for d, texts in docs.items() for i, t in enumerate(texts)
     ]
     candidates = []
-    for a, i, b, j, cosine in pairs:
-        for (x, m), (y, n) in (((a, i), (b, j)), ((b, j), (a, i))):
+    for a, i, b, j, cosine, *covers in pairs:  # covers: (share of a covered by b, of b by a), sentence by sentence
+        shares = covers[0] if covers else (None, None)
+        for (x, m), (y, n), (mine, theirs) in (((a, i), (b, j), shares), ((b, j), (a, i), shares[::-1])):
             candidates.append({"doc_id": x, "para_index": m, "cand_doc_id": y, "cand_para_index": n,
-                               "jaccard": 0.5, "cosine": cosine, "via": "both"})
+                               "jaccard": 0.5, "cosine": cosine, "via": "both", "covered": mine, "cand_covered": theirs})
     documents = [{"doc_id": d, "source_path": f"{d}.txt", "status": "ok"} for d in docs]
     return to_table(paragraphs, PARAGRAPHS), to_table(candidates, CANDIDATES), to_table(documents, INGESTED)
 
@@ -190,3 +191,33 @@ def test_own_paragraph_loosely_near_a_followed_source_stays_original():
     labels = _labels(classify(paragraphs, candidates, pa.Table.from_pandas(frame, preserve_index=False), CFG))
     assert labels[("b_rewrite", 0)] == ("ai_paraphrased", "a_source")
     assert labels[("b_rewrite", 1)][0] == "original"
+
+
+# A model's rewrite of SOURCE that merges its last two paragraphs into one and moves the lead to the end.
+MERGED_AND_MOVED = [
+    "Policymakers reached the verdict without dissent and plan to keep a close eye on how fast pay rises over the "
+    "next few months. Traders had seen it coming, so the exchange rate hardly moved once the news broke later on.",
+    "Inflation remains too elevated to justify lowering borrowing costs, so the central bank held its benchmark "
+    "rate steady on Tuesday.",
+]
+OWN_PARAGRAPHS = [
+    "Our correspondent visited three market stalls in the old town and heard shoppers complain about bread prices.",
+    "Local bakers expect flour to cost more again after the poor harvest in the southern provinces this summer.",
+    "A regional trade fair opens next week with more than two hundred exhibitors from across the country.",
+]
+
+
+def test_merged_rewrite_follows_its_source_in_any_order():
+    # Sentence by sentence, b's first paragraph comes from a's second and third (half each), its second from a's
+    # first: merged and reordered, a whole document rewritten. On a page with three paragraphs of its own, the
+    # same two are too little of it to follow a in any order (same-topic pages share a quarter to a third).
+    pairs = [("b_rewrite", 0, "a_source", 2, 0.80, (0.5, 1.0)), ("b_rewrite", 0, "a_source", 1, 0.74, (0.5, 1.0)),
+             ("b_rewrite", 1, "a_source", 0, 0.84, (1.0, 1.0))]
+    for own, expected in (([], "ai_paraphrased"), (OWN_PARAGRAPHS, "original")):
+        docs = {"a_source": SOURCE, "b_rewrite": MERGED_AND_MOVED + own}
+        paragraphs, candidates, documents = _corpus(docs, pairs)
+        frame = documents.to_pandas()
+        frame["published_at"] = pd.to_datetime(["2024-01-01", "2024-01-02"], utc=True)
+        labels = _labels(classify(paragraphs, candidates, pa.Table.from_pandas(frame, preserve_index=False), CFG))
+        assert [labels[("b_rewrite", i)][0] for i in range(2)] == [expected] * 2, own
+        assert all(labels[("b_rewrite", i)][1] == "a_source" for i in range(2) if expected != "original")
