@@ -359,7 +359,7 @@ class ClassifyConfig(_Section):
     )
     reworded_min_share: float = Field(
         0.5, gt=0, le=1, description="Share of a document's matchable paragraphs that must follow a source it "
-        "keeps little wording of, or that merges or splits its paragraphs and follows it out of order (same-topic "
+        "keeps little wording of, or that merges, splits or polishes its paragraphs and follows it out of order (same-topic "
         "pages follow each other for a quarter to a third)."
     )
     doc_min_order: float = Field(

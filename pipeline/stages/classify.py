@@ -710,7 +710,10 @@ def _aligned_sources(keys: list[Key], earlier: dict[Key, list[Link]], size: int,
     that merges or splits the source's paragraphs follows it in whatever order (``_reshaped``): by a chain in
     the source's order as above, or by paragraphs linked one per source paragraph in any order that make up
     ``reworded_min_share`` of it (a rewrite of a short article that merges two paragraphs and moves its lead
-    to the end leaves a chain of one; two pages on one topic follow each other for a third at most). A paragraph
+    to the end leaves a chain of one; two pages on one topic follow each other for a third at most). So does a
+    document holding a language model's near-verbatim edit of one of its paragraphs (``_polishes``): a model
+    rewrote the source, and the order it put the rest in tells nothing more (briefs that other outlets retold
+    in another order hold no such edit). A paragraph
     that retells a source paragraph with attribution added counts against following (``_net_followed``).
 
     A document with fewer matchable paragraphs than ``doc_min_links`` needs all of them linked: a
@@ -739,8 +742,9 @@ def _aligned_sources(keys: list[Key], earlier: dict[Key, list[Link]], size: int,
         in_order = _forward_share(sequence[source_doc]) >= c.doc_min_order or reshaped
         followed = [pairs[i] for i in _followed_one_to_one([s for _, s, _ in pairs])]
         retold_here = retold.get(source_doc, set())
+        rewritten = reshaped or _polishes(keys, earlier, source_doc)
         if (in_order and _shows_following(followed, retold_here, size, _min_followed_share(followed, cfg), cfg)
-                or reshaped and _shows_following(_one_per_source(pairs), retold_here, size, c.reworded_min_share, cfg)):
+                or rewritten and _shows_following(_one_per_source(pairs), retold_here, size, c.reworded_min_share, cfg)):
             aligned.add(source_doc)
     composite = _composite_sources(linked, aligned, size, cfg)
     return aligned | composite | (_loose_lenders(keys, earlier, linked, cfg) if composite else set())
@@ -806,6 +810,11 @@ def _reshaped(keys: list[Key], earlier: dict[Key, list[Link]], source_doc: str, 
             return True
         mains += [merged[0].source] if merged else []
     return len(mains) > len(set(mains))
+
+
+def _polishes(keys: list[Key], earlier: dict[Key, list[Link]], source_doc: str) -> bool:
+    """Whether a paragraph of this document is a language model's near-verbatim edit of one of ``source_doc``'s."""
+    return any(l.near_verbatim and not l.is_copy for key in keys for l in earlier[key] if l.source[0] == source_doc)
 
 
 def _followed_sentences(links: list[Link], source_doc: str, strongest: Link, count: int) -> list[int]:

@@ -221,3 +221,21 @@ def test_merged_rewrite_follows_its_source_in_any_order():
         labels = _labels(classify(paragraphs, candidates, pa.Table.from_pandas(frame, preserve_index=False), CFG))
         assert [labels[("b_rewrite", i)][0] for i in range(2)] == [expected] * 2, own
         assert all(labels[("b_rewrite", i)][1] == "a_source" for i in range(2) if expected != "original")
+
+
+def test_a_page_holding_a_models_polish_of_the_source_follows_it_in_any_order():
+    # b reverses a's order; its first paragraph is a language model's near-verbatim polish of a's last, which
+    # shows a model rewrote a, so the two reworded paragraphs are its rewrites too. With a human's light copy
+    # edit there instead, the reversed order is all there is, as in a set of briefs retold by other outlets.
+    reworded = ["Policymakers reached the verdict without dissent and plan to keep a close eye on how fast pay rises "
+                "over the next few months.", MERGED_AND_MOVED[1]]
+    pairs = [("b_later", 0, "a_source", 2, 0.96), ("b_later", 1, "a_source", 1, 0.84), ("b_later", 2, "a_source", 0, 0.84)]
+    polish = "Markets had been expecting the move, and the currency barely shifted following the announcement in the afternoon."
+    for first, expected in ((polish, "ai_paraphrased"), (SOURCE[2].replace("in the", "that"), "original")):
+        docs = {"a_source": SOURCE, "b_later": [first] + reworded}
+        paragraphs, candidates, documents = _corpus(docs, pairs)
+        frame = documents.to_pandas()
+        frame["published_at"] = pd.to_datetime(["2024-01-01", "2024-01-02"], utc=True)
+        labels = _labels(classify(paragraphs, candidates, pa.Table.from_pandas(frame, preserve_index=False), CFG))
+        assert labels[("b_later", 0)] == ("ai_paraphrased" if expected == "ai_paraphrased" else "copied", "a_source")
+        assert [labels[("b_later", i)][0] for i in (1, 2)] == [expected] * 2, first
