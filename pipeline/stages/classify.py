@@ -710,7 +710,8 @@ def _aligned_sources(keys: list[Key], earlier: dict[Key, list[Link]], size: int,
     that merges or splits the source's paragraphs follows it in whatever order (``_reshaped``): by a chain in
     the source's order as above, or by paragraphs linked one per source paragraph in any order that make up
     ``reworded_min_share`` of it (a rewrite of a short article that merges two paragraphs and moves its lead
-    to the end leaves a chain of one; two pages on one topic follow each other for a third at most). So does a
+    to the end leaves a chain of one; two pages on one topic follow each other for a third at most), counting
+    also the paragraphs whose sentences come from one of the source's (``_sentence_pairs``). So does a
     document holding a language model's near-verbatim edit of one of its paragraphs (``_polishes``): a model
     rewrote the source, and the order it put the rest in tells nothing more (briefs that other outlets retold
     in another order hold no such edit). A paragraph
@@ -743,8 +744,9 @@ def _aligned_sources(keys: list[Key], earlier: dict[Key, list[Link]], size: int,
         followed = [pairs[i] for i in _followed_one_to_one([s for _, s, _ in pairs])]
         retold_here = retold.get(source_doc, set())
         rewritten = reshaped or _polishes(keys, earlier, source_doc)
+        any_order = _one_per_source(pairs + _sentence_pairs(keys, earlier, source_doc, pairs, cfg))
         if (in_order and _shows_following(followed, retold_here, size, _min_followed_share(followed, cfg), cfg)
-                or rewritten and _shows_following(_one_per_source(pairs), retold_here, size, c.reworded_min_share, cfg)):
+                or rewritten and _shows_following(any_order, retold_here, size, c.reworded_min_share, cfg)):
             aligned.add(source_doc)
     composite = _composite_sources(linked, aligned, size, cfg)
     return aligned | composite | (_loose_lenders(keys, earlier, linked, cfg) if composite else set())
@@ -756,6 +758,24 @@ def _shows_following(followed: list[tuple[int, int, float]], retold: set[int], s
     paragraphs follows a source: ``doc_min_links`` of them (all, in a shorter document) and ``share`` of it."""
     shown = _net_followed(followed, retold)
     return shown >= min(cfg.classify.doc_min_links, size) and shown / size >= share
+
+
+def _sentence_pairs(keys: list[Key], earlier: dict[Key, list[Link]], source_doc: str,
+                    pairs: list[tuple[int, int, float]], cfg: Config) -> list[tuple[int, int, float]]:
+    """The paragraphs that ``pairs`` (strong links) leave out and whose sentences come from ``source_doc``
+    (``_restructured``), each with its largest contributor, if that link is at ``aligned_cosine`` or closer.
+
+    Merging two paragraphs dilutes a paragraph vector, and a rewrite that merges some of a source's
+    paragraphs rewords the others as freely: a reworded one next to a merge keeps every sentence of its
+    source paragraph in meaning but may fall short of a strong link. Loose sentence likeness alone (a
+    stock sentence of the topic) does not count: same-topic pages share many such below ``aligned_cosine``."""
+    have = {para for para, _, _ in pairs}
+    out = []
+    for key in keys:
+        merged = _restructured(earlier[key], source_doc, cfg)
+        if key[1] not in have and merged and merged[0].semantic >= cfg.classify.aligned_cosine:
+            out.append((key[1], merged[0].source[1], merged[0].ratio))
+    return out
 
 
 def _one_per_source(pairs: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:

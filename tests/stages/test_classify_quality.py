@@ -49,6 +49,14 @@ def _labels(table: pa.Table) -> dict[tuple[str, int], tuple[str, str | None]]:
     return {(r.doc_id, r.para_index): (str(r.label), r.source_doc_id) for r in frame.itertuples()}
 
 
+def _labels_dated(docs: dict[str, list[str]], pairs: list) -> dict[tuple[str, int], tuple[str, str | None]]:
+    """The labels of ``_corpus(docs, pairs)`` with its documents published a day apart, in ``docs``' order."""
+    paragraphs, candidates, documents = _corpus(docs, pairs)
+    frame = documents.to_pandas()
+    frame["published_at"] = pd.to_datetime([f"2024-01-{n + 1:02d}" for n in range(len(docs))], utc=True)
+    return _labels(classify(paragraphs, candidates, pa.Table.from_pandas(frame, preserve_index=False), CFG))
+
+
 def _machine(later: str, earlier: str) -> float:
     c = CFG.classify
     shape = edit_shape(words(later), words(earlier), stoplist_of(words(later)), proper_names(later) | proper_names(earlier))
@@ -215,10 +223,7 @@ def test_merged_rewrite_follows_its_source_in_any_order():
              ("b_rewrite", 1, "a_source", 0, 0.84, (1.0, 1.0))]
     for own, expected in (([], "ai_paraphrased"), (OWN_PARAGRAPHS, "original")):
         docs = {"a_source": SOURCE, "b_rewrite": MERGED_AND_MOVED + own}
-        paragraphs, candidates, documents = _corpus(docs, pairs)
-        frame = documents.to_pandas()
-        frame["published_at"] = pd.to_datetime(["2024-01-01", "2024-01-02"], utc=True)
-        labels = _labels(classify(paragraphs, candidates, pa.Table.from_pandas(frame, preserve_index=False), CFG))
+        labels = _labels_dated(docs, pairs)
         assert [labels[("b_rewrite", i)][0] for i in range(2)] == [expected] * 2, own
         assert all(labels[("b_rewrite", i)][1] == "a_source" for i in range(2) if expected != "original")
 
@@ -233,9 +238,16 @@ def test_a_page_holding_a_models_polish_of_the_source_follows_it_in_any_order():
     polish = "Markets had been expecting the move, and the currency barely shifted following the announcement in the afternoon."
     for first, expected in ((polish, "ai_paraphrased"), (SOURCE[2].replace("in the", "that"), "original")):
         docs = {"a_source": SOURCE, "b_later": [first] + reworded}
-        paragraphs, candidates, documents = _corpus(docs, pairs)
-        frame = documents.to_pandas()
-        frame["published_at"] = pd.to_datetime(["2024-01-01", "2024-01-02"], utc=True)
-        labels = _labels(classify(paragraphs, candidates, pa.Table.from_pandas(frame, preserve_index=False), CFG))
+        labels = _labels_dated(docs, pairs)
         assert labels[("b_later", 0)] == ("ai_paraphrased" if expected == "ai_paraphrased" else "copied", "a_source")
         assert [labels[("b_later", i)][0] for i in (1, 2)] == [expected] * 2, first
+
+
+def test_merged_rewrite_counts_a_paragraph_whose_sentences_come_from_the_source():
+    # As in test_merged_rewrite_follows_its_source_in_any_order, but b's moved lead is reworded further (cosine
+    # 0.72, short of a strong link): every sentence of it still comes from a's first paragraph, which, with the
+    # merge, makes all of b a's rewrite.
+    pairs = [("b_rewrite", 0, "a_source", 2, 0.80, (0.5, 1.0)), ("b_rewrite", 0, "a_source", 1, 0.74, (0.5, 1.0)),
+             ("b_rewrite", 1, "a_source", 0, 0.72, (1.0, 1.0))]
+    labels = _labels_dated({"a_source": SOURCE, "b_rewrite": MERGED_AND_MOVED}, pairs)
+    assert [labels[("b_rewrite", i)] for i in range(2)] == [("ai_paraphrased", "a_source")] * 2
