@@ -373,8 +373,9 @@ class ClassifyConfig(_Section):
     )
     split_min_cosine: float = Field(
         0.55, gt=0, le=1, description="Cosine enough for an unpaired paragraph whose best link goes to the source "
-        "paragraph a neighbour follows (the other half of a split). Above every human paragraph next to a rewrite "
-        "that the rule would take in provenance-dev (at most 0.53)."
+        "paragraph a neighbour follows (the other half of a split), unless it keeps ``standalone_min_ratio`` of the "
+        "wording. Above every human paragraph next to a rewrite that the rule would take in provenance-dev (at most "
+        "0.53)."
     )
     composite_min_share: float = Field(
         0.6, gt=0, le=1, description="Share of a document strongly linked to sources lending one paragraph each "

@@ -251,3 +251,20 @@ def test_merged_rewrite_counts_a_paragraph_whose_sentences_come_from_the_source(
              ("b_rewrite", 1, "a_source", 0, 0.72, (1.0, 1.0))]
     labels = _labels_dated({"a_source": SOURCE, "b_rewrite": MERGED_AND_MOVED}, pairs)
     assert [labels[("b_rewrite", i)] for i in range(2)] == [("ai_paraphrased", "a_source")] * 2
+
+
+def test_second_half_of_a_split_that_keeps_the_wording_is_a_rewrite():
+    # b follows a and splits a's last paragraph in two. The second half, one short sentence, sits far from the
+    # whole paragraph in meaning (cosine 0.5) but keeps much of its wording: the other half of the split.
+    source = SOURCE[:2] + ["Markets had expected the move for weeks. The currency barely changed after the "
+                           "announcement in the afternoon, while bond yields edged lower."]
+    rewrite = ["Inflation remains too elevated to justify lowering borrowing costs, so the central bank held its "
+               "benchmark rate steady on Tuesday.",
+               "Policymakers reached the verdict without dissent and plan to keep a close eye on how fast pay rises "
+               "over the next few months.",
+               "Traders had seen the decision coming for several weeks.",
+               "The currency hardly changed after the news in the afternoon."]
+    pairs = [("b_rewrite", 0, "a_source", 0, 0.86), ("b_rewrite", 1, "a_source", 1, 0.84),
+             ("b_rewrite", 2, "a_source", 2, 0.80), ("b_rewrite", 3, "a_source", 2, 0.50)]
+    labels = _labels_dated({"a_source": source, "b_rewrite": rewrite}, pairs)
+    assert [labels[("b_rewrite", i)] for i in range(4)] == [("ai_paraphrased", "a_source")] * 4
