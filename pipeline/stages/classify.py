@@ -654,7 +654,8 @@ def _rewrite_links(key: Key, earlier: list[Link], partners: dict[str, dict[Key, 
     apart source paragraphs that say the same, as a lead and its later detail); one whose best link there
     goes to the paragraph its neighbour follows is the other half of a split (a short half shares
     too little with the whole to come near it in meaning, ``split_min_cosine``, but may keep
-    ``standalone_min_ratio`` of its wording, the sign of the model's hand ``_unpaired_rewrite`` also takes).
+    ``standalone_min_ratio`` of its wording with a word shingle or more, the sign of the model's hand
+    ``_unpaired_rewrite`` also takes).
     """
     c = cfg.classify
     everything, earlier = earlier, [l for l in earlier if _may_rewrite(l)]
@@ -676,7 +677,7 @@ def _rewrite_links(key: Key, earlier: list[Link], partners: dict[str, dict[Key, 
         best = max(there, key=lambda l: (_rewrite_score(l, cfg), -_source_index(l))) if there else None
         beside = follows[source_doc].get((key[0], key[1] - 1), set()) | follows[source_doc].get((key[0], key[1] + 1), set())
         if best is not None and best.source in beside and (best.semantic >= c.split_min_cosine
-                                                           or best.ratio >= c.standalone_min_ratio):
+                                                           or best.shared and best.ratio >= c.standalone_min_ratio):
             out.append(best)
     return out
 
