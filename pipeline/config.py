@@ -359,8 +359,8 @@ class ClassifyConfig(_Section):
     )
     reworded_min_share: float = Field(
         0.5, gt=0, le=1, description="Share of a document's matchable paragraphs that must follow a source it "
-        "keeps little wording of, or that merges, splits or polishes its paragraphs and follows it out of order (same-topic "
-        "pages follow each other for a quarter to a third)."
+        "keeps little wording of, or that merges, splits or polishes its paragraphs and follows it out of order "
+        "(same-topic pages follow each other for a quarter to a third)."
     )
     doc_min_order: float = Field(
         0.65, ge=0, le=1, description="Share of strong links that keep the source's paragraph order (a shuffled "

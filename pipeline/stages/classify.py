@@ -717,8 +717,8 @@ def _aligned_sources(keys: list[Key], earlier: dict[Key, list[Link]], size: int,
     also the paragraphs whose sentences come from one of the source's (``_sentence_pairs``). So does a
     document holding a language model's near-verbatim edit of one of its paragraphs (``_polishes``): a model
     rewrote the source, and the order it put the rest in tells nothing more (briefs that other outlets retold
-    in another order hold no such edit). A paragraph
-    that retells a source paragraph with attribution added counts against following (``_net_followed``).
+    in another order hold no such edit). A paragraph that retells a source paragraph with attribution added
+    counts against following (``_net_followed``).
 
     A document with fewer matchable paragraphs than ``doc_min_links`` needs all of them linked: a
     one-paragraph rewrite (an abstract, a brief) cannot show more than one link.
@@ -747,7 +747,7 @@ def _aligned_sources(keys: list[Key], earlier: dict[Key, list[Link]], size: int,
         followed = [pairs[i] for i in _followed_one_to_one([s for _, s, _ in pairs])]
         retold_here = retold.get(source_doc, set())
         rewritten = reshaped or _polishes(keys, earlier, source_doc)
-        any_order = _one_per_source(pairs + _sentence_pairs(keys, earlier, source_doc, pairs, cfg))
+        any_order = _one_per_source(pairs + _sentence_pairs(keys, earlier, source_doc, pairs, cfg)) if rewritten else []
         if (in_order and _shows_following(followed, retold_here, size, _min_followed_share(followed, cfg), cfg)
                 or rewritten and _shows_following(any_order, retold_here, size, c.reworded_min_share, cfg)):
             aligned.add(source_doc)
