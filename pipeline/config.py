@@ -359,7 +359,8 @@ class ClassifyConfig(_Section):
     )
     reworded_min_share: float = Field(
         0.5, gt=0, le=1, description="Share of a document's matchable paragraphs that must follow a source it "
-        "keeps little wording of (same-topic pages follow each other for a quarter to a third)."
+        "keeps little wording of, or that merges, splits or polishes its paragraphs and follows it out of order "
+        "(same-topic pages follow each other for a quarter to a third)."
     )
     doc_min_order: float = Field(
         0.65, ge=0, le=1, description="Share of strong links that keep the source's paragraph order (a shuffled "
@@ -372,8 +373,9 @@ class ClassifyConfig(_Section):
     )
     split_min_cosine: float = Field(
         0.55, gt=0, le=1, description="Cosine enough for an unpaired paragraph whose best link goes to the source "
-        "paragraph a neighbour follows (the other half of a split). Above every human paragraph next to a rewrite "
-        "that the rule would take in provenance-dev (at most 0.53)."
+        "paragraph a neighbour follows (the other half of a split), unless it keeps ``standalone_min_ratio`` of the "
+        "wording. Above every human paragraph next to a rewrite that the rule would take in provenance-dev (at most "
+        "0.53)."
     )
     composite_min_share: float = Field(
         0.6, gt=0, le=1, description="Share of a document strongly linked to sources lending one paragraph each "

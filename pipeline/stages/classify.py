@@ -653,7 +653,9 @@ def _rewrite_links(key: Key, earlier: list[Link], partners: dict[str, dict[Key, 
     (merged, split, moved) takes the largest of them (a paired one keeps its partner: order tells
     apart source paragraphs that say the same, as a lead and its later detail); one whose best link there
     goes to the paragraph its neighbour follows is the other half of a split (a short half shares
-    too little with the whole to come near it).
+    too little with the whole to come near it in meaning, ``split_min_cosine``, but may keep
+    ``standalone_min_ratio`` of its wording with a word shingle or more, the sign of the model's hand
+    ``_unpaired_rewrite`` also takes).
     """
     c = cfg.classify
     everything, earlier = earlier, [l for l in earlier if _may_rewrite(l)]
@@ -674,7 +676,8 @@ def _rewrite_links(key: Key, earlier: list[Link], partners: dict[str, dict[Key, 
         there = [l for l in earlier if l.source[0] == source_doc]
         best = max(there, key=lambda l: (_rewrite_score(l, cfg), -_source_index(l))) if there else None
         beside = follows[source_doc].get((key[0], key[1] - 1), set()) | follows[source_doc].get((key[0], key[1] + 1), set())
-        if best is not None and best.source in beside and best.semantic >= c.split_min_cosine:
+        if best is not None and best.source in beside and (best.semantic >= c.split_min_cosine
+                                                           or best.shared and best.ratio >= c.standalone_min_ratio):
             out.append(best)
     return out
 
@@ -707,8 +710,15 @@ def _aligned_sources(keys: list[Key], earlier: dict[Key, list[Link]], size: int,
     paragraphs one after the other. The order is that of the source paragraphs their sentences come
     from (``_followed_sentences``), so that a paragraph moved whole breaks it once or twice among all
     the sentences, while a shuffled set of one-sentence paragraphs breaks it at every step. A document
-    that merges or splits the source's paragraphs follows it in whatever order (``_reshaped``). A paragraph
-    that retells a source paragraph with attribution added counts against following (``_net_followed``).
+    that merges or splits the source's paragraphs follows it in whatever order (``_reshaped``): by a chain in
+    the source's order as above, or by paragraphs linked one per source paragraph in any order that make up
+    ``reworded_min_share`` of it (a rewrite of a short article that merges two paragraphs and moves its lead
+    to the end leaves a chain of one; two pages on one topic follow each other for a third at most), counting
+    also the paragraphs whose sentences come from one of the source's (``_sentence_pairs``). So does a
+    document holding a language model's near-verbatim edit of one of its paragraphs (``_polishes``): a model
+    rewrote the source, and the order it put the rest in tells nothing more (briefs that other outlets retold
+    in another order hold no such edit). A paragraph that retells a source paragraph with attribution added
+    counts against following (``_net_followed``).
 
     A document with fewer matchable paragraphs than ``doc_min_links`` needs all of them linked: a
     one-paragraph rewrite (an abstract, a brief) cannot show more than one link.
@@ -732,13 +742,51 @@ def _aligned_sources(keys: list[Key], earlier: dict[Key, list[Link]], size: int,
     c = cfg.classify
     aligned = set()
     for source_doc, pairs in linked.items():
-        in_order = _forward_share(sequence[source_doc]) >= c.doc_min_order or _reshaped(keys, earlier, source_doc, cfg)
+        reshaped = _reshaped(keys, earlier, source_doc, cfg)
+        in_order = _forward_share(sequence[source_doc]) >= c.doc_min_order or reshaped
         followed = [pairs[i] for i in _followed_one_to_one([s for _, s, _ in pairs])]
-        shown = _net_followed(followed, retold.get(source_doc, set()))
-        if shown >= min(c.doc_min_links, size) and shown / size >= _min_followed_share(followed, cfg) and in_order:
+        retold_here = retold.get(source_doc, set())
+        rewritten = reshaped or _polishes(keys, earlier, source_doc)
+        any_order = _one_per_source(pairs + _sentence_pairs(keys, earlier, source_doc, pairs, cfg)) if rewritten else []
+        if (in_order and _shows_following(followed, retold_here, size, _min_followed_share(followed, cfg), cfg)
+                or rewritten and _shows_following(any_order, retold_here, size, c.reworded_min_share, cfg)):
             aligned.add(source_doc)
     composite = _composite_sources(linked, aligned, size, cfg)
     return aligned | composite | (_loose_lenders(keys, earlier, linked, cfg) if composite else set())
+
+
+def _shows_following(followed: list[tuple[int, int, float]], retold: set[int], size: int, share: float,
+                     cfg: Config) -> bool:
+    """Whether the paragraphs ``followed`` (less those ``retold``) show that a document of ``size`` matchable
+    paragraphs follows a source: ``doc_min_links`` of them (all, in a shorter document) and ``share`` of it."""
+    shown = _net_followed(followed, retold)
+    return shown >= min(cfg.classify.doc_min_links, size) and shown / size >= share
+
+
+def _sentence_pairs(keys: list[Key], earlier: dict[Key, list[Link]], source_doc: str,
+                    pairs: list[tuple[int, int, float]], cfg: Config) -> list[tuple[int, int, float]]:
+    """The paragraphs that ``pairs`` (strong links) leave out and whose sentences come from ``source_doc``
+    (``_restructured``), each with its largest contributor, if that link is at ``aligned_cosine`` or closer.
+
+    Merging two paragraphs dilutes a paragraph vector, and a rewrite that merges some of a source's
+    paragraphs rewords the others as freely: a reworded one next to a merge keeps every sentence of its
+    source paragraph in meaning but may fall short of a strong link. Loose sentence likeness alone (a
+    stock sentence of the topic) does not count: same-topic pages share many such below ``aligned_cosine``."""
+    have = {para for para, _, _ in pairs}
+    out = []
+    for key in keys:
+        merged = _restructured(earlier[key], source_doc, cfg)
+        if key[1] not in have and merged and merged[0].semantic >= cfg.classify.aligned_cosine:
+            out.append((key[1], merged[0].source[1], merged[0].ratio))
+    return out
+
+
+def _one_per_source(pairs: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
+    """The first paragraph linked to each source paragraph, in whatever order."""
+    seen: dict[int, tuple[int, int, float]] = {}
+    for pair in pairs:
+        seen.setdefault(pair[1], pair)
+    return list(seen.values())
 
 
 def _retells(link: Link) -> bool:
@@ -785,6 +833,11 @@ def _reshaped(keys: list[Key], earlier: dict[Key, list[Link]], source_doc: str, 
             return True
         mains += [merged[0].source] if merged else []
     return len(mains) > len(set(mains))
+
+
+def _polishes(keys: list[Key], earlier: dict[Key, list[Link]], source_doc: str) -> bool:
+    """Whether a paragraph of this document is a language model's near-verbatim edit of one of ``source_doc``'s."""
+    return any(l.near_verbatim and not l.is_copy for key in keys for l in earlier[key] if l.source[0] == source_doc)
 
 
 def _followed_sentences(links: list[Link], source_doc: str, strongest: Link, count: int) -> list[int]:

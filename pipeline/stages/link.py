@@ -35,7 +35,8 @@ def decisive_pairs(pairs: pa.Table, cfg: ClassifyConfig) -> pa.Table:
     """The pairs that can make a decision: found by MinHash (a copy is near-verbatim), with a cosine
     that reaches the lowest at which classify takes a rewrite link or orders two documents, or, between
     documents aligned sentence by sentence, with a sentence of one paragraph in the other (a merged or
-    split rewrite) or a cosine at which the other half of a split counts (``split_min_cosine``).
+    split rewrite) or what lets the other half of a split count: a cosine of ``split_min_cosine``, or a
+    shared word shingle (classify then asks ``standalone_min_ratio`` of the wording, ``_rewrite_links``).
 
     The others (loose neighbours, the weaker partners of a full alignment) can change no label, root,
     direct source or method; they move only an original's confidence, which a revision does not republish.
@@ -44,7 +45,8 @@ def decisive_pairs(pairs: pa.Table, cfg: ClassifyConfig) -> pa.Table:
     lexical = pc.is_in(pairs.column("via"), value_set=pa.array(["minhash", "both"]))
     close = pc.fill_null(pc.greater_equal(pairs.column("cosine"), lowest), False)
     sentences = pc.or_(pc.greater(pairs.column("covered"), 0), pc.greater(pairs.column("cand_covered"), 0))
-    half = pc.greater_equal(pairs.column("cosine"), cfg.split_min_cosine)
+    half = pc.or_kleene(pc.greater_equal(pairs.column("cosine"), cfg.split_min_cosine),
+                        pc.greater(pairs.column("jaccard"), 0))
     aligned = pc.fill_null(pc.and_(pc.is_valid(pairs.column("covered")), pc.or_(sentences, half)), False)
     return pairs.filter(pc.or_(pc.or_(lexical, close), aligned))
 

@@ -35,10 +35,11 @@ def _corpus(docs: dict[str, list[str]], pairs: list[tuple[str, int, str, int, fl
         for d, texts in docs.items() for i, t in enumerate(texts)
     ]
     candidates = []
-    for a, i, b, j, cosine in pairs:
-        for (x, m), (y, n) in (((a, i), (b, j)), ((b, j), (a, i))):
+    for a, i, b, j, cosine, *covers in pairs:  # covers: (share of a covered by b, of b by a), sentence by sentence
+        shares = covers[0] if covers else (None, None)
+        for (x, m), (y, n), (mine, theirs) in (((a, i), (b, j), shares), ((b, j), (a, i), shares[::-1])):
             candidates.append({"doc_id": x, "para_index": m, "cand_doc_id": y, "cand_para_index": n,
-                               "jaccard": 0.5, "cosine": cosine, "via": "both"})
+                               "jaccard": 0.5, "cosine": cosine, "via": "both", "covered": mine, "cand_covered": theirs})
     documents = [{"doc_id": d, "source_path": f"{d}.txt", "status": "ok"} for d in docs]
     return to_table(paragraphs, PARAGRAPHS), to_table(candidates, CANDIDATES), to_table(documents, INGESTED)
 
@@ -46,6 +47,14 @@ def _corpus(docs: dict[str, list[str]], pairs: list[tuple[str, int, str, int, fl
 def _labels(table: pa.Table) -> dict[tuple[str, int], tuple[str, str | None]]:
     frame = table.to_pandas()
     return {(r.doc_id, r.para_index): (str(r.label), r.source_doc_id) for r in frame.itertuples()}
+
+
+def _labels_dated(docs: dict[str, list[str]], pairs: list) -> dict[tuple[str, int], tuple[str, str | None]]:
+    """The labels of ``_corpus(docs, pairs)`` with its documents published a day apart, in ``docs``' order."""
+    paragraphs, candidates, documents = _corpus(docs, pairs)
+    frame = documents.to_pandas()
+    frame["published_at"] = pd.to_datetime([f"2024-01-{n + 1:02d}" for n in range(len(docs))], utc=True)
+    return _labels(classify(paragraphs, candidates, pa.Table.from_pandas(frame, preserve_index=False), CFG))
 
 
 def _machine(later: str, earlier: str) -> float:
@@ -190,3 +199,72 @@ def test_own_paragraph_loosely_near_a_followed_source_stays_original():
     labels = _labels(classify(paragraphs, candidates, pa.Table.from_pandas(frame, preserve_index=False), CFG))
     assert labels[("b_rewrite", 0)] == ("ai_paraphrased", "a_source")
     assert labels[("b_rewrite", 1)][0] == "original"
+
+
+# A model's rewrite of SOURCE that merges its last two paragraphs into one and moves the lead to the end.
+MERGED_AND_MOVED = [
+    "Policymakers reached the verdict without dissent and plan to keep a close eye on how fast pay rises over the "
+    "next few months. Traders had seen it coming, so the exchange rate hardly moved once the news broke later on.",
+    "Inflation remains too elevated to justify lowering borrowing costs, so the central bank held its benchmark "
+    "rate steady on Tuesday.",
+]
+OWN_PARAGRAPHS = [
+    "Our correspondent visited three market stalls in the old town and heard shoppers complain about bread prices.",
+    "Local bakers expect flour to cost more again after the poor harvest in the southern provinces this summer.",
+    "A regional trade fair opens next week with more than two hundred exhibitors from across the country.",
+]
+
+
+def test_merged_rewrite_follows_its_source_in_any_order():
+    # Sentence by sentence, b's first paragraph comes from a's second and third (half each), its second from a's
+    # first: merged and reordered, a whole document rewritten. On a page with three paragraphs of its own, the
+    # same two are too little of it to follow a in any order (same-topic pages share a quarter to a third).
+    pairs = [("b_rewrite", 0, "a_source", 2, 0.80, (0.5, 1.0)), ("b_rewrite", 0, "a_source", 1, 0.74, (0.5, 1.0)),
+             ("b_rewrite", 1, "a_source", 0, 0.84, (1.0, 1.0))]
+    for own, expected in (([], "ai_paraphrased"), (OWN_PARAGRAPHS, "original")):
+        docs = {"a_source": SOURCE, "b_rewrite": MERGED_AND_MOVED + own}
+        labels = _labels_dated(docs, pairs)
+        assert [labels[("b_rewrite", i)][0] for i in range(2)] == [expected] * 2, own
+        assert all(labels[("b_rewrite", i)][1] == "a_source" for i in range(2) if expected != "original")
+
+
+def test_a_page_holding_a_models_polish_of_the_source_follows_it_in_any_order():
+    # b reverses a's order; its first paragraph is a language model's near-verbatim polish of a's last, which
+    # shows a model rewrote a, so the two reworded paragraphs are its rewrites too. With a human's light copy
+    # edit there instead, the reversed order is all there is, as in a set of briefs retold by other outlets.
+    reworded = ["Policymakers reached the verdict without dissent and plan to keep a close eye on how fast pay rises "
+                "over the next few months.", MERGED_AND_MOVED[1]]
+    pairs = [("b_later", 0, "a_source", 2, 0.96), ("b_later", 1, "a_source", 1, 0.84), ("b_later", 2, "a_source", 0, 0.84)]
+    polish = "Markets had been expecting the move, and the currency barely shifted following the announcement in the afternoon."
+    for first, expected in ((polish, "ai_paraphrased"), (SOURCE[2].replace("in the", "that"), "original")):
+        docs = {"a_source": SOURCE, "b_later": [first] + reworded}
+        labels = _labels_dated(docs, pairs)
+        assert labels[("b_later", 0)] == ("ai_paraphrased" if expected == "ai_paraphrased" else "copied", "a_source")
+        assert [labels[("b_later", i)][0] for i in (1, 2)] == [expected] * 2, first
+
+
+def test_merged_rewrite_counts_a_paragraph_whose_sentences_come_from_the_source():
+    # As in test_merged_rewrite_follows_its_source_in_any_order, but b's moved lead is reworded further (cosine
+    # 0.72, short of a strong link): every sentence of it still comes from a's first paragraph, which, with the
+    # merge, makes all of b a's rewrite.
+    pairs = [("b_rewrite", 0, "a_source", 2, 0.80, (0.5, 1.0)), ("b_rewrite", 0, "a_source", 1, 0.74, (0.5, 1.0)),
+             ("b_rewrite", 1, "a_source", 0, 0.72, (1.0, 1.0))]
+    labels = _labels_dated({"a_source": SOURCE, "b_rewrite": MERGED_AND_MOVED}, pairs)
+    assert [labels[("b_rewrite", i)] for i in range(2)] == [("ai_paraphrased", "a_source")] * 2
+
+
+def test_second_half_of_a_split_that_keeps_the_wording_is_a_rewrite():
+    # b follows a and splits a's last paragraph in two. The second half, one short sentence, sits far from the
+    # whole paragraph in meaning (cosine 0.5) but keeps much of its wording: the other half of the split.
+    source = SOURCE[:2] + ["Markets had expected the move for weeks. The currency barely changed after the "
+                           "announcement in the afternoon, while bond yields edged lower."]
+    rewrite = ["Inflation remains too elevated to justify lowering borrowing costs, so the central bank held its "
+               "benchmark rate steady on Tuesday.",
+               "Policymakers reached the verdict without dissent and plan to keep a close eye on how fast pay rises "
+               "over the next few months.",
+               "Traders had seen the decision coming for several weeks.",
+               "The currency hardly changed after the news in the afternoon."]
+    pairs = [("b_rewrite", 0, "a_source", 0, 0.86), ("b_rewrite", 1, "a_source", 1, 0.84),
+             ("b_rewrite", 2, "a_source", 2, 0.80), ("b_rewrite", 3, "a_source", 2, 0.50)]
+    labels = _labels_dated({"a_source": source, "b_rewrite": rewrite}, pairs)
+    assert [labels[("b_rewrite", i)] for i in range(4)] == [("ai_paraphrased", "a_source")] * 4

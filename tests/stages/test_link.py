@@ -42,3 +42,18 @@ def test_a_chain_of_copies_stays_copied_down_to_the_end():
                   ("d", "copied", "b", "c", "lexical"), ("x", "original", None, None, "no_match"))
     fresh = rows(("b", "copied", "a", "a", "lexical"))
     assert current(with_inherited_roots(fresh, stored)) == {"b": ("copied", "a"), "c": ("copied", "a"), "d": ("copied", "a")}
+
+
+def test_a_loose_pair_of_aligned_documents_that_shares_wording_stays_decisive():
+    """Classify may take the other half of a split, far in meaning from its whole source paragraph, for the
+    wording it keeps: so such a pair of aligned documents must reach it, while one sharing no word shingle
+    (a loose partner of the alignment) cannot change a decision."""
+    from pipeline.config import ClassifyConfig
+    from pipeline.schema import CANDIDATES
+    from pipeline.stages.link import decisive_pairs
+
+    base = {"doc_id": "b", "para_index": 3, "cand_doc_id": "a", "cand_para_index": 2, "cosine": 0.5,
+            "via": "alignment", "covered": 0.0, "cand_covered": 0.0}
+    pairs = to_table(pd.DataFrame([base | {"jaccard": 0.2}, base | {"para_index": 4, "jaccard": 0.0}]), CANDIDATES)
+    kept = decisive_pairs(pairs, ClassifyConfig()).to_pandas()
+    assert kept["para_index"].tolist() == [3]
