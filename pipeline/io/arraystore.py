@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from pipeline.io.parquet import replace_atomically
-from pipeline.io.scratch import release, scratch_array
+from pipeline.io.scratch import gather, release, scratch_array
 
 _ARROW_TYPES = {np.dtype(np.float32): pa.float32(), np.dtype(np.uint32): pa.uint32()}
 MAX_DELTAS = 8
@@ -36,21 +36,23 @@ class ArrayStore:
         self.path = Path(path)
         self.dtype = np.dtype(dtype)
         self._blocks: list[np.ndarray] = []
-        """The rows, a block per file (memory-mapped: the index is not copied into the run's memory) and then
-        a block per ``lookup`` that computed rows; row ``k`` of the store is in the block whose range holds it."""
+        """The rows, a block per record batch of each file (memory-mapped: the index is not copied into the
+        run's memory) and then a block per ``lookup`` that computed rows; row ``k`` of the store is in the
+        block whose range holds it."""
+        self._mappings: list[mmap.mmap | None] = []
+        """The mapping each block lives in (its file's, or a scratch file's; None in memory): a gather hands
+        its pages back (``pipeline.io.scratch.gather``), so a run holds no more of the index than a window."""
         self._starts = [0]
         self._keys = _KeyIndex()
         """Each row's text hash, as the 64-bit number it spells: a million hashes as Python strings in a dict
         cost 137 MB per store, and a run opens three stores."""
-        self._maps: list[mmap.mmap] = []
-        """The files' mappings and the scratch files of computed blocks: their pages go back after each lookup."""
         for file in self._files():
             with open(file, "rb") as handle:
-                self._maps.append(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ))
-            table = pa.ipc.open_file(pa.py_buffer(self._maps[-1])).read_all()  # the arrays read the mapping
+                mapping = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            table = pa.ipc.open_file(pa.py_buffer(mapping)).read_all()  # the arrays read the mapping
             for values in table.column("value").chunks:
                 self._append(values.flatten().to_numpy(zero_copy_only=False).astype(self.dtype, copy=False)
-                             .reshape(len(values), -1))
+                             .reshape(len(values), -1), mapping)
             self._keys.append(keys_of(table.column("text_hash")))
         self._saved = len(self._keys)
         """Rows read from the files; the rows after them were computed since the store was opened."""
@@ -62,8 +64,9 @@ class ArrayStore:
         deltas = sorted(self.path.parent.glob(f"{self.path.stem}.delta-*{self.path.suffix}"))
         return [self.path, *deltas] if self.path.exists() else deltas
 
-    def _append(self, block: np.ndarray) -> None:
+    def _append(self, block: np.ndarray, mapping: mmap.mmap | None) -> None:
         self._blocks.append(block)
+        self._mappings.append(mapping)
         self._starts.append(self._starts[-1] + len(block))
 
     def _rows(self, index: np.ndarray) -> np.ndarray:
@@ -72,9 +75,7 @@ class ArrayStore:
         block_of = np.searchsorted(self._starts, index, side="right") - 1
         for block in np.unique(block_of):
             mine = block_of == block
-            out[mine] = self._blocks[block][index[mine] - self._starts[block]]
-        for mapping in self._maps:
-            release(mapping)
+            out[mine] = gather(self._blocks[block], index[mine] - self._starts[block], self._mappings[block])
         return out
 
     def lookup(self, hashes: list[str], texts: list[str], compute: Callable[[list[str]], np.ndarray]) -> np.ndarray:
@@ -84,23 +85,23 @@ class ArrayStore:
         if (index < 0).any():
             absent = np.flatnonzero(index < 0)
             first = np.sort(np.unique(keys[absent], return_index=True)[1])  # each missing hash once, in order
-            self._append(self._held(np.asarray(compute([texts[k] for k in absent[first]]), dtype=self.dtype)))
+            self._append(*self._held(np.asarray(compute([texts[k] for k in absent[first]]), dtype=self.dtype)))
             self._keys.append(keys[absent[first]])
             index = self._keys.find(keys)
         if not hashes:
             return np.zeros((0, 0), dtype=self.dtype)
         return self._rows(index)
 
-    def _held(self, block: np.ndarray) -> np.ndarray:
-        """A computed block as the store keeps it until it is saved: in a scratch file when large (a run that
-        embeds a million new paragraphs would otherwise hold their vectors for the whole stage)."""
+    def _held(self, block: np.ndarray) -> tuple[np.ndarray, mmap.mmap | None]:
+        """A computed block as the store keeps it until it is saved, with its mapping: in a scratch file when
+        large (a run that embeds a million new paragraphs would otherwise hold their vectors for the whole
+        stage)."""
         if block.nbytes <= SPILL_BYTES:
-            return block
+            return block, None
         spilled, mapping = scratch_array(block.shape, self.dtype)
         spilled[:] = block
         release(mapping)
-        self._maps.append(mapping)
-        return spilled
+        return spilled, mapping
 
     def save(self) -> None:
         """Persist the rows computed since the store was opened, as a delta file (atomically), and fold the

@@ -22,7 +22,7 @@ from scipy import sparse
 
 from pipeline import log
 from pipeline.config import MatchConfig
-from pipeline.io.scratch import release, scratch_array
+from pipeline.io.scratch import gather, scatter, scratch_array
 from pipeline.schema import CANDIDATES, to_table
 from pipeline.text import sentences, text_hash, words
 
@@ -44,7 +44,6 @@ _COLUMNS = (1 << 63) - 1  # of the sparse rows that intersect two shingle sets: 
 _TEXTS_PER_CHUNK = 20_000  # texts shingled at once (their words as Python objects are the costly part)
 _ROWS_PER_EMBED = 1 << 16  # rows a model embeds at once (a multiple of pipeline.embed's progress step)
 _SCRATCH_BYTES = 1 << 28  # a matrix of vectors larger than this is kept in a scratch file (VectorRows)
-_RESIDENT_BYTES = 1 << 25  # of a scratch matrix's pages read or written before they go back to the page cache
 _KMEANS_SEED = 0
 _KMEANS_SAMPLE = 32  # sampled columns per centroid that k-means is fitted on
 _KMEANS_ROUNDS = 6
@@ -786,18 +785,14 @@ class Strings(Sequence[str]):
 class VectorRows:
     """A float32 matrix read and written by rows (``m[rows]`` gives a copy, ``m[rows] = values``), held in
     memory when small and otherwise in a scratch file: the vectors of a million paragraphs (1.5 GB) are not
-    held in the stage's memory, and every step reads the rows it needs a block at a time.
-
-    The pages that steps read or write in the scratch file (``pipeline.io.scratch``) are handed back every
-    ``_RESIDENT_BYTES``, so the stage's resident memory stays bounded. ``view(rows)`` reads a subset of the
-    rows as a matrix of its own.
+    held in the stage's memory, and every step reads the rows it needs a window of the file at a time
+    (``pipeline.io.scratch.gather``), so the stage's resident memory stays bounded. ``view(rows)`` reads a
+    subset of the rows as a matrix of its own.
     """
 
     def __init__(self, array: np.ndarray, scratch: mmap.mmap | None = None, index: np.ndarray | None = None):
         self._array, self._scratch, self._index = array, scratch, index
-        self._moved = 0  # bytes of pages made resident since they were last handed back
         self.shape = (len(index) if index is not None else len(array), array.shape[1])
-        self._row_bytes = max(array.shape[1] * array.itemsize, mmap.PAGESIZE)  # a scattered row touches a page
 
     @classmethod
     def zeros(cls, rows: int, dims: int) -> VectorRows:
@@ -810,36 +805,14 @@ class VectorRows:
         return self.shape[0]
 
     def __getitem__(self, rows: np.ndarray) -> np.ndarray:
-        at = rows if self._index is None else self._index[rows]
-        out = np.empty((len(at), self.shape[1]), self._array.dtype)
-        for start, stop in self._blocks(len(at)):
-            out[start:stop] = np.take(self._array, at[start:stop], axis=0)
-            self._touched(stop - start)
-        return out
+        return gather(self._array, rows if self._index is None else self._index[rows], self._scratch)
 
     def __setitem__(self, rows: np.ndarray, values: np.ndarray) -> None:
-        at = rows if self._index is None else self._index[rows]
-        for start, stop in self._blocks(len(at)):
-            self._array[at[start:stop]] = values[start:stop]
-            self._touched(stop - start)
-
-    def _blocks(self, count: int) -> Iterator[tuple[int, int]]:
-        """Bounds of blocks of ``count`` rows, each touching at most ``_RESIDENT_BYTES`` of pages: a gather of a
-        large scattered sample would otherwise make most of the file resident before handing it back."""
-        step = max(1, _RESIDENT_BYTES // self._row_bytes)
-        return ((start, min(start + step, count)) for start in range(0, count, step))
+        scatter(self._array, rows if self._index is None else self._index[rows], values, self._scratch)
 
     def view(self, rows: np.ndarray) -> VectorRows:
         """The matrix of ``rows`` (in that order), reading this one's storage."""
         return VectorRows(self._array, self._scratch, rows if self._index is None else self._index[rows])
-
-    def _touched(self, rows: int) -> None:
-        """Count the pages that reading or writing ``rows`` rows made resident (a row scattered in the file
-        takes at least a page of its own), and hand them all back past ``_RESIDENT_BYTES``."""
-        self._moved += rows * self._row_bytes
-        if self._scratch is not None and self._moved >= _RESIDENT_BYTES:
-            release(self._scratch)
-            self._moved = 0
 
 
 class OnDemandVectors:

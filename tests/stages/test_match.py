@@ -260,6 +260,7 @@ def test_partitions_search_every_row_once_and_give_each_column_its_nearest_parti
 def test_a_few_new_paragraphs_against_a_large_history_are_searched_exactly(monkeypatch):
     """Above ann_min_rows, but with few query rows: brute force (what partitions would only approximate),
     both ways and among the earlier documents, and no partition is fitted."""
+    from pipeline.io import scratch as scratch_file
     from pipeline.stages import match as stage
 
     rng = np.random.default_rng(5)
@@ -354,6 +355,7 @@ def test_shingle_sets_are_the_texts_shingle_sets():
 def test_pair_jaccard_is_exact_across_chunks_of_texts(monkeypatch):
     """The shingle sets are built a few texts at a time (bounded memory); the Jaccard of every pair is still
     that of the two texts' whole shingle sets, whichever chunks they fell in."""
+    from pipeline.io import scratch as scratch_file
     from pipeline.stages import match as stage
 
     monkeypatch.setattr(stage, "_TEXTS_PER_CHUNK", 2)
@@ -367,6 +369,7 @@ def test_pair_jaccard_is_exact_across_chunks_of_texts(monkeypatch):
 def test_strings_read_a_column_as_the_list_of_its_values(monkeypatch):
     """The stage reads its paragraphs' text from the Arrow column, a few strings at a time: what each step
     gets is what the column holds, in the frame's row order, across the column's chunks."""
+    from pipeline.io import scratch as scratch_file
     from pipeline.stages import match as stage
 
     monkeypatch.setattr(stage, "_TEXTS_PER_CHUNK", 2)
@@ -448,8 +451,9 @@ def test_cascade_finds_the_full_models_candidates_and_embeds_only_linked_documen
                          ids=["exact", "partitioned"])
 def test_vectors_kept_in_a_scratch_file_give_the_same_candidates(make_paragraphs, fake_embed, monkeypatch, settings):
     """Past ``_SCRATCH_BYTES`` the stage keeps its vectors in an unnamed scratch file, embeds a chunk of rows
-    at a time and hands the pages it read back every ``_RESIDENT_BYTES``: the candidates (pairs, cosines,
+    at a time and hands the pages it read back after each window of the file: the candidates (pairs, cosines,
     shares) are the ones it finds with every vector in memory, with and without the cascade."""
+    from pipeline.io import scratch as scratch_file
     from pipeline.stages import match as stage
 
     rng = np.random.default_rng(5)
@@ -465,7 +469,7 @@ def test_vectors_kept_in_a_scratch_file_give_the_same_candidates(make_paragraphs
                            REWORDED_PIER: at_cosine(2, 0.65, 12)})
     in_memory = [match(paras, settings, full), match(paras, settings, full, propose=cheap)]
     monkeypatch.setattr(stage, "_SCRATCH_BYTES", 0)
-    monkeypatch.setattr(stage, "_RESIDENT_BYTES", 4096)
+    monkeypatch.setattr(scratch_file, "WINDOW_BYTES", 4096)
     monkeypatch.setattr(stage, "_ROWS_PER_EMBED", 7)
     scratch = stage.OnDemandVectors(full, *(stage.Strings(paras.column(c)) for c in ("text_hash", "text")))
     assert scratch.cover(np.arange(3))._scratch is not None, "the test must reach the scratch file"
