@@ -348,7 +348,7 @@ def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdi
 
     Inside: between the first and last paragraph trafilatura chose, or sharing an ancestor with one of
     them at most ``levels`` up from each (articles cut into sections by ad slots keep one ancestor);
-    ``<body>`` does not count, it holds everything; or after the last one, where the article goes on in its box
+    ``<body>`` does not count, it holds everything; or next to them, where the article goes on in its box
     (``_continued_article``). Paragraphs that carry a chrome verdict (DOM or
     text) stay out, and so do repeats of a kept paragraph (pages that hold the article twice) other than
     table cells ("Yes", "No", "✓" recur down a table's columns), and a hidden copy of the chosen text
@@ -380,17 +380,21 @@ def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdi
     return recovered
 
 
-def _continued_article(paragraphs: list[Paragraph], first: int, last: int, article) -> range:
-    """The paragraphs after the last chosen one that go on with the article: inside its box, up to the first
-    that jusText calls bad (a heading of links, a "Footnotes" label, a card's title) or the box's end. An
-    extractor may stop early (a FAQ or the article's second half in a section of its own); what follows in
-    the box after chrome is a list of cards, footnotes or an author's box, whose prose reads as good too."""
+def _continued_article(paragraphs: list[Paragraph], first: int, last: int, article) -> set[int]:
+    """The paragraphs just before the first chosen one and just after the last that go on with the article:
+    inside its box, up to the first that jusText calls bad (a heading of links, a "Footnotes" label, a card's
+    title) or the box's edge. An extractor may start late or stop early (a FAQ or the article's second half in
+    a section of its own); what the box holds past such a line is a list of cards, footnotes or an author's
+    box, whose prose reads as good too."""
     if article is None or first > last:
-        return range(0)
+        return set()
     end = last + 1
     while end < len(paragraphs) and paragraphs[end].class_type != "bad" and is_inside(paragraphs[end], article):
         end += 1
-    return range(last + 1, end)
+    start = first
+    while start > 0 and paragraphs[start - 1].class_type != "bad" and is_inside(paragraphs[start - 1], article):
+        start -= 1
+    return {*range(start, first), *range(last + 1, end)}
 
 
 def _is_article_structure(paragraph: Paragraph, article, cfg: StripConfig) -> bool:
