@@ -388,13 +388,19 @@ def _continued_article(paragraphs: list[Paragraph], first: int, last: int, artic
     box, whose prose reads as good too."""
     if article is None or first > last:
         return set()
-    end = last + 1
-    while end < len(paragraphs) and paragraphs[end].class_type != "bad" and is_inside(paragraphs[end], article):
-        end += 1
-    start = first
-    while start > 0 and paragraphs[start - 1].class_type != "bad" and is_inside(paragraphs[start - 1], article):
-        start -= 1
-    return {*range(start, first), *range(last + 1, end)}
+    return {*_good_run_in_box(paragraphs, range(first - 1, -1, -1), article),
+            *_good_run_in_box(paragraphs, range(last + 1, len(paragraphs)), article)}
+
+
+def _good_run_in_box(paragraphs: list[Paragraph], indexes: range, article) -> list[int]:
+    """The paragraphs at ``indexes``, walked in their order, up to the first that jusText calls bad or that
+    is outside the article's box."""
+    run = []
+    for i in indexes:
+        if paragraphs[i].class_type == "bad" or not is_inside(paragraphs[i], article):
+            break
+        run.append(i)
+    return run
 
 
 def _is_article_structure(paragraph: Paragraph, article, cfg: StripConfig) -> bool:
