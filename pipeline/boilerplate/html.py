@@ -348,7 +348,8 @@ def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdi
 
     Inside: between the first and last paragraph trafilatura chose, or sharing an ancestor with one of
     them at most ``levels`` up from each (articles cut into sections by ad slots keep one ancestor);
-    ``<body>`` does not count, it holds everything. Paragraphs that carry a chrome verdict (DOM or
+    ``<body>`` does not count, it holds everything; or next to them, where the article goes on in its box
+    (``_continued_article``). Paragraphs that carry a chrome verdict (DOM or
     text) stay out, and so do repeats of a kept paragraph (pages that hold the article twice) other than
     table cells ("Yes", "No", "✓" recur down a table's columns), and a hidden copy of the chosen text
     (``_is_hidden``, ``_is_copy``: the article's body again as metadata for machines). A chosen line of
@@ -359,12 +360,14 @@ def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdi
     # Elements, not ids: holding them keeps lxml's proxies alive, so the same node is the same object.
     article_parents = {a for p, c in zip(paragraphs, chosen) if c for a in _ancestors(p, levels)}
     seen = {p.text for p, c in zip(paragraphs, chosen) if c and not _is_link_list(p, cfg)}
+    continued = _continued_article(paragraphs, first, last, article)
     chosen_grams: set | None = None  # the chosen text's 3-grams, built for the first hidden paragraph
     recovered = []
     for i, (p, dom) in enumerate(zip(paragraphs, doms)):
         inside = first <= i <= last
         back = ((p.text not in seen or _is_cell(p)) and not dom
-                and ((p.class_type == "good" and (inside or any(a in article_parents for a in _ancestors(p, levels))))
+                and ((p.class_type == "good" and (inside or i in continued
+                                                  or any(a in article_parents for a in _ancestors(p, levels))))
                      or (inside and _is_article_structure(p, article, cfg)))
                 and not block_verdict(p.text, cfg))
         if back and _is_hidden(p):
@@ -375,6 +378,29 @@ def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdi
             seen.add(p.text)
         recovered.append(back)
     return recovered
+
+
+def _continued_article(paragraphs: list[Paragraph], first: int, last: int, article) -> set[int]:
+    """The paragraphs just before the first chosen one and just after the last that go on with the article:
+    inside its box, up to the first that jusText calls bad (a heading of links, a "Footnotes" label, a card's
+    title) or the box's edge. An extractor may start late or stop early (a FAQ or the article's second half in
+    a section of its own); what the box holds past such a line is a list of cards, footnotes or an author's
+    box, whose prose reads as good too."""
+    if article is None or first > last:
+        return set()
+    return {*_good_run_in_box(paragraphs, range(first - 1, -1, -1), article),
+            *_good_run_in_box(paragraphs, range(last + 1, len(paragraphs)), article)}
+
+
+def _good_run_in_box(paragraphs: list[Paragraph], indexes: range, article) -> list[int]:
+    """The paragraphs at ``indexes``, walked in their order, up to the first that jusText calls bad or that
+    is outside the article's box."""
+    run = []
+    for i in indexes:
+        if paragraphs[i].class_type == "bad" or not is_inside(paragraphs[i], article):
+            break
+        run.append(i)
+    return run
 
 
 def _is_article_structure(paragraph: Paragraph, article, cfg: StripConfig) -> bool:

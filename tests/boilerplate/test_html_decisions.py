@@ -134,3 +134,33 @@ def test_a_hidden_copy_of_the_article_stays_out_and_a_hidden_section_of_its_own_
     back = [p.text for p, r in zip(paragraphs, recovered) if r]
     assert answer in back
     assert copy not in back
+
+
+def test_prose_that_goes_on_with_the_article_in_its_box_comes_back_up_to_a_line_of_chrome():
+    """An extractor that starts late or stops early (the article's questions and answers in a section of their
+    own) leaves out prose the article's box goes on with; past a line of links, the box's prose is someone
+    else's."""
+    cfg = StripConfig()
+    more = " It expects the same order next year, when the new rules on the reserves that they must hold apply."
+    chosen_texts = (PROSE + more, PROSE.replace("Monday", "Friday") + more)
+    answer = ("Most policies pay for water that comes in through the roof after a storm, but not for water that "
+              "rises from the ground during a flood, which needs a separate policy from the state program that "
+              "the owners of the houses in the valley have to buy on their own.")
+    intro = ("Every spring the regulator counts the premiums that each company in the region has written, and "
+             "this year the count shows a market that is larger than it has been at any time since the law that "
+             "opened it to companies from abroad.")
+    note = ("The author has written about the insurance business for the newspaper since the year the regulator "
+            "first published its ranking, and she lives with her family in the north of the country, where she "
+            "also teaches a course on the history of the trade.")
+    html = (f"<html><body><main><article><div><p>{intro}</p></div><p>{chosen_texts[0]}</p><p>{chosen_texts[1]}</p>"
+            f"<section><div><h2>Questions readers asked</h2><p>{answer}</p></div></section>"
+            f"<div><p><a href='/contact'>Contact the newsroom about this story</a></p></div>"
+            f"<div><div><p>{note}</p></div></div></article></main></body></html>")
+    paragraphs = segment_dom(parse_html(html))
+    _classify_justext(paragraphs, cfg)
+    chosen = [p.text in chosen_texts for p in paragraphs]
+    article = article_element(paragraphs, chosen, cfg.article_element_share)
+    recovered = _recovered(paragraphs, chosen, [None] * len(paragraphs), cfg.recover_levels, article, cfg)
+    back = [p.text for p, r in zip(paragraphs, recovered) if r]
+    assert intro in back and answer in back
+    assert note not in back
