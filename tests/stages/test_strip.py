@@ -265,18 +265,17 @@ def collector_passes():
 
 def test_a_page_is_judged_without_a_collector_pass_and_the_collector_is_on_again(collector_passes):
     """A page's objects go by their reference counts: the collector's passes while it is judged (thousands of
-    objects made on a long page) would find nothing to free. The first page builds the run's caches."""
+    objects made on a long page, a pass every few hundred) would find nothing to free. What the page leaves
+    in the run's caches may bring one pass once the collector is on again."""
     def long_page(paragraphs: int) -> str:
         body = "".join(f"<p>{BUS} It is item {i}.</p>" for i in range(paragraphs))
         return (f"<html><head><title>Buses</title></head><body><nav><a href='/'>Home</a></nav>"
                 f"<article>{body}</article></body></html>")
 
-    page_blocks("first", long_page(5), "html", StripConfig())
-    collector_passes.clear()
-    blocks = page_blocks("doc", long_page(300), "html", StripConfig())
-    assert collector_passes == []
+    blocks = page_blocks("doc", long_page(600), "html", StripConfig())
+    assert len(collector_passes) <= 1
     assert gc.isenabled()
-    assert blocks.column("kept").to_pylist().count(True) == 300
+    assert blocks.column("kept").to_pylist().count(True) == 600
 
 
 def test_the_collector_stays_off_when_the_caller_had_turned_it_off(fixtures_dir):
