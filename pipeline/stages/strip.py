@@ -7,6 +7,10 @@ Nothing is deleted: removed blocks stay in the output with the rule that decided
 """
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -32,7 +36,27 @@ def page_blocks(doc_id: str, content: str, content_type: str, cfg: StripConfig) 
     Rows of a table rather than ``Block`` objects: a batch's worth of those (hundreds of thousands), held
     until the batch ends, would be walked again by every full pass of the garbage collector in between.
     """
-    return blocks_table([(doc_id, document_blocks(content, content_type, cfg))])
+    with _collector_paused():
+        return blocks_table([(doc_id, document_blocks(content, content_type, cfg))])
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The garbage collector off while one page is judged, as it was before afterwards.
+
+    A page's objects (its tree's element proxies, paragraphs, spans, trafilatura's copies) all live until it
+    is judged and then go by their reference counts, so the collector's passes in between find nothing to
+    free; but they come often (every few hundred objects made), and each one that reaches the oldest
+    generation walks every object of the process. A cycle a page does make is still collected, by the first
+    pass after it.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def concat_blocks(tables: list[pa.Table]) -> pa.Table:

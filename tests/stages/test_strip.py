@@ -1,12 +1,14 @@
 """Stage 2, strip: article text is kept, page chrome is removed with the reason a reader would give."""
 from __future__ import annotations
 
+import gc
+
 import pandas as pd
 import pytest
 
 from pipeline.config import StripConfig
 from pipeline.schema import BLOCKS, INGESTED, REMOVAL_REASONS, to_table
-from pipeline.stages.strip import strip
+from pipeline.stages.strip import page_blocks, strip
 
 # Real-looking article paragraphs (several sentences, 40+ words each) so that trafilatura keeps them.
 BUS = (
@@ -246,3 +248,40 @@ def test_empty_batch_gives_an_empty_table_with_the_schema():
     blocks = strip(INGESTED.empty_table(), StripConfig())
     assert blocks.num_rows == 0
     assert blocks.schema.names == BLOCKS.names
+
+
+# ---------------------------------------------------------------- the garbage collector
+
+
+@pytest.fixture
+def collector_passes():
+    """Counts the garbage collector's passes while the test runs."""
+    passes = []
+    callback = lambda phase, info: passes.append(info["generation"]) if phase == "start" else None  # noqa: E731
+    gc.callbacks.append(callback)
+    yield passes
+    gc.callbacks.remove(callback)
+
+
+def test_a_page_is_judged_without_a_collector_pass_and_the_collector_is_on_again(collector_passes):
+    """A page's objects go by their reference counts: the collector's passes while it is judged (thousands of
+    objects made on a long page, a pass every few hundred) would find nothing to free. What the page leaves
+    in the run's caches may bring one pass once the collector is on again."""
+    def long_page(paragraphs: int) -> str:
+        body = "".join(f"<p>{BUS} It is item {i}.</p>" for i in range(paragraphs))
+        return (f"<html><head><title>Buses</title></head><body><nav><a href='/'>Home</a></nav>"
+                f"<article>{body}</article></body></html>")
+
+    blocks = page_blocks("doc", long_page(600), "html", StripConfig())
+    assert len(collector_passes) <= 1
+    assert gc.isenabled()
+    assert blocks.column("kept").to_pylist().count(True) == 600
+
+
+def test_the_collector_stays_off_when_the_caller_had_turned_it_off(fixtures_dir):
+    gc.disable()
+    try:
+        strip_one((fixtures_dir / "article_comments.html").read_text(encoding="utf-8"), "html")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
