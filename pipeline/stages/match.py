@@ -452,6 +452,9 @@ def _block_nearest(vectors: Matrix, docs: np.ndarray, rows: np.ndarray, cols: np
     A float32 product finds the columns that can be among a row's top ``top_k`` (within ``_FLOOR_SLACK``
     of its k-th best, and of ``min_cosine``), and only those are scored exactly (``similarities``'
     rounding), ties going to the lower position: the same pairs whatever the product's thread count.
+    The k-th best is looked for among the columns within ``_FLOOR_SLACK`` of ``min_cosine`` only
+    (``_kth_best``): a row's top ``top_k`` lie there whenever its k-th best reaches that far, and otherwise
+    the floor is ``min_cosine`` anyway.
     """
     base = np.ascontiguousarray(vectors[cols], np.float32)
     col_docs = docs[cols]
@@ -461,10 +464,13 @@ def _block_nearest(vectors: Matrix, docs: np.ndarray, rows: np.ndarray, cols: np
     for start in range(0, len(rows) if k else 0, step):
         chunk = rows[start:start + step]
         rough = np.asarray(vectors[chunk], np.float32) @ base.T
-        rough[(docs[chunk][:, None] == col_docs[None, :]) | (positions[None, :] >= allowed[start:start + step, None])] = -np.inf
-        kth = -np.partition(-rough, k - 1, axis=1)[:, k - 1]
-        floor = np.maximum(kth, cfg.min_cosine) - _FLOOR_SLACK
-        r, c = np.nonzero(rough >= floor[:, None])
+        r, c = np.nonzero(rough >= cfg.min_cosine - _FLOOR_SLACK)
+        mine = (docs[chunk][r] != col_docs[c]) & (positions[c] < allowed[start:start + step][r])
+        r, c = r[mine], c[mine]
+        value = rough[r, c]
+        floor = np.maximum(_kth_best(r, value, k, len(chunk)), cfg.min_cosine) - _FLOOR_SLACK
+        near = value >= floor[r]
+        r, c = r[near], c[near]
         score = pair_similarities(vectors, vectors, chunk[r], cols[c])
         good = score >= cfg.min_cosine
         r, c, score = r[good], c[good], score[good]
@@ -472,6 +478,17 @@ def _block_nearest(vectors: Matrix, docs: np.ndarray, rows: np.ndarray, cols: np
         found_i.append(chunk[r[best]])
         found_j.append(cols[c[best]])
     return np.concatenate(found_i), np.concatenate(found_j)
+
+
+def _kth_best(r: np.ndarray, value: np.ndarray, k: int, count: int) -> np.ndarray:
+    """For each of ``count`` rows, the ``k``-th highest of its ``value`` entries (row ``r``), or -inf when it
+    has fewer than ``k``."""
+    order = np.lexsort((-value, r))
+    ordered = r[order]
+    at = order[np.arange(len(order)) - np.searchsorted(ordered, ordered) == k - 1]
+    kth = np.full(count, -np.inf, np.float32)
+    kth[r[at]] = value[at]
+    return kth
 
 
 def partitions(vectors: Matrix, rows: np.ndarray, cols: np.ndarray, cfg: MatchConfig
@@ -875,8 +892,14 @@ def proposals(cheap: Matrix, docs: np.ndarray, query: np.ndarray, cfg: MatchConf
     a rewrite's same-day siblings, rewritten from the same article, crowd its overall neighbourhood and
     would hide the source if the margin were taken over all paragraphs (docs/benchmarks.md,
     bench/cascade_gate.py).
+
+    The searches keep neighbours down to ``cascade_min_cosine - cascade_min_margin`` only: a background
+    lower than that lets every proposal at ``cascade_min_cosine`` through, as a row with fewer than
+    ``cascade_top_k`` neighbours there does, and a search that needs no k-th best below a floor is cheap
+    (``_block_nearest``).
     """
-    wide = cfg.model_copy(update={"top_k": cfg.cascade_top_k, "min_cosine": -1.0})
+    wide = cfg.model_copy(update={"top_k": cfg.cascade_top_k,
+                                  "min_cosine": cfg.cascade_min_cosine - cfg.cascade_min_margin})
     searches = [nearest_pairs(cheap, docs, query, wide, floor=cfg.cascade_min_cosine)]
     if published is not None:
         searches.append(nearest_pairs(cheap, docs, query, wide, published, floor=cfg.cascade_min_cosine))
