@@ -26,9 +26,9 @@ class ArrayStore:
 
     The rows live in an Arrow IPC file (``path``) and the delta files that later runs appended beside it
     (``<stem>.delta-<token>.arrow``): a run writes only the rows it computed, never the whole store, and
-    reads the files memory-mapped, without decompressing or copying them; after each lookup the pages it
-    read go back to the page cache, so a run holds no more of the index than one lookup's rows. Every ``MAX_DELTAS`` deltas are
-    folded into the base file. A hash found twice (a run killed between the fold and removing the deltas)
+    reads the files memory-mapped, without decompressing or copying them, a window of a file at a time
+    whose pages go back to the page cache after it (``pipeline.io.scratch.gather``), so a run holds no more
+    of the index than a window. Every ``MAX_DELTAS`` deltas are folded into the base file. A hash found twice (a run killed between the fold and removing the deltas)
     holds the same values both times.
     """
 
