@@ -46,6 +46,8 @@ def release_pool() -> None:
 def gather(array: np.ndarray, rows: np.ndarray, mapping: mmap.mmap | None) -> np.ndarray:
     """``array[rows]`` for a 2-D array that may live in ``mapping``: read a window of the file at a time
     (``_windows``), so that the gather leaves no more than a window of the file resident."""
+    if _offset_in(array, mapping) is None:
+        return np.take(array, rows, axis=0)  # held in memory: one copy, no windows
     out = np.empty((len(rows), *array.shape[1:]), array.dtype)
     for positions, at in _windows(array, rows, mapping):
         out[positions] = array[at]
