@@ -420,9 +420,10 @@ def _nearest_pairs(vectors: Matrix, docs: np.ndarray, rows: np.ndarray, cols: np
     the cost grows with the corpus times the partition size, not with the corpus squared.
     """
     allowed = np.full(len(rows), len(cols)) if allowed is None else allowed
-    progress = log.Progress(len(rows), "match: nearest neighbours", unit="para")
+    blocks = _search_blocks(vectors, rows, cols, allowed, cfg)
+    progress = log.Progress(sum(len(at) for at, _ in blocks), "match: nearest neighbours", unit="para")
     found_i, found_j = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
-    for at, positions in _search_blocks(vectors, rows, cols, allowed, cfg):
+    for at, positions in blocks:
         i, j = _block_nearest(vectors, docs, rows[at], cols[positions], positions, allowed[at], cfg)
         found_i.append(i)
         found_j.append(j)
@@ -433,13 +434,16 @@ def _nearest_pairs(vectors: Matrix, docs: np.ndarray, rows: np.ndarray, cols: np
 
 def _search_blocks(vectors: Matrix, rows: np.ndarray, cols: np.ndarray, allowed: np.ndarray, cfg: MatchConfig
                    ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Blocks (positions in ``rows``, ascending positions in ``cols``) of ``_nearest_pairs``: one of every
-    column when the search is small enough to be exact; else the rows allowed at most ``ann_min_rows``
-    columns (the earliest paragraphs, in a search by date) search all their columns, the others their
-    partitions."""
+    """Blocks (positions in ``rows``, ascending positions in ``cols``) of ``_nearest_pairs``: one of the
+    columns any row may search when the search is small enough to be exact; else the rows allowed at most
+    ``ann_min_rows`` columns (the earliest paragraphs, in a search by date) search all their columns, the
+    others their partitions. A row allowed no column (in a search by date, an undated paragraph or one of
+    the earliest day) searches nothing: when no document of a run is dated, that is every row."""
     if len(rows) * len(cols) <= cfg.exact_max_products or len(cols) <= cfg.ann_min_rows:
-        return [(np.arange(len(rows)), np.arange(len(cols)))]
-    few, many = np.flatnonzero(allowed <= cfg.ann_min_rows), np.flatnonzero(allowed > cfg.ann_min_rows)
+        searching = np.flatnonzero(allowed > 0)
+        return [(searching, np.arange(int(allowed[searching].max(initial=0))))]
+    few = np.flatnonzero((allowed > 0) & (allowed <= cfg.ann_min_rows))
+    many = np.flatnonzero(allowed > cfg.ann_min_rows)
     blocks = [(few, np.arange(int(allowed[few].max(initial=0))))]
     return blocks + [(many[at], positions) for at, positions in partitions(vectors, rows[many], cols, cfg)]
 
