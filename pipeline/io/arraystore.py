@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from pipeline.io.parquet import replace_atomically
 from pipeline.io.scratch import gather, release, scratch_array
+from pipeline.lookup import find_sorted
 
 _ARROW_TYPES = {np.dtype(np.float32): pa.float32(), np.dtype(np.uint32): pa.uint32()}
 MAX_DELTAS = 8
@@ -155,8 +156,7 @@ class _KeyIndex:
 
     def find(self, keys: np.ndarray) -> np.ndarray:
         """The row of each key, -1 where absent."""
-        at = np.minimum(np.searchsorted(self._sorted, keys), max(len(self._sorted) - 1, 0))
-        hit = self._sorted[at] == keys if len(self._sorted) else np.zeros(len(keys), bool)
+        at, hit = find_sorted(self._sorted, keys)
         return np.where(hit, self._rows[at] if len(self._rows) else 0, -1)
 
     def of_rows(self, rows: np.ndarray) -> np.ndarray:

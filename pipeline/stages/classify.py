@@ -24,8 +24,10 @@
 from __future__ import annotations
 
 import bisect
+import functools
 import heapq
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -310,14 +312,14 @@ def _may_rewrite(link: Link) -> bool:
     return not link.adds_attribution
 
 
-def _another_day(link: Link, days: dict[Key, frozenset[str]]) -> bool:
+def _another_day(link: Link, days: Callable[[Key], frozenset[str]]) -> bool:
     """Whether a link that is no near-verbatim copy joins two paragraphs that name different days of the
     week (each names one the other does not): two reports of one event written on different days ("announced
     Tuesday", "released its plan Wednesday"). A model asked to rewrite keeps the day it reports; a human
     copier may change it, so a near-verbatim copy stays one. On provenance-dev and its stress sets, each of the
     38 links at ``aligned_cosine`` or closer that this drops joins two paragraphs neither of which derives from
     the other (the leads of reports filed on different days)."""
-    mine, theirs = days.get(link.key, frozenset()), days.get(link.source, frozenset())
+    mine, theirs = days(link.key), days(link.source)
     return not link.near_verbatim and bool(mine - theirs) and bool(theirs - mine)
 
 
@@ -542,7 +544,13 @@ def decide(paras: pd.DataFrame, links: dict[Key, list[Link]], order: dict[str, i
     decisions: dict[Key, Decision] = dict(published or {})
     pending = {doc for doc, _ in text.keys() - decisions.keys()}  # the others' decisions stand
     word_counts: dict[str, list[tuple[int, int]]] = {}  # (para_index, word_count) by document, in order
-    days = {key: weekdays(t) for key, t in text.items()}
+
+    @functools.cache
+    def days(key: Key) -> frozenset[str]:
+        """The weekdays a paragraph names, read only for the paragraphs that a link of an undecided document
+        joins: in a run that adds a few documents, most paragraphs are context whose decisions stand."""
+        return weekdays(text[key]) if key in text else frozenset()
+
     for doc, index, count in zip(paras["doc_id"].tolist(), paras["para_index"].tolist(), paras["word_count"].tolist()):
         if doc in pending:
             word_counts.setdefault(doc, []).append((index, count))

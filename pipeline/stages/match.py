@@ -23,6 +23,7 @@ from scipy import sparse
 from pipeline import log
 from pipeline.config import MatchConfig
 from pipeline.io.scratch import gather, scatter, scratch_array
+from pipeline.lookup import find_sorted
 from pipeline.schema import CANDIDATES, to_table
 from pipeline.text import sentences, text_hash, words
 
@@ -250,7 +251,7 @@ def lexical_pairs(signatures: np.ndarray, docs: np.ndarray, query: np.ndarray, c
         keys = _band_keys(signatures[:, band * width:(band + 1) * width])
         # Only the buckets of query rows give pairs: the others are left unsorted (a run's new rows
         # against the history), which changes neither the pairs nor which query rows are templates.
-        members = np.arange(n) if query.all() else np.flatnonzero(np.isin(keys, keys[query]))
+        members = np.arange(n) if query.all() else np.flatnonzero(find_sorted(np.sort(keys[query]), keys)[1])
         order = members[np.argsort(keys[members], kind="stable")]
         starts, sizes = _runs(keys[order])
         crowded = _distinct_per_run(docs[order], starts, sizes) > cfg.max_bucket_docs + 1
@@ -758,8 +759,7 @@ def pair_cover(covers: tuple[np.ndarray, np.ndarray, np.ndarray], docs: np.ndarr
     out = []
     for a, b in ((i, j), (j, i)):
         wanted = a.astype(np.int64) * n + b
-        at = np.minimum(np.searchsorted(code, wanted), max(len(code) - 1, 0))
-        hit = code[at] == wanted if len(code) else np.zeros(len(a), bool)
+        at, hit = find_sorted(code, wanted)
         share = np.where(hit, covers[2][at] if len(code) else 0.0, 0.0)
         out.append(np.where(measured, share, np.nan).astype(np.float32))
     return out[0], out[1]
