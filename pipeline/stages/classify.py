@@ -28,7 +28,7 @@ import functools
 import heapq
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -66,11 +66,13 @@ class Link:
     covered: float | None = None
     """Share of the paragraph's words in sentences whose nearest sentence of ``source``'s document is in
     ``source`` (None when the two documents were not aligned sentence by sentence)."""
+    copier_page: bool = False
+    """The two documents also share a paragraph word for word (see ``_edited_by_a_copier``)."""
 
     @property
     def is_copy(self) -> bool:
-        """Near-verbatim reuse with a human's kind of edit."""
-        return self.near_verbatim and self.machine_edit < 0.5
+        """Near-verbatim reuse with a human's kind of edit, or on a page that copies its source elsewhere."""
+        return self.near_verbatim and (self.machine_edit < 0.5 or self.copier_page)
 
     @property
     def semantic(self) -> float:
@@ -105,7 +107,7 @@ def provenance_rows(paragraphs: pa.Table, candidates: pa.Table, documents: pa.Ta
     """``classify``'s rows, each also with the ``evidence`` its confidence was calibrated on (a dict the
     table leaves out), so that a calibration can be refitted on a labelled run."""
     paras = paragraphs.to_pandas().sort_values(["doc_id", "para_index"]).reset_index(drop=True)
-    links = links_of(scored_pairs(paragraphs, candidates, cfg))
+    links = _edited_by_a_copier(links_of(scored_pairs(paragraphs, candidates, cfg)), _long_paragraphs(paras, cfg))
     docs = documents.to_pandas()
     order = document_order(paras, links, docs, cfg)
     published = _published_decisions(history)
@@ -252,6 +254,29 @@ def links_of(scored: pa.Table) -> dict[Key, list[Link]]:
                                             machine, adds, covered))
     # Sorted by source, so that ties between equally good sources resolve the same way whatever the row order.
     return {key: sorted(links, key=lambda l: l.source) for key, links in out.items()}
+
+
+def _long_paragraphs(paras: pd.DataFrame, cfg: Config) -> set[Key]:
+    """The paragraphs of at least ``short_paragraph_words`` words: not a heading or a list item, which two
+    pages on one topic share by chance ("How long does it take to form an LLC?")."""
+    long = paras[paras["word_count"] >= cfg.classify.short_paragraph_words]
+    return set(zip(long["doc_id"].tolist(), long["para_index"].tolist()))
+
+
+def _edited_by_a_copier(links: dict[Key, list[Link]], long: set[Key]) -> dict[Key, list[Link]]:
+    """The links, with each one between two documents that also share one of the ``long`` paragraphs word for
+    word marked ``copier_page``: a near-verbatim one is then a human's edit whatever the machine-edit model
+    says (its probability stays the evidence that confidence is calibrated on).
+
+    A language model asked to rewrite or polish a document changes every paragraph of it (no rewritten
+    document of provenance-dev keeps one as it was); a copier takes some paragraphs as they are and touches
+    up others. The machine-edit model sees one pair alone, and a copy editor's two-word restyle looks to it
+    like a model's light polish: the paragraphs the same page took unchanged from the same source say which
+    hand it was."""
+    verbatim = {frozenset((l.key[0], l.source[0])) for items in links.values() for l in items
+                if l.ratio >= 1.0 and l.key in long}
+    return {key: [replace(l, copier_page=True) if frozenset((key[0], l.source[0])) in verbatim else l for l in items]
+            for key, items in links.items()}
 
 
 def content_words(tokens: list[str], stop: frozenset[str] | None = None) -> frozenset[str]:
@@ -936,9 +961,10 @@ def _decide_one(key: Key, earlier: list[Link], rewrites: list[Link], aligned: se
     if sources is not None:
         rewrites = [l for l in rewrites if l.source[0] in sources]
     # The nearest near-verbatim version decides: a polish that also sits close to a sibling polish of its
-    # source is the source's rewrite, not the sibling's copy, when the source is nearer.
+    # source is the source's rewrite, not the sibling's copy, when the source is nearer. Between versions
+    # as near, one edit read as a copier's (``_edited_by_a_copier``) is that edit's verdict for them all.
     near = [l for l in earlier if l.near_verbatim and (sources is None or l.source[0] in sources)]
-    closest = max(near, key=lambda l: (l.ratio, l.containment, -_source_index(l))) if near else None
+    closest = max(near, key=lambda l: (l.ratio, l.containment, l.is_copy, -_source_index(l))) if near else None
     if closest is not None and closest.is_copy:
         return _copied(closest, decided, earlier, cfg)
     if rewrites:

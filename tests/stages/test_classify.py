@@ -217,6 +217,38 @@ def test_the_same_loose_rewording_alone_is_original(make_paragraphs, make_candid
     assert (frame["label"] == "original").all()
 
 
+# FOUNDATIONS with three small-word edits ("had been" -> "were", "would have" -> "would", "found that" ->
+# "found"): alone, the machine-edit model reads it as a model's light polish.
+RESTYLED = FOUNDATIONS.replace("had been weakened", "were weakened").replace("would have cost", "would cost").replace(
+    "found that", "found")
+
+
+def test_a_light_polish_of_a_source_paragraph_is_ai_paraphrased(make_paragraphs, make_candidates, make_documents):
+    paragraphs = make_paragraphs({"s": [TERMINAL, FOUNDATIONS, PIER], "r": [RESTYLED]})
+    frame = run(paragraphs, make_candidates([("r", 0, "s", 1, 0.97)]), make_documents(["s", "r"], DATES))
+    assert label_of(frame, "r", 0)["label"] == "ai_paraphrased"
+
+
+def test_the_same_edit_is_a_copy_on_a_page_that_took_another_paragraph_of_the_source_word_for_word(
+        make_paragraphs, make_candidates, make_documents):
+    paragraphs = make_paragraphs({"s": [TERMINAL, FOUNDATIONS, PIER], "r": [TERMINAL, RESTYLED]})
+    candidates = make_candidates([("r", 0, "s", 0, 1.0), ("r", 1, "s", 1, 0.97)])
+    frame = run(paragraphs, candidates, make_documents(["s", "r"], DATES))
+    for i in range(2):
+        row = label_of(frame, "r", i)
+        assert row["label"] == "copied", i
+        assert (row["source_doc_id"], row["source_para_index"]) == ("s", i)
+
+
+def test_a_heading_two_pages_share_word_for_word_does_not_make_a_copier_of_the_page_that_polishes(
+        make_paragraphs, make_candidates, make_documents):
+    heading = "How long will the new ferry terminal take to build?"
+    paragraphs = make_paragraphs({"s": [heading, TERMINAL, FOUNDATIONS, PIER], "r": [heading, RESTYLED]})
+    candidates = make_candidates([("r", 0, "s", 0, 1.0), ("r", 1, "s", 2, 0.97)])
+    frame = run(paragraphs, candidates, make_documents(["s", "r"], DATES))
+    assert label_of(frame, "r", 1)["label"] == "ai_paraphrased"
+
+
 # A model's condensed retelling of TERMINAL and FOUNDATIONS: reordered and trimmed, most words kept
 # (token-sequence similarity 0.57 and 0.51), unlike REWORDED (0.13-0.21).
 CONDENSED = [
