@@ -51,6 +51,11 @@ def edit_shape(later: list[str], earlier: list[str], stop: frozenset[str], names
 def _merged_edits(later: list[str], earlier: list[str]) -> list[tuple[list[str], list[str]]]:
     """(old words, new words) of each separate edit; edits with no word between them are one ("percent" ->
     "per cent" is an insertion next to a replacement for the aligner)."""
+    return [(earlier[a:b], later[c:d]) for a, b, c, d in _edit_spans(later, earlier)]
+
+
+def _edit_spans(later: list[str], earlier: list[str]) -> list[list[int]]:
+    """(start, end in ``earlier``, start, end in ``later``) of each separate edit (``_merged_edits``)."""
     spans: list[list[int]] = []
     for op in Levenshtein.opcodes(earlier, later):
         if op.tag == "equal":
@@ -59,7 +64,16 @@ def _merged_edits(later: list[str], earlier: list[str]) -> list[tuple[list[str],
             spans[-1][1], spans[-1][3] = op.src_end, op.dest_end
         else:
             spans.append([op.src_start, op.src_end, op.dest_start, op.dest_end])
-    return [(earlier[a:b], later[c:d]) for a, b, c, d in spans]
+    return spans
+
+
+def share_an_edit(one: list[str], other: list[str], earlier: list[str]) -> bool:
+    """Whether two versions of ``earlier`` make one of their edits of it alike: the same words of it
+    replaced by the same words (or the same dropped, or the same added at one place)."""
+    def edits(later: list[str]) -> set[tuple]:
+        return {(a, b, tuple(later[c:d])) for a, b, c, d in _edit_spans(later, earlier)}
+
+    return bool(edits(one) & edits(other))
 
 
 def _moved(ops: list[tuple[list[str], list[str]]]) -> set[int]:

@@ -20,6 +20,8 @@
    with attribution added is a report of the same event, not a rewrite.
    The source pointer is resolved to the root original through the earlier paragraph's own source; an
    original of the paragraph's own publication day is its root only when no earlier or undated one competes.
+   Versions of one day that made one of the same edits of an earlier paragraph relate to it alike: a
+   rewrite of it when the edit of one of them reads as a model's, whichever the order took first.
 """
 from __future__ import annotations
 
@@ -38,7 +40,8 @@ from rapidfuzz.distance import Indel
 
 from pipeline.boilerplate.language import page_language, stoplist
 from pipeline.config import EVIDENCE, Calibration, Config
-from pipeline.edits import edit_shape, kept_share, machine_edit_probability, proper_names, spelling_variants
+from pipeline.edits import (edit_shape, kept_share, machine_edit_probability, proper_names, share_an_edit,
+                            spelling_variants)
 from pipeline.schema import PROVENANCE, SCORED, to_table
 from pipeline.style import attributions, machine_style, weekdays
 from pipeline.text import longest_shared_run, sentences, shingles, words
@@ -576,6 +579,7 @@ def decide(paras: pd.DataFrame, links: dict[Key, list[Link]], order: dict[str, i
         joins: in a run that adds a few documents, most paragraphs are context whose decisions stand."""
         return weekdays(text[key]) if key in text else frozenset()
 
+    twins = _twin_rewrites(links, dates or {}, text)
     for doc, index, count in zip(paras["doc_id"].tolist(), paras["para_index"].tolist(), paras["word_count"].tolist()):
         if doc in pending:
             word_counts.setdefault(doc, []).append((index, count))
@@ -594,7 +598,7 @@ def decide(paras: pd.DataFrame, links: dict[Key, list[Link]], order: dict[str, i
             sources = _lending_documents(longer, decisions) if key in short and longer else None
             rewrites = _rewrite_links(key, earlier[key], partners, follows, machine_like[key], cfg)
             decisions[key] = _decide_one(key, earlier[key], rewrites, aligned, decisions, links.get(key, []), text,
-                                         cfg, sources, dates)
+                                         cfg, sources, dates, twins.get(key, ()))
     return decisions
 
 
@@ -954,19 +958,27 @@ def _forward_share(values: list[int]) -> float:
 
 def _decide_one(key: Key, earlier: list[Link], rewrites: list[Link], aligned: set[str],
                 decided: dict[Key, Decision], every: list[Link], text: dict[Key, str], cfg: Config,
-                sources: set[str] | None = None, dates: dict[str, pd.Timestamp] | None = None) -> Decision:
+                sources: set[str] | None = None, dates: dict[str, pd.Timestamp] | None = None,
+                twin_rewrites: tuple[Link, ...] = ()) -> Decision:
     """Label of one paragraph; with ``sources``, it may derive only from those documents (a short paragraph,
-    see ``_lending_documents``), while its confidence as an original still counts every earlier link."""
+    see ``_lending_documents``), while its confidence as an original still counts every earlier link.
+    ``twin_rewrites`` are its links to earlier paragraphs that its family of same-day versions rewrote
+    (``_twin_rewrites``): a copy of one of those, or of a copy of one, is a rewrite of it."""
     c = cfg.classify
     if sources is not None:
         rewrites = [l for l in rewrites if l.source[0] in sources]
+        twin_rewrites = tuple(l for l in twin_rewrites if l.source[0] in sources)
     # The nearest near-verbatim version decides: a polish that also sits close to a sibling polish of its
     # source is the source's rewrite, not the sibling's copy, when the source is nearer. Between versions
     # as near, one edit read as a copier's (``_edited_by_a_copier``) is that edit's verdict for them all.
     near = [l for l in earlier if l.near_verbatim and (sources is None or l.source[0] in sources)]
     closest = max(near, key=lambda l: (l.ratio, l.containment, l.is_copy, -_source_index(l))) if near else None
     if closest is not None and closest.is_copy:
-        return _copied(closest, decided, earlier, cfg)
+        copied = _copied(closest, decided, earlier, cfg)
+        rewritten = next((l for l in twin_rewrites if _root(l, decided) == copied.root), None)
+        if copied.label == "ai_paraphrased" or rewritten is None:
+            return copied
+        return _rewrite_decision(rewritten, aligned, decided, earlier, cfg)
     if rewrites:
         roots = _dated_roots([l for l in rewrites if decided[l.source].label == "original"], key[0], dates or {})
         link = max(roots or rewrites, key=lambda l: (_rewrite_score(l, cfg), -_source_index(l)))
@@ -976,15 +988,23 @@ def _decide_one(key: Key, earlier: list[Link], rewrites: list[Link], aligned: se
             kept, taken = _kept_sentences(text[key], [text[l.source] for l in merged], cfg), sum(l.covered for l in merged)
             if kept >= taken - _ROUNDING:
                 return _copied(link, decided, earlier, cfg)
-        evidence = _evidence(link)
-        return Decision("ai_paraphrased", link, _root(link, decided), "doc_alignment" if via_alignment else "semantic",
-                        calibrated_confidence("ai_paraphrased", evidence, c.calibration), _shares(link, earlier), evidence)
+        return _rewrite_decision(link, aligned, decided, earlier, cfg)
     # The label is wrong only if some earlier document held this paragraph: judge by the nearest earlier link.
     nearest = max(earlier, key=lambda l: (_strength(l), l.source), default=None)
     evidence = _evidence(nearest)
     method = "earliest_occurrence" if any(_is_strong(l, cfg) for l in every) else "no_match"
     return Decision("original", None, None, method, calibrated_confidence("original", evidence, c.calibration),
                     evidence=evidence)
+
+
+def _rewrite_decision(link: Link, aligned: set[str], decided: dict[Key, Decision], earlier: list[Link], cfg: Config
+                      ) -> Decision:
+    """The decision for a rewrite of ``link``'s source, by document alignment when this document follows
+    that source's."""
+    evidence = _evidence(link)
+    return Decision("ai_paraphrased", link, _root(link, decided), "doc_alignment" if link.source[0] in aligned else "semantic",
+                    calibrated_confidence("ai_paraphrased", evidence, cfg.classify.calibration), _shares(link, earlier),
+                    evidence)
 
 
 def _dated_roots(roots: list[Link], doc: str, dates: dict[str, pd.Timestamp]) -> list[Link]:
@@ -997,6 +1017,41 @@ def _dated_roots(roots: list[Link], doc: str, dates: dict[str, pd.Timestamp]) ->
     mine = dates.get(doc)
     kept = [l for l in roots if mine is None or l.source[0] not in dates or dates[l.source[0]] < mine]
     return kept or roots
+
+
+def _twin_rewrites(links: dict[Key, list[Link]], dates: dict[str, pd.Timestamp], text: dict[Key, str]
+                   ) -> dict[Key, tuple[Link, ...]]:
+    """For each paragraph, its near-verbatim links to earlier-dated paragraphs that its family of same-day
+    versions rewrote: a version of the same day (a twin) reuses the earlier paragraph too and makes one of
+    the same edits of it, and the edit of the paragraph or of that twin reads as a model's.
+
+    Between two documents of one date no direction is known: either may have been made from the other,
+    and the order classify walks them in rests on evidence worth a few thousandths. Versions that changed
+    their earlier root alike share the history of that change, so they relate to that root alike: as a
+    model's rewrite of it when the edit of one of them reads as a model's, else as copies. Without this,
+    the version the order takes first decides for all (on rewrite-pairs, a davinci polish whose one or two
+    swapped words read as a copy editor's, taken before a sibling that shows more of the same polish). A
+    version that changed nothing (a verbatim copy) or nothing alike (a copy editor's own fix) is left to
+    its own edit, a copy from a later date to its copy step (its source's label), undated pairs to the
+    document order."""
+    tokens: dict[Key, list[str]] = {}
+
+    def words_of(key: Key) -> list[str]:
+        return tokens[key] if key in tokens else tokens.setdefault(key, words(text[key]))
+
+    out: dict[Key, tuple[Link, ...]] = {}
+    for key, items in links.items():
+        day = dates.get(key[0])
+        if day is None:
+            continue
+        roots = {l.source: l for l in items if l.near_verbatim and l.source[0] in dates and dates[l.source[0]] < day}
+        twins = [l.source for l in items if l.near_verbatim and l.source[0] != key[0] and dates.get(l.source[0]) == day]
+        rewritten = {theirs.source for twin in twins for theirs in links.get(twin, [])
+                     if theirs.source in roots and theirs.near_verbatim and not (theirs.is_copy and roots[theirs.source].is_copy)
+                     and share_an_edit(words_of(key), words_of(twin), words_of(theirs.source))}
+        if rewritten:
+            out[key] = tuple(roots[source] for source in sorted(rewritten))
+    return out
 
 
 def _copied(link: Link, decided: dict[Key, Decision], earlier: list[Link], cfg: Config) -> Decision:

@@ -817,3 +817,50 @@ def test_two_pages_of_one_day_are_ordered_by_their_own_evidence_not_by_their_par
     assert label_of(frame, "x", 0)["label"] == "original"
     row = label_of(frame, "y", 0)
     assert (row["label"], row["source_doc_id"], row["source_para_index"]) == ("ai_paraphrased", "x", 0)
+
+
+# A model's polishes of TERMINAL: the first swaps one phrase (which alone reads as a copy editor's fix), the
+# second makes the same swap and one more (a model's edit).
+POLISH_ONE = TERMINAL.replace("will be demolished", "is to be demolished")
+POLISH_TWO = POLISH_ONE.replace("with space for", "that has room for")
+
+
+def polish_case(make_paragraphs, make_candidates, make_documents, docs: dict[str, list[str]], dates: dict[str, str]
+                ) -> pd.DataFrame:
+    pairs = [(a, 0, b, 0, 0.97) for a in docs for b in docs if a < b]
+    return run(make_paragraphs(docs), make_candidates(pairs), make_documents(list(docs), dates))
+
+
+def test_same_day_polishes_that_share_an_edit_are_both_rewrites_of_the_earlier_source(
+        make_paragraphs, make_candidates, make_documents):
+    """Two versions of a dated source published the same day make one of their edits alike; the edit of one
+    reads as a model's, that of the other (one swap) as a copy editor's. No direction is known between them,
+    so whichever the order takes first, both relate to the source as the model's polish does."""
+    frame = polish_case(make_paragraphs, make_candidates, make_documents,
+                        {"s": [TERMINAL], "one": [POLISH_ONE], "two": [POLISH_TWO]},
+                        {"s": "2020-01-01", "one": "2021-01-01", "two": "2021-01-01"})
+    for doc in ("one", "two"):
+        row = label_of(frame, doc, 0)
+        assert (row["label"], row["source_doc_id"], row["source_para_index"]) == ("ai_paraphrased", "s", 0), doc
+
+
+def test_a_same_day_verbatim_copy_next_to_a_polish_stays_copied(make_paragraphs, make_candidates, make_documents):
+    """A page that republishes the source word for word on the day a model's polish of it appears shares no
+    edit with the polish: it is a copy of the source."""
+    frame = polish_case(make_paragraphs, make_candidates, make_documents,
+                        {"s": [TERMINAL], "copy": [TERMINAL], "two": [POLISH_TWO]},
+                        {"s": "2020-01-01", "copy": "2021-01-01", "two": "2021-01-01"})
+    row = label_of(frame, "copy", 0)
+    assert (row["label"], row["source_doc_id"]) == ("copied", "s")
+    assert label_of(frame, "two", 0)["label"] == "ai_paraphrased"
+
+
+def test_an_edit_published_before_a_polish_that_repeats_it_stays_a_copy(make_paragraphs, make_candidates,
+                                                                         make_documents):
+    """With dates a day apart the direction is known: the one-swap version came first, so it is a copy editor's
+    version of the source, whatever a later polish repeats of it."""
+    frame = polish_case(make_paragraphs, make_candidates, make_documents,
+                        {"s": [TERMINAL], "one": [POLISH_ONE], "two": [POLISH_TWO]},
+                        {"s": "2020-01-01", "one": "2021-01-01", "two": "2021-01-02"})
+    row = label_of(frame, "one", 0)
+    assert (row["label"], row["source_doc_id"]) == ("copied", "s")
