@@ -270,8 +270,12 @@ def pooled_false_positive_rate(groups: list[GroupResult]) -> float:
 
 def calibration_errors(groups: list[GroupResult], dimension: str = "doc_type") -> dict[str, float]:
     """Expected calibration error per predicted label of the cross-fitted confidence, over the groups of
-    one dimension (each dimension's groups are disjoint, so each paragraph counts once)."""
-    return _label_errors(pd.concat([g.predictions for g in groups if g.dimension == dimension]))
+    one dimension (each dimension's groups are disjoint, so each paragraph counts once), for the labels
+    predicted ``MIN_GROUP`` times or more there: the generator groups hold model rewrites only, and the
+    two of them called ``copied`` are one bin of noise, not a calibration."""
+    from pipeline.evaluate.groups import MIN_GROUP
+
+    return _label_errors(pd.concat([g.predictions for g in groups if g.dimension == dimension]), MIN_GROUP)
 
 
 def worst_calibrated(groups: list[GroupResult], dimension: str) -> dict[str, tuple[float, str]]:

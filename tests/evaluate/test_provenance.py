@@ -116,8 +116,10 @@ def test_calibration_is_reported_per_dimension_with_its_worst_sizeable_group():
     groups = [_held_out("doc_type", "calibrated", "copied", 0.9, [True] * 27 + [False] * 3),
               _held_out("doc_type", "overconfident", "copied", 0.9, [True] * 24 + [False] * 6),
               _held_out("doc_type", "tiny", "copied", 0.9, [False] * (MIN_GROUP - 1)),
-              _held_out("template", "all", "copied", 0.9, [True] * 90)]
+              _held_out("template", "all", "copied", 0.9, [True] * 90),
+              _held_out("generator", "rewrites", "copied", 0.99, [False] * 2)]
     assert calibration_errors(groups, "template")["copied"] == pytest.approx(0.1)
     assert calibration_errors(groups, "doc_type")["copied"] == pytest.approx(abs(0.9 - 51 / 89))
+    assert "copied" not in calibration_errors(groups, "generator"), "two rows of a label are not a calibration"
     error, name = worst_calibrated(groups, "doc_type")["copied"]
     assert name == "overconfident" and error == pytest.approx(0.1), "a group too small to bin is not the worst"
