@@ -32,12 +32,22 @@ def attributions(text: str) -> int:
 
 def machine_style(text: str) -> float:
     """Marker-word rate minus the rate of quotes and reporting verbs, per word (higher: more machine-like)."""
+    return style_of([style_counts(text)])
+
+
+def style_counts(text: str) -> tuple[int, float, int]:
+    """Marker words, reporting verbs and half the quote marks, and words of a text: the counts that
+    ``style_of`` adds up, so that the style of several paragraphs read together needs each one read once."""
     tokens = words(text)
-    if not tokens:
-        return 0.0
-    markers = sum(t in _MARKERS for t in tokens)
-    reporting = sum(t in _REPORTING for t in tokens) + len(_QUOTE.findall(text)) / 2
-    return (markers - reporting) / len(tokens)
+    return (sum(t in _MARKERS for t in tokens), sum(t in _REPORTING for t in tokens) + len(_QUOTE.findall(text)) / 2,
+            len(tokens))
+
+
+def style_of(counts: list[tuple[int, float, int]]) -> float:
+    """``machine_style`` of texts read together, from each one's ``style_counts`` (exactly: the counts are
+    integers and halves)."""
+    markers, reporting, total = (sum(c[k] for c in counts) for k in range(3))
+    return (markers - reporting) / total if total else 0.0
 
 
 def weekdays(text: str) -> frozenset[str]:

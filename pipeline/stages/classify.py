@@ -43,7 +43,7 @@ from pipeline.config import EVIDENCE, Calibration, Config
 from pipeline.edits import (edit_shape, kept_share, machine_edit_probability, proper_names, share_an_edit,
                             spelling_variants)
 from pipeline.schema import PROVENANCE, SCORED, to_table
-from pipeline.style import attributions, machine_style, weekdays
+from pipeline.style import attributions, machine_style, style_counts, style_of, weekdays
 from pipeline.text import longest_shared_run, sentences, shingles, words
 
 Key = tuple[str, int]
@@ -111,11 +111,11 @@ def provenance_rows(paragraphs: pa.Table, candidates: pa.Table, documents: pa.Ta
     table leaves out), so that a calibration can be refitted on a labelled run."""
     paras = paragraphs.to_pandas().sort_values(["doc_id", "para_index"]).reset_index(drop=True)
     links = _edited_by_a_copier(links_of(scored_pairs(paragraphs, candidates, cfg)), _long_paragraphs(paras, cfg))
-    docs = documents.to_pandas()
-    order = document_order(paras, links, docs, cfg)
-    published = _published_decisions(history)
-    decisions = decide(paras, links, order, cfg, published, _dates(docs))
     text_of = paragraph_texts(paras)
+    dates = _dates(documents.to_pandas())
+    order = document_order(paras, links, dates, cfg, text_of)
+    published = _published_decisions(history)
+    decisions = decide(paras, links, order, cfg, published, dates, text_of)
     rows = []
     fresh = [key not in published for key in text_of]  # text_of is in the frame's order
     for para in paras[fresh].to_dict("records"):
@@ -356,7 +356,8 @@ def _is_strong(link: Link, cfg: Config) -> bool:
     return link.is_copy or link.semantic >= cfg.classify.paraphrase_cosine
 
 
-def document_order(paras: pd.DataFrame, links: dict[Key, list[Link]], documents: pd.DataFrame, cfg: Config) -> dict[str, int]:
+def document_order(paras: pd.DataFrame, links: dict[Key, list[Link]], dates: dict[str, pd.Timestamp], cfg: Config,
+                   text: dict[Key, str]) -> dict[str, int]:
     """Position of each document in source-before-derivative order (deterministic, input-order free).
 
     The pairwise evidence gives a first order; the direction of each pair with an undated document then
@@ -364,10 +365,10 @@ def document_order(paras: pd.DataFrame, links: dict[Key, list[Link]], documents:
     the order is taken again. Two documents of one date are left as they were: their other partners are
     mostly their common source and its other same-day versions, so the vote would only echo the first
     order among those siblings, which rests on evidence worth a few thousandths (on rewrite-pairs, llama-2
-    right root 0.799 -> 0.769 with it)."""
+    right root 0.799 -> 0.769 with it). ``dates`` are the documents' (``_dates``), ``text`` the paragraphs'
+    (``paragraph_texts``)."""
     sizes = _matchable_counts(paras, cfg)
-    text = paragraph_texts(paras)
-    dates = _dates(documents)
+    counts = functools.cache(lambda key: style_counts(text[key]))
     neighbours = _strong_neighbours(links, cfg)
     copies = {(key, link.source) for key, items in links.items() for link in items if link.is_copy}
     retold = _retold_links(links, cfg)
@@ -385,8 +386,8 @@ def document_order(paras: pd.DataFrame, links: dict[Key, list[Link]], documents:
             continue
         # Positive: a looks derived from b (more of a is covered by b, a reads more machine-like, b's
         # shared paragraphs sit between the other versions of them, only a's could be rewrites of b's).
-        style_a = _shared_style(a, linked.get((a, b), ()), text)
-        style_b = _shared_style(b, linked.get((b, a), ()), text)
+        style_a = _shared_style(a, linked.get((a, b), ()), counts)
+        style_b = _shared_style(b, linked.get((b, a), ()), counts)
         scores[(a, b)] = ((share_a - share_b) + cfg.classify.style_weight * (style_a - style_b)
                           - cfg.classify.centrality_weight * _centrality_margin(a, b, neighbours, copies)
                           + cfg.classify.attribution_weight * _attribution_margin(a, b, retold, linked))
@@ -509,15 +510,18 @@ def _centrality_margin(a: str, b: str, neighbours: dict[str, dict[Key, dict[Key,
     return math.fsum(margins) / len(margins) if margins else 0.0
 
 
-def _shared_style(doc: str, indexes, text: dict[Key, str]) -> float:
+def _shared_style(doc: str, indexes, counts: Callable[[Key], tuple[int, float, int]]) -> float:
     """Machine style of the paragraphs a document shares with another: what the two versions differ in,
-    untouched by page chrome or own paragraphs that only one of them has."""
-    return machine_style(" ".join(text[(doc, i)] for i in sorted(indexes)))
+    untouched by page chrome or own paragraphs that only one of them has (from each paragraph's
+    ``style_counts``: a paragraph shared with many documents is read once)."""
+    return style_of([counts((doc, i)) for i in indexes])
 
 
 def _topological_order(nodes: list[str], edges: dict[tuple[str, str], float], dates: dict) -> dict[str, int]:
     """Kahn's algorithm with a heap (earliest date, then id, first); a cycle is broken at the node whose
-    incoming evidence is weakest. Near-linear in documents and edges."""
+    incoming evidence is weakest, found in a second heap of (incoming evidence, id) that gets an entry each
+    time a node's incoming evidence changes (an entry that no longer holds is skipped). Near-linear in
+    documents and edges: a scan of every node per broken cycle took most of a 1% run's ordering."""
     incoming: dict[str, dict[str, float]] = {n: {} for n in nodes}
     outgoing: dict[str, list[str]] = {n: [] for n in nodes}
     for (earlier, later), weight in edges.items():
@@ -527,10 +531,12 @@ def _topological_order(nodes: list[str], edges: dict[tuple[str, str], float], da
     rank = {n: (dates.get(n, never), n) for n in nodes}
     ready = [rank[n] for n in nodes if not incoming[n]]
     heapq.heapify(ready)
+    weakest = [(sum(incoming[n].values()), n) for n in nodes if incoming[n]]
+    heapq.heapify(weakest)
     order: dict[str, int] = {}
     while len(order) < len(nodes):
         if not ready:
-            stuck = min((n for n in nodes if n not in order), key=lambda n: (sum(incoming[n].values()), n))
+            stuck = _weakest_waiting(weakest, incoming, order)
             incoming[stuck].clear()
             heapq.heappush(ready, rank[stuck])
         chosen = heapq.heappop(ready)[1]
@@ -541,9 +547,20 @@ def _topological_order(nodes: list[str], edges: dict[tuple[str, str], float], da
             if later in order:
                 continue
             incoming[later].pop(chosen, None)
-            if not incoming[later]:
+            if incoming[later]:
+                heapq.heappush(weakest, (sum(incoming[later].values()), later))
+            else:
                 heapq.heappush(ready, rank[later])
     return order
+
+
+def _weakest_waiting(weakest: list[tuple[float, str]], incoming: dict[str, dict[str, float]], order: dict[str, int]
+                     ) -> str:
+    """The waiting node with the least incoming evidence (then the lowest id), popped from ``weakest``."""
+    while True:
+        evidence, node = heapq.heappop(weakest)
+        if node not in order and incoming[node] and sum(incoming[node].values()) == evidence:
+            return node
 
 
 def _matchable_counts(paras: pd.DataFrame, cfg: Config) -> dict[str, int]:
@@ -563,13 +580,12 @@ def _published_decisions(history: pa.Table | None) -> dict[Key, Decision]:
 
 
 def decide(paras: pd.DataFrame, links: dict[Key, list[Link]], order: dict[str, int], cfg: Config,
-           published: dict[Key, Decision] | None = None, dates: dict[str, pd.Timestamp] | None = None
+           published: dict[Key, Decision], dates: dict[str, pd.Timestamp], text: dict[Key, str]
            ) -> dict[Key, Decision]:
     """Label and root source for every paragraph, walking documents in ``order``; ``published`` decisions stand;
-    ``dates`` are the documents' publication dates (see ``_dated_roots``)."""
-    text = paragraph_texts(paras)
+    ``dates`` are the documents' publication dates (see ``_dated_roots``), ``text`` the paragraphs'."""
     sizes = _matchable_counts(paras, cfg)
-    decisions: dict[Key, Decision] = dict(published or {})
+    decisions: dict[Key, Decision] = dict(published)
     pending = {doc for doc, _ in text.keys() - decisions.keys()}  # the others' decisions stand
     word_counts: dict[str, list[tuple[int, int]]] = {}  # (para_index, word_count) by document, in order
 
@@ -579,7 +595,7 @@ def decide(paras: pd.DataFrame, links: dict[Key, list[Link]], order: dict[str, i
         joins: in a run that adds a few documents, most paragraphs are context whose decisions stand."""
         return weekdays(text[key]) if key in text else frozenset()
 
-    twins = _twin_rewrites(links, dates or {}, text)
+    twins = _twin_rewrites(links, dates, text)
     for doc, index, count in zip(paras["doc_id"].tolist(), paras["para_index"].tolist(), paras["word_count"].tolist()):
         if doc in pending:
             word_counts.setdefault(doc, []).append((index, count))
