@@ -34,6 +34,9 @@ _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _TEXT_TAGS = _HEADING_TAGS | {"p", "blockquote", "ul", "ol", "li", "dl", "dt", "dd", "pre", "table", "tr", "td", "th",
                               "tbody", "thead", "tfoot", "caption", "center", "form", "fieldset", "legend"}
 _ROOT_TAGS = frozenset({"body", "html"})
+# A quotation: a post the article quotes (an embedded tweet, a cited message, signed and dated as a post is) is
+# the article's text, never a reply of the page's own thread.
+_QUOTE_TAG = "blockquote"
 # A page's repeated structures (``sibling_groups``): each element's (first, last) paragraph indexes, and its
 # groups of sibling elements of one shape. Built once a page, read by the thread and the card passes.
 Siblings = tuple[dict[object, tuple[int, int]], list[list[object]]]
@@ -85,6 +88,8 @@ def _post_groups(paragraphs: list[Paragraph], siblings: Siblings,
     lines = _PosterLines(paragraphs, cfg)
     groups = []
     for elements in by_shape:
+        if elements[0].tag == _QUOTE_TAG:
+            continue
         by_place: dict[tuple, list[tuple[object, list[int]]]] = {}
         for element in elements:
             first, last = spans[element]
