@@ -249,8 +249,10 @@ def _finished(paragraph: Paragraph, paragraphs: list[Paragraph]) -> None:
 
 
 def _holds_blocks(element) -> bool:
-    """A form control that holds block elements: the page's own blocks, mis-nested by the parser."""
-    return element.tag in _CONTROL_TAGS and next(element.iter(*_BLOCK_TAGS), None) is not None
+    """A form control that holds block elements below it: the page's own blocks, mis-nested by the parser. Below
+    it: a ``<textarea>`` and an ``<optgroup>`` are blocks to jusText themselves, and their own text is input (a
+    "republish" box's copy of the article as HTML, a list box's options), not text the page shows."""
+    return element.tag in _CONTROL_TAGS and next(element.iterdescendants(*_BLOCK_TAGS), None) is not None
 
 
 def element_verdict(element) -> Verdict | None:

@@ -25,3 +25,14 @@ def test_a_control_the_parser_wrapped_around_the_page_does_not_hide_it():
             "</body></html>")
     assert "The article starts here and goes on for a while." in _texts(html)
     assert _texts("<html><body><button>Menu</button><p>Text.</p></body></html>") == ["Text."]
+
+
+def test_the_text_of_a_text_box_is_not_a_block():
+    """A "republish this article" box holds the article's HTML as the text of a <textarea> (and a list box its
+    options): input for the reader to copy or pick, not text the page shows as its own."""
+    source = "&lt;h1&gt;Millbrook flood barrier to be rebuilt&lt;/h1&gt; &lt;p&gt;The river authority said&lt;/p&gt;"
+    html = (f"<html><body><p>The article starts here and goes on for a while.</p>"
+            f"<div><h2>Republish this article</h2><textarea readonly rows='5'>{source}</textarea></div>"
+            f"<select><optgroup label='Sections'><option>News</option><option>Sport</option></optgroup></select>"
+            f"</body></html>")
+    assert _texts(html) == ["The article starts here and goes on for a while.", "Republish this article"]
