@@ -7,6 +7,7 @@ container and the chrome kind that the tags, class and id names of its ancestors
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import justext
@@ -44,6 +45,9 @@ _NAME_REASONS = {
     "dateline": ("dateline", "date", "published", "timestamp"),
     "ad": ("ad", "ads", "advert", "advertisement", "sponsor", "sponsored", "promo", "dfp"),
 }
+HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_WORD = re.compile(r"\w+")
+_SLUG_WORDS = 3  # words of a heading's text its anchor name spells out, from the first: fewer may be a role's name
 _REASON_ORDER = {reason: rank for rank, reason in enumerate(_NAME_REASONS)}
 # One verdict per token, shared by every element that names it (the cache below keeps what it returns for
 # the whole run, and a new object per element would pile up for the garbage collector to walk).
@@ -265,7 +269,20 @@ def element_verdict(element) -> Verdict | None:
         names = f"{names or ''} {ident}"
     if not names or tag in ("html", "body"):
         return None
-    return _names_verdict(names)
+    verdict = _names_verdict(names)
+    if verdict is not None and tag in HEADING_TAGS:
+        return _names_verdict(_names_besides_own_text(names, element))
+    return verdict
+
+
+def _names_besides_own_text(names: str, heading) -> str:
+    """A heading's class and id names less those that spell its own text: an anchor that a table of contents
+    links to ("h-how-to-use-social-shopping-for-your-brand") names what the heading says, not what it is."""
+    words = _WORD.findall(heading.text_content().lower())
+    if len(words) < _SLUG_WORDS:
+        return names
+    slug = "-".join(words[:_SLUG_WORDS])
+    return " ".join(name for name in names.split() if slug not in name.lower().replace("_", "-"))
 
 
 @lru_cache(maxsize=8192)
