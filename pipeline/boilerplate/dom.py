@@ -7,6 +7,7 @@ container and the chrome kind that the tags, class and id names of its ancestors
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import justext
@@ -44,6 +45,9 @@ _NAME_REASONS = {
     "dateline": ("dateline", "date", "published", "timestamp"),
     "ad": ("ad", "ads", "advert", "advertisement", "sponsor", "sponsored", "promo", "dfp"),
 }
+HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_WORD = re.compile(r"\w+")
+_SLUG_WORDS = 3  # words of a heading's text its anchor name spells out, from the first: fewer may be a role's name
 _REASON_ORDER = {reason: rank for rank, reason in enumerate(_NAME_REASONS)}
 # One verdict per token, shared by every element that names it (the cache below keeps what it returns for
 # the whole run, and a new object per element would pile up for the garbage collector to walk).
@@ -249,8 +253,10 @@ def _finished(paragraph: Paragraph, paragraphs: list[Paragraph]) -> None:
 
 
 def _holds_blocks(element) -> bool:
-    """A form control that holds block elements: the page's own blocks, mis-nested by the parser."""
-    return element.tag in _CONTROL_TAGS and next(element.iter(*_BLOCK_TAGS), None) is not None
+    """A form control that holds block elements below it: the page's own blocks, mis-nested by the parser. Below
+    it: a ``<textarea>`` and an ``<optgroup>`` are blocks to jusText themselves, and their own text is input (a
+    "republish" box's copy of the article as HTML, a list box's options), not text the page shows."""
+    return element.tag in _CONTROL_TAGS and next(element.iterdescendants(*_BLOCK_TAGS), None) is not None
 
 
 def element_verdict(element) -> Verdict | None:
@@ -263,7 +269,20 @@ def element_verdict(element) -> Verdict | None:
         names = f"{names or ''} {ident}"
     if not names or tag in ("html", "body"):
         return None
-    return _names_verdict(names)
+    verdict = _names_verdict(names)
+    if verdict is not None and tag in HEADING_TAGS:
+        return _names_verdict(_names_besides_own_text(names, element))
+    return verdict
+
+
+def _names_besides_own_text(names: str, heading) -> str:
+    """A heading's class and id names less those that spell its own text: an anchor that a table of contents
+    links to ("h-how-to-use-social-shopping-for-your-brand") names what the heading says, not what it is."""
+    words = _WORD.findall(heading.text_content().lower())
+    if len(words) < _SLUG_WORDS:
+        return names
+    slug = "-".join(words[:_SLUG_WORDS])
+    return " ".join(name for name in names.split() if slug not in name.lower().replace("_", "-"))
 
 
 @lru_cache(maxsize=8192)

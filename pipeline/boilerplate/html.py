@@ -372,7 +372,7 @@ def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdi
                 and not block_verdict(p.text, cfg))
         if back and _is_hidden(p):
             if chosen_grams is None:
-                chosen_grams = set().union(*(_trigrams(q.lower_words) for q, c in zip(paragraphs, chosen) if c))
+                chosen_grams = set().union(*(_trigrams(_tokens(q.text)) for q, c in zip(paragraphs, chosen) if c))
             back = not _is_copy(p, chosen_grams, cfg)
         if back:
             seen.add(p.text)
@@ -444,10 +444,12 @@ def _is_hidden(paragraph: Paragraph) -> bool:
 
 def _is_copy(paragraph: Paragraph, chosen_grams: set, cfg: StripConfig) -> bool:
     """A paragraph whose 3-grams the chosen text covers as trafilatura's text covers a paragraph it kept
-    (``align_min_coverage``): the article again, whole or in part. A short line recurs anywhere."""
+    (``align_min_coverage``): the article again, whole or in part. A short line recurs anywhere. Both are read
+    as words (``_tokens``), as the alignment reads them: a copy for machines is often the article in Markdown,
+    whose marks ("**Friday**", "[the report](/report)") stick to the words they mark."""
     if paragraph.words_count < cfg.align_short_words:
         return False
-    grams = set(_trigrams(paragraph.lower_words))
+    grams = set(_trigrams(_tokens(paragraph.text)))
     return len(grams & chosen_grams) >= cfg.align_min_coverage * len(grams)
 
 

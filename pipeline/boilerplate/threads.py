@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from pipeline.boilerplate.dom import Paragraph
+from pipeline.boilerplate.dom import HEADING_TAGS, Paragraph
 from pipeline.boilerplate.rules import MONTH, RELATIVE_TIME, VOTES, Verdict
 from pipeline.config import StripConfig
 from pipeline.text import word_count
@@ -29,11 +29,13 @@ POSTER_LINE = re.compile(
     r"|\b[\d,.]+k?\s+(?:posts|messages|points|likes|votes|upvotes)\b",
     re.I,
 )
-_HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 # Elements that are the text itself rather than a box around it: a post's body is never one of them.
-_TEXT_TAGS = _HEADING_TAGS | {"p", "blockquote", "ul", "ol", "li", "dl", "dt", "dd", "pre", "table", "tr", "td", "th",
+_TEXT_TAGS = HEADING_TAGS | {"p", "blockquote", "ul", "ol", "li", "dl", "dt", "dd", "pre", "table", "tr", "td", "th",
                               "tbody", "thead", "tfoot", "caption", "center", "form", "fieldset", "legend"}
 _ROOT_TAGS = frozenset({"body", "html"})
+# A quotation: a post the article quotes (an embedded tweet, a cited message, signed and dated as a post is) is
+# the article's text, never a reply of the page's own thread.
+_QUOTE_TAG = "blockquote"
 # A page's repeated structures (``sibling_groups``): each element's (first, last) paragraph indexes, and its
 # groups of sibling elements of one shape. Built once a page, read by the thread and the card passes.
 Siblings = tuple[dict[object, tuple[int, int]], list[list[object]]]
@@ -85,6 +87,8 @@ def _post_groups(paragraphs: list[Paragraph], siblings: Siblings,
     lines = _PosterLines(paragraphs, cfg)
     groups = []
     for elements in by_shape:
+        if elements[0].tag == _QUOTE_TAG:
+            continue
         by_place: dict[tuple, list[tuple[object, list[int]]]] = {}
         for element in elements:
             first, last = spans[element]
@@ -163,7 +167,7 @@ def _below_root(paragraphs: list[Paragraph]) -> list:
 def _is_poster_line(paragraph: Paragraph, cfg: StripConfig) -> bool:
     """A short line, not a heading, that dates or signs a post or carries its controls."""
     if paragraph.words_count > cfg.max_comment_header_words or paragraph.container is None \
-            or paragraph.container.tag in _HEADING_TAGS:
+            or paragraph.container.tag in HEADING_TAGS:
         return False
     text = paragraph.text
     return (word_count(text) <= cfg.max_comment_header_words

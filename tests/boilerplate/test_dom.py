@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from pipeline.boilerplate.dom import parse_html, segment_dom
+from pipeline.boilerplate.html import html_blocks
+from pipeline.config import StripConfig
 
 
 def _texts(html: str) -> list[str]:
@@ -25,3 +27,29 @@ def test_a_control_the_parser_wrapped_around_the_page_does_not_hide_it():
             "</body></html>")
     assert "The article starts here and goes on for a while." in _texts(html)
     assert _texts("<html><body><button>Menu</button><p>Text.</p></body></html>") == ["Text."]
+
+
+def test_the_text_of_a_text_box_is_not_a_block():
+    """A "republish this article" box holds the article's HTML as the text of a <textarea> (and a list box its
+    options): input for the reader to copy or pick, not text the page shows as its own."""
+    source = "&lt;h1&gt;Millbrook flood barrier to be rebuilt&lt;/h1&gt; &lt;p&gt;The river authority said&lt;/p&gt;"
+    html = (f"<html><body><p>The article starts here and goes on for a while.</p>"
+            f"<div><h2>Republish this article</h2><textarea readonly rows='5'>{source}</textarea></div>"
+            f"<select><optgroup label='Sections'><option>News</option><option>Sport</option></optgroup></select>"
+            f"</body></html>")
+    assert _texts(html) == ["The article starts here and goes on for a while.", "Republish this article"]
+
+
+def test_a_heading_s_anchor_that_spells_its_text_names_no_chrome():
+    """A table of contents links to each heading by an anchor made of its words: a heading on sharing recipes
+    whose anchor says "share" is the article's own; a heading named for a share bar is not."""
+    prose = ("Grandmother kept her recipes on cards in a tin box, and the family copied them by hand for every "
+             "cousin who left home, so that the same soup is now cooked in four countries.")
+    more = ("Photograph each card before you copy it, write down who taught you the dish, and keep the cards "
+            "together with the photographs so that nobody has to guess which aunt added the paprika.")
+    html = (f"<html><body><article><h1>The recipe tin</h1><p>{prose}</p>"
+            f"<h2 id='h-how-to-share-family-recipes'>How to share family recipes</h2><p>{more}</p>"
+            f"<h2 class='share-title'>Share this story with your family</h2></article></body></html>")
+    blocks = {b.text: b for b in html_blocks(html, StripConfig())}
+    assert blocks["How to share family recipes"].kept
+    assert blocks["Share this story with your family"].reason == "share"

@@ -42,6 +42,17 @@ def _recovered_texts(html: str, links_chosen: bool = False) -> list[str]:
     return [p.text for p, back in zip(paragraphs, recovered) if back]
 
 
+def _brought_back(html: str, chosen_texts: tuple[str, ...]) -> list[str]:
+    """The blocks brought back when the extractor chose the paragraphs with these texts."""
+    cfg = StripConfig()
+    paragraphs = segment_dom(parse_html(html))
+    _classify_justext(paragraphs, cfg)
+    chosen = [p.text in chosen_texts for p in paragraphs]
+    article = article_element(paragraphs, chosen, cfg.article_element_share)
+    recovered = _recovered(paragraphs, chosen, [None] * len(paragraphs), cfg.recover_levels, article, cfg)
+    return [p.text for p, back in zip(paragraphs, recovered) if back]
+
+
 def test_headings_lists_and_tables_inside_the_article_come_back():
     back = _recovered_texts(PAGE)
     for text in ("How insurers set a premium", "Claims history", "Location of the property", "Company",
@@ -119,28 +130,32 @@ def test_a_table_column_named_share_stays_and_a_share_button_goes():
 def test_a_hidden_copy_of_the_article_stays_out_and_a_hidden_section_of_its_own_comes_back():
     """A page that hides the article's body again (metadata for machines) does not get it twice; a collapsed
     section of text the page shows nowhere else is the article's own."""
-    cfg = StripConfig()
     answer = ("Most policies pay for water that comes in through the roof after a storm, but not for water that "
               "rises from the ground during a flood, which needs a separate policy.")
     friday = PROSE.replace("Monday", "Friday")
     copy = f"{PROSE} {friday}"
     html = (f"<html><body><main><article><p>{PROSE}</p><div hidden><div>{copy}</div></div>"
             f"<div style='display: none'><p>{answer}</p></div><p>{friday}</p></article></main></body></html>")
-    paragraphs = segment_dom(parse_html(html))
-    _classify_justext(paragraphs, cfg)
-    chosen = [p.text in (PROSE, friday) for p in paragraphs]
-    article = article_element(paragraphs, chosen, cfg.article_element_share)
-    recovered = _recovered(paragraphs, chosen, [None] * len(paragraphs), cfg.recover_levels, article, cfg)
-    back = [p.text for p, r in zip(paragraphs, recovered) if r]
+    back = _brought_back(html, (PROSE, friday))
     assert answer in back
     assert copy not in back
+
+
+def test_a_hidden_copy_of_the_article_in_markdown_stays_out():
+    """The article's body again for machines, in Markdown: the marks around its words do not make it new text."""
+    friday = PROSE.replace("Monday", "Friday")
+    copy = (f"# Insurance ranking\n\n{PROSE.replace('largest companies', '**largest companies**')}\n\n"
+            f"{friday.replace('annual report', '[annual report](/report)').replace('regulator', '*regulator*')}")
+    html = (f"<html><body><main><article><p>{PROSE}</p><div hidden><pre>{copy}</pre></div><p>{friday}</p>"
+            f"</article></main></body></html>")
+    assert segment_dom(parse_html(html))[1].text.startswith("# Insurance ranking")
+    assert not any(text.startswith("# Insurance ranking") for text in _brought_back(html, (PROSE, friday)))
 
 
 def test_prose_that_goes_on_with_the_article_in_its_box_comes_back_up_to_a_line_of_chrome():
     """An extractor that starts late or stops early (the article's questions and answers in a section of their
     own) leaves out prose the article's box goes on with; past a line of links, the box's prose is someone
     else's."""
-    cfg = StripConfig()
     more = " It expects the same order next year, when the new rules on the reserves that they must hold apply."
     chosen_texts = (PROSE + more, PROSE.replace("Monday", "Friday") + more)
     answer = ("Most policies pay for water that comes in through the roof after a storm, but not for water that "
@@ -156,11 +171,6 @@ def test_prose_that_goes_on_with_the_article_in_its_box_comes_back_up_to_a_line_
             f"<section><div><h2>Questions readers asked</h2><p>{answer}</p></div></section>"
             f"<div><p><a href='/contact'>Contact the newsroom about this story</a></p></div>"
             f"<div><div><p>{note}</p></div></div></article></main></body></html>")
-    paragraphs = segment_dom(parse_html(html))
-    _classify_justext(paragraphs, cfg)
-    chosen = [p.text in chosen_texts for p in paragraphs]
-    article = article_element(paragraphs, chosen, cfg.article_element_share)
-    recovered = _recovered(paragraphs, chosen, [None] * len(paragraphs), cfg.recover_levels, article, cfg)
-    back = [p.text for p, r in zip(paragraphs, recovered) if r]
+    back = _brought_back(html, chosen_texts)
     assert intro in back and answer in back
     assert note not in back
