@@ -82,6 +82,9 @@ COOKIE = re.compile(r"\b(?:cookies?|consent|gdpr|privacy (?:policy|settings|pref
 NAVIGATION = re.compile(r"^(?:skip to (?:main )?content|menu|home|search|next|previous|back to top|"
                         r"continue reading|advertisement|"
                         r"sponsored(?: content)?|all rights reserved.*|©.*|copyright \d{4}.*)$", re.I)
+# Characters of a block's start read per word of a word limit, to tell that it is over the limit (prose
+# averages about six characters a word, spaces included): the count is the same either way.
+_HEAD_CHARS_PER_WORD = 8
 # The heading of a list of other articles ("You might also like:"); the list itself is a link list.
 RELATED_HEADING = re.compile(r"^(?:related(?: (?:posts|articles|stories|content|coverage|reading))?|"
                              r"you (?:might|may) also (?:like|enjoy)|more (?:stories|on this|from us)|read (?:more|next|also)|"
@@ -104,13 +107,13 @@ def _text_verdict(text: str, max_widget_words: int, max_comment_header_words: in
     stripped = " ".join(text.split())
     if not stripped:
         return Verdict("other", "empty_block")
-    n_words = word_count(stripped)
     if DATELINE_LINE.match(stripped):
         return Verdict("dateline", "dateline_pattern")
     if DATE_ONLY.match(stripped):
         return Verdict("dateline", "date_line")
     if SHARE_ONLY.match(stripped):
         return Verdict("share", SHARE_BUTTON_RULE)
+    n_words = _word_count_to(stripped, max_widget_words)
     if n_words <= max_widget_words:
         if COMMENT_WIDGET.match(stripped):
             return Verdict("comments", "comment_form_text")
@@ -129,6 +132,15 @@ def _text_verdict(text: str, max_widget_words: int, max_comment_header_words: in
         if RELATED_HEADING.match(stripped):
             return Verdict("related", "related_heading")
     return None
+
+
+def _word_count_to(text: str, limit: int) -> int:
+    """``word_count(text)``, or a smaller count that is still over ``limit`` when the text's first
+    ``_HEAD_CHARS_PER_WORD * (limit + 1)`` characters hold more than ``limit`` words: most blocks asked about
+    are article paragraphs, far over the widget limit, and need not be counted to their end."""
+    head = text[: _HEAD_CHARS_PER_WORD * (limit + 1)]
+    count = word_count(head)
+    return count if count > limit or len(head) == len(text) else word_count(text)
 
 
 def is_comment_header(text: str, max_words: int) -> bool:
