@@ -1,0 +1,56 @@
+"""The HTML stripper's short cuts decide as the long way does: a headline with non-ASCII characters, a word
+limit on blocks of long words, the alignment of a page that holds the article twice, a form state beside a
+widget."""
+from __future__ import annotations
+
+from pipeline.boilerplate.blocks import Block, absorb_widget_neighbours
+from pipeline.boilerplate.html import _aligned, _tokens, html_blocks
+from pipeline.boilerplate.rules import Verdict, block_verdict
+from pipeline.config import StripConfig
+
+STRIP = StripConfig()
+PROSE = ("The regional insurance market grew again last year, and the ranking of the largest companies changed "
+         "for the first time in a decade, the regulator said in its annual report on Monday.")
+
+
+def test_a_headline_with_typographic_quotes_or_an_ellipsis_is_the_title():
+    """The headline test reads a paragraph's tokens as its normalized words unless NFKC changes its text: an
+    accent or a curly quote does not, an ellipsis ("…" is "..." under NFKC) does; both headlines are found."""
+    for headline in ("Café’s “new” menu wins the regional prize", "Café’s menu… wins the regional prize"):
+        html = f"<html><body><h1>{headline}</h1><article><p>{PROSE}</p><p>{PROSE}</p></article></body></html>"
+        title = [b for b in html_blocks(html, STRIP) if b.text == headline]
+        assert [(b.kept, b.reason) for b in title] == [(False, "title")]
+
+
+def test_the_widget_word_limit_counts_every_word_of_a_block_of_long_words():
+    """A block of up to ``max_widget_words`` words is read by the widget rules however long its words are, one
+    over the limit is not (the count looks at a block's start first)."""
+    long_words = ["Newsletterpreferencesconfirmation"] * (STRIP.max_widget_words - 1)
+    within = " ".join(["Subscribe", *long_words])
+    assert len(within) > 8 * (STRIP.max_widget_words + 1)
+    assert block_verdict(within, STRIP) == Verdict("newsletter", "newsletter_text")
+    assert block_verdict(within + " today", STRIP) is None
+
+
+def test_the_article_twice_on_a_page_is_kept_once_and_so_is_a_paragraph_in_other_words():
+    """trafilatura's text holds the article once. The page's first copy is found in order; a paragraph it
+    holds in other words is kept by its 3-grams, unless a paragraph kept before it has used them."""
+    second = PROSE.replace("Monday", "Friday").replace("grew again", "shrank")
+    reworded = PROSE.replace("the regulator said", "as the regulator noted")
+    extractor_text = f"{PROSE}\n{second}\n{reworded}"
+    pages = ([PROSE, second, PROSE, second], [reworded.replace("Monday", "Sunday"), PROSE],
+             [PROSE, reworded.replace("Monday", "Sunday")])
+    kept = [_aligned([_tokens(p) for p in page], extractor_text, STRIP) for page in pages]
+    assert kept == [[True, True, False, False], [True, True], [True, False]]
+    alone = _aligned([_tokens(PROSE), _tokens(PROSE.replace("Monday", "Sunday"))], PROSE, STRIP)
+    assert alone == [True, False]
+
+
+def test_a_form_state_line_goes_with_the_widget_beside_it_and_stays_elsewhere():
+    newsletter = Block("Get the morning briefing").removed(Verdict("newsletter", "dom_class:newsletter"))
+    blocks = [Block(PROSE), Block("Thank you!"), newsletter, Block("Please wait..."), Block("Please wait...")]
+    out = absorb_widget_neighbours(blocks)
+    assert [(b.kept, b.reason, b.rule) for b in out[1:]] == [
+        (False, "newsletter", "widget_neighbour"), newsletter[1:4], (False, "newsletter", "widget_neighbour"),
+        (False, "newsletter", "widget_neighbour")]
+    assert out[0].kept
