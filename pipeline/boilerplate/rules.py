@@ -117,13 +117,13 @@ def _text_verdict(text: str, max_widget_words: int, max_comment_header_words: in
     if n_words <= max_widget_words:
         if COMMENT_WIDGET.match(stripped):
             return Verdict("comments", "comment_form_text")
-        if is_comment_header(text, max_comment_header_words):
+        if n_words <= max_comment_header_words and _is_commenter_line(stripped):
             return Verdict("comments", "comment_header")
-        if BYLINE.match(stripped) and n_words <= max_byline_words:
+        if n_words <= max_byline_words and BYLINE.match(stripped):
             return Verdict("byline", "byline_pattern")
         if NEWSLETTER.search(stripped) and not _is_newsletter_prose(stripped, newsletter_prose_words):
             return Verdict("newsletter", "newsletter_text")
-        if CREDIT.match(stripped) and n_words <= max_credit_words:
+        if n_words <= max_credit_words and CREDIT.match(stripped):
             return Verdict("caption", "photo_credit")
         if COOKIE.search(stripped) and re.search(r"\b(?:accept|agree|use|manage|reject)\b", stripped, re.I):
             return Verdict("cookie", "cookie_text")
@@ -146,8 +146,11 @@ def _word_count_to(text: str, limit: int) -> int:
 def is_comment_header(text: str, max_words: int) -> bool:
     """A commenter line: a relative time ("8 months ago") or a vote count on a short block."""
     stripped = " ".join(text.split())
-    if word_count(stripped) > max_words:
-        return False
+    return word_count(stripped) <= max_words and _is_commenter_line(stripped)
+
+
+def _is_commenter_line(stripped: str) -> bool:
+    """``is_comment_header`` past its word limit, on a block's whitespace-collapsed text."""
     return bool(RELATIVE_TIME.search(stripped) or VOTES.match(stripped))
 
 
