@@ -1,9 +1,10 @@
 """The HTML stripper's short cuts decide as the long way does: a headline with non-ASCII characters, a word
 limit on blocks of long words, the alignment of a page that holds the article twice, a form state beside a
-widget."""
+widget, class names without a chrome token."""
 from __future__ import annotations
 
 from pipeline.boilerplate.blocks import Block, absorb_widget_neighbours
+from pipeline.boilerplate.dom import element_verdict, parse_html
 from pipeline.boilerplate.html import _aligned, _tokens, html_blocks
 from pipeline.boilerplate.rules import Verdict, block_verdict
 from pipeline.config import StripConfig
@@ -54,3 +55,14 @@ def test_a_form_state_line_goes_with_the_widget_beside_it_and_stays_elsewhere():
         (False, "newsletter", "widget_neighbour"), newsletter[1:4], (False, "newsletter", "widget_neighbour"),
         (False, "newsletter", "widget_neighbour")]
     assert out[0].kept
+
+
+def test_class_names_without_a_chrome_token_name_nothing_and_those_with_one_name_its_kind():
+    """Class and id strings are first tested for any chrome token at all; the verdicts are those of reading
+    each name's tokens (a state like "has-comments" names nothing)."""
+    html = ('<html><body><div class="flex items-center px-4"><p>a</p></div><div class="has-comments post"><p>b</p>'
+            '</div><div class="comment_list"><p>c</p></div><div class="site-footer__inner" id="x"><p>d</p></div>'
+            '<div id="related-posts" class="share-bar"><p>e</p></div></body></html>')
+    divs = list(parse_html(html).iter("div"))
+    verdicts = [element_verdict(div) for div in divs]
+    assert [v.reason if v else None for v in verdicts] == [None, None, "comments", "navigation", "share"]
