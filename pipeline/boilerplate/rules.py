@@ -65,7 +65,10 @@ SHARE_WORDS = (
 SHARE_BUTTON_RULE = "share_button_text"
 """The rule of a block whose whole text is share-button words."""
 SHARE_ONLY = re.compile(rf"^(?:(?:{SHARE_WORDS})[\s|·•,:/-]*)+$", re.I)
-TRAILING_SHARE = re.compile(rf"(?<=[.!?…\"”'’)])\s*((?:(?:{SHARE_WORDS})[\s|·•,:/-]*)+)$", re.I)
+# The end of a sentence that glued share buttons follow: none of these is in a share word or a separator, so
+# the buttons can only start after the text's last one.
+_SENTENCE_END = ".!?…\"”'’)"
+TRAILING_SHARE = re.compile(rf"(?<=[{re.escape(_SENTENCE_END)}])\s*((?:(?:{SHARE_WORDS})[\s|·•,:/-]*)+)$", re.I)
 DATELINE_LINE = re.compile(r"^\s*(?:[A-Z][A-Z.&]+(?:[ ,]+[A-Z][A-Z.&]+){0,3})(?:\s*\([^)]{1,30}\))?\s*[—–-]{1,2}\s*$")
 DATELINE_PREFIX = re.compile(r"^\s*([A-Z][A-Z.&]+(?:[ ,]+[A-Z][A-Z.&]+){0,3}(?:\s*\([^)]{1,30}\))?\s+[—–-]{1,2}\s+)(?=\S)")
 BYLINE = re.compile(
@@ -160,8 +163,13 @@ def is_form_state(text: str) -> bool:
 
 
 def trailing_share(text: str, min_prefix_words: int) -> int | None:
-    """Offset where share-button text glued to the end of a paragraph starts ("…informative.shareGoogle it")."""
-    found = TRAILING_SHARE.search(text)
+    """Offset where share-button text glued to the end of a paragraph starts ("…informative.shareGoogle it"). The
+    pattern is only tried after the text's last sentence end (``_SENTENCE_END``), where the buttons must start,
+    rather than at every place in a long paragraph."""
+    last_end = max(map(text.rfind, _SENTENCE_END))
+    if last_end < 0:
+        return None
+    found = TRAILING_SHARE.search(text, last_end + 1)
     if not found or word_count(text[: found.start(1)]) < min_prefix_words:
         return None
     glued = found.group(1)

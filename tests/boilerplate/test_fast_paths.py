@@ -1,12 +1,12 @@
 """The HTML stripper's short cuts decide as the long way does: a headline with non-ASCII characters, a word
 limit on blocks of long words, the alignment of a page that holds the article twice, a form state beside a
-widget, class names without a chrome token."""
+widget, class names without a chrome token, share buttons glued to a paragraph."""
 from __future__ import annotations
 
 from pipeline.boilerplate.blocks import Block, absorb_widget_neighbours
 from pipeline.boilerplate.dom import element_verdict, parse_html
 from pipeline.boilerplate.html import _aligned, _tokens, html_blocks
-from pipeline.boilerplate.rules import Verdict, block_verdict
+from pipeline.boilerplate.rules import Verdict, block_verdict, trailing_share
 from pipeline.config import StripConfig
 
 STRIP = StripConfig()
@@ -66,3 +66,17 @@ def test_class_names_without_a_chrome_token_name_nothing_and_those_with_one_name
     divs = list(parse_html(html).iter("div"))
     verdicts = [element_verdict(div) for div in divs]
     assert [v.reason if v else None for v in verdicts] == [None, None, "comments", "navigation", "share"]
+
+
+def test_share_buttons_glued_after_the_last_sentence_are_found_there_and_nowhere_else():
+    """Glued share buttons start after the text's last sentence end, the only place the pattern is tried."""
+    cases = {
+        "It was informative.shareGoogle it": 19,
+        "A sentence. Share. Another sentence. Share this": 37,
+        "He said “yes.” Share this post": 15,
+        "Done! Tweet Email Print ": 6,
+        "(see above) Facebook, Twitter, LinkedIn:": 12,
+        "The council met on Monday. Print": None,  # one generic word after a sentence is prose
+        "No sentence ends here share": None,
+    }
+    assert {text: trailing_share(text, 1) for text in cases} == cases
