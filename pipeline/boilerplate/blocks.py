@@ -55,17 +55,23 @@ def judge(block: Block, cfg: StripConfig) -> tuple[Block, ...]:
 
 
 def absorb_widget_neighbours(blocks: list[Block]) -> list[Block]:
-    """Form-state lines ("Please wait...", "Thank you!") next to a removed widget take the widget's reason."""
+    """Form-state lines ("Please wait...", "Thank you!") next to a removed widget take the widget's reason.
+
+    The neighbours are looked at before the text: most kept blocks have no widget beside them, and their text
+    (a whole paragraph) need not be read."""
     out = list(blocks)
     changed = True
     while changed:
         changed = False
         for i, block in enumerate(out):
-            if not block.kept or not is_form_state(block.text):
+            if not block.kept:
                 continue
+            widget = None
             for j in (i - 1, i + 1):
                 if 0 <= j < len(out) and not out[j].kept and out[j].reason in WIDGET_REASONS:
-                    out[i] = block.removed(Verdict(out[j].reason, "widget_neighbour"))
-                    changed = True
+                    widget = out[j]
                     break
+            if widget is not None and is_form_state(block.text):
+                out[i] = block.removed(Verdict(widget.reason, "widget_neighbour"))
+                changed = True
     return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -250,12 +251,16 @@ def _anchor_spans(tokens: list[Tokens], target: str, target_tokens: Tokens,
     when trafilatura left it out or the paragraph is short.
 
     Coverage is counted against trafilatura's 3-grams that no kept paragraph has used yet, so a page
-    that holds the article twice (a hidden copy, a print version) keeps it once.
+    that holds the article twice (a hidden copy, a print version) keeps it once. The used 3-grams are only
+    gathered for a paragraph that trafilatura's 3-grams would cover with none used: most paragraphs it left
+    out share few of them (comments, teasers), and most pages have none that it does not hold in order.
     """
     spans: list[tuple[int, int] | None] = []
     cursor = 0
-    matched: list[Tokens] = []
-    unused: set | None = None
+    used: list[Tokens] = []  # the kept paragraphs, in order: their 3-grams are used
+    used_grams: set = set()  # the 3-grams of ``used[:gathered]``
+    gathered = 0
+    target_grams: set | None = None  # built on the first paragraph not found in order
     for paragraph_tokens in tokens:
         if len(paragraph_tokens) < cfg.align_short_words:
             spans.append(None)
@@ -265,20 +270,22 @@ def _anchor_spans(tokens: list[Tokens], target: str, target_tokens: Tokens,
         if at >= 0:
             cursor = at + len(needle) - 1
             spans.append((at, cursor))
-            if unused is None:
-                matched.append(paragraph_tokens)
-            else:
-                unused.difference_update(_trigrams(paragraph_tokens))
+            used.append(paragraph_tokens)
             continue
-        if unused is None:  # built on the first paragraph that needs it, minus what was matched before
-            unused = set(_trigrams(target_tokens))
-            for earlier in matched:
-                unused.difference_update(_trigrams(earlier))
+        if target_grams is None:
+            target_grams = set(_trigrams(target_tokens))
         grams = set(_trigrams(paragraph_tokens))
-        covered = len(grams & unused) >= cfg.align_min_coverage * len(grams)
+        shared = grams & target_grams
+        needed = cfg.align_min_coverage * len(grams)
+        if len(shared) >= needed:
+            for earlier in used[gathered:]:
+                used_grams.update(_trigrams(earlier))
+            gathered = len(used)
+            shared -= used_grams
+        covered = len(shared) >= needed
         spans.append((-1, -1) if covered else None)
         if covered:
-            unused.difference_update(grams)
+            used.append(paragraph_tokens)
     return spans
 
 
@@ -312,10 +319,11 @@ def _headlines(root) -> dict[int, set[str]]:
 
 def _is_headline(text: str, tokens: Tokens, headlines: dict[int, set[str]]) -> bool:
     """Whether a paragraph (``tokens`` its ``_tokens``) reads as one of the ``_headlines``. Its ``words``
-    are its tokens when it is ASCII (NFKC and the folded quotes change nothing there), so most paragraphs
-    are not normalized a second time, and only those with as many words as a headline are joined to be
-    compared."""
-    normalized = tokens if text.isascii() else words(text)
+    are its tokens when NFKC leaves its text as it is (always on ASCII text; on other text, unless it holds
+    a compatibility character such as "…"), the folded quotes and dashes being no word characters: most
+    paragraphs are not normalized a second time, and only those with as many words as a headline are
+    joined to be compared."""
+    normalized = tokens if text.isascii() or unicodedata.is_normalized("NFKC", text) else words(text)
     forms = headlines.get(len(normalized))
     return forms is not None and " ".join(normalized) in forms
 

@@ -65,7 +65,10 @@ SHARE_WORDS = (
 SHARE_BUTTON_RULE = "share_button_text"
 """The rule of a block whose whole text is share-button words."""
 SHARE_ONLY = re.compile(rf"^(?:(?:{SHARE_WORDS})[\s|·•,:/-]*)+$", re.I)
-TRAILING_SHARE = re.compile(rf"(?<=[.!?…\"”'’)])\s*((?:(?:{SHARE_WORDS})[\s|·•,:/-]*)+)$", re.I)
+# The end of a sentence that glued share buttons follow: none of these is in a share word or a separator, so
+# the buttons can only start after the text's last one.
+_SENTENCE_END = ".!?…\"”'’)"
+TRAILING_SHARE = re.compile(rf"(?<=[{re.escape(_SENTENCE_END)}])\s*((?:(?:{SHARE_WORDS})[\s|·•,:/-]*)+)$", re.I)
 DATELINE_LINE = re.compile(r"^\s*(?:[A-Z][A-Z.&]+(?:[ ,]+[A-Z][A-Z.&]+){0,3})(?:\s*\([^)]{1,30}\))?\s*[—–-]{1,2}\s*$")
 DATELINE_PREFIX = re.compile(r"^\s*([A-Z][A-Z.&]+(?:[ ,]+[A-Z][A-Z.&]+){0,3}(?:\s*\([^)]{1,30}\))?\s+[—–-]{1,2}\s+)(?=\S)")
 BYLINE = re.compile(
@@ -82,6 +85,9 @@ COOKIE = re.compile(r"\b(?:cookies?|consent|gdpr|privacy (?:policy|settings|pref
 NAVIGATION = re.compile(r"^(?:skip to (?:main )?content|menu|home|search|next|previous|back to top|"
                         r"continue reading|advertisement|"
                         r"sponsored(?: content)?|all rights reserved.*|©.*|copyright \d{4}.*)$", re.I)
+# Characters of a block's start read per word of a word limit, to tell that it is over the limit (prose
+# averages about six characters a word, spaces included): the count is the same either way.
+_HEAD_CHARS_PER_WORD = 8
 # The heading of a list of other articles ("You might also like:"); the list itself is a link list.
 RELATED_HEADING = re.compile(r"^(?:related(?: (?:posts|articles|stories|content|coverage|reading))?|"
                              r"you (?:might|may) also (?:like|enjoy)|more (?:stories|on this|from us)|read (?:more|next|also)|"
@@ -104,23 +110,23 @@ def _text_verdict(text: str, max_widget_words: int, max_comment_header_words: in
     stripped = " ".join(text.split())
     if not stripped:
         return Verdict("other", "empty_block")
-    n_words = word_count(stripped)
     if DATELINE_LINE.match(stripped):
         return Verdict("dateline", "dateline_pattern")
     if DATE_ONLY.match(stripped):
         return Verdict("dateline", "date_line")
     if SHARE_ONLY.match(stripped):
         return Verdict("share", SHARE_BUTTON_RULE)
+    n_words = _word_count_to(stripped, max_widget_words)
     if n_words <= max_widget_words:
         if COMMENT_WIDGET.match(stripped):
             return Verdict("comments", "comment_form_text")
-        if is_comment_header(text, max_comment_header_words):
+        if n_words <= max_comment_header_words and _is_commenter_line(stripped):
             return Verdict("comments", "comment_header")
-        if BYLINE.match(stripped) and n_words <= max_byline_words:
+        if n_words <= max_byline_words and BYLINE.match(stripped):
             return Verdict("byline", "byline_pattern")
         if NEWSLETTER.search(stripped) and not _is_newsletter_prose(stripped, newsletter_prose_words):
             return Verdict("newsletter", "newsletter_text")
-        if CREDIT.match(stripped) and n_words <= max_credit_words:
+        if n_words <= max_credit_words and CREDIT.match(stripped):
             return Verdict("caption", "photo_credit")
         if COOKIE.search(stripped) and re.search(r"\b(?:accept|agree|use|manage|reject)\b", stripped, re.I):
             return Verdict("cookie", "cookie_text")
@@ -131,11 +137,23 @@ def _text_verdict(text: str, max_widget_words: int, max_comment_header_words: in
     return None
 
 
+def _word_count_to(text: str, limit: int) -> int:
+    """``word_count(text)``, or a smaller count that is still over ``limit`` when the text's first
+    ``_HEAD_CHARS_PER_WORD * (limit + 1)`` characters hold more than ``limit`` words: most blocks asked about
+    are article paragraphs, far over the widget limit, and need not be counted to their end."""
+    head = text[: _HEAD_CHARS_PER_WORD * (limit + 1)]
+    count = word_count(head)
+    return count if count > limit or len(head) == len(text) else word_count(text)
+
+
 def is_comment_header(text: str, max_words: int) -> bool:
     """A commenter line: a relative time ("8 months ago") or a vote count on a short block."""
     stripped = " ".join(text.split())
-    if word_count(stripped) > max_words:
-        return False
+    return word_count(stripped) <= max_words and _is_commenter_line(stripped)
+
+
+def _is_commenter_line(stripped: str) -> bool:
+    """``is_comment_header`` past its word limit, on a block's whitespace-collapsed text."""
     return bool(RELATIVE_TIME.search(stripped) or VOTES.match(stripped))
 
 
@@ -145,8 +163,13 @@ def is_form_state(text: str) -> bool:
 
 
 def trailing_share(text: str, min_prefix_words: int) -> int | None:
-    """Offset where share-button text glued to the end of a paragraph starts ("…informative.shareGoogle it")."""
-    found = TRAILING_SHARE.search(text)
+    """Offset where share-button text glued to the end of a paragraph starts ("…informative.shareGoogle it"). The
+    pattern is only tried after the text's last sentence end (``_SENTENCE_END``), where the buttons must start,
+    rather than at every place in a long paragraph."""
+    last_end = max(map(text.rfind, _SENTENCE_END))
+    if last_end < 0:
+        return None
+    found = TRAILING_SHARE.search(text, last_end + 1)
     if not found or word_count(text[: found.start(1)]) < min_prefix_words:
         return None
     glued = found.group(1)

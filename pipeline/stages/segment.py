@@ -18,7 +18,7 @@ PARAGRAPH_SEPARATOR = "\n\n"
 def segment(blocks: pa.Table, cfg: SegmentConfig) -> pa.Table:
     """Paragraphs of every document, from its kept blocks in order (documents in ``doc_id`` order)."""
     kept = blocks.filter(pc.equal(blocks["kept"], True)).sort_by([("doc_id", "ascending"), ("block_index", "ascending")])
-    columns: dict[str, list] = {f.name: [] for f in PARAGRAPHS}
+    doc_ids, indexes, texts, starts, ends, counts, hashes = ([] for _ in range(7))  # PARAGRAPHS' columns
     current, index, offset = None, 0, 0
     for doc_id, text in zip(kept["doc_id"].to_pylist(), kept["text"].to_pylist()):
         text = text.strip()
@@ -27,11 +27,17 @@ def segment(blocks: pa.Table, cfg: SegmentConfig) -> pa.Table:
         if doc_id != current:
             current, index, offset = doc_id, 0, 0
         count, hashed = word_count_and_hash(text)
-        for name, value in (("doc_id", doc_id), ("para_index", index), ("text", text), ("char_start", offset),
-                            ("char_end", offset + len(text)), ("word_count", count), ("text_hash", hashed)):
-            columns[name].append(value)
-        index, offset = index + 1, offset + len(text) + len(PARAGRAPH_SEPARATOR)
-    return pa.Table.from_pydict(columns, schema=PARAGRAPHS)
+        end = offset + len(text)
+        doc_ids.append(doc_id)
+        indexes.append(index)
+        texts.append(text)
+        starts.append(offset)
+        ends.append(end)
+        counts.append(count)
+        hashes.append(hashed)
+        index, offset = index + 1, end + len(PARAGRAPH_SEPARATOR)
+    columns = (doc_ids, indexes, texts, starts, ends, counts, hashes)
+    return pa.Table.from_pydict(dict(zip(PARAGRAPHS.names, columns)), schema=PARAGRAPHS)
 
 
 def stripped_text(paragraphs: list[str]) -> str:
