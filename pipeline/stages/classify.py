@@ -1050,11 +1050,7 @@ def _twin_rewrites(links: dict[Key, list[Link]], dates: dict[str, pd.Timestamp],
     version that changed nothing (a verbatim copy) or nothing alike (a copy editor's own fix) is left to
     its own edit, a copy from a later date to its copy step (its source's label), undated pairs to the
     document order."""
-    tokens: dict[Key, list[str]] = {}
-
-    def words_of(key: Key) -> list[str]:
-        return tokens[key] if key in tokens else tokens.setdefault(key, words(text[key]))
-
+    words_of = functools.cache(lambda key: words(text[key]))
     out: dict[Key, tuple[Link, ...]] = {}
     for key, items in links.items():
         day = dates.get(key[0])
