@@ -14,6 +14,7 @@ import os
 import shutil
 import zlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -147,13 +148,15 @@ def _next_table(old: tuple[Path, dict] | None, new: Path, change: Change | None)
     if meta.get("schema") != _schema_key(change.schema):  # a schema change migrates the whole table
         touched |= {int(name[5:8]) for name in old_files}
     counts: dict[str, int] = {}
-    for bucket in range(BUCKETS):
+    for bucket in sorted(set(range(BUCKETS)) - touched):
         name = part_name(bucket)
-        if bucket not in touched:
-            if name in old_files:
-                os.link(old_files[name], new / name)
-                counts[name] = meta["bucket_rows"][name]
-            continue
+        if name in old_files:
+            os.link(old_files[name], new / name)
+            counts[name] = meta["bucket_rows"][name]
+
+    def rewritten(bucket: int) -> int:
+        """Write a touched bucket's new file (its kept rows and its added ones); returns its row count."""
+        name = part_name(bucket)
         kept = _read_file(old_files[name], change.schema, change.schema.names) if name in old_files else None
         if kept is not None and change.replace:
             drop = pc.is_in(kept.column("doc_id"), value_set=pa.array(sorted(change.replace), pa.string()))
@@ -161,7 +164,13 @@ def _next_table(old: tuple[Path, dict] | None, new: Path, change: Change | None)
         merged = pa.concat_tables([t for t in (kept, rows.filter(pa.array(added == bucket))) if t is not None])
         if merged.num_rows:
             write_file_atomic(_sorted(merged), new / name)
-            counts[name] = merged.num_rows
+        return merged.num_rows
+
+    # Arrow reads, sorts, compresses and writes without the interpreter lock: the buckets go in parallel.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        written = dict(zip(sorted(touched), pool.map(rewritten, sorted(touched))))
+    counts.update({part_name(b): n for b, n in written.items() if n})
+    counts = dict(sorted(counts.items()))
     if not counts:  # an empty table still tells every reader its columns
         write_file_atomic(change.schema.empty_table(), new / part_name(0))
         counts[part_name(0)] = 0
