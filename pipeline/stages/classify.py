@@ -595,7 +595,7 @@ def decide(paras: pd.DataFrame, links: dict[Key, list[Link]], order: dict[str, i
         joins: in a run that adds a few documents, most paragraphs are context whose decisions stand."""
         return weekdays(text[key]) if key in text else frozenset()
 
-    twins = _twin_rewrites(links, dates, text)
+    twins = _twin_rewrites(links, dates, text, pending)
     for doc, index, count in zip(paras["doc_id"].tolist(), paras["para_index"].tolist(), paras["word_count"].tolist()):
         if doc in pending:
             word_counts.setdefault(doc, []).append((index, count))
@@ -1035,11 +1035,12 @@ def _dated_roots(roots: list[Link], doc: str, dates: dict[str, pd.Timestamp]) ->
     return kept or roots
 
 
-def _twin_rewrites(links: dict[Key, list[Link]], dates: dict[str, pd.Timestamp], text: dict[Key, str]
-                   ) -> dict[Key, tuple[Link, ...]]:
-    """For each paragraph, its near-verbatim links to earlier-dated paragraphs that its family of same-day
-    versions rewrote: a version of the same day (a twin) reuses the earlier paragraph too and makes one of
-    the same edits of it, and the edit of the paragraph or of that twin reads as a model's.
+def _twin_rewrites(links: dict[Key, list[Link]], dates: dict[str, pd.Timestamp], text: dict[Key, str],
+                   pending: set[str]) -> dict[Key, tuple[Link, ...]]:
+    """For each paragraph of the ``pending`` documents (those to decide), its near-verbatim links to
+    earlier-dated paragraphs that its family of same-day versions rewrote: a version of the same day (a twin)
+    reuses the earlier paragraph too and makes one of the same edits of it, and the edit of the paragraph or
+    of that twin reads as a model's.
 
     Between two documents of one date no direction is known: either may have been made from the other,
     and the order classify walks them in rests on evidence worth a few thousandths. Versions that changed
@@ -1054,7 +1055,7 @@ def _twin_rewrites(links: dict[Key, list[Link]], dates: dict[str, pd.Timestamp],
     out: dict[Key, tuple[Link, ...]] = {}
     for key, items in links.items():
         day = dates.get(key[0])
-        if day is None:
+        if day is None or key[0] not in pending:
             continue
         roots = {l.source: l for l in items if l.near_verbatim and l.source[0] in dates and dates[l.source[0]] < day}
         twins = [l.source for l in items if l.near_verbatim and l.source[0] != key[0] and dates.get(l.source[0]) == day]
