@@ -549,8 +549,10 @@ def _counts(table: pa.Table, column: str) -> dict[str, int]:
 
 
 def _versions(cfg: Config) -> dict[str, str | None]:
+    """The installed versions that decide a run's results, the embedders' runtimes included (the default
+    embedder runs on ONNX Runtime, the cascade's static model on model2vec)."""
     return {p: _version(p) for p in ("provenance", "trafilatura", "justext", "datasketch", "pyarrow",
-                                     "sentence-transformers", cfg.match.model)}
+                                     "sentence-transformers", "onnxruntime", "model2vec", cfg.match.model)}
 
 
 def _version(package: str) -> str | None:

@@ -200,6 +200,7 @@ def test_run_manifest_records_the_run(tmp_path):
     assert manifest["stage_rows"]["ingest"] == 5
     assert len(manifest["input_fingerprint"]) == 64
     assert manifest["started_at"] <= manifest["ended_at"]
+    assert {"trafilatura", "onnxruntime", "model2vec"} <= set(manifest["versions"]), "what decides the results"
 
 
 def test_a_page_that_hangs_the_extractor_is_quarantined_and_the_run_goes_on(tmp_path, monkeypatch):
