@@ -45,8 +45,9 @@ def model_load_seconds(config: Path, tries: int = 3) -> float:
     if not cfg.semantic:
         return 0.0
     backends = [cfg.embedder] + (["static"] if cfg.cascade else [])
-    code = ("import time, sys; from pipeline.embed import embedder_for; t = time.perf_counter(); "
-            f"[embedder_for(b, {cfg.model!r}, 32).setup() for b in {backends!r}]; print(time.perf_counter() - t)")
+    code = ("import time, sys; from pipeline.config import load_config; from pipeline.embed import embedder_for; "
+            f"m = load_config({str(config)!r}).match; t = time.perf_counter(); "
+            f"[embedder_for(b, m).setup() for b in {backends!r}]; print(time.perf_counter() - t)")
     seconds = [float(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
                      .stdout.strip().splitlines()[-1]) for _ in range(tries)]
     return statistics.median(seconds)

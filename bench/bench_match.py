@@ -120,7 +120,7 @@ def one_size(n: int, config: str, embed_up_to: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-match-") as scratch:
         subprocess.run([sys.executable, __file__, "--draw", str(n), "--into", scratch], check=True)
         paragraphs = read_parquet(Path(scratch) / "paragraphs.parquet")
-        embedder = embedder_for(cfg.embedder, cfg.model, cfg.embed_batch_size)
+        embedder = embedder_for(cfg.embedder, cfg)
         embedder.setup()
         computed = n <= embed_up_to
         texts = paragraphs.column("text").to_pylist()[:None if computed else EMBED_SAMPLE]

@@ -203,7 +203,13 @@ class MatchConfig(_Section):
         0.1, ge=0, le=2, description="How far above its paragraph's background (its cascade_top_k-th static neighbour "
         "in the same search) a proposed neighbour must stand.",
     )
-    embed_batch_size: int = Field(32, ge=1)
+    embed_batch_size: int = Field(32, ge=1, description="Paragraphs per batch of the sentence-transformers "
+                                  "embedder.")
+    embed_batch_tokens: int = Field(
+        1024, ge=1, description="Tokens per batch of the ONNX embedders, counted once each paragraph is padded to "
+        "the batch's longest (a longer paragraph runs alone): short paragraphs go in large batches, long ones in "
+        "small.",
+    )
     top_k: int = Field(5, ge=1, description="Nearest paragraphs from other documents kept per paragraph, and as "
                        "many more among those that can be its source by date (dated earlier, or undated).")
     min_cosine: float = Field(0.5, ge=-1, le=1, description="Neighbours below this cosine are not candidates.")

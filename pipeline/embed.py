@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline import log
+from pipeline.config import MatchConfig
 
 DERIVED_MODELS = Path(__file__).resolve().parent.parent / "tools" / "models"
 """Where ``make models`` writes the derived models (next to the script that builds them)."""
@@ -74,8 +75,8 @@ class _DerivedEmbedder(ABC):
 
     kind = ""
 
-    def __init__(self, folder: Path, batch_size: int):
-        self.folder, self.batch_size = Path(folder), batch_size
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
         self.name = f"{self.kind}-{self.folder.name}"
         self._model = None
 
@@ -115,6 +116,10 @@ class OnnxEmbedder(_DerivedEmbedder):
 
     kind = "onnx"
 
+    def __init__(self, folder: Path, batch_tokens: int):
+        super().__init__(folder)
+        self.batch_tokens = batch_tokens
+
     def _load(self):
         import onnxruntime
         from tokenizers import Tokenizer
@@ -126,23 +131,51 @@ class OnnxEmbedder(_DerivedEmbedder):
         limit = json.loads((self.folder / "sentence_bert_config.json").read_text())["max_seq_length"]
         tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
         tokenizer.enable_truncation(max_length=limit)
-        tokenizer.enable_padding()
+        tokenizer.no_padding()
         return session, tokenizer
 
     def _encode_part(self, texts: list[str]) -> np.ndarray:
-        """Batches of similar length (little padding), back in the caller's order."""
+        """Texts tokenized once, run in batches of similar length (``token_batches``), back in the caller's
+        order."""
         session, tokenizer = self._model
-        order = np.argsort([len(t) for t in texts], kind="stable")
+        tokens = [encoding.ids for encoding in tokenizer.encode_batch(texts)]
+        lengths = np.array([len(ids) for ids in tokens])
+        order = np.argsort(lengths, kind="stable")
         parts = []
-        for start in range(0, len(texts), self.batch_size):
-            batch = tokenizer.encode_batch([texts[k] for k in order[start:start + self.batch_size]])
-            ids = np.array([e.ids for e in batch], np.int64)
-            mask = np.array([e.attention_mask for e in batch], np.int64)
-            tokens = session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
-            parts.append((tokens * mask[:, :, None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1))
+        for batch in token_batches(lengths[order], self.batch_tokens):
+            ids, mask = _padded([tokens[k] for k in order[batch]])
+            vectors = session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
+            parts.append((vectors * mask[:, :, None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1))
         out = np.empty((len(texts), parts[0].shape[1]), np.float32)
         out[order] = np.concatenate(parts)
         return out
+
+
+def token_batches(lengths: np.ndarray, budget: int) -> list[slice]:
+    """Consecutive slices of ``lengths`` (ascending token counts), each as many rows as fit ``budget``
+    tokens once padded to its longest row (a longer row alone).
+
+    Attention's work and memory grow with a batch's rows times the square of its length: a fixed number of
+    rows made a batch of long paragraphs hold hundreds of megabytes of attention scores and run 1.4x slower
+    than batches bounded by tokens (docs/benchmarks.md). A row's vector does not depend on its batch.
+    """
+    batches, start = [], 0
+    while start < len(lengths):
+        stop = start + max(1, int(np.searchsorted(lengths[start:] * np.arange(1, len(lengths) - start + 1), budget,
+                                                  side="right")))
+        batches.append(slice(start, stop))
+        start = stop
+    return batches
+
+
+def _padded(rows: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids padded with the pad id 0 to the longest row, and the attention mask."""
+    ids = np.zeros((len(rows), max(map(len, rows))), np.int64)
+    mask = np.zeros_like(ids)
+    for r, row in enumerate(rows):
+        ids[r, :len(row)] = row
+        mask[r, :len(row)] = 1
+    return ids, mask
 
 
 class StaticEmbedder(_DerivedEmbedder):
@@ -177,17 +210,18 @@ def _in_steps(texts: list[str], name: str, encode) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
 
 
-def embedder_for(backend: str, package: str, batch_size: int):
-    """The embedder a config names (``match.embedder``), set up lazily on first use."""
+def embedder_for(backend: str, cfg: MatchConfig):
+    """The embedder of ``backend`` (``match.embedder``, or the cascade's ``static``) with ``cfg``'s model and
+    batches, set up lazily on first use."""
     _return_large_blocks()
     if backend == "sentence-transformers":
-        return SentenceEmbedder(package, batch_size)
+        return SentenceEmbedder(cfg.model, cfg.embed_batch_size)
     if backend == "onnx":
-        return OnnxEmbedder(DERIVED_MODELS / FP32_MODEL, batch_size)
+        return OnnxEmbedder(DERIVED_MODELS / FP32_MODEL, cfg.embed_batch_tokens)
     if backend == "onnx-int8":
-        return OnnxEmbedder(DERIVED_MODELS / INT8_MODEL, batch_size)
+        return OnnxEmbedder(DERIVED_MODELS / INT8_MODEL, cfg.embed_batch_tokens)
     if backend == "static":
-        return StaticEmbedder(DERIVED_MODELS / STATIC_MODEL, batch_size)
+        return StaticEmbedder(DERIVED_MODELS / STATIC_MODEL)
     raise ValueError(f"unknown embedder {backend!r}")
 
 

