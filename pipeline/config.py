@@ -439,10 +439,23 @@ class Config(_Section):
             raise ConfigError(f"invalid option:\n{exc}") from exc
         return self.model_copy(update={"run": run})
 
+    def results_settings(self) -> dict:
+        """Every setting that can change results: run placement and ``SPEED_ONLY`` excluded, so that an output
+        folder goes on under a new batch size instead of asking for a rebuild."""
+        sections: dict[str, object] = {"run": True}
+        for key in SPEED_ONLY:
+            section, name = key.split(".")
+            sections.setdefault(section, set()).add(name)
+        return self.model_dump(mode="json", exclude=sections)
+
     def results_hash(self) -> str:
-        """Hash of every setting that can change results (run placement excluded)."""
-        payload = self.model_dump(mode="json", exclude={"run"})
-        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+        """Hash of ``results_settings``."""
+        return hashlib.sha256(json.dumps(self.results_settings(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+SPEED_ONLY = frozenset({"match.embed_batch_size", "match.embed_batch_tokens"})
+"""Settings that change how fast a run goes, not what it writes: a float32 model's vector does not depend on
+its batch, and every vector is stored by text and reused (an int8 one moves within cosine 0.98 by batch)."""
 
 
 def load_config(path: Path | None) -> Config:

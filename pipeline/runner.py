@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline import log
-from pipeline.config import Config
+from pipeline.config import SPEED_ONLY, Config
 from pipeline.embed import embedder_for
 from pipeline.executors.engines import Engine, LocalEngine, engine_for
 from pipeline.io.arraystore import ArrayStore
@@ -367,7 +367,8 @@ def _changed_settings(output: Path, cfg: Config) -> list[str]:
         return []
     if "config" not in last:  # built before manifests recorded the config: only the hash is known
         return [f"config hash {last.get('config_hash')} -> {cfg.results_hash()}"]
-    before, now = _flat(last["config"]), _flat(cfg.model_dump(mode="json", exclude={"run"}))
+    before, now = _flat(last["config"]), _flat(cfg.results_settings())
+    before = {name: value for name, value in before.items() if name not in SPEED_ONLY}
     return [f"{name}: {before.get(name)!r} -> {now.get(name)!r}" for name in sorted(before.keys() | now.keys())
             if before.get(name) != now.get(name)]
 

@@ -188,6 +188,15 @@ def test_a_results_changing_config_is_refused_until_rebuild(tmp_path):
     assert len(table(out, "documents")) == 5
 
 
+def test_a_new_batch_size_goes_on_without_a_rebuild(tmp_path):
+    """Batch sizes change how fast vectors come, not what they are: a scheduled run tuned for its machine
+    must not find its output folder refused."""
+    out = tmp_path / "out"
+    run(config([SEEDS], out))
+    again = run(config([SEEDS], out, match={"embed_batch_size": 8, "embed_batch_tokens": 256}))
+    assert again.already_processed == 5
+
+
 def test_run_manifest_records_the_run(tmp_path):
     out = tmp_path / "out"
     result = run(config([SEEDS], out))
