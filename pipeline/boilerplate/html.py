@@ -352,7 +352,7 @@ def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdi
                article, cfg: StripConfig) -> list[bool]:
     """jusText's good prose that trafilatura left out but that sits inside the article, and the article's
     short paragraphs, headings, lists and tables (``_is_article_structure``) between its first and last
-    chosen paragraph.
+    chosen paragraph or where its box goes on past them (``_continued_article``).
 
     Inside: between the first and last paragraph trafilatura chose, or sharing an ancestor with one of
     them at most ``levels`` up from each (articles cut into sections by ad slots keep one ancestor);
@@ -376,7 +376,7 @@ def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdi
         back = ((p.text not in seen or _is_cell(p)) and not dom
                 and ((p.class_type == "good" and (inside or i in continued
                                                   or any(a in article_parents for a in _ancestors(p, levels))))
-                     or (inside and _is_article_structure(p, article, cfg)))
+                     or ((inside or i in continued) and _is_article_structure(p, article, cfg)))
                 and not block_verdict(p.text, cfg))
         if back and _is_hidden(p):
             if chosen_grams is None:
@@ -391,7 +391,7 @@ def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdi
 def _continued_article(paragraphs: list[Paragraph], first: int, last: int, article) -> set[int]:
     """The paragraphs just before the first chosen one and just after the last that go on with the article:
     inside its box, up to the first that jusText calls bad (a heading of links, a "Footnotes" label, a card's
-    title) or the box's edge. An extractor may start late or stop early (a FAQ or the article's second half in
+    title) other than a cell of the article's table, or the box's edge. An extractor may start late or stop early (a FAQ or the article's second half in
     a section of its own); what the box holds past such a line is a list of cards, footnotes or an author's
     box, whose prose reads as good too."""
     if article is None or first > last:
@@ -402,10 +402,14 @@ def _continued_article(paragraphs: list[Paragraph], first: int, last: int, artic
 
 def _good_run_in_box(paragraphs: list[Paragraph], indexes: range, article) -> list[int]:
     """The paragraphs at ``indexes``, walked in their order, up to the first that jusText calls bad or that
-    is outside the article's box."""
+    is outside the article's box. The cells of a table in the box do not stop it: jusText calls most cells bad
+    for want of sentences, and an extractor that starts after the article's table leaves out the table and
+    the introduction above it."""
     run = []
     for i in indexes:
-        if paragraphs[i].class_type == "bad" or not is_inside(paragraphs[i], article):
+        paragraph = paragraphs[i]
+        if not is_inside(paragraph, article) or (paragraph.class_type == "bad"
+                                                 and not _is_cell_of_table_in(paragraph, article)):
             break
         run.append(i)
     return run
@@ -459,6 +463,16 @@ def _is_copy(paragraph: Paragraph, chosen_grams: set, cfg: StripConfig) -> bool:
         return False
     grams = set(_trigrams(_tokens(paragraph.text)))
     return len(grams & chosen_grams) >= cfg.align_min_coverage * len(grams)
+
+
+def _is_cell_of_table_in(paragraph: Paragraph, article) -> bool:
+    """A paragraph in a cell of a table that the article's box holds: the article's own table. A table around
+    the box (a page laid out in a table, a newsletter's) is the page's frame, not the article's."""
+    container = paragraph.container
+    if container is None:
+        return False
+    cell = container if container.tag in ("td", "th") else next(container.iterancestors("td", "th"), None)
+    return cell is not None and article in cell.iterancestors()
 
 
 def _is_cell(paragraph: Paragraph) -> bool:
