@@ -130,10 +130,43 @@ def _trafilatura_runs(cfg: StripConfig) -> list[tuple[bool, bool]]:
 
 
 def _too_short(paragraphs: list[Paragraph], chosen: list[bool], cfg: StripConfig) -> bool:
-    """trafilatura kept much less than jusText finds good: it missed the article or most of it."""
+    """trafilatura kept much less than jusText finds good: it missed the article or most of it. Good prose in a
+    list of other posts (``_other_posts_words``) is not the article's: a short post above six related ones
+    is whole."""
     chosen_words = sum(p.words_count for p, c in zip(paragraphs, chosen) if c)
     good_words = sum(p.words_count for p in paragraphs if p.class_type == "good")
-    return chosen_words < cfg.min_trafilatura_share * good_words
+    threshold = cfg.min_trafilatura_share
+    return (chosen_words < threshold * good_words
+            and chosen_words < threshold * (good_words - _other_posts_words(paragraphs, chosen, cfg)))
+
+
+def _other_posts_words(paragraphs: list[Paragraph], chosen: list[bool], cfg: StripConfig) -> int:
+    """jusText's good words inside a list of other posts: ``min_listed_posts`` or more sibling ``<article>``
+    elements (related posts, teasers, comments), when the chosen text is in an ``<article>`` of its own that
+    is neither one of them nor inside one. A list that holds the chosen text's ``<article>`` is a list of
+    equals (the items of a listicle), of which the extractor took one: the page is the list."""
+    box = article_element(paragraphs, chosen, cfg.article_element_share)
+    own = [e for e in (box, *box.iterancestors()) if e.tag == "article"] if box is not None else []
+    if not own:
+        return 0
+    words_by_post: dict = {}
+    for p in paragraphs:
+        post = _post_of(p) if p.class_type == "good" else None
+        if post is not None:
+            words_by_post[post] = words_by_post.get(post, 0) + p.words_count
+    posts_by_parent: dict = {}
+    for post in words_by_post:
+        posts_by_parent.setdefault(post.getparent(), []).append(post)
+    return sum(words_by_post[post] for posts in posts_by_parent.values()
+               if len(posts) >= cfg.min_listed_posts and not any(post in own for post in posts) for post in posts)
+
+
+def _post_of(paragraph: Paragraph):
+    """The innermost ``<article>`` element that holds the paragraph, if any."""
+    container = paragraph.container
+    if container is None or container.tag == "article":
+        return container
+    return next(container.iterancestors("article"), None)
 
 
 def _trafilatura_text(tree, fast: bool, precise: bool, cfg: StripConfig) -> str:
