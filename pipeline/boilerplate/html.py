@@ -24,7 +24,7 @@ from trafilatura.xml import delete_element
 
 from pipeline.boilerplate.cards import card_verdicts
 from pipeline.boilerplate.blocks import WIDGET_REASONS, Block, absorb_widget_neighbours, judge
-from pipeline.boilerplate.dom import Paragraph, article_element, is_inside, parse_html, segment_dom
+from pipeline.boilerplate.dom import HEADING_TAGS, Paragraph, article_element, is_inside, parse_html, segment_dom
 from pipeline.boilerplate.language import page_language, stoplist
 from pipeline.boilerplate.rules import SHARE_BUTTON_RULE, Verdict, block_verdict, is_comment_header
 from pipeline.boilerplate.threads import sibling_groups, thread_verdicts
@@ -533,8 +533,21 @@ def _judge_kept(paragraph: Paragraph, dom: Verdict | None, previous: Block | Non
 
 
 def _is_link_list(paragraph: Paragraph, cfg: StripConfig) -> bool:
-    """Mostly link text (over ``max_link_density`` of its characters): a menu, a table of contents, a card."""
-    return paragraph.links_density() > cfg.max_link_density
+    """Mostly link text (over ``max_link_density`` of its characters): a menu, a table of contents, a card. A
+    heading linked to itself (its permalink) is not one."""
+    return paragraph.links_density() > cfg.max_link_density and not _is_self_linked_heading(paragraph)
+
+
+def _is_self_linked_heading(paragraph: Paragraph) -> bool:
+    """A heading whose links all point to the heading itself (``#`` and its own id, or the link's): the anchor
+    that a page's Markdown renderer puts on each of its subheads, not a link to anywhere else."""
+    container = paragraph.container
+    if container is None or container.tag not in HEADING_TAGS:
+        return False
+    links = list(container.iter("a"))
+    own = {f"#{name}" for name in (container.get("id"), *(a.get("id") for a in links), *(a.get("name") for a in links))
+           if name}
+    return bool(links) and all(a.get("href") in own for a in links)
 
 
 def _dropped_verdict(paragraph: Paragraph, dom: Verdict | None, cfg: StripConfig) -> Verdict:

@@ -206,3 +206,18 @@ def test_a_table_the_page_is_laid_out_in_does_not_carry_the_article_past_a_line_
     html = (f"<html><body><table><tr><td><div><div><p>{chosen_texts[0]}</p><p>{chosen_texts[1]}</p>"
             f"<p><a href='/subscribe'>Subscribe</a></p><p>{pitch}</p></div></div></td></tr></table></body></html>")
     assert pitch not in _brought_back(html, chosen_texts)
+
+
+def test_a_subhead_linked_to_itself_comes_back_and_a_table_of_contents_linking_to_it_stays_out():
+    """A Markdown renderer links each subhead to itself (its permalink): all link text, but no link elsewhere."""
+    friday = PROSE.replace("Monday", "Friday")
+    html = (f"<html><body><main><article><ul><li><a href='#premiums'>How insurers set a premium</a></li>"
+            f"<li><a href='#ranking'>The ranking</a></li></ul><p>{PROSE}</p>"
+            f"<h2 id='premiums'><a href='#premiums'>How insurers set a premium</a></h2><p>{friday}</p>"
+            f"<h2><a id='ranking' href='#ranking'>The ranking</a></h2><p>{PROSE.replace('Monday', 'Sunday')}</p>"
+            f"<h2><a href='/ranking'>Last year's ranking</a></h2><p>{PROSE.replace('Monday', 'Tuesday')}</p>"
+            f"</article></main></body></html>")
+    chosen = (PROSE, friday, PROSE.replace("Monday", "Sunday"), PROSE.replace("Monday", "Tuesday"))
+    back = _brought_back(html, chosen)
+    assert back.count("How insurers set a premium") == 1 and back.count("The ranking") == 1
+    assert "Last year's ranking" not in back
