@@ -161,6 +161,11 @@ class StripConfig(_Section):
     min_card_link_share: float = Field(
         0.2, gt=0, le=1, description="Share of a card's characters its links hold at least (the headline).",
     )
+    min_listed_posts: int = Field(
+        3, ge=2, description="Sibling <article> elements that make a list of other posts (related posts, teasers, "
+        "comments): their good prose does not count in the article's when the chosen text is in an <article> "
+        "outside the list (see min_trafilatura_share).",
+    )
     max_list_title_words: int = Field(
         8, ge=0, description="Words of the line just above such a list, without links, that goes with it as its title.",
     )

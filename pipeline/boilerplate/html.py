@@ -24,7 +24,7 @@ from trafilatura.xml import delete_element
 
 from pipeline.boilerplate.cards import card_verdicts
 from pipeline.boilerplate.blocks import WIDGET_REASONS, Block, absorb_widget_neighbours, judge
-from pipeline.boilerplate.dom import Paragraph, article_element, is_inside, parse_html, segment_dom
+from pipeline.boilerplate.dom import HEADING_TAGS, Paragraph, article_element, is_inside, parse_html, segment_dom
 from pipeline.boilerplate.language import page_language, stoplist
 from pipeline.boilerplate.rules import SHARE_BUTTON_RULE, Verdict, block_verdict, is_comment_header
 from pipeline.boilerplate.threads import sibling_groups, thread_verdicts
@@ -130,10 +130,43 @@ def _trafilatura_runs(cfg: StripConfig) -> list[tuple[bool, bool]]:
 
 
 def _too_short(paragraphs: list[Paragraph], chosen: list[bool], cfg: StripConfig) -> bool:
-    """trafilatura kept much less than jusText finds good: it missed the article or most of it."""
+    """trafilatura kept much less than jusText finds good: it missed the article or most of it. Good prose in a
+    list of other posts (``_other_posts_words``) is not the article's: a short post above six related ones
+    is whole."""
     chosen_words = sum(p.words_count for p, c in zip(paragraphs, chosen) if c)
     good_words = sum(p.words_count for p in paragraphs if p.class_type == "good")
-    return chosen_words < cfg.min_trafilatura_share * good_words
+    threshold = cfg.min_trafilatura_share
+    return (chosen_words < threshold * good_words
+            and chosen_words < threshold * (good_words - _other_posts_words(paragraphs, chosen, cfg)))
+
+
+def _other_posts_words(paragraphs: list[Paragraph], chosen: list[bool], cfg: StripConfig) -> int:
+    """jusText's good words inside a list of other posts: ``min_listed_posts`` or more sibling ``<article>``
+    elements (related posts, teasers, comments), when the chosen text is in an ``<article>`` of its own that
+    is neither one of them nor inside one. A list that holds the chosen text's ``<article>`` is a list of
+    equals (the items of a listicle), of which the extractor took one: the page is the list."""
+    box = article_element(paragraphs, chosen, cfg.article_element_share)
+    own = [e for e in (box, *box.iterancestors()) if e.tag == "article"] if box is not None else []
+    if not own:
+        return 0
+    words_by_post: dict = {}
+    for p in paragraphs:
+        post = _post_of(p) if p.class_type == "good" else None
+        if post is not None:
+            words_by_post[post] = words_by_post.get(post, 0) + p.words_count
+    posts_by_parent: dict = {}
+    for post in words_by_post:
+        posts_by_parent.setdefault(post.getparent(), []).append(post)
+    return sum(words_by_post[post] for posts in posts_by_parent.values()
+               if len(posts) >= cfg.min_listed_posts and not any(post in own for post in posts) for post in posts)
+
+
+def _post_of(paragraph: Paragraph):
+    """The innermost ``<article>`` element that holds the paragraph, if any."""
+    container = paragraph.container
+    if container is None or container.tag == "article":
+        return container
+    return next(container.iterancestors("article"), None)
 
 
 def _trafilatura_text(tree, fast: bool, precise: bool, cfg: StripConfig) -> str:
@@ -352,7 +385,7 @@ def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdi
                article, cfg: StripConfig) -> list[bool]:
     """jusText's good prose that trafilatura left out but that sits inside the article, and the article's
     short paragraphs, headings, lists and tables (``_is_article_structure``) between its first and last
-    chosen paragraph.
+    chosen paragraph or where its box goes on past them (``_continued_article``).
 
     Inside: between the first and last paragraph trafilatura chose, or sharing an ancestor with one of
     them at most ``levels`` up from each (articles cut into sections by ad slots keep one ancestor);
@@ -376,7 +409,7 @@ def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdi
         back = ((p.text not in seen or _is_cell(p)) and not dom
                 and ((p.class_type == "good" and (inside or i in continued
                                                   or any(a in article_parents for a in _ancestors(p, levels))))
-                     or (inside and _is_article_structure(p, article, cfg)))
+                     or ((inside or i in continued) and _is_article_structure(p, article, cfg)))
                 and not block_verdict(p.text, cfg))
         if back and _is_hidden(p):
             if chosen_grams is None:
@@ -391,7 +424,7 @@ def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdi
 def _continued_article(paragraphs: list[Paragraph], first: int, last: int, article) -> set[int]:
     """The paragraphs just before the first chosen one and just after the last that go on with the article:
     inside its box, up to the first that jusText calls bad (a heading of links, a "Footnotes" label, a card's
-    title) or the box's edge. An extractor may start late or stop early (a FAQ or the article's second half in
+    title) other than a cell of the article's table, or the box's edge. An extractor may start late or stop early (a FAQ or the article's second half in
     a section of its own); what the box holds past such a line is a list of cards, footnotes or an author's
     box, whose prose reads as good too."""
     if article is None or first > last:
@@ -402,10 +435,14 @@ def _continued_article(paragraphs: list[Paragraph], first: int, last: int, artic
 
 def _good_run_in_box(paragraphs: list[Paragraph], indexes: range, article) -> list[int]:
     """The paragraphs at ``indexes``, walked in their order, up to the first that jusText calls bad or that
-    is outside the article's box."""
+    is outside the article's box. The cells of a table in the box do not stop it: jusText calls most cells bad
+    for want of sentences, and an extractor that starts after the article's table leaves out the table and
+    the introduction above it."""
     run = []
     for i in indexes:
-        if paragraphs[i].class_type == "bad" or not is_inside(paragraphs[i], article):
+        paragraph = paragraphs[i]
+        if not is_inside(paragraph, article) or (paragraph.class_type == "bad"
+                                                 and not _is_cell_of_table_in(paragraph, article)):
             break
         run.append(i)
     return run
@@ -461,6 +498,16 @@ def _is_copy(paragraph: Paragraph, chosen_grams: set, cfg: StripConfig) -> bool:
     return len(grams & chosen_grams) >= cfg.align_min_coverage * len(grams)
 
 
+def _is_cell_of_table_in(paragraph: Paragraph, article) -> bool:
+    """A paragraph in a cell of a table that the article's box holds: the article's own table. A table around
+    the box (a page laid out in a table, a newsletter's) is the page's frame, not the article's."""
+    container = paragraph.container
+    if container is None:
+        return False
+    cell = container if container.tag in ("td", "th") else next(container.iterancestors("td", "th"), None)
+    return cell is not None and article in cell.iterancestors()
+
+
 def _is_cell(paragraph: Paragraph) -> bool:
     return paragraph.container is not None and paragraph.container.tag in ("td", "th")
 
@@ -486,8 +533,21 @@ def _judge_kept(paragraph: Paragraph, dom: Verdict | None, previous: Block | Non
 
 
 def _is_link_list(paragraph: Paragraph, cfg: StripConfig) -> bool:
-    """Mostly link text (over ``max_link_density`` of its characters): a menu, a table of contents, a card."""
-    return paragraph.links_density() > cfg.max_link_density
+    """Mostly link text (over ``max_link_density`` of its characters): a menu, a table of contents, a card. A
+    heading linked to itself (its permalink) is not one."""
+    return paragraph.links_density() > cfg.max_link_density and not _is_self_linked_heading(paragraph)
+
+
+def _is_self_linked_heading(paragraph: Paragraph) -> bool:
+    """A heading whose links all point to the heading itself (``#`` and its own id, or the link's): the anchor
+    that a page's Markdown renderer puts on each of its subheads, not a link to anywhere else."""
+    container = paragraph.container
+    if container is None or container.tag not in HEADING_TAGS:
+        return False
+    links = list(container.iter("a"))
+    own = {f"#{name}" for name in (container.get("id"), *(a.get("id") for a in links), *(a.get("name") for a in links))
+           if name}
+    return bool(links) and all(a.get("href") in own for a in links)
 
 
 def _dropped_verdict(paragraph: Paragraph, dom: Verdict | None, cfg: StripConfig) -> Verdict:

@@ -174,3 +174,50 @@ def test_prose_that_goes_on_with_the_article_in_its_box_comes_back_up_to_a_line_
     back = _brought_back(html, chosen_texts)
     assert intro in back and answer in back
     assert note not in back
+
+
+def test_the_article_goes_on_through_its_own_table_to_the_introduction_above_it():
+    """An extractor that starts after the article's table leaves out the table and the introduction above it:
+    the table's cells, lines that jusText calls bad for want of sentences, do not end the article as a line of
+    chrome does."""
+    intro = ("Every spring the regulator counts the premiums that each company in the region has written, and "
+             "this year the count shows a market that is larger than it has been at any time since the law that "
+             "opened it to companies from abroad.")
+    more = " It expects the same order next year, when the new rules on the reserves that they must hold apply."
+    chosen_texts = (PROSE + more, PROSE.replace("Monday", "Friday") + more)
+    cells = ("Company", "Premiums written, property, motor, marine and liability lines (EUR, 2023)",
+             "Northern Mutual", "2,348,646 property, 1,204,118 motor, 310,442 marine, 98,120 liability")
+    table = (f"<table><tr><th>{cells[0]}</th><th>{cells[1]}</th></tr>"
+             f"<tr><td>{cells[2]}</td><td>{cells[3]}</td></tr></table>")
+    html = (f"<html><body><main><article><div><p>{intro}</p></div>{table}<p>{chosen_texts[0]}</p>"
+            f"<p>{chosen_texts[1]}</p></article></main></body></html>")
+    back = _brought_back(html, chosen_texts)
+    assert intro in back
+    assert set(cells) <= set(back)
+
+
+def test_a_table_the_page_is_laid_out_in_does_not_carry_the_article_past_a_line_of_chrome():
+    """A page (a newsletter) laid out in a table: the article's box sits in one of its cells, and the lines of
+    the box are no table cells of the article's."""
+    pitch = ("Readers who pay for the newsletter get every report of the week in full, the archive of the years "
+             "before, and an invitation to the meeting in the spring where the editors answer their questions.")
+    more = " It expects the same order next year, when the new rules on the reserves that they must hold apply."
+    chosen_texts = (PROSE + more, PROSE.replace("Monday", "Friday") + more)
+    html = (f"<html><body><table><tr><td><div><div><p>{chosen_texts[0]}</p><p>{chosen_texts[1]}</p>"
+            f"<p><a href='/subscribe'>Subscribe</a></p><p>{pitch}</p></div></div></td></tr></table></body></html>")
+    assert pitch not in _brought_back(html, chosen_texts)
+
+
+def test_a_subhead_linked_to_itself_comes_back_and_a_table_of_contents_linking_to_it_stays_out():
+    """A Markdown renderer links each subhead to itself (its permalink): all link text, but no link elsewhere."""
+    friday = PROSE.replace("Monday", "Friday")
+    html = (f"<html><body><main><article><ul><li><a href='#premiums'>How insurers set a premium</a></li>"
+            f"<li><a href='#ranking'>The ranking</a></li></ul><p>{PROSE}</p>"
+            f"<h2 id='premiums'><a href='#premiums'>How insurers set a premium</a></h2><p>{friday}</p>"
+            f"<h2><a id='ranking' href='#ranking'>The ranking</a></h2><p>{PROSE.replace('Monday', 'Sunday')}</p>"
+            f"<h2><a href='/ranking'>Last year's ranking</a></h2><p>{PROSE.replace('Monday', 'Tuesday')}</p>"
+            f"</article></main></body></html>")
+    chosen = (PROSE, friday, PROSE.replace("Monday", "Sunday"), PROSE.replace("Monday", "Tuesday"))
+    back = _brought_back(html, chosen)
+    assert back.count("How insurers set a premium") == 1 and back.count("The ranking") == 1
+    assert "Last year's ranking" not in back
