@@ -660,3 +660,19 @@ def test_partitioned_search_among_earlier_documents_finds_what_brute_force_finds
     kept = np.bincount([i for i, _ in exact], minlength=600)
     assert (kept[300:] == MatchConfig().top_k).all(), "every later paragraph keeps top_k earlier neighbours"
     assert len(exact & approximate) >= 0.95 * len(exact)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_kth_best_of_each_row_is_read_off_its_own_scores(seed):
+    """The search's floor per row: rows with fewer than k scores get none (-inf), ties count once each."""
+    from pipeline.stages.match import _kth_best
+
+    rng = np.random.default_rng(seed)
+    r = rng.integers(0, 40, 3000)
+    value = np.round(rng.uniform(-1, 1, 3000), 2).astype(np.float32)  # rounded: many ties
+    expected = np.full(50, -np.inf, np.float32)
+    for row in range(50):
+        mine = np.sort(value[r == row])[::-1]
+        if len(mine) >= 7:
+            expected[row] = mine[6]
+    assert np.array_equal(_kth_best(r, value, 7, 50), expected)
