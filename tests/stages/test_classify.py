@@ -867,8 +867,8 @@ def test_an_edit_published_before_a_polish_that_repeats_it_stays_a_copy(make_par
 
 
 # One paragraph of three sentences, and a model's loose rewrite of it: each sentence reworded, in the source's
-# order, keeping its rare words (names, terms). A paragraph of another page on the same topic shares the topic's
-# words, not the source's sentences one after the other.
+# order, keeping its content words (names, terms). A paragraph of another page on the same topic shares the
+# topic's words, not the source's sentences one after the other.
 ARTICLE = " ".join([TERMINAL, FOUNDATIONS, PIER])
 LOOSE_REWRITE = (
     "Next year the harbour authority will knock down the old ferry terminal for a passenger building that takes two "
@@ -893,7 +893,7 @@ def one_paragraph_case(make_paragraphs, make_candidates, make_documents, later: 
 def test_a_loose_one_paragraph_rewrite_that_follows_its_source_sentence_by_sentence_is_ai_paraphrased(
         make_paragraphs, make_candidates, make_documents):
     """A one-paragraph document has no paragraphs to follow its source by; its sentences take the source's one
-    after the other, each with its rare words, as a model's loose rewrite does."""
+    after the other, each with its content words, as a model's loose rewrite does."""
     row = label_of(one_paragraph_case(make_paragraphs, make_candidates, make_documents, LOOSE_REWRITE), "r", 0)
     assert (row["label"], row["source_doc_id"], row["source_para_index"]) == ("ai_paraphrased", "s", 0)
 
