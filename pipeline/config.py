@@ -383,6 +383,13 @@ class ClassifyConfig(_Section):
         "followed document (match.sentence_min_cosine) that makes it a rewrite of those paragraphs, merged, "
         "split or condensed, and lets it count as following them in the document-level test."
     )
+    sentence_min_content: float = Field(
+        0.25, gt=0, le=1, description="Share of a sentence's content words (not in its language's stoplist) that "
+        "one sentence of an earlier paragraph also holds, for the sentence to come from it. A one-paragraph "
+        "document linked to an earlier paragraph at aligned_cosine or closer is its rewrite when doc_min_links "
+        "such sentences follow that paragraph's in its order and hold sentence_min_cover of the words. Fitted "
+        "without llama-2 (docs/benchmarks.md, issue 9 branch loose)."
+    )
     split_min_cosine: float = Field(
         0.55, gt=0, le=1, description="Cosine enough for an unpaired paragraph whose best link goes to the source "
         "paragraph a neighbour follows (the other half of a split), unless it keeps ``standalone_min_ratio`` of the "

@@ -14,7 +14,9 @@
    derivatives).
 3. Walking documents in that order, a paragraph takes its best link to an earlier document. A rewrite
    link counts only when its cosine is high on its own, or when the whole document follows that source
-   paragraph by paragraph (an independent report of the same event shares facts, not structure), and
+   paragraph by paragraph (an independent report of the same event shares facts, not structure), or, for the
+   paragraph of a one-paragraph document, when its sentences take the source paragraph's one after the other
+   with their content words (a same-topic paragraph says its own things in its own order), and
    never when the paragraph adds attribution its source lacks (a model keeps or drops "said") or names
    another day of the week (a model keeps the day it reports); a page that retells its source's paragraphs
    with attribution added is a report of the same event, not a rewrite.
@@ -613,9 +615,51 @@ def decide(paras: pd.DataFrame, links: dict[Key, list[Link]], order: dict[str, i
         for key in longer + [k for k in keys if k in short]:  # a short paragraph's sources are the longer ones'
             sources = _lending_documents(longer, decisions) if key in short and longer else None
             rewrites = _rewrite_links(key, earlier[key], partners, follows, machine_like[key], cfg)
+            if sizes[doc] == 1:  # no paragraphs to follow a source by: its sentences may
+                rewrites += _sentence_rewrites(earlier[key], text, cfg)
             decisions[key] = _decide_one(key, earlier[key], rewrites, aligned, decisions, links.get(key, []), text,
                                          cfg, sources, dates, twins.get(key, ()))
     return decisions
+
+
+def _sentence_rewrites(links: list[Link], text: dict[Key, str], cfg: Config) -> list[Link]:
+    """Rewrite evidence for the paragraph of a one-paragraph document: its links at ``aligned_cosine`` or
+    closer, no near-verbatim reuse, that it follows sentence by sentence (``_follows_sentences``) and that keep
+    ``standalone_min_ratio`` of the wording, as any rewrite found without document alignment must (on
+    rewrite-pairs, a davinci rewrite follows another abstract on its topic sentence by sentence, keeping 0.15
+    of its wording).
+
+    A one-paragraph rewrite (an abstract, a brief) cannot show that it follows its source paragraph by
+    paragraph, and a model asked to rewrite it loosely lands under ``paraphrase_cosine`` (llama-2 on
+    rewrite-pairs, 0.66-0.78); a paragraph of another page on the same topic lands there too. The rewrite
+    still takes the source's sentences one after the other, each keeping its content words; the other
+    paragraph says its own things in its own order. A paragraph of one sentence (a human paraphrase of one
+    news sentence) cannot show it. Weighting the words by their rarity in the run did no better on the
+    corpora it was fitted on and would make a decision depend on which documents a run holds
+    (docs/benchmarks.md)."""
+    c = cfg.classify
+    return [l for l in links if l.semantic >= c.aligned_cosine and l.ratio >= c.standalone_min_ratio
+            and not l.near_verbatim and _may_rewrite(l) and _follows_sentences(text[l.key], text[l.source], cfg)]
+
+
+def _follows_sentences(paragraph: str, source: str, cfg: Config) -> bool:
+    """Whether ``doc_min_links`` sentences of ``paragraph``, holding ``sentence_min_cover`` of its words, each
+    share ``sentence_min_content`` of their content words with one sentence of ``source``, one after the other
+    in ``source``'s order."""
+    c = cfg.classify
+    own = [words(s) for s in sentences(paragraph)]
+    stop = stoplist_of([w for tokens in own for w in tokens])
+    other = [content_words(words(s), stop) for s in sentences(source)]
+    taken: list[tuple[int, int]] = []  # (source sentence, words of the sentence taken from it)
+    for tokens in own:
+        content = content_words(tokens, stop)
+        found = [(content_overlap(content, o), -j) for j, o in enumerate(other) if content and o]
+        share, at = max(found, default=(0.0, 0))
+        if share >= c.sentence_min_content:
+            taken.append((-at, len(tokens)))
+    chain = _followed_one_to_one([j for j, _ in taken])
+    kept = sum(taken[i][1] for i in chain)
+    return len(chain) >= c.doc_min_links and kept >= c.sentence_min_cover * max(1, sum(map(len, own)))
 
 
 def _followed_paragraphs(keys: list[Key], earlier: dict[Key, list[Link]], pairs: dict[Key, Link], source_doc: str,

@@ -864,3 +864,41 @@ def test_an_edit_published_before_a_polish_that_repeats_it_stays_a_copy(make_par
                         {"s": "2020-01-01", "one": "2021-01-01", "two": "2021-01-02"})
     row = label_of(frame, "one", 0)
     assert (row["label"], row["source_doc_id"]) == ("copied", "s")
+
+
+# One paragraph of three sentences, and a model's loose rewrite of it: each sentence reworded, in the source's
+# order, keeping its content words (names, terms). A paragraph of another page on the same topic shares the
+# topic's words, not the source's sentences one after the other.
+ARTICLE = " ".join([TERMINAL, FOUNDATIONS, PIER])
+LOOSE_REWRITE = (
+    "Next year the harbour authority will knock down the old ferry terminal for a passenger building that takes two "
+    "ships. Engineers say decades of salt water left the foundations so weak that repairs would cost about as much "
+    "as a new structure. Until then, passengers will board at a temporary pier on the western side of the bay, and "
+    "shuttle buses will run from the railway station.")
+SAME_TOPIC = (
+    "The ferry terminal on the bay has served the harbour since the war. Its cafe sells fish soup to passengers, and "
+    "the waiting room shows photographs of the first ships. Many locals still call it the new hall.")
+
+
+def one_paragraph_case(make_paragraphs, make_candidates, make_documents, later: str) -> pd.DataFrame:
+    """``later`` (one paragraph, published after) linked to ``ARTICLE`` between ``aligned_cosine`` and
+    ``paraphrase_cosine``, with two other pages of the run on other things of the same port."""
+    cfg = Config().classify
+    loose = (cfg.aligned_cosine + cfg.paraphrase_cosine) / 2
+    paragraphs = make_paragraphs({"s": [ARTICLE], "r": [later], "o": [FISHERMEN], "m": [MARKET]})
+    dates = {"s": "2024-01-01", "r": "2024-02-01", "o": "2024-01-01", "m": "2024-01-01"}
+    return run(paragraphs, make_candidates([("r", 0, "s", 0, loose)]), make_documents(["s", "r", "o", "m"], dates))
+
+
+def test_a_loose_one_paragraph_rewrite_that_follows_its_source_sentence_by_sentence_is_ai_paraphrased(
+        make_paragraphs, make_candidates, make_documents):
+    """A one-paragraph document has no paragraphs to follow its source by; its sentences take the source's one
+    after the other, each with its content words, as a model's loose rewrite does."""
+    row = label_of(one_paragraph_case(make_paragraphs, make_candidates, make_documents, LOOSE_REWRITE), "r", 0)
+    assert (row["label"], row["source_doc_id"], row["source_para_index"]) == ("ai_paraphrased", "s", 0)
+
+
+def test_a_same_topic_paragraph_as_close_in_meaning_stays_original(make_paragraphs, make_candidates, make_documents):
+    """A paragraph on the same port at the same cosine shares the topic's words in its own order: no rewrite."""
+    frame = one_paragraph_case(make_paragraphs, make_candidates, make_documents, SAME_TOPIC)
+    assert (frame["label"] == "original").all()
