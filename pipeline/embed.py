@@ -19,6 +19,7 @@ import ctypes.util
 import importlib
 import json
 import os
+import time
 from abc import ABC, abstractmethod
 from pathlib import Path
 
@@ -45,10 +46,13 @@ class SentenceEmbedder:
         self.name = package
         self.batch_size = batch_size
         self._model = None
+        self.load_seconds = 0.0
+        """How long loading the model took in this process (a run reports it apart from its work)."""
 
     def setup(self) -> None:
         if self._model is not None:
             return
+        began = time.perf_counter()
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         try:
@@ -63,6 +67,7 @@ class SentenceEmbedder:
         transformers_logging.disable_progress_bar()  # a weight-loading bar is noise in an unattended job's log
         self._model = SentenceTransformer(str(installed_model_dir(self.name, bundle)), device="cpu",
                                           local_files_only=True)
+        self.load_seconds = time.perf_counter() - began
 
     def encode(self, texts: list[str]) -> np.ndarray:
         self.setup()
@@ -79,10 +84,13 @@ class _DerivedEmbedder(ABC):
         self.folder = Path(folder)
         self.name = f"{self.kind}-{self.folder.name}"
         self._model = None
+        self.load_seconds = 0.0
+        """How long loading the model took in this process (a run reports it apart from its work)."""
 
     def setup(self) -> None:
         if self._model is not None:
             return
+        began = time.perf_counter()
         if not self.folder.exists():
             raise MissingDependency(f"the derived model {self.folder} is not built: run `make models` "
                                     f"(python tools/build_embedders.py)")
@@ -91,6 +99,7 @@ class _DerivedEmbedder(ABC):
         except ImportError as exc:
             raise MissingDependency(f"the {self.kind} embedder needs its runtime: pip install 'provenance[embed]' "
                                     f"({exc})") from exc
+        self.load_seconds = time.perf_counter() - began
 
     def encode(self, texts: list[str]) -> np.ndarray:
         self.setup()

@@ -94,6 +94,7 @@ class RunResult:
     labels: dict[str, int] = field(default_factory=dict)
     removed: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    model_load_seconds: float = 0.0
     already_processed: int = 0
     revised: int = 0
 
@@ -259,7 +260,12 @@ def _run_stages(cfg: Config, engine: Engine, output: Path, run_id: str, from_sta
     new_docs = set(paragraphs.column("doc_id").to_pylist())
     dates = pa.concat_tables([documents.select(["doc_id", "published_at"]),
                               history_docs.select(["doc_id", "published_at"])])
-    candidates = stage("match", lambda: engine.call(_match, everything, cfg, output, new_docs, dates))
+
+    def matched() -> pa.Table:
+        table, result.model_load_seconds = engine.call(_match, everything, cfg, output, new_docs, dates)
+        return table
+
+    candidates = stage("match", matched)
     decisive = decisive_pairs(candidates, cfg.classify)
     stored_links = partial(_stored_links, output, cfg)
     decided = decided_documents(decisive, new_docs)
@@ -298,7 +304,8 @@ def _run_stages(cfg: Config, engine: Engine, output: Path, run_id: str, from_sta
                     statuses=result.statuses, labels=result.labels, removed=result.removed,
                     revised_paragraphs=result.revised, revised_documents=len(revision.documents),
                     decided_documents=len(decided), standing_documents=len(standing),
-                    seconds=result.seconds, already_processed=result.already_processed,
+                    seconds=result.seconds, model_load_seconds=round(result.model_load_seconds, 3),
+                    already_processed=result.already_processed,
                     stage_rows={name: table.num_rows for name, table in (
                         ("ingest", documents), ("strip", blocks), ("segment", paragraphs),
                         ("match", candidates), ("classify", provenance))})
@@ -517,10 +524,13 @@ def _history_paragraphs(history: pa.Table) -> pa.Table:
     return history.select([f.name for f in PARAGRAPHS]).cast(PARAGRAPHS)
 
 
-def _match(paragraphs: pa.Table, cfg: Config, output: Path, new_docs: set[str], dates: pa.Table) -> pa.Table:
+def _match(paragraphs: pa.Table, cfg: Config, output: Path, new_docs: set[str], dates: pa.Table
+           ) -> tuple[pa.Table, float]:
     """The match stage with the persistent paragraph index: MinHash signatures and embeddings by text hash
     (one store per embedder, so each paragraph is embedded once per model, ever); ``dates`` of every
-    document let each paragraph's possible sources by date take part in the neighbour search."""
+    document let each paragraph's possible sources by date take part in the neighbour search. Also the
+    seconds the stage spent loading models (a load varies with the page cache by more than a small run's
+    work: 1.5 to 11 s for the same run, docs/benchmarks.md)."""
     index = output / "index"
     m = cfg.match
     stores = {}
@@ -535,13 +545,14 @@ def _match(paragraphs: pa.Table, cfg: Config, output: Path, new_docs: set[str], 
         return partial(store(f"embeddings-{embedder.name}", np.float32).lookup, compute=embedder.encode)
 
     signatures = store(f"{MINHASH_VERSION}-{m.shingle_size}gram-{m.num_perm}", np.uint32)  # reads 64-bit stores too
-    embed = cached(embedder_for(m.embedder, m)) if m.semantic else None
-    propose = cached(embedder_for("static", m)) if m.semantic and m.cascade else None
-    table = match(paragraphs, m, embed=embed, sign=partial(signatures.lookup, compute=partial(minhash_signatures, cfg=m)),
-                  new_docs=new_docs, propose=propose, dates=dates)
+    full = embedder_for(m.embedder, m) if m.semantic else None
+    cheap = embedder_for("static", m) if m.semantic and m.cascade else None
+    table = match(paragraphs, m, embed=cached(full) if full else None,
+                  sign=partial(signatures.lookup, compute=partial(minhash_signatures, cfg=m)),
+                  new_docs=new_docs, propose=cached(cheap) if cheap else None, dates=dates)
     for opened in stores.values():
         opened.save()
-    return table
+    return table, sum(e.load_seconds for e in (full, cheap) if e is not None)
 
 
 def _counts(table: pa.Table, column: str) -> dict[str, int]:

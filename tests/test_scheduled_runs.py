@@ -210,6 +210,16 @@ def test_run_manifest_records_the_run(tmp_path):
     assert len(manifest["input_fingerprint"]) == 64
     assert manifest["started_at"] <= manifest["ended_at"]
     assert {"trafilatura", "onnxruntime", "model2vec"} <= set(manifest["versions"]), "what decides the results"
+    assert manifest["model_load_seconds"] == 0, "a lexical run loads no model"
+
+
+def test_a_run_manifest_times_its_model_loading_apart_from_its_work(tmp_path):
+    """Loading the models varies with the page cache by more than a small run's whole work: a scheduler comparing
+    runs, and `make bench`, take it out."""
+    out = tmp_path / "out"
+    run(config([SEEDS], out, match={"semantic": True}))
+    [manifest] = state.manifests(out)
+    assert 0 < manifest["model_load_seconds"] <= manifest["seconds"]["match"]
 
 
 def test_a_page_that_hangs_the_extractor_is_quarantined_and_the_run_goes_on(tmp_path, monkeypatch):
