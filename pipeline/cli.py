@@ -120,6 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(rewrites, "data/eval-rewrites")
     rewrites.add_argument("--sources", type=int, metavar="N",
                           help="only the rewrites of N source abstracts, a fixed sample by hash of their id")
+    rewrites.add_argument("--held-out-fits", type=Path, metavar="FILE", default=Path("tools/machine_edit_fits.json"),
+                          help="the machine-edit model fitted without each generator (written by "
+                          "tools/fit_machine_edit.py; default: %(default)s): each generator is scored with its own; "
+                          "without the file, generators are scored with the configuration's fit and flagged")
     independent = kinds.add_parser(
         "independent", help="false derivations on independent pages (wcxb-articles)",
         description="Run DIR/html/*.html.gz (urls and dates from DIR/ground-truth) as one corpus of pages that "
@@ -268,7 +272,9 @@ def _eval_provenance(args: argparse.Namespace, cfg) -> tuple[str, str]:
 def _eval_rewrites(args: argparse.Namespace, cfg) -> tuple[str, str]:
     from pipeline.evaluate import rewrites
 
-    report = rewrites.evaluate_rewrites(args.bench, args.output, cfg, args.sources, args.from_stage)
+    fits = args.held_out_fits
+    held_out = json.loads(fits.read_text(encoding="utf-8"))["without"] if fits.is_file() else None
+    report = rewrites.evaluate_rewrites(args.bench, args.output, cfg, args.sources, args.from_stage, held_out)
     return rewrites.format_rewrites(report), rewrites.rewrites_section(report, args.bench, args.sources)
 
 

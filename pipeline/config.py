@@ -443,13 +443,21 @@ class Config(_Section):
         return self
 
     def with_run(self, **changes) -> "Config":
-        """A copy with run settings replaced (CLI overrides)."""
-        changes = {k: v for k, v in changes.items() if v is not None}
+        """A copy with run settings replaced (CLI overrides; None leaves a setting as it is)."""
+        return self._with_section("run", {k: v for k, v in changes.items() if v is not None})
+
+    def with_classify(self, **changes) -> "Config":
+        """A copy with classify settings replaced (a fit made without a held-out group, in an evaluation)."""
+        return self._with_section("classify", changes)
+
+    def _with_section(self, name: str, changes: dict) -> "Config":
+        """A copy with one section's settings replaced, validated as the section is at start-up."""
+        section = getattr(self, name)
         try:
-            run = RunConfig.model_validate({**self.run.model_dump(), **changes})
+            replaced = type(section).model_validate({**section.model_dump(), **changes})
         except ValidationError as exc:
             raise ConfigError(f"invalid option:\n{exc}") from exc
-        return self.model_copy(update={"run": run})
+        return self.model_copy(update={name: replaced})
 
     def results_settings(self) -> dict:
         """Every setting that can change results: run placement and ``SPEED_ONLY`` excluded, so that an output

@@ -87,6 +87,25 @@ def test_cli_style_overrides_replace_run_settings_only():
     assert cfg.match == Config().match
 
 
+def test_the_machine_edit_model_is_the_fit_its_script_wrote(repo_root):
+    """The configuration's machine-edit model and the held-out fits the rewrites eval scores with come from one
+    run of tools/fit_machine_edit.py: a hand-edited value on either side would make the held-out figures
+    describe another model."""
+    import json
+
+    fits = json.loads((repo_root / "tools" / "machine_edit_fits.json").read_text(encoding="utf-8"))
+    cfg = load_config(repo_root / "configs" / "default.toml")
+    assert fits["all"] == {name: getattr(cfg.classify, name) for name in fits["all"]}
+    assert set(fits["without"]) == {"gpt-3.5-turbo", "llama-2-7b-chat", "text-davinci-002"}
+
+
+def test_classify_settings_can_be_replaced_and_are_validated():
+    cfg = Config().with_classify(machine_edit_intercept=-1.0)
+    assert cfg.classify.machine_edit_intercept == -1.0 and cfg.match == Config().match
+    with pytest.raises(ConfigError, match="no_such_setting"):
+        Config().with_classify(no_such_setting=1)
+
+
 def test_results_hash_ignores_placement_but_not_thresholds():
     base = Config()
     moved = base.with_run(output=Path("/somewhere/else"), workers=4)

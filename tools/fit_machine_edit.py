@@ -14,7 +14,9 @@ of the training human edits read as machine, and until one rewording with one ot
 copy called a rewrite is the costlier error, and a copy editor changes a paragraph in one or two places).
 Prints, for each generator, the share of its near-verbatim rewrites read as machine by a fit made without
 it, and the share of the stress set's human-edited copies read as human; then the coefficients fitted on
-everything, to paste into configs/default.toml.
+everything, to paste into configs/default.toml. Writes every fit to ``machine_edit_fits.json`` next to this
+script: ``all`` (the configuration's) and ``without`` each generator, which ``provenance eval rewrites``
+scores that generator with.
 """
 from __future__ import annotations
 
@@ -38,6 +40,8 @@ from build_stress_sets import HELD_OUT_SOURCES, Bench, human_edit, names_in, spa
 HUMAN_MISS = 0.03
 MARGIN = 0.1
 HUMAN = "human"
+FITS = Path(__file__).with_name("machine_edit_fits.json")
+SETTINGS = ("machine_edit_intercept", "machine_edit_rewordings", "machine_edit_substitutions", "machine_edit_additions")
 
 
 def near_verbatim_features(pairs: list[tuple[str, str]], cfg: Config) -> tuple[np.ndarray, np.ndarray]:
@@ -135,15 +139,23 @@ def main() -> int:
     print(f"training human-edited copies: {int(kept.sum())} of {len(kept)} near-verbatim")
     held_humans, kept = near_verbatim_features(stress_copies(a.stress), cfg)
     print(f"stress-set human-edited copies (held out): {int(kept.sum())} of {len(kept)} near-verbatim")
+    without = {}
     for generator in [g for g in groups if g != HUMAN]:
         beta = fit({k: v for k, v in groups.items() if k != generator})
+        without[generator] = settings_of(beta)
         print(f"held out {generator}: {read_as_machine(beta, groups[generator]):.3f} read as machine; "
               f"stress copies read as human {1 - read_as_machine(beta, held_humans):.3f}")
     beta = fit(groups)
     print(f"all generators: stress copies read as human {1 - read_as_machine(beta, held_humans):.3f}")
-    print(f"machine_edit_intercept = {beta[0]:.2f}\nmachine_edit_rewordings = {beta[1]:.2f}\n"
-          f"machine_edit_substitutions = {beta[2]:.2f}\nmachine_edit_additions = {beta[3]:.2f}")
+    print("\n".join(f"{name} = {value:.2f}" for name, value in settings_of(beta).items()))
+    FITS.write_text(json.dumps({"all": settings_of(beta), "without": without}, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {FITS}")
     return 0
+
+
+def settings_of(beta: np.ndarray) -> dict[str, float]:
+    """The fit as ``[classify]`` settings, rounded as the configuration holds them."""
+    return {name: round(float(value), 2) for name, value in zip(SETTINGS, beta)}
 
 
 if __name__ == "__main__":

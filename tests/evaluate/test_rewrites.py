@@ -97,3 +97,26 @@ def test_the_paragraph_table_counts_every_rewrite_paragraph_and_its_root(tmp_pat
     written = (tmp_path / "benchmarks.md").read_text()
     assert "| generator | paragraphs | ai_paraphrased | copied | original | right_root | sources_original |" in written
     assert all(f"| {g} | " + " | ".join(row.split()) + " |" in written for g, row in want.items())
+
+
+def test_each_generator_is_scored_with_the_machine_edit_model_fitted_without_it(tmp_path):
+    """A fit that saw the generator it scores flatters it: each generator's rewrites are classified again under
+    the settings fitted without it, and a generator with no such fit is flagged."""
+    from pipeline.config import load_config
+    from pipeline.evaluate.rewrites import evaluate_rewrites, format_rewrites
+
+    polish_a, polish_b = GNN.replace("we show", "we demonstrate"), ICE.replace("and find", "and we find")
+    pairs = [{"source_id": "gnn", "generator": "g1", "prompt": "p", "source": GNN, "rewrite": polish_a},
+             {"source_id": "ice", "generator": "g2", "prompt": "p", "source": ICE, "rewrite": polish_b},
+             {"source_id": "bread", "generator": "g3", "prompt": "p", "source": BREAD, "rewrite": BREAD + " Enjoy."}]
+    bench = tmp_path / "bench"
+    bench.mkdir()
+    (bench / "pairs.jsonl").write_text("".join(json.dumps(p) + "\n" for p in pairs))
+    config = tmp_path / "static.toml"
+    config.write_text('[match]\nembedder = "static"\ncascade = false\n', encoding="utf-8")
+    machine, human = {"machine_edit_intercept": 30.0}, {"machine_edit_intercept": -30.0}
+    report = evaluate_rewrites(bench, tmp_path / "out", load_config(config), held_out={"g1": machine, "g2": human})
+    assert report.confusion("g1")[OUTCOMES[0]] == 1
+    assert report.confusion("g2")["copied"] == 1
+    assert report.held_out == {"g1", "g2"}
+    assert "(fitted with it)" in next(line for line in format_rewrites(report).splitlines() if line.startswith("g3:"))
