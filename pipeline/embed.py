@@ -21,6 +21,8 @@ import json
 import os
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +36,12 @@ FP32_MODEL = "minilm-l6-fp32"
 INT8_MODEL = "minilm-l6-int8"
 STATIC_MODEL = "minilm-l6-static"
 _PROGRESS_BATCH = 2048  # texts per progress step
+PART_ROWS = 256
+"""Texts per part when an embedding is spread over processes: small enough that two workers stay busy to
+the end of a few thousand texts, large enough that a part's batches are full (``token_batches``)."""
+
+MapParts = Callable[[Callable, Iterable], Iterator]
+"""An engine's way to run a function over parts in parallel, results in the parts' order."""
 
 class MissingDependency(Exception):
     """An optional dependency the configuration asks for is not installed."""
@@ -105,6 +113,11 @@ class _DerivedEmbedder(ABC):
         self.setup()
         return _in_steps(texts, self.name, self._encode_part)
 
+    def unit_vectors(self, texts: list[str]) -> np.ndarray:
+        """``encode`` without progress reports: one part of a spread embedding."""
+        self.setup()
+        return _unit(self._encode_part(texts))
+
     @abstractmethod
     def _load(self):
         """The loaded model (imports its runtime)."""
@@ -125,9 +138,11 @@ class OnnxEmbedder(_DerivedEmbedder):
 
     kind = "onnx"
 
-    def __init__(self, folder: Path, batch_tokens: int):
+    def __init__(self, folder: Path, batch_tokens: int, threads: int = 0):
         super().__init__(folder)
         self.batch_tokens = batch_tokens
+        self.threads = threads
+        """ONNX Runtime's threads (0: one per core); a worker of a spread embedding takes one."""
 
     def _load(self):
         import onnxruntime
@@ -135,6 +150,7 @@ class OnnxEmbedder(_DerivedEmbedder):
 
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
+        options.intra_op_num_threads = self.threads
         session = onnxruntime.InferenceSession(str(self.folder / "model.onnx"), options,
                                                providers=["CPUExecutionProvider"])
         limit = json.loads((self.folder / "sentence_bert_config.json").read_text())["max_seq_length"]
@@ -212,23 +228,92 @@ def _in_steps(texts: list[str], name: str, encode) -> np.ndarray:
     progress = log.Progress(len(texts), f"embed ({name})", unit="para")
     parts = []
     for start in range(0, len(texts), _PROGRESS_BATCH):
-        vectors = np.asarray(encode(texts[start:start + _PROGRESS_BATCH]), dtype=np.float32)
-        parts.append(vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12))
+        parts.append(_unit(encode(texts[start:start + _PROGRESS_BATCH])))
         progress.add(min(_PROGRESS_BATCH, len(texts) - start))
     progress.close()
     return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
 
 
-def embedder_for(backend: str, cfg: MatchConfig):
+def _unit(vectors) -> np.ndarray:
+    """float32 rows scaled to unit length (cosine = inner product)."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+class SpreadEmbedder:
+    """A derived model whose large embeddings are spread over worker processes (or Ray tasks) in parts.
+
+    ONNX Runtime's own threads make a poor use of two cores: embedding the same paragraphs with two
+    threads took 1.5x the CPU time of one thread, while two processes of one thread each took none extra
+    (docs/benchmarks.md). So a call of at least two parts sorts its texts by length (each part's batches
+    then pad little), cuts parts of ``PART_ROWS`` and has ``map_parts`` embed them in workers that load their
+    own one-thread copy of the model once; smaller calls (a small incremental run) stay in this process. A
+    text's vector does not depend on its batch, its part or the thread count, so the vectors are the ones
+    this process would compute.
+    """
+
+    def __init__(self, backend: str, cfg: MatchConfig, map_parts: MapParts):
+        self.backend, self.cfg, self.map_parts = backend, cfg, map_parts
+        self.here = embedder_for(backend, cfg)
+        self.name = self.here.name
+        self.worker_load_seconds = 0.0
+
+    @property
+    def load_seconds(self) -> float:
+        """Loading in this process and in the workers (they load side by side: the longest counts)."""
+        return self.here.load_seconds + self.worker_load_seconds
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if len(texts) < 2 * PART_ROWS:
+            return self.here.encode(texts)
+        order = np.argsort(np.fromiter(map(len, texts), np.int64, len(texts)), kind="stable")
+        parts = [order[start:start + PART_ROWS] for start in range(0, len(texts), PART_ROWS)]
+        progress = log.Progress(len(texts), f"embed ({self.name}, {len(parts)} parts)", unit="para")
+        out, loads = None, [0.0]
+        work = partial(_unit_vectors_in_worker, self.backend, self.cfg)
+        for rows, (vectors, load) in zip(parts, self.map_parts(work, [[texts[k] for k in rows] for rows in parts])):
+            out = np.empty((len(texts), vectors.shape[1]), np.float32) if out is None else out
+            out[rows] = vectors
+            loads.append(load)
+            progress.add(len(rows))
+        progress.close()
+        self.worker_load_seconds += max(loads)
+        return out
+
+
+SPREADABLE = frozenset({"onnx", "static"})
+"""Backends whose vector of a text is the same in any batch, process or thread count: the int8 export
+quantizes activations per batch, and PyTorch keeps its own threads."""
+
+_WORKER_EMBEDDERS: dict[tuple[str, MatchConfig], "_DerivedEmbedder"] = {}
+"""The models a worker process has loaded, kept for its next parts."""
+
+
+def _unit_vectors_in_worker(backend: str, cfg: MatchConfig, texts: list[str]) -> tuple[np.ndarray, float]:
+    """One part of a ``SpreadEmbedder`` call: the unit vectors by this worker's one-thread copy of the model,
+    and the seconds this call spent loading it."""
+    key = (backend, cfg)
+    if key not in _WORKER_EMBEDDERS:
+        _WORKER_EMBEDDERS[key] = embedder_for(backend, cfg, threads=1)
+    embedder = _WORKER_EMBEDDERS[key]
+    loaded_before = embedder.load_seconds
+    vectors = embedder.unit_vectors(texts)
+    return vectors, embedder.load_seconds - loaded_before
+
+
+def embedder_for(backend: str, cfg: MatchConfig, map_parts: MapParts | None = None, threads: int = 0):
     """The embedder of ``backend`` (``match.embedder``, or the cascade's ``static``) with ``cfg``'s model and
-    batches, set up lazily on first use."""
+    batches, set up lazily on first use; with ``map_parts``, a derived model's large calls are spread over
+    the engine's workers (``SpreadEmbedder``). ``threads``: ONNX Runtime's, 0 for one per core."""
     _return_large_blocks()
+    if map_parts is not None and backend in SPREADABLE:
+        return SpreadEmbedder(backend, cfg, map_parts)
     if backend == "sentence-transformers":
         return SentenceEmbedder(cfg.model, cfg.embed_batch_size)
     if backend == "onnx":
-        return OnnxEmbedder(DERIVED_MODELS / FP32_MODEL, cfg.embed_batch_tokens)
+        return OnnxEmbedder(DERIVED_MODELS / FP32_MODEL, cfg.embed_batch_tokens, threads)
     if backend == "onnx-int8":
-        return OnnxEmbedder(DERIVED_MODELS / INT8_MODEL, cfg.embed_batch_tokens)
+        return OnnxEmbedder(DERIVED_MODELS / INT8_MODEL, cfg.embed_batch_tokens, threads)
     if backend == "static":
         return StaticEmbedder(DERIVED_MODELS / STATIC_MODEL)
     raise ValueError(f"unknown embedder {backend!r}")

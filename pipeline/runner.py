@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 
 from pipeline import log
 from pipeline.config import SPEED_ONLY, Config
-from pipeline.embed import embedder_for
+from pipeline.embed import MapParts, embedder_for
 from pipeline.executors.engines import Engine, LocalEngine, engine_for
 from pipeline.io.arraystore import ArrayStore
 from pipeline.io import snapshots
@@ -262,7 +262,8 @@ def _run_stages(cfg: Config, engine: Engine, output: Path, run_id: str, from_sta
                               history_docs.select(["doc_id", "published_at"])])
 
     def matched() -> pa.Table:
-        table, result.model_load_seconds = engine.call(_match, everything, cfg, output, new_docs, dates)
+        table, result.model_load_seconds = engine.call(_match, everything, cfg, output, new_docs, dates,
+                                                       engine.map_parts)
         return table
 
     candidates = stage("match", matched)
@@ -524,11 +525,12 @@ def _history_paragraphs(history: pa.Table) -> pa.Table:
     return history.select([f.name for f in PARAGRAPHS]).cast(PARAGRAPHS)
 
 
-def _match(paragraphs: pa.Table, cfg: Config, output: Path, new_docs: set[str], dates: pa.Table
-           ) -> tuple[pa.Table, float]:
+def _match(paragraphs: pa.Table, cfg: Config, output: Path, new_docs: set[str], dates: pa.Table,
+           map_parts: MapParts | None = None) -> tuple[pa.Table, float]:
     """The match stage with the persistent paragraph index: MinHash signatures and embeddings by text hash
-    (one store per embedder, so each paragraph is embedded once per model, ever); ``dates`` of every
-    document let each paragraph's possible sources by date take part in the neighbour search. Also the
+    (one store per embedder, so each paragraph is embedded once per model, ever; large embeddings spread
+    over the engine's workers by ``map_parts``); ``dates`` of every document let each paragraph's possible
+    sources by date take part in the neighbour search. Also the
     seconds the stage spent loading models (a load varies with the page cache by more than a small run's
     work: 1.5 to 11 s for the same run, docs/benchmarks.md)."""
     index = output / "index"
@@ -545,8 +547,8 @@ def _match(paragraphs: pa.Table, cfg: Config, output: Path, new_docs: set[str], 
         return partial(store(f"embeddings-{embedder.name}", np.float32).lookup, compute=embedder.encode)
 
     signatures = store(f"{MINHASH_VERSION}-{m.shingle_size}gram-{m.num_perm}", np.uint32)  # reads 64-bit stores too
-    full = embedder_for(m.embedder, m) if m.semantic else None
-    cheap = embedder_for("static", m) if m.semantic and m.cascade else None
+    full = embedder_for(m.embedder, m, map_parts) if m.semantic else None
+    cheap = embedder_for("static", m, map_parts) if m.semantic and m.cascade else None
     table = match(paragraphs, m, embed=cached(full) if full else None,
                   sign=partial(signatures.lookup, compute=partial(minhash_signatures, cfg=m)),
                   new_docs=new_docs, propose=cached(cheap) if cheap else None, dates=dates)

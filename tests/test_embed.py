@@ -92,3 +92,26 @@ def test_token_batches_cover_every_row_in_order_within_the_budget(lengths):
         rows = lengths[batch]
         assert len(rows) == 1 or len(rows) * rows.max() <= 64
         assert batch.stop == len(lengths) or (len(rows) + 1) * lengths[batch.stop] > 64, "as many rows as fit"
+
+
+@pytest.mark.parametrize("backend", ["onnx", "static"])
+def test_an_embedding_spread_over_worker_processes_gives_the_vectors_of_one_process(backend):
+    """The default run spreads a large embedding over its workers: the vectors (and so every candidate and
+    label) must not depend on the worker count, and the workers' model loading is still timed."""
+    from functools import partial
+
+    from pipeline.embed import PART_ROWS, SpreadEmbedder
+    from pipeline.executors.local import map_in_processes
+
+    texts = [f"{TEXTS[n % 3]} Item {n}: {' and more' * (n % 7)}." for n in range(2 * PART_ROWS + 37)]
+    spread = embedder_for(backend, MATCH, partial(map_in_processes, workers=2))
+    assert isinstance(spread, SpreadEmbedder)
+    assert np.array_equal(spread.encode(texts), embedder_for(backend, MATCH).encode(texts))
+    assert spread.worker_load_seconds > 0
+
+
+def test_the_int8_export_is_never_spread():
+    """Its activations are quantized per batch: parts in other processes would give other vectors."""
+    from pipeline.executors.local import map_in_processes
+
+    assert isinstance(embedder_for("onnx-int8", MATCH, map_in_processes), OnnxEmbedder)

@@ -3,18 +3,21 @@
 The runner hands every stage to an engine through three calls, so that the same stage functions run on
 one machine and on a cluster: ``map_batches`` for the per-document stages that cannot hang (ingest,
 segment), ``sandboxed`` for the one that can (strip: a deadline per document, the worker killed when it is
-passed), and ``call`` for a cross-document stage (match, classify), run whole as one task.
+passed), and ``call`` for a cross-document stage (match, classify), run whole as one task. Inside such a
+task, ``map_parts`` (a function that can travel with the task) spreads its heaviest per-paragraph work, the
+embedding, over the engine's workers.
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any, Protocol
 
 import pyarrow as pa
 
 from pipeline.config import RunConfig
-from pipeline.executors.local import BatchFn, map_batches
+from pipeline.executors.local import BatchFn, map_batches, map_in_processes
 from pipeline.executors.sandbox import Outcome, Task, run_sandboxed
 
 
@@ -28,6 +31,11 @@ class Engine(Protocol):
 
     def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         """``fn(*args)``, wherever the engine runs its cross-document work."""
+
+    @property
+    def map_parts(self) -> Callable[[Callable, Iterable], Iterator] | None:
+        """``fn`` over parts on the engine's workers, results in order, callable inside ``call``'s task; None
+        when there is one worker."""
 
 
 class LocalEngine:
@@ -45,6 +53,10 @@ class LocalEngine:
 
     def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         return fn(*args)
+
+    @property
+    def map_parts(self) -> Callable[[Callable, Iterable], Iterator] | None:
+        return partial(map_in_processes, workers=self.workers) if self.workers > 1 else None
 
 
 @contextmanager

@@ -1,9 +1,10 @@
 """The embedded default engine: per-document stages over batches, in this process or a process pool."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 import os
 from concurrent.futures import ProcessPoolExecutor
+from typing import Any
 
 import pyarrow as pa
 
@@ -23,7 +24,11 @@ def map_batches(fn: BatchFn, table: pa.Table, batch_size: int, workers: int, sch
     if workers == 1 or len(batches) == 1:
         results = [fn(batch) for batch in batches]
     else:
-        with ProcessPoolExecutor(max_workers=workers, initializer=bind_to_parent,
-                                 initargs=(os.getpid(),)) as pool:
-            results = list(pool.map(fn, batches))
+        results = list(map_in_processes(fn, batches, workers))
     return pa.concat_tables([r.cast(schema) for r in results])
+
+
+def map_in_processes(fn: Callable[[Any], Any], items: Iterable, workers: int) -> Iterator[Any]:
+    """``fn`` over ``items`` in a pool of ``workers`` processes bound to this one's life, results in order."""
+    with ProcessPoolExecutor(max_workers=workers, initializer=bind_to_parent, initargs=(os.getpid(),)) as pool:
+        yield from pool.map(fn, items)

@@ -7,7 +7,7 @@ storage every node sees. The functions are the local engine's, so the tables are
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from typing import Any
@@ -46,6 +46,20 @@ class RayEngine:
 
     def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         return self._ray.get(self._remote.remote(fn, *args))
+
+    @property
+    def map_parts(self) -> Callable[[Callable, Iterable], Iterator]:
+        return map_in_tasks
+
+
+def map_in_tasks(fn: Callable[[Any], Any], items: Iterable) -> Iterator[Any]:
+    """``fn`` over ``items`` as tasks of the Ray cluster this process belongs to (the driver, or a task: a task
+    blocked on others lends them its CPU), results in order."""
+    import ray
+
+    remote = ray.remote(_apply)
+    for ref in [remote.remote(fn, item) for item in items]:
+        yield ray.get(ref)
 
 
 def _apply(fn: Callable[..., Any], *args: Any) -> Any:
