@@ -551,7 +551,7 @@ def _match(paragraphs: pa.Table, cfg: Config, output: Path, new_docs: set[str], 
     cheap = embedder_for("static", m, map_parts) if m.semantic and m.cascade else None
     table = match(paragraphs, m, embed=cached(full) if full else None,
                   sign=partial(signatures.lookup, compute=partial(minhash_signatures, cfg=m)),
-                  new_docs=new_docs, propose=cached(cheap) if cheap else None, dates=dates)
+                  new_docs=new_docs, propose=cached(cheap) if cheap else None, dates=dates, spread=map_parts)
     for opened in stores.values():
         opened.save()
     return table, sum(e.load_seconds for e in (full, cheap) if e is not None)

@@ -1,6 +1,7 @@
 """The embedded default engine: per-document stages over batches, in this process or a process pool."""
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -29,6 +30,14 @@ def map_batches(fn: BatchFn, table: pa.Table, batch_size: int, workers: int, sch
 
 
 def map_in_processes(fn: Callable[[Any], Any], items: Iterable, workers: int) -> Iterator[Any]:
-    """``fn`` over ``items`` in a pool of ``workers`` processes bound to this one's life, results in order."""
+    """``fn`` over ``items`` in a pool of ``workers`` processes bound to this one's life, results in order.
+    Items are drawn as workers free up (two ahead of each), so a generator of large items is never held
+    whole."""
     with ProcessPoolExecutor(max_workers=workers, initializer=bind_to_parent, initargs=(os.getpid(),)) as pool:
-        yield from pool.map(fn, items)
+        pending: deque = deque()
+        for item in items:
+            pending.append(pool.submit(fn, item))
+            if len(pending) > 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()

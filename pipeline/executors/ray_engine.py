@@ -7,6 +7,7 @@ storage every node sees. The functions are the local engine's, so the tables are
 """
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -54,12 +55,18 @@ class RayEngine:
 
 def map_in_tasks(fn: Callable[[Any], Any], items: Iterable) -> Iterator[Any]:
     """``fn`` over ``items`` as tasks of the Ray cluster this process belongs to (the driver, or a task: a task
-    blocked on others lends them its CPU), results in order."""
+    blocked on others lends them its CPU), results in order, with at most two tasks per CPU of the cluster in flight
+    (so a generator of large items is never held whole)."""
     import ray
 
     remote = ray.remote(_apply)
-    for ref in [remote.remote(fn, item) for item in items]:
-        yield ray.get(ref)
+    pending: deque = deque()
+    for item in items:
+        pending.append(remote.remote(fn, item))
+        if len(pending) > 2 * max(1, int(ray.cluster_resources().get("CPU", 1))):
+            yield ray.get(pending.popleft())
+    while pending:
+        yield ray.get(pending.popleft())
 
 
 def _apply(fn: Callable[..., Any], *args: Any) -> Any:

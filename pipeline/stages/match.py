@@ -13,7 +13,8 @@ import functools
 import hashlib
 import mmap
 from collections.abc import Callable, Iterator, Sequence
-from typing import Union
+from functools import partial
+from typing import NamedTuple, Union
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,7 @@ from scipy import sparse
 
 from pipeline import log
 from pipeline.config import MatchConfig
+from pipeline.embed import MapParts
 from pipeline.io.scratch import gather, scatter, scratch_array
 from pipeline.lookup import find_sorted
 from pipeline.schema import CANDIDATES, to_table
@@ -55,7 +57,8 @@ _MINHASH, _EMBEDDING, _BOTH, _ALIGNMENT = 1, 2, 3, 4  # bit 1 minhash, bit 2 emb
 
 
 def match(paragraphs: pa.Table, cfg: MatchConfig, embed: EmbedFn | None = None, sign: SignFn | None = None,
-          new_docs: set[str] | None = None, propose: EmbedFn | None = None, dates: pa.Table | None = None) -> pa.Table:
+          new_docs: set[str] | None = None, propose: EmbedFn | None = None, dates: pa.Table | None = None,
+          spread: MapParts | None = None) -> pa.Table:
     """Candidate pairs (both directions) between paragraphs of different documents.
 
     With ``new_docs``, only pairs that involve a paragraph of those documents are looked for: the other
@@ -63,7 +66,8 @@ def match(paragraphs: pa.Table, cfg: MatchConfig, embed: EmbedFn | None = None, 
     neighbours come from its vectors and ``embed`` runs only on the paragraphs they could make candidates,
     and on the documents chosen for alignment (see ``cascade_pairs``). ``dates`` (``doc_id``,
     ``published_at``) lets the nearest-neighbour search also keep each paragraph's nearest possible sources
-    by date (see ``semantic_pairs``).
+    by date (see ``semantic_pairs``). ``spread`` (an engine's ``map_parts``) lets its workers search the
+    neighbours' blocks.
     """
     frame = paragraphs.select(["doc_id", "para_index", "word_count"]).to_pandas()
     frame = frame[frame["word_count"] >= cfg.min_words].sort_values(["doc_id", "para_index"])
@@ -80,9 +84,9 @@ def match(paragraphs: pa.Table, cfg: MatchConfig, embed: EmbedFn | None = None, 
         published = publication_order(frame["doc_id"], dates)
         if propose is not None:
             cheap = OnDemandVectors(propose, hashes, texts).cover(np.arange(len(frame)))
-            found[_EMBEDDING] = cascade_pairs(full, cheap, docs, query, found[_MINHASH], cfg, published)
+            found[_EMBEDDING] = cascade_pairs(full, cheap, docs, query, found[_MINHASH], cfg, published, spread)
         else:
-            found[_EMBEDDING] = semantic_pairs(full.cover(np.arange(len(frame))), docs, query, cfg, published)
+            found[_EMBEDDING] = semantic_pairs(full.cover(np.arange(len(frame))), docs, query, cfg, published, spread)
         linked = _union([found[_MINHASH], found[_EMBEDDING]], len(frame))
         aligned = aligned_documents(full.cover(np.concatenate(linked)), docs, linked, found[_MINHASH], cfg)
         vectors = full.cover(np.flatnonzero(np.isin(docs, aligned)))
@@ -316,7 +320,8 @@ def _distinct(values: np.ndarray) -> np.ndarray:
 
 
 def semantic_pairs(vectors: Matrix, docs: np.ndarray, query: np.ndarray, cfg: MatchConfig,
-                   published: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                   published: np.ndarray | None = None,
+                   spread: MapParts | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Distinct pairs (i, j) with cosine >= ``min_cosine``: each query row's ``top_k`` nearest paragraphs of
     other documents, and each other row's ``top_k`` nearest among the query rows (so a new paragraph that
     would enter an old one's neighbourhood is found as in a full run).
@@ -326,14 +331,15 @@ def semantic_pairs(vectors: Matrix, docs: np.ndarray, query: np.ndarray, cfg: Ma
     day are each other's nearest neighbours, and would otherwise hide the earlier article they all derive
     from (classify orders documents by date first, so only an earlier or undated document can be a source).
     """
-    found = [nearest_pairs(vectors, docs, query, cfg)]
+    found = [nearest_pairs(vectors, docs, query, cfg, spread=spread)]
     if published is not None:
-        found.append(nearest_pairs(vectors, docs, query, cfg, published))
+        found.append(nearest_pairs(vectors, docs, query, cfg, published, spread=spread))
     return _unique_pairs(np.concatenate([i for i, _ in found]), np.concatenate([j for _, j in found]), len(vectors))
 
 
 def nearest_pairs(vectors: Matrix, docs: np.ndarray, query: np.ndarray, cfg: MatchConfig,
-                  published: np.ndarray | None = None, floor: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+                  published: np.ndarray | None = None, floor: float | None = None,
+                  spread: MapParts | None = None) -> tuple[np.ndarray, np.ndarray]:
     """One search of ``semantic_pairs``: the neighbours among all paragraphs, or with ``published`` among
     each row's possible sources by date only (distinct pairs).
 
@@ -346,7 +352,7 @@ def nearest_pairs(vectors: Matrix, docs: np.ndarray, query: np.ndarray, cfg: Mat
     new = np.flatnonzero(query)
     cols, allowed = _earlier_first(new, np.arange(len(vectors)), published) if published is not None else (
         np.arange(len(vectors)), None)
-    found = [_nearest_pairs(vectors, docs, new, cols, cfg, allowed)]
+    found = [_nearest_pairs(vectors, docs, new, cols, cfg, allowed, spread)]
     if not query.all():
         history = np.flatnonzero(~query)
         cols, allowed = _earlier_first(history, new, published) if published is not None else (new, None)
@@ -355,7 +361,8 @@ def nearest_pairs(vectors: Matrix, docs: np.ndarray, query: np.ndarray, cfg: Mat
             near = _reached(vectors, history, new, found[0], floor, cfg)
         else:
             near = _reaching(vectors, history, cols, floor, allowed)
-        found.append(_nearest_pairs(vectors, docs, history[near], cols, cfg, allowed[near] if allowed is not None else None))
+        found.append(_nearest_pairs(vectors, docs, history[near], cols, cfg, allowed[near] if allowed is not None else None,
+                                    spread))
     return _unique_pairs(np.concatenate([i for i, _ in found]), np.concatenate([j for _, j in found]), len(vectors))
 
 
@@ -411,26 +418,50 @@ def _earlier_first(rows: np.ndarray, cols: np.ndarray, published: np.ndarray) ->
 
 
 def _nearest_pairs(vectors: Matrix, docs: np.ndarray, rows: np.ndarray, cols: np.ndarray,
-                   cfg: MatchConfig, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                   cfg: MatchConfig, allowed: np.ndarray | None = None,
+                   spread: MapParts | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Pairs (row, col) for each row's ``top_k`` nearest columns of another document, at least
     ``min_cosine``; with ``allowed``, among the first ``allowed[r]`` of ``cols`` only.
 
     Exact up to ``ann_min_rows`` columns, or whenever rows times columns stays within
     ``exact_max_products`` (a run's few new paragraphs against a large history). Otherwise each row is
     compared only with the columns of its partition (``partitions``): one block product per partition, so
-    the cost grows with the corpus times the partition size, not with the corpus squared.
+    the cost grows with the corpus times the partition size, not with the corpus squared. The blocks are
+    independent: with ``spread``, the engine's workers search them (``block_pairs``), each given its
+    block's vectors.
     """
     allowed = np.full(len(rows), len(cols)) if allowed is None else allowed
     blocks = _search_blocks(vectors, rows, cols, allowed, cfg)
     progress = log.Progress(sum(len(at) for at, _ in blocks), "match: nearest neighbours", unit="para")
+    search = partial(block_pairs, cfg=cfg)
+    if spread is not None and len(blocks) > 1:  # partitions: each block searches few columns
+        blocks = [(at[start:start + _rows_per_product(len(positions))], positions)
+                  for at, positions in blocks for start in range(0, len(at), _rows_per_product(len(positions)))]
+        found = spread(search, (_portable(vectors, docs, rows[at], cols[positions], positions, allowed[at])
+                                for at, positions in blocks))
+    else:
+        found = (search(SearchBlock(vectors, rows[at], np.ascontiguousarray(vectors[cols[positions]], np.float32),
+                                    docs[rows[at]], docs[cols[positions]], positions, allowed[at]))
+                 for at, positions in blocks)
     found_i, found_j = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
-    for at, positions in blocks:
-        i, j = _block_nearest(vectors, docs, rows[at], cols[positions], positions, allowed[at], cfg)
-        found_i.append(i)
-        found_j.append(j)
+    for (at, positions), (r, c) in zip(blocks, found):
+        found_i.append(rows[at][r])
+        found_j.append(cols[positions][c])
         progress.add(len(at))
     progress.close()
     return np.concatenate(found_i), np.concatenate(found_j)
+
+
+def _rows_per_product(columns: int) -> int:
+    """Rows of one float32 product against ``columns`` columns, within ``_CELLS``."""
+    return max(1, _CELLS // max(1, columns))
+
+
+def _portable(vectors: Matrix, docs: np.ndarray, rows: np.ndarray, cols: np.ndarray, positions: np.ndarray,
+              allowed: np.ndarray) -> SearchBlock:
+    """A search block holding its own rows' and columns' vectors, to be searched in another process."""
+    return SearchBlock(np.asarray(vectors[rows], np.float32), np.arange(len(rows)),
+                       np.ascontiguousarray(vectors[cols], np.float32), docs[rows], docs[cols], positions, allowed)
 
 
 def _search_blocks(vectors: Matrix, rows: np.ndarray, cols: np.ndarray, allowed: np.ndarray, cfg: MatchConfig
@@ -449,10 +480,21 @@ def _search_blocks(vectors: Matrix, rows: np.ndarray, cols: np.ndarray, allowed:
     return blocks + [(many[at], positions) for at, positions in partitions(vectors, rows[many], cols, cfg)]
 
 
-def _block_nearest(vectors: Matrix, docs: np.ndarray, rows: np.ndarray, cols: np.ndarray, positions: np.ndarray,
-                   allowed: np.ndarray, cfg: MatchConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (row, col) for each row's ``top_k`` nearest of ``cols`` of another document, at least
-    ``min_cosine``, among the columns whose ``positions`` (ascending) are under the row's ``allowed``.
+class SearchBlock(NamedTuple):
+    """One block of a nearest-neighbour search: which rows search which columns (``_nearest_pairs``)."""
+
+    vectors: Matrix  # the searching rows' vectors are these at ``row_at``
+    row_at: np.ndarray
+    cols: np.ndarray  # the searched columns' vectors
+    row_docs: np.ndarray
+    col_docs: np.ndarray
+    positions: np.ndarray  # each column's position in the whole search's columns, ascending
+    allowed: np.ndarray  # per row, how many of those positions it may search (a search by date)
+
+
+def block_pairs(block: SearchBlock, cfg: MatchConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (row, col), as positions in the block, for each row's ``top_k`` nearest columns of another
+    document, at least ``min_cosine``, among the columns whose positions are under the row's ``allowed``.
 
     A float32 product finds the columns that can be among a row's top ``top_k`` (within ``_FLOOR_SLACK``
     of its k-th best, and of ``min_cosine``), and only those are scored exactly (``similarities``'
@@ -461,27 +503,25 @@ def _block_nearest(vectors: Matrix, docs: np.ndarray, rows: np.ndarray, cols: np
     (``_kth_best``): a row's top ``top_k`` lie there whenever its k-th best reaches that far, and otherwise
     the floor is ``min_cosine`` anyway.
     """
-    base = np.ascontiguousarray(vectors[cols], np.float32)
-    col_docs = docs[cols]
-    k = min(cfg.top_k, len(cols))
-    step = max(1, _CELLS // max(1, len(cols)))
+    k = min(cfg.top_k, len(block.cols))
+    step = _rows_per_product(len(block.cols))
     found_i, found_j = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
-    for start in range(0, len(rows) if k else 0, step):
-        chunk = rows[start:start + step]
-        rough = np.asarray(vectors[chunk], np.float32) @ base.T
+    for start in range(0, len(block.row_at) if k else 0, step):
+        chunk = slice(start, start + step)
+        rough = np.asarray(block.vectors[block.row_at[chunk]], np.float32) @ block.cols.T
         r, c = np.nonzero(rough >= cfg.min_cosine - _FLOOR_SLACK)
-        mine = (docs[chunk][r] != col_docs[c]) & (positions[c] < allowed[start:start + step][r])
+        mine = (block.row_docs[chunk][r] != block.col_docs[c]) & (block.positions[c] < block.allowed[chunk][r])
         r, c = r[mine], c[mine]
         value = rough[r, c]
-        floor = np.maximum(_kth_best(r, value, k, len(chunk)), cfg.min_cosine) - _FLOOR_SLACK
+        floor = np.maximum(_kth_best(r, value, k, len(rough)), cfg.min_cosine) - _FLOOR_SLACK
         near = value >= floor[r]
         r, c = r[near], c[near]
-        score = pair_similarities(vectors, vectors, chunk[r], cols[c])
+        score = pair_similarities(block.vectors, block.cols, block.row_at[chunk][r], c)
         good = score >= cfg.min_cosine
         r, c, score = r[good], c[good], score[good]
         best = _rank_within(r, score, c) < cfg.top_k
-        found_i.append(chunk[r[best]])
-        found_j.append(cols[c[best]])
+        found_i.append(start + r[best])
+        found_j.append(c[best])
     return np.concatenate(found_i), np.concatenate(found_j)
 
 
@@ -875,7 +915,7 @@ class OnDemandVectors:
 
 def cascade_pairs(full: OnDemandVectors, cheap: VectorRows, docs: np.ndarray, query: np.ndarray,
                   lexical: tuple[np.ndarray, np.ndarray], cfg: MatchConfig,
-                  published: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                  published: np.ndarray | None = None, spread: MapParts | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The full model's own nearest-neighbour pairs (``semantic_pairs``) among the paragraphs the cheap model
     flags: those of its proposals and of the lexical pairs, the only ones the full model embeds.
 
@@ -883,15 +923,15 @@ def cascade_pairs(full: OnDemandVectors, cheap: VectorRows, docs: np.ndarray, qu
     whose source did not stand out of its static neighbourhood is still paired with it when both were
     flagged (the source by its other rewrites, the rewrite by its siblings), as the full search would.
     """
-    flagged = _distinct(np.concatenate([*proposals(cheap, docs, query, cfg, published), *lexical]))
+    flagged = _distinct(np.concatenate([*proposals(cheap, docs, query, cfg, published, spread), *lexical]))
     vectors = full.cover(flagged)
     i, j = semantic_pairs(vectors.view(flagged), docs[flagged], query[flagged], cfg,
-                          published[flagged] if published is not None else None)
+                          published[flagged] if published is not None else None, spread)
     return flagged[i], flagged[j]
 
 
 def proposals(cheap: Matrix, docs: np.ndarray, query: np.ndarray, cfg: MatchConfig,
-              published: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+              published: np.ndarray | None = None, spread: MapParts | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Pairs (i, j) the cheap vectors propose, from each search of ``semantic_pairs`` (all paragraphs of
     other documents; with ``published``, also i's possible sources by date): among i's ``cascade_top_k``
     nearest of that search, at least ``cascade_min_cosine``, and standing ``cascade_min_margin`` above i's
@@ -906,13 +946,13 @@ def proposals(cheap: Matrix, docs: np.ndarray, query: np.ndarray, cfg: MatchConf
     The searches keep neighbours down to ``cascade_min_cosine - cascade_min_margin`` only: a background
     lower than that lets every proposal at ``cascade_min_cosine`` through, as a row with fewer than
     ``cascade_top_k`` neighbours there does, and a search that needs no k-th best below a floor is cheap
-    (``_block_nearest``).
+    (``block_pairs``).
     """
     wide = cfg.model_copy(update={"top_k": cfg.cascade_top_k,
                                   "min_cosine": cfg.cascade_min_cosine - cfg.cascade_min_margin})
-    searches = [nearest_pairs(cheap, docs, query, wide, floor=cfg.cascade_min_cosine)]
+    searches = [nearest_pairs(cheap, docs, query, wide, floor=cfg.cascade_min_cosine, spread=spread)]
     if published is not None:
-        searches.append(nearest_pairs(cheap, docs, query, wide, published, floor=cfg.cascade_min_cosine))
+        searches.append(nearest_pairs(cheap, docs, query, wide, published, floor=cfg.cascade_min_cosine, spread=spread))
     kept = [_standing_out(cheap, i, j, len(docs), cfg) for i, j in searches]
     return _unique_pairs(np.concatenate([i for i, _ in kept]), np.concatenate([j for _, j in kept]), len(docs))
 

@@ -676,3 +676,25 @@ def test_the_kth_best_of_each_row_is_read_off_its_own_scores(seed):
         if len(mine) >= 7:
             expected[row] = mine[6]
     assert np.array_equal(_kth_best(r, value, 7, 50), expected)
+
+
+@pytest.mark.parametrize("dated", [False, True], ids=["all", "earlier"])
+def test_a_search_spread_over_worker_processes_finds_the_same_pairs(dated):
+    """The default run hands the partitioned search's blocks to its workers: the same pairs, in the same
+    order, as searching them in this process (the candidates must not depend on the worker count)."""
+    from functools import partial
+
+    from pipeline.executors.local import map_in_processes
+    from pipeline.stages.match import semantic_pairs
+
+    rng = np.random.default_rng(5)
+    topics = rng.normal(size=(20, 64))
+    vectors = topics[np.arange(900) % 20] + rng.normal(scale=1.0, size=(900, 64))
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    docs = np.array([f"d{i // 10:03d}" for i in range(900)])
+    published = np.where(np.arange(900) < 450, 2020, 2021).astype(np.int64) if dated else None
+    cfg = MatchConfig(ann_min_rows=10, exact_max_products=0, min_cosine=0.3, partition_rows=50)
+    here = semantic_pairs(vectors, docs, np.ones(900, bool), cfg, published)
+    spread = semantic_pairs(vectors, docs, np.ones(900, bool), cfg, published, partial(map_in_processes, workers=2))
+    assert len(here[0]) > 900
+    assert all(np.array_equal(a, b) for a, b in zip(here, spread))
