@@ -23,6 +23,7 @@ from trafilatura.settings import DEFAULT_CONFIG, MANUALLY_CLEANED, Extractor
 from trafilatura.xml import delete_element
 
 from pipeline.boilerplate.cards import card_verdicts
+from pipeline.boilerplate.copies import copy_verdicts
 from pipeline.boilerplate.blocks import WIDGET_REASONS, Block, absorb_widget_neighbours, judge
 from pipeline.boilerplate.dom import HEADING_TAGS, Paragraph, article_element, is_inside, parse_html, segment_dom
 from pipeline.boilerplate.language import page_language, stoplist
@@ -75,6 +76,7 @@ def html_blocks(html: str, cfg: StripConfig) -> list[Block]:
     siblings = sibling_groups(paragraphs)
     threads = thread_verdicts(paragraphs, siblings, chosen, cfg)
     cards = card_verdicts(paragraphs, siblings, chosen, cfg)
+    copies = copy_verdicts(paragraphs, siblings, chosen, cfg)
     judged: list[tuple[Block, ...]] = []  # tuples: held until the page is judged (see ``Paragraph``)
     for index, (paragraph, dom, is_chosen, is_recovered) in enumerate(zip(paragraphs, doms, chosen, recovered)):
         if headlines and _is_headline(paragraph.text, tokens[index], headlines):
@@ -85,6 +87,8 @@ def html_blocks(html: str, cfg: StripConfig) -> list[Block]:
             judged.append((Block(paragraph.text).removed(threads[index]),))
         elif index in after:
             judged.append((Block(paragraph.text).removed(after[index]),))
+        elif index in copies:
+            judged.append((Block(paragraph.text).removed(copies[index]),))
         elif is_chosen or is_recovered:
             previous = judged[-1][-1] if judged else None
             judged.append(_judge_kept(paragraph, dom, previous, cfg))
