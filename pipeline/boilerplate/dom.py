@@ -45,6 +45,10 @@ _NAME_REASONS = {
     "dateline": ("dateline", "date", "published", "timestamp"),
     "ad": ("ad", "ads", "advert", "advertisement", "sponsor", "sponsored", "promo", "dfp"),
 }
+# A dialog (the ``<dialog>`` tag, an ARIA dialog role or a modal flag): a box the page opens over itself on demand,
+# a republishing policy, a "you are leaving this site" notice, a sign-up form; never the article it opens over.
+DIALOG = Verdict("other", "dom_role:dialog")
+_DIALOG_ROLES = frozenset({"dialog", "alertdialog"})
 HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _WORD = re.compile(r"\w+")
 _SLUG_WORDS = 3  # words of a heading's text its anchor name spells out, from the first: fewer may be a role's name
@@ -260,18 +264,21 @@ def _holds_blocks(element) -> bool:
 
 
 def element_verdict(element) -> Verdict | None:
-    """The chrome kind an element's own tag, class or id names (``<html>`` and ``<body>`` name none)."""
+    """The chrome kind an element's own tag, class or id names (``<html>`` and ``<body>`` name none), else its
+    dialog role: a dialog whose names say what it holds (a sign-up box) keeps that kind."""
     tag = element.tag
     if tag in _TAG_VERDICTS:
         return _TAG_VERDICTS[tag]
     names, ident = element.get("class"), element.get("id")
     if ident:
         names = f"{names or ''} {ident}"
-    if not names or tag in ("html", "body"):
-        return None
-    verdict = _names_verdict(names)
-    if verdict is not None and tag in HEADING_TAGS:
-        return _names_verdict(_names_besides_own_text(names, element))
+    verdict = None
+    if names and tag not in ("html", "body"):
+        verdict = _names_verdict(names)
+        if verdict is not None and tag in HEADING_TAGS:
+            verdict = _names_verdict(_names_besides_own_text(names, element))
+    if verdict is None and (tag == "dialog" or element.get("role") in _DIALOG_ROLES or element.get("aria-modal") == "true"):
+        return DIALOG
     return verdict
 
 

@@ -25,7 +25,7 @@ from trafilatura.xml import delete_element
 from pipeline.boilerplate.cards import card_verdicts
 from pipeline.boilerplate.copies import copy_verdicts
 from pipeline.boilerplate.blocks import WIDGET_REASONS, Block, absorb_widget_neighbours, judge
-from pipeline.boilerplate.dom import HEADING_TAGS, Paragraph, article_element, is_inside, parse_html, segment_dom
+from pipeline.boilerplate.dom import DIALOG, HEADING_TAGS, Paragraph, article_element, is_inside, parse_html, segment_dom
 from pipeline.boilerplate.language import page_language, stoplist
 from pipeline.boilerplate.rules import SHARE_BUTTON_RULE, Verdict, block_verdict, is_comment_header
 from pipeline.boilerplate.threads import sibling_groups, thread_verdicts
@@ -39,10 +39,10 @@ _TITLE_SEPARATORS = re.compile(r"\s+[|–—:·»-]\s+|\s*::\s*")
 _STRUCTURE_TAGS = frozenset({"p", "h2", "h3", "h4", "h5", "h6", "li", "td", "th", "dt", "dd"})
 # DOM kinds that remove even a block the extractor kept (when the element does not hold most of the article,
 # see ``_trusted_dom_verdicts``): widgets, the author's box and captions, and forms (a form is for input, its
-# text is the labels and the legal lines under them); a menu or a "related" box trafilatura keeps is as
-# often a list of the article's own.
+# text is the labels and the legal lines under them) and dialogs (opened over the page, ``DIALOG``); a menu or a
+# "related" box trafilatura keeps is as often a list of the article's own.
 _KEPT_CHROME_REASONS = (*WIDGET_REASONS, "byline", "caption")
-_FORM_RULE = "dom_tag:form"
+_KEPT_CHROME_RULES = ("dom_tag:form", DIALOG.rule)
 _LINKS_AFTER_ARTICLE = Verdict("related", "links_after_article")
 _TEXT_AFTER_ARTICLE = Verdict("other", "text_after_article")
 _JSON_LD = "application/ld+json"
@@ -544,7 +544,7 @@ def _judge_kept(paragraph: Paragraph, dom: Verdict | None, previous: Block | Non
     """A paragraph trafilatura kept or jusText brought back: widgets and link lists still go, other than the
     linked titles of the article's items (``is_title``, see ``_linked_titles``)."""
     block = Block(paragraph.text)
-    if dom and (dom.reason in _KEPT_CHROME_REASONS or dom.rule == _FORM_RULE):
+    if dom and (dom.reason in _KEPT_CHROME_REASONS or dom.rule in _KEPT_CHROME_RULES):
         return (block.removed(dom),)
     if _is_link_list(paragraph, cfg) and not is_title:
         return (block.removed(_link_list_verdict(dom, previous)),)
