@@ -167,7 +167,7 @@ class StripConfig(_Section):
         "outside the list (see min_trafilatura_share).",
     )
     min_copy_words: int = Field(
-        50, ge=1, description="Words a box holds at least for a sibling box with the same paragraphs to be its copy "
+        10, ge=1, description="Words a box holds at least for a sibling box with the same paragraphs to be its copy "
         "(a layout for another screen size): only the variant that holds most of the chosen text stays.",
     )
     min_linked_titles: int = Field(

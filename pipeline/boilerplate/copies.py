@@ -1,8 +1,8 @@
 """Copies of a box side by side: the same content rendered again for another screen size.
 
 Page builders lay a section out once per screen size (a desktop and a mobile variant, the style sheet
-showing one of them), so the HTML holds the whole box twice or three times under one parent, word for
-word. An extractor that reads every variant keeps the article as often as the page repeats it. The
+showing one of them), so the HTML holds the box twice or three times under one parent, word for word: the
+whole article, or each slide of a showcase on its own. An extractor that reads every variant keeps the article as often as the page repeats it. The
 copies are found by structure alone: sibling boxes (not paragraphs, lists or tables, whose repeats are the
 text's own) whose paragraphs read the same, in the same order. One variant stays: the one that holds the
 most of the chosen text, else the first.

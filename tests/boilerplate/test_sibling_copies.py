@@ -41,3 +41,12 @@ def test_a_paragraph_the_text_repeats_stays_twice():
     page = (f'<html><body><main><article><p>{ARTICLE[0]}</p><p>{chorus}</p><p>{ARTICLE[2]}</p><p>{chorus}</p>'
             f'</article></main></body></html>')
     assert _kept(page).count(chorus) == 2
+
+
+def test_each_slide_laid_out_for_each_screen_size_is_kept_once():
+    slides = [("Lift off", "Launching a beer brand with a museum to raise money for its space exhibits."),
+              ("Choose the city", "A talent brand that brought young engineers back to the plains for good.")]
+    page = "".join(f'<section class="slide desktop"><h3>{t}</h3><p>{p}</p></section>'
+                   f'<section class="slide mobile"><h3>{t}</h3><p>{p}</p></section>' for t, p in slides)
+    kept = _kept(f"<html><body><main>{page}</main></body></html>")
+    assert sorted(t for t in kept if t in dict(slides).values()) == sorted(dict(slides).values())
