@@ -25,7 +25,7 @@ from trafilatura.xml import delete_element
 from pipeline.boilerplate.cards import card_verdicts
 from pipeline.boilerplate.copies import copy_verdicts
 from pipeline.boilerplate.blocks import WIDGET_REASONS, Block, absorb_widget_neighbours, judge
-from pipeline.boilerplate.dom import DIALOG, HEADING_TAGS, Paragraph, article_element, is_inside, parse_html, segment_dom
+from pipeline.boilerplate.dom import DIALOG, HEADING_TAGS, TOOLTIP, Paragraph, article_element, is_inside, parse_html, segment_dom
 from pipeline.boilerplate.language import page_language, stoplist
 from pipeline.boilerplate.rules import SHARE_BUTTON_RULE, Verdict, block_verdict, is_comment_header
 from pipeline.boilerplate.threads import sibling_groups, thread_verdicts
@@ -38,11 +38,11 @@ _HIDING_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _TITLE_SEPARATORS = re.compile(r"\s+[|–—:·»-]\s+|\s*::\s*")
 _STRUCTURE_TAGS = frozenset({"p", "h2", "h3", "h4", "h5", "h6", "li", "td", "th", "dt", "dd"})
 # DOM kinds that remove even a block the extractor kept (when the element does not hold most of the article,
-# see ``_trusted_dom_verdicts``): widgets, the author's box and captions, and forms (a form is for input, its
-# text is the labels and the legal lines under them) and dialogs (opened over the page, ``DIALOG``); a menu or a
-# "related" box trafilatura keeps is as often a list of the article's own.
+# see ``_trusted_dom_verdicts``): widgets, the author's box and captions, forms (a form is for input, its text is
+# the labels and the legal lines under them) and overlays (opened over the page: ``DIALOG``, ``TOOLTIP``); a menu
+# or a "related" box trafilatura keeps is as often a list of the article's own.
 _KEPT_CHROME_REASONS = (*WIDGET_REASONS, "byline", "caption")
-_KEPT_CHROME_RULES = ("dom_tag:form", DIALOG.rule)
+_KEPT_CHROME_RULES = ("dom_tag:form", DIALOG.rule, TOOLTIP.rule)
 _LINKS_AFTER_ARTICLE = Verdict("related", "links_after_article")
 _TEXT_AFTER_ARTICLE = Verdict("other", "text_after_article")
 _JSON_LD = "application/ld+json"

@@ -1,5 +1,6 @@
-"""A dialog the page opens over itself (a republishing policy, a "you are leaving this site" notice) is not the
-article, even when the extractor keeps its text: the ``<dialog>`` tag, an ARIA dialog role or a modal flag."""
+"""A box the page opens over itself is not the article, even when the extractor keeps its text: a dialog (a
+republishing policy, a "you are leaving this site" notice: the ``<dialog>`` tag, an ARIA dialog role or a modal
+flag) and a tooltip (a term's explanation shown on hover: the ARIA role)."""
 from __future__ import annotations
 
 import pytest
@@ -46,3 +47,12 @@ def test_a_dialogs_text_goes(extractor, dialog_open, dialog_close):
 
 def test_the_same_box_without_a_dialog_is_kept(extractor):
     assert POLICY in [b.text for b in _blocks("<div>", "</div>") if b.kept]
+
+
+def test_a_tooltips_text_goes(extractor):
+    body = "".join(f"<p>{t}</p>" for t in ARTICLE)
+    tip = f'<span class="term">republish<span role="tooltip"><p>{POLICY}</p></span></span>'
+    blocks = html_blocks(f"<html><body><article><h1>Shows to watch</h1>{body}<div>{tip}</div></article></body></html>",
+                         StripConfig())
+    assert [b.text for b in blocks if b.kept] == list(ARTICLE)
+    assert {(b.reason, b.rule) for b in blocks if b.text == POLICY} == {("other", "dom_role:tooltip")}
