@@ -45,6 +45,13 @@ _NAME_REASONS = {
     "dateline": ("dateline", "date", "published", "timestamp"),
     "ad": ("ad", "ads", "advert", "advertisement", "sponsor", "sponsored", "promo", "dfp"),
 }
+# Overlays, boxes the page opens over itself on demand and never the article they open over: a dialog (the
+# ``<dialog>`` tag, an ARIA dialog role or a modal flag: a republishing policy, a "you are leaving this site" notice,
+# a sign-up form) and a tooltip (the ARIA role: a term's explanation shown on hover, repeated in each column of a
+# comparison table).
+DIALOG = Verdict("other", "dom_role:dialog")
+TOOLTIP = Verdict("other", "dom_role:tooltip")
+_OVERLAY_ROLES = {"dialog": DIALOG, "alertdialog": DIALOG, "tooltip": TOOLTIP}
 HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _WORD = re.compile(r"\w+")
 _SLUG_WORDS = 3  # words of a heading's text its anchor name spells out, from the first: fewer may be a role's name
@@ -260,18 +267,23 @@ def _holds_blocks(element) -> bool:
 
 
 def element_verdict(element) -> Verdict | None:
-    """The chrome kind an element's own tag, class or id names (``<html>`` and ``<body>`` name none)."""
+    """The chrome kind an element's own tag, class or id names (``<html>`` and ``<body>`` name none), else the
+    overlay it is (a dialog, a tooltip): an overlay whose names say what it holds (a sign-up box) keeps that kind."""
     tag = element.tag
     if tag in _TAG_VERDICTS:
         return _TAG_VERDICTS[tag]
     names, ident = element.get("class"), element.get("id")
     if ident:
         names = f"{names or ''} {ident}"
-    if not names or tag in ("html", "body"):
-        return None
-    verdict = _names_verdict(names)
-    if verdict is not None and tag in HEADING_TAGS:
-        return _names_verdict(_names_besides_own_text(names, element))
+    verdict = None
+    if names and tag not in ("html", "body"):
+        verdict = _names_verdict(names)
+        if verdict is not None and tag in HEADING_TAGS:
+            verdict = _names_verdict(_names_besides_own_text(names, element))
+    if verdict is None:
+        if tag == "dialog" or element.get("aria-modal") == "true":
+            return DIALOG
+        return _OVERLAY_ROLES.get(element.get("role"))
     return verdict
 
 

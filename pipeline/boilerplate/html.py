@@ -23,8 +23,9 @@ from trafilatura.settings import DEFAULT_CONFIG, MANUALLY_CLEANED, Extractor
 from trafilatura.xml import delete_element
 
 from pipeline.boilerplate.cards import card_verdicts
+from pipeline.boilerplate.copies import copy_verdicts
 from pipeline.boilerplate.blocks import WIDGET_REASONS, Block, absorb_widget_neighbours, judge
-from pipeline.boilerplate.dom import HEADING_TAGS, Paragraph, article_element, is_inside, parse_html, segment_dom
+from pipeline.boilerplate.dom import DIALOG, HEADING_TAGS, TOOLTIP, Paragraph, article_element, is_inside, parse_html, segment_dom
 from pipeline.boilerplate.language import page_language, stoplist
 from pipeline.boilerplate.rules import SHARE_BUTTON_RULE, Verdict, block_verdict, is_comment_header
 from pipeline.boilerplate.threads import sibling_groups, thread_verdicts
@@ -37,11 +38,11 @@ _HIDING_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _TITLE_SEPARATORS = re.compile(r"\s+[|–—:·»-]\s+|\s*::\s*")
 _STRUCTURE_TAGS = frozenset({"p", "h2", "h3", "h4", "h5", "h6", "li", "td", "th", "dt", "dd"})
 # DOM kinds that remove even a block the extractor kept (when the element does not hold most of the article,
-# see ``_trusted_dom_verdicts``): widgets, the author's box and captions, and forms (a form is for input, its
-# text is the labels and the legal lines under them); a menu or a "related" box trafilatura keeps is as
-# often a list of the article's own.
+# see ``_trusted_dom_verdicts``): widgets, the author's box and captions, forms (a form is for input, its text is
+# the labels and the legal lines under them) and overlays (opened over the page: ``DIALOG``, ``TOOLTIP``); a menu
+# or a "related" box trafilatura keeps is as often a list of the article's own.
 _KEPT_CHROME_REASONS = (*WIDGET_REASONS, "byline", "caption")
-_FORM_RULE = "dom_tag:form"
+_KEPT_CHROME_RULES = ("dom_tag:form", DIALOG.rule, TOOLTIP.rule)
 _LINKS_AFTER_ARTICLE = Verdict("related", "links_after_article")
 _TEXT_AFTER_ARTICLE = Verdict("other", "text_after_article")
 _JSON_LD = "application/ld+json"
@@ -70,11 +71,13 @@ def html_blocks(html: str, cfg: StripConfig) -> list[Block]:
     doms = [p.dom_verdict if id(p.dom_source) in trusted else None for p in paragraphs]
     levels = cfg.recover_levels_when_short if _too_short(paragraphs, chosen, cfg) else cfg.recover_levels
     article = article_element(paragraphs, chosen, cfg.article_element_share)
-    recovered = _recovered(paragraphs, chosen, doms, levels, article, cfg)
+    titles = _linked_titles(paragraphs, chosen, article, cfg)
+    recovered = _recovered(paragraphs, chosen, doms, levels, article, titles, cfg)
     after = _after_article(paragraphs, chosen, article)
     siblings = sibling_groups(paragraphs)
     threads = thread_verdicts(paragraphs, siblings, chosen, cfg)
     cards = card_verdicts(paragraphs, siblings, chosen, cfg)
+    copies = copy_verdicts(paragraphs, siblings, chosen, cfg)
     judged: list[tuple[Block, ...]] = []  # tuples: held until the page is judged (see ``Paragraph``)
     for index, (paragraph, dom, is_chosen, is_recovered) in enumerate(zip(paragraphs, doms, chosen, recovered)):
         if headlines and _is_headline(paragraph.text, tokens[index], headlines):
@@ -85,9 +88,11 @@ def html_blocks(html: str, cfg: StripConfig) -> list[Block]:
             judged.append((Block(paragraph.text).removed(threads[index]),))
         elif index in after:
             judged.append((Block(paragraph.text).removed(after[index]),))
+        elif index in copies:
+            judged.append((Block(paragraph.text).removed(copies[index]),))
         elif is_chosen or is_recovered:
             previous = judged[-1][-1] if judged else None
-            judged.append(_judge_kept(paragraph, dom, previous, cfg))
+            judged.append(_judge_kept(paragraph, dom, previous, index in titles, cfg))
         else:
             judged.append((Block(paragraph.text).removed(_dropped_verdict(paragraph, dom, cfg)),))
     judged = _remove_flat_comment_thread(judged, paragraphs, cfg)
@@ -382,10 +387,11 @@ def _trusted_dom_verdicts(paragraphs: list[Paragraph], chosen: list[bool], cfg: 
 
 
 def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdict | None], levels: int,
-               article, cfg: StripConfig) -> list[bool]:
+               article, titles: set[int], cfg: StripConfig) -> list[bool]:
     """jusText's good prose that trafilatura left out but that sits inside the article, and the article's
     short paragraphs, headings, lists and tables (``_is_article_structure``) between its first and last
-    chosen paragraph or where its box goes on past them (``_continued_article``).
+    chosen paragraph or where its box goes on past them (``_continued_article``), with the linked titles of
+    its items (``titles``, see ``_linked_titles``).
 
     Inside: between the first and last paragraph trafilatura chose, or sharing an ancestor with one of
     them at most ``levels`` up from each (articles cut into sections by ad slots keep one ancestor);
@@ -409,7 +415,7 @@ def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdi
         back = ((p.text not in seen or _is_cell(p)) and not dom
                 and ((p.class_type == "good" and (inside or i in continued
                                                   or any(a in article_parents for a in _ancestors(p, levels))))
-                     or ((inside or i in continued) and _is_article_structure(p, article, cfg)))
+                     or ((inside or i in continued) and (i in titles or _is_article_structure(p, article, cfg))))
                 and not block_verdict(p.text, cfg))
         if back and _is_hidden(p):
             if chosen_grams is None:
@@ -458,6 +464,21 @@ def _is_article_structure(paragraph: Paragraph, article, cfg: StripConfig) -> bo
     return (article is not None and paragraph.container is not None
             and paragraph.container.tag in _STRUCTURE_TAGS and not _is_link_list(paragraph, cfg)
             and is_inside(paragraph, article))
+
+
+def _linked_titles(paragraphs: list[Paragraph], chosen: list[bool], article, cfg: StripConfig) -> set[int]:
+    """Headings inside the article's box made of a link (over ``max_link_density``) that title a chosen paragraph
+    of prose right under them, when the box holds ``min_linked_titles`` or more: the items of a listicle or a
+    review roundup, each titled by a link to what it is about (a product, a trail, a tool). Their links make
+    them link lists, which go; but a single linked heading above the article's text is as often a related
+    story's headline, and a list of teaser cards holds no prose the extractor chose."""
+    if article is None:
+        return set()
+    titles = {i for i, (p, below) in enumerate(zip(paragraphs, paragraphs[1:]))
+              if chosen[i + 1] and below.class_type == "good" and not _is_link_list(below, cfg)
+              and p.container is not None and p.container.tag in HEADING_TAGS and _is_link_list(p, cfg)
+              and is_inside(p, article)}
+    return titles if len(titles) >= cfg.min_linked_titles else set()
 
 
 def _after_article(paragraphs: list[Paragraph], chosen: list[bool], article) -> dict[int, Verdict]:
@@ -518,13 +539,14 @@ def _article_span(chosen: list[bool]) -> tuple[int, int]:
     return (indexes[0], indexes[-1]) if indexes else (0, -1)
 
 
-def _judge_kept(paragraph: Paragraph, dom: Verdict | None, previous: Block | None,
+def _judge_kept(paragraph: Paragraph, dom: Verdict | None, previous: Block | None, is_title: bool,
                 cfg: StripConfig) -> tuple[Block, ...]:
-    """A paragraph trafilatura kept or jusText brought back: widgets and link lists still go."""
+    """A paragraph trafilatura kept or jusText brought back: widgets and link lists still go, other than the
+    linked titles of the article's items (``is_title``, see ``_linked_titles``)."""
     block = Block(paragraph.text)
-    if dom and (dom.reason in _KEPT_CHROME_REASONS or dom.rule == _FORM_RULE):
+    if dom and (dom.reason in _KEPT_CHROME_REASONS or dom.rule in _KEPT_CHROME_RULES):
         return (block.removed(dom),)
-    if _is_link_list(paragraph, cfg):
+    if _is_link_list(paragraph, cfg) and not is_title:
         return (block.removed(_link_list_verdict(dom, previous)),)
     judged = judge(block, cfg)
     if _is_cell(paragraph) and judged[0].rule == SHARE_BUTTON_RULE:

@@ -71,8 +71,10 @@ _SENTENCE_END = ".!?…\"”'’)"
 TRAILING_SHARE = re.compile(rf"(?<=[{re.escape(_SENTENCE_END)}])\s*((?:(?:{SHARE_WORDS})[\s|·•,:/-]*)+)$", re.I)
 DATELINE_LINE = re.compile(r"^\s*(?:[A-Z][A-Z.&]+(?:[ ,]+[A-Z][A-Z.&]+){0,3})(?:\s*\([^)]{1,30}\))?\s*[—–-]{1,2}\s*$")
 DATELINE_PREFIX = re.compile(r"^\s*([A-Z][A-Z.&]+(?:[ ,]+[A-Z][A-Z.&]+){0,3}(?:\s*\([^)]{1,30}\))?\s+[—–-]{1,2}\s+)(?=\S)")
+# A line opened by "By" names a person in capitals ("By combining these strategies" opens a sentence), read
+# case-sensitively inside the case-blind pattern; after "posted ... by" any words do ("Posted by David at ...").
 BYLINE = re.compile(
-    rf"^(?:(?:by|written by|words by|reporting by|additional reporting by|editing by|compiled by)\s+{_NAME}.*"
+    rf"^(?:(?:by|written by|words by|reporting by|additional reporting by|editing by|compiled by)\s+(?-i:{_NAME}).*"
     rf"|(?:posted|published|updated|written)\b[^.!?]{{0,40}}?\bby\s+{_NAME}.*"
     rf"|{_NAME}(?:\s*(?:,|and|&)\s*{_NAME})*\s*(?:,|;|-|–)?\s*(?:with|for|via|and|in)\s+{_AGENCIES}\b.*"
     rf"|\(?(?:reporting|writing|editing) by [^.]{{3,80}}\)?)$",

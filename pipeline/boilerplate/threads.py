@@ -30,7 +30,7 @@ POSTER_LINE = re.compile(
     re.I,
 )
 # Elements that are the text itself rather than a box around it: a post's body is never one of them.
-_TEXT_TAGS = HEADING_TAGS | {"p", "blockquote", "ul", "ol", "li", "dl", "dt", "dd", "pre", "table", "tr", "td", "th",
+TEXT_TAGS = HEADING_TAGS | {"p", "blockquote", "ul", "ol", "li", "dl", "dt", "dd", "pre", "table", "tr", "td", "th",
                               "tbody", "thead", "tfoot", "caption", "center", "form", "fieldset", "legend"}
 _ROOT_TAGS = frozenset({"body", "html"})
 # A quotation: a post the article quotes (an embedded tweet, a cited message, signed and dated as a post is) is
@@ -191,7 +191,7 @@ def _first_post_chrome(paragraphs: list[Paragraph], items: list[tuple[object, li
     body: tuple = ()
     while True:
         children = [p for p in words_at if len(p) == len(body) + 1 and p[: len(body)] == body
-                    and p[-1][0] not in _TEXT_TAGS]
+                    and p[-1][0] not in TEXT_TAGS]
         best = max(children, key=words_at.get, default=None)
         if best is None or words_at[best] < cfg.thread_body_share * words_at[body]:
             break

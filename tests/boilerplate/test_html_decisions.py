@@ -38,7 +38,7 @@ def _recovered_texts(html: str, links_chosen: bool = False) -> list[str]:
     _classify_justext(paragraphs, cfg)
     chosen = [p.text.startswith(PROSE[:40]) or (links_chosen and p.links_density() == 1) for p in paragraphs]
     article = article_element(paragraphs, chosen, cfg.article_element_share)
-    recovered = _recovered(paragraphs, chosen, [None] * len(paragraphs), cfg.recover_levels, article, cfg)
+    recovered = _recovered(paragraphs, chosen, [None] * len(paragraphs), cfg.recover_levels, article, set(), cfg)
     return [p.text for p, back in zip(paragraphs, recovered) if back]
 
 
@@ -49,7 +49,7 @@ def _brought_back(html: str, chosen_texts: tuple[str, ...]) -> list[str]:
     _classify_justext(paragraphs, cfg)
     chosen = [p.text in chosen_texts for p in paragraphs]
     article = article_element(paragraphs, chosen, cfg.article_element_share)
-    recovered = _recovered(paragraphs, chosen, [None] * len(paragraphs), cfg.recover_levels, article, cfg)
+    recovered = _recovered(paragraphs, chosen, [None] * len(paragraphs), cfg.recover_levels, article, set(), cfg)
     return [p.text for p, back in zip(paragraphs, recovered) if back]
 
 
@@ -79,7 +79,7 @@ def test_a_form_and_an_author_box_go_even_when_the_extractor_keeps_them():
     paragraphs = segment_dom(parse_html(html))
     chosen = [True] * len(paragraphs)
     trusted = _trusted_dom_verdicts(paragraphs, chosen, cfg)
-    judged = {p.text: _judge_kept(p, p.dom_verdict if id(p.dom_source) in trusted else None, None, cfg)[0]
+    judged = {p.text: _judge_kept(p, p.dom_verdict if id(p.dom_source) in trusted else None, None, False, cfg)[0]
               for p in paragraphs}
     assert judged[PROSE].kept
     assert (judged[bio].kept, judged[bio].reason) == (False, "byline")
@@ -122,7 +122,7 @@ def test_a_table_column_named_share_stays_and_a_share_button_goes():
             "<tr><td>Northern Mutual</td><td>31%</td></tr></table><p>Share</p>"
             "<table><tr><td><a href='/share?u=1'>Share</a></td></tr></table></article></body></html>")
     paragraphs = segment_dom(parse_html(html))
-    judged = [(p.container.tag if p.container is not None else None, _judge_kept(p, None, None, cfg)[0])
+    judged = [(p.container.tag if p.container is not None else None, _judge_kept(p, None, None, False, cfg)[0])
               for p in paragraphs if p.text == "Share"]
     assert [(tag, block.kept) for tag, block in judged] == [("th", True), ("p", False), ("td", False)]
 

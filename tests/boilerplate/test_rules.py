@@ -46,6 +46,7 @@ ARTICLE = (
         ("November 20, 2019 - 11:28 AMT", "dateline"),
         ("Jane Doe, with AFP", "byline"),
         ("By John Smith", "byline"),
+        ("Posted by David at December 16, 2025 11:15 AM", "byline"),
         ("Reporting by Anna Kowalski; editing by Mark Hale", "byline"),
         ("We use cookies to improve your experience. Accept all", "cookie"),
         ("Skip to content", "navigation"),
@@ -74,6 +75,8 @@ def test_chrome_is_recognised_with_its_reason(text, reason):
         "Three years ago the council first promised the new routes, and residents have waited ever since for a date.",
         "March 5, 2024 was the day the first bus ran.",
         "3/1/2016",
+        "By combining these strategies, riders can save an hour a week.",
+        "By the end of the year the new routes should carry ten thousand people a day.",
     ],
 )
 def test_article_text_is_not_chrome(text):
