@@ -22,7 +22,7 @@ from scipy import sparse
 
 from pipeline import log
 from pipeline.config import MatchConfig
-from pipeline.io.scratch import gather, scatter, scratch_array
+from pipeline.io.scratch import gather, release, scatter, scratch_array, scratch_concatenation
 from pipeline.lookup import find_sorted
 from pipeline.schema import CANDIDATES, to_table
 from pipeline.text import sentences, text_hash, words
@@ -73,7 +73,7 @@ def match(paragraphs: pa.Table, cfg: MatchConfig, embed: EmbedFn | None = None, 
     frame = frame.reset_index(drop=True)
     docs = pd.factorize(frame["doc_id"], sort=True)[0]
     query = np.ones(len(frame), bool) if new_docs is None else frame["doc_id"].isin(new_docs).to_numpy()
-    found = {_MINHASH: lexical_pairs(sign(hashes, texts) if sign else minhash_signatures(texts, cfg), docs, query, cfg)}
+    found = {_MINHASH: lexical_pairs(band_keys(hashes, texts, sign or _minhash_of_texts(cfg), cfg), docs, query, cfg)}
     vectors = None
     if cfg.semantic and embed is not None:
         full = OnDemandVectors(embed, hashes, texts)
@@ -116,36 +116,43 @@ def candidate_table(frame: pd.DataFrame, i: np.ndarray, j: np.ndarray, jaccard: 
     return pa.Table.from_arrays(columns, schema=CANDIDATES)
 
 
-def shingle_sets(texts: Sequence[str], size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each text's set of word ``size``-gram hashes, ascending, as one flat uint64 array and the offsets of
-    each text's set in it (text ``k`` owns ``values[offsets[k]:offsets[k + 1]]``); built a chunk of texts at
-    a time, so that the transient arrays stay small whatever the corpus.
+def shingle_sets(texts: Sequence[str], size: int) -> tuple[np.ndarray, np.ndarray, mmap.mmap]:
+    """Each text's set of word ``size``-gram hashes, ascending, as one flat uint64 array in a scratch file, the
+    offsets of each text's set in it (text ``k`` owns ``values[offsets[k]:offsets[k + 1]]``) and the file's
+    mapping; built and written a chunk of texts at a time, so that neither the transient arrays nor the sets
+    (300 MB at a million paragraphs) are held whatever the corpus.
 
     A text shorter than ``size`` words is one shingle, as in ``pipeline.text.shingles``.
     """
-    values, counts = [], []
-    for _, hashed, lengths in _shingle_chunks(texts, size):
-        owner = np.repeat(np.arange(len(lengths)), lengths)
-        order = np.lexsort((hashed, owner))
-        hashed, owner = hashed[order], owner[order]
-        distinct = np.r_[True, (hashed[1:] != hashed[:-1]) | (owner[1:] != owner[:-1])]
-        values.append(hashed[distinct])
-        counts.append(np.bincount(owner[distinct], minlength=len(lengths)))
+    counts = []
+
+    def chunks() -> Iterator[np.ndarray]:
+        for _, hashed, lengths in _shingle_chunks(texts, size):
+            owner = np.repeat(np.arange(len(lengths)), lengths)
+            order = np.lexsort((hashed, owner))
+            hashed, owner = hashed[order], owner[order]
+            distinct = np.r_[True, (hashed[1:] != hashed[:-1]) | (owner[1:] != owner[:-1])]
+            counts.append(np.bincount(owner[distinct], minlength=len(lengths)))
+            yield hashed[distinct]
+
+    values, mapping = scratch_concatenation(chunks(), np.uint64)
     offsets = np.zeros(len(texts) + 1, np.int64)
     if counts:
         np.cumsum(np.concatenate(counts), out=offsets[1:])
-    return (np.concatenate(values) if values else np.zeros(0, np.uint64)), offsets
+    return values, offsets, mapping
 
 
-def shared_counts(values: np.ndarray, offsets: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """How many hashes the sets of texts ``i`` and ``j`` (``shingle_sets``) have in common, pair by pair: the
-    two sets of a pair as two sparse rows over the hashes, multiplied (a merge of two sorted lists)."""
+def shared_counts(values: np.ndarray, offsets: np.ndarray, i: np.ndarray, j: np.ndarray,
+                  mapping: mmap.mmap | None = None) -> np.ndarray:
+    """How many hashes the sets of texts ``i`` and ``j`` (``shingle_sets``, read from ``mapping`` a window at a
+    time) have in common, pair by pair: the two sets of a pair as two sparse rows over the hashes, multiplied
+    (a merge of two sorted lists)."""
     def rows(texts: np.ndarray) -> sparse.csr_matrix:
         sizes = offsets[texts + 1] - offsets[texts]
         indptr = np.r_[0, np.cumsum(sizes)]
         index = np.arange(indptr[-1])
         index += np.repeat(offsets[texts] - indptr[:-1], sizes)
-        columns = values[index]
+        columns = gather(values, index, mapping)
         del index
         columns >>= np.uint64(1)
         return sparse.csr_matrix((np.ones(len(columns), np.float32), columns.view(np.int64), indptr),
@@ -207,11 +214,20 @@ def minhash_signatures(texts: Sequence[str], cfg: MatchConfig) -> np.ndarray:
     for first, hashed, lengths in _shingle_chunks(texts, cfg.shingle_size):
         x = (hashed & _MASK32)[:, None]
         owner = first + np.repeat(np.arange(len(lengths)), lengths)
-        step = max(1, _CELLS // cfg.num_perm)
+        step = max(1, _CELLS // 4 // cfg.num_perm)
         for start in range(0, len(x), step):
-            _reduce_min(rows, owner[start:start + step],
-                        (((x[start:start + step] * a + b) % _MERSENNE) & _MASK32).astype(np.uint32))
+            _reduce_min(rows, owner[start:start + step], _permuted(x[start:start + step], a, b))
     return rows
+
+
+def _permuted(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``((x * a + b) mod (2^61 - 1))`` cut to 32 bits, for a column of shingle hashes times every permutation,
+    in one array: a million cells each way, without a temporary per operation."""
+    cells = x * a
+    cells += b
+    cells %= _MERSENNE
+    cells &= _MASK32
+    return cells.astype(np.uint32)
 
 
 def _reduce_min(rows: np.ndarray, owner: np.ndarray, values: np.ndarray) -> None:
@@ -236,19 +252,43 @@ def lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
     return best
 
 
-def lexical_pairs(signatures: np.ndarray, docs: np.ndarray, query: np.ndarray, cfg: MatchConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (i, j) in different documents, i a query row, that share an LSH bucket in some band.
+def _minhash_of_texts(cfg: MatchConfig) -> SignFn:
+    """A ``SignFn`` that computes the signatures (no store to look them up in)."""
+    return lambda hashes, texts: minhash_signatures(texts, cfg)
+
+
+def band_keys(hashes: Strings, texts: Strings, sign: SignFn, cfg: MatchConfig) -> tuple[np.ndarray, mmap.mmap]:
+    """Every row's LSH band keys (``_band_keys``) as one row of keys per band, in a scratch file, and its
+    mapping: the rows are signed ``_TEXTS_PER_CHUNK`` at a time and their keys written to the file.
+
+    The signatures of a million paragraphs are half a gigabyte, and their band keys 300 MB; this way the
+    stage holds a chunk's signatures, then one band's keys at a time (``lexical_pairs``)."""
+    band_count, width = lsh_bands(cfg.lsh_threshold, cfg.num_perm)
+    keys, mapping = scratch_array((band_count, len(texts)), np.uint64)
+    for start in range(0, len(texts), _TEXTS_PER_CHUNK):
+        rows = np.arange(start, min(len(texts), start + _TEXTS_PER_CHUNK))
+        signatures = np.asarray(sign(hashes.take(rows), texts.take(rows)), np.uint32)
+        for band in range(band_count):
+            keys[band, rows[0]:rows[-1] + 1] = _band_keys(signatures[:, band * width:(band + 1) * width])
+        release(mapping)
+    return keys, mapping
+
+
+def lexical_pairs(keys: tuple[np.ndarray, mmap.mmap], docs: np.ndarray, query: np.ndarray, cfg: MatchConfig
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (i, j) in different documents, i a query row, that share an LSH bucket in some band (``keys``, from
+    ``band_keys``, read a band at a time).
 
     A paragraph whose bucket-mates span more than ``max_bucket_docs`` documents is a template line, not a
     copy: it starts no pair (a bucket that spans more documents than that marks all its members so, and is
     never expanded, which bounds the pairs a band can give).
     """
-    n = len(signatures)
-    band_count, width = lsh_bands(cfg.lsh_threshold, cfg.num_perm)
+    bands, mapping = keys
+    n = bands.shape[1]
     template = np.zeros(n, bool)
     found_i, found_j = [], []
-    for band in range(band_count):
-        keys = _band_keys(signatures[:, band * width:(band + 1) * width])
+    for band in range(len(bands)):
+        keys = gather(bands, np.array([band]), mapping)[0]
         # Only the buckets of query rows give pairs: the others are left unsorted (a run's new rows
         # against the history), which changes neither the pairs nor which query rows are templates.
         members = np.arange(n) if query.all() else np.flatnonzero(find_sorted(np.sort(keys[query]), keys)[1])
@@ -962,18 +1002,28 @@ def _merge(found: dict[int, tuple[np.ndarray, np.ndarray]], n: int) -> tuple[np.
 
 def pair_jaccard(texts: Strings, i: np.ndarray, j: np.ndarray, size: int) -> np.ndarray:
     """Exact Jaccard similarity of the word ``size``-gram sets of each pair of ``texts``; only the texts in
-    some pair are shingled (a run's new paragraphs pair with a few of the history's, not all)."""
-    rows, inverse = np.unique(np.concatenate([i, j]), return_inverse=True)
-    values, offsets = shingle_sets(texts.subset(rows), size)
-    i, j = inverse.reshape(-1)[:len(i)], inverse.reshape(-1)[len(i):]
+    some pair are shingled (a run's new paragraphs pair with a few of the history's, not all), and the pairs
+    are measured a chunk at a time, of about ``_CELLS / 8`` shingles."""
+    used = np.zeros(len(texts), bool)
+    used[i] = True
+    used[j] = True
+    position = np.cumsum(used) - 1  # of each used text among the shingled ones
+    values, offsets, mapping = shingle_sets(texts.subset(np.flatnonzero(used)), size)
     sizes = np.diff(offsets)
-    shared = np.zeros(len(i), np.float32)
-    load = np.cumsum(sizes[i] + sizes[j])  # shingles gathered up to each pair: chunks of _CELLS / 8 of them
-    bounds = np.unique(np.r_[0, np.searchsorted(load, np.arange(_CELLS // 8, load[-1] if len(load) else 0, _CELLS // 8)), len(i)])
-    for start, stop in zip(bounds[:-1], bounds[1:]):
-        shared[start:stop] = shared_counts(values, offsets, i[start:stop], j[start:stop])
-    union = sizes[i] + sizes[j] - shared
-    return np.divide(shared, union, out=np.zeros(len(i), np.float32), where=union > 0)
+    jaccard = np.zeros(len(i), np.float32)
+    for start, stop in _pair_chunks(sizes[position[i]] + sizes[position[j]], _CELLS // 8):
+        a, b = position[i[start:stop]], position[j[start:stop]]
+        shared = shared_counts(values, offsets, a, b, mapping).astype(np.float32)
+        union = sizes[a] + sizes[b] - shared
+        np.divide(shared, union, out=jaccard[start:stop], where=union > 0)
+    return jaccard
+
+
+def _pair_chunks(load: np.ndarray, limit: int) -> list[tuple[int, int]]:
+    """(start, stop) of consecutive chunks of pairs, each of at most ``limit`` of ``load`` (or one pair)."""
+    total = np.cumsum(load)
+    bounds = np.unique(np.r_[0, np.searchsorted(total, np.arange(limit, total[-1] if len(total) else 0, limit)), len(load)])
+    return list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
 
 
 def pair_cosine(vectors: Matrix, i: np.ndarray, j: np.ndarray) -> np.ndarray:
