@@ -22,7 +22,7 @@ from scipy import sparse
 
 from pipeline import log
 from pipeline.config import MatchConfig
-from pipeline.io.scratch import gather, release, scatter, scratch_array, scratch_concatenation
+from pipeline.io.scratch import gather, release, release_pool, scatter, scratch_array, scratch_concatenation
 from pipeline.lookup import find_sorted
 from pipeline.schema import CANDIDATES, to_table
 from pipeline.text import sentences, text_hash, words
@@ -41,6 +41,7 @@ _MERSENNE = np.uint64((1 << 61) - 1)
 _MASK32 = np.uint64(0xFFFFFFFF)
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _CELLS = 1 << 23  # array cells per chunk of vectorised work (bounds the stage's working memory)
+_PAIRS_PER_CHUNK = 1 << 18  # pairs measured at once by the steps after the retrievals (Jaccard, shares, bounds)
 _COLUMNS = (1 << 63) - 1  # of the sparse rows that intersect two shingle sets: every 63-bit hash
 _TEXTS_PER_CHUNK = 20_000  # texts shingled at once (their words as Python objects are the costly part)
 _ROWS_PER_EMBED = 1 << 16  # rows a model embeds at once (a multiple of pipeline.embed's progress step)
@@ -286,7 +287,7 @@ def lexical_pairs(keys: tuple[np.ndarray, mmap.mmap], docs: np.ndarray, query: n
     bands, mapping = keys
     n = bands.shape[1]
     template = np.zeros(n, bool)
-    found_i, found_j = [], []
+    found = np.zeros(0, np.int64)  # distinct pair codes i * n + j: a pair shared by many bands is held once
     for band in range(len(bands)):
         keys = gather(bands, np.array([band]), mapping)[0]
         # Only the buckets of query rows give pairs: the others are left unsorted (a run's new rows
@@ -299,9 +300,8 @@ def lexical_pairs(keys: tuple[np.ndarray, mmap.mmap], docs: np.ndarray, query: n
         shared = (sizes >= 2) & ~crowded
         i, j = _pairs_within_runs(order, starts[shared], sizes[shared])
         mine = (docs[i] != docs[j]) & query[i]
-        found_i.append(i[mine])
-        found_j.append(j[mine])
-    i, j = _unique_pairs(np.concatenate(found_i), np.concatenate(found_j), n)
+        found = _distinct(np.concatenate([found, _pair_codes((i[mine], j[mine]), n)]))
+    i, j = found // n, found % n
     mates = _unique_pairs(i, docs[j], max(n, int(docs.max()) + 1))[0]
     template |= np.bincount(mates, minlength=n) > cfg.max_bucket_docs
     keep = ~template[i]
@@ -344,7 +344,7 @@ def _pairs_within_runs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray)
 
 def _unique_pairs(i: np.ndarray, j: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Distinct (i, j) pairs, sorted by i then j."""
-    code = _distinct(i.astype(np.int64) * n + j)
+    code = _distinct(_pair_codes((i, j), n))
     return code // n, code % n
 
 
@@ -799,15 +799,15 @@ def pair_cover(covers: tuple[np.ndarray, np.ndarray, np.ndarray], docs: np.ndarr
     """For each pair (i, j): the share of i covered by j and of j by i (``sentence_cover``); 0 where the two
     documents were aligned but no sentence of one points into the other, NaN where they were not aligned."""
     n, d = len(docs), int(docs.max(initial=0)) + 1
-    code = covers[0].astype(np.int64) * n + covers[1]
-    pairs = np.concatenate([aligned[0] * d + aligned[1], aligned[1] * d + aligned[0]]).astype(np.int64)
-    measured = np.isin(docs[i].astype(np.int64) * d + docs[j], pairs)
-    out = []
-    for a, b in ((i, j), (j, i)):
-        wanted = a.astype(np.int64) * n + b
-        at, hit = find_sorted(code, wanted)
-        share = np.where(hit, covers[2][at] if len(code) else 0.0, 0.0)
-        out.append(np.where(measured, share, np.nan).astype(np.float32))
+    code = _pair_codes(covers[:2], n)
+    pairs = _distinct(np.concatenate([aligned[0] * d + aligned[1], aligned[1] * d + aligned[0]]).astype(np.int64))
+    out = np.full((2, len(i)), np.nan, np.float32)
+    for start in range(0, len(i), _PAIRS_PER_CHUNK):
+        left, right = i[start:start + _PAIRS_PER_CHUNK], j[start:start + _PAIRS_PER_CHUNK]
+        measured = find_sorted(pairs, _pair_codes((docs[left], docs[right]), d))[1]
+        for k, (a, b) in enumerate(((left, right), (right, left))):
+            at, hit = find_sorted(code, _pair_codes((a[measured], b[measured]), n))
+            out[k, start:start + _PAIRS_PER_CHUNK][measured] = np.where(hit, covers[2][at] if len(code) else 0.0, 0.0)
     return out[0], out[1]
 
 
@@ -840,8 +840,22 @@ class Strings(Sequence[str]):
         return Strings(self._column, self._positions(rows))
 
     def take(self, rows: np.ndarray) -> list[str]:
-        """The strings at ``rows``."""
-        return self._column.take(pa.array(self._positions(rows), pa.int64())).to_pylist()
+        """The strings at ``rows``, taken from each chunk of the column apart (Arrow's ``take`` on a chunked
+        column first concatenates its chunks: a copy of the whole text for every few rows asked), with
+        Arrow's copy of them handed back to the system (``release_pool``): the stage takes a chunk after
+        another, and at a million paragraphs the pool kept 280 MB of freed copies."""
+        positions = self._positions(rows)
+        if not len(positions):
+            return []
+        starts = np.cumsum([0] + [len(c) for c in self._column.chunks])
+        chunk = np.searchsorted(starts, positions, side="right") - 1
+        order = np.argsort(chunk, kind="stable")
+        bounds = np.searchsorted(chunk[order], np.arange(len(starts)))
+        parts = [self._column.chunk(c).take(pa.array(positions[order[bounds[c]:bounds[c + 1]]] - starts[c]))
+                 for c in range(self._column.num_chunks) if bounds[c + 1] > bounds[c]]
+        strings = pa.concat_arrays(parts).take(pa.array(np.argsort(order))).to_pylist()
+        release_pool()
+        return strings
 
     def _positions(self, rows: np.ndarray) -> np.ndarray:
         """The column positions of ``rows``."""
@@ -987,17 +1001,18 @@ def _union(pairs: list[tuple[np.ndarray, np.ndarray]], n: int) -> tuple[np.ndarr
 def _merge(found: dict[int, tuple[np.ndarray, np.ndarray]], n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct pairs (both directions, sorted) with the retrievals that found them: a bit per retrieval,
     alignment counting only for pairs no search found."""
-    codes, bits = [], []
-    for bit, (i, j) in found.items():
-        i, j = _union([(i, j)], n)
-        codes.append(i * n + j)
-        bits.append(np.full(len(i), bit, np.int8))
-    code, bit = np.concatenate(codes), np.concatenate(bits)
-    unique, inverse = np.unique(code, return_inverse=True)
+    codes = {bit: _pair_codes(_union([pairs], n), n) for bit, pairs in found.items()}
+    unique = _distinct(np.concatenate(list(codes.values())))
     via = np.zeros(len(unique), np.int8)
-    np.bitwise_or.at(via, inverse.reshape(-1), bit)
+    for bit, code in codes.items():
+        via[np.searchsorted(unique, code)] |= bit
     via = np.where(via & (_MINHASH | _EMBEDDING), via & (_MINHASH | _EMBEDDING), _ALIGNMENT)
     return unique // n, unique % n, via
+
+
+def _pair_codes(pairs: tuple[np.ndarray, np.ndarray], n: int) -> np.ndarray:
+    """Each pair (i, j) as the one number ``i * n + j`` (sorted pairs give sorted codes)."""
+    return pairs[0].astype(np.int64) * n + pairs[1]
 
 
 def pair_jaccard(texts: Strings, i: np.ndarray, j: np.ndarray, size: int) -> np.ndarray:
@@ -1011,11 +1026,12 @@ def pair_jaccard(texts: Strings, i: np.ndarray, j: np.ndarray, size: int) -> np.
     values, offsets, mapping = shingle_sets(texts.subset(np.flatnonzero(used)), size)
     sizes = np.diff(offsets)
     jaccard = np.zeros(len(i), np.float32)
-    for start, stop in _pair_chunks(sizes[position[i]] + sizes[position[j]], _CELLS // 8):
-        a, b = position[i[start:stop]], position[j[start:stop]]
-        shared = shared_counts(values, offsets, a, b, mapping).astype(np.float32)
-        union = sizes[a] + sizes[b] - shared
-        np.divide(shared, union, out=jaccard[start:stop], where=union > 0)
+    for first in range(0, len(i), _PAIRS_PER_CHUNK):
+        a, b = position[i[first:first + _PAIRS_PER_CHUNK]], position[j[first:first + _PAIRS_PER_CHUNK]]
+        for start, stop in _pair_chunks(sizes[a] + sizes[b], _CELLS // 8):
+            shared = shared_counts(values, offsets, a[start:stop], b[start:stop], mapping).astype(np.float32)
+            union = sizes[a[start:stop]] + sizes[b[start:stop]] - shared
+            np.divide(shared, union, out=jaccard[first + start:first + stop], where=union > 0)
     return jaccard
 
 
@@ -1023,6 +1039,14 @@ def _pair_chunks(load: np.ndarray, limit: int) -> list[tuple[int, int]]:
     """(start, stop) of consecutive chunks of pairs, each of at most ``limit`` of ``load`` (or one pair)."""
     total = np.cumsum(load)
     bounds = np.unique(np.r_[0, np.searchsorted(total, np.arange(limit, total[-1] if len(total) else 0, limit)), len(load)])
+    return list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
+
+
+def _row_chunks(i: np.ndarray) -> list[tuple[int, int]]:
+    """(start, stop) of consecutive chunks of about ``_PAIRS_PER_CHUNK`` pairs, sorted by ``i``, that never split
+    the pairs of one ``i``."""
+    cuts = np.searchsorted(i, i[np.arange(_PAIRS_PER_CHUNK, len(i), _PAIRS_PER_CHUNK)])
+    bounds = np.unique(np.r_[0, cuts, len(i)])
     return list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
 
 
@@ -1042,6 +1066,12 @@ def bounded(i: np.ndarray, j: np.ndarray, score: np.ndarray, n: int, limit: int)
 
     ``i``, ``j`` are sorted by (i, j) and hold every pair in both directions.
     """
-    best = _rank_within(i, score, j) < limit
-    mirror = np.searchsorted(i.astype(np.int64) * n + j, j.astype(np.int64) * n + i)
-    return best | best[mirror]
+    best = np.zeros(len(i), bool)
+    for start, stop in _row_chunks(i):
+        best[start:stop] = _rank_within(i[start:stop], score[start:stop], j[start:stop]) < limit
+    code = _pair_codes((i, j), n)
+    keep = best.copy()
+    for start in range(0, len(i), _PAIRS_PER_CHUNK):
+        mirror = np.searchsorted(code, _pair_codes((j[start:start + _PAIRS_PER_CHUNK], i[start:start + _PAIRS_PER_CHUNK]), n))
+        keep[start:start + _PAIRS_PER_CHUNK] |= best[mirror]
+    return keep

@@ -386,6 +386,26 @@ def test_strings_read_a_column_as_the_list_of_its_values(monkeypatch):
     assert list(texts.subset(np.array([3, 1]))) == [expected[3], expected[1]]
 
 
+def test_a_few_strings_taken_from_a_column_of_many_chunks_copy_those_strings_only():
+    """A column read batch by batch has many chunks: taking a few of its strings copies those, not the whole
+    column (Arrow's ``take`` on a chunked column concatenates it first: at a million paragraphs 300 MB a
+    take), and gives them in the order asked."""
+    from pipeline.stages import match as stage
+
+    values = [f"paragraph {k} " + "word " * 40 for k in range(4_000)]
+    column = pa.chunked_array([values[k:k + 500] for k in range(0, len(values), 500)])
+    rows = np.array([3_999, 7, 2_500, 8, 1_001])
+    default = pa.default_memory_pool()
+    pool = pa.proxy_memory_pool(default)  # counts this take's allocations only
+    pa.set_memory_pool(pool)
+    try:
+        taken = stage.Strings(column).take(rows)
+    finally:
+        pa.set_memory_pool(default)
+    assert taken == [values[r] for r in rows]
+    assert pool.max_memory() < column.nbytes / 20
+
+
 def test_candidates_per_paragraph_are_bounded_and_stay_symmetric(make_paragraphs, fake_embed):
     """Twelve documents that all say the same: each paragraph brings at most ``max_candidates`` pairs (so
     the table holds at most twice that per paragraph), every paragraph keeps its best, and a pair that is
@@ -483,8 +503,8 @@ def test_paragraphs_signed_and_measured_a_few_at_a_time_give_the_same_candidates
                                                                                  monkeypatch):
     """The stage signs its paragraphs a chunk at a time (a stored signature index is asked for a chunk, never
     for every paragraph at once), keeps their band keys and shingle sets in scratch files read a window at a
-    time, and measures the pairs' Jaccard a chunk of pairs at a time: the candidates are the ones it finds
-    with everything in one chunk."""
+    time, and measures the pairs (Jaccard, shares covered, each paragraph's best) a chunk of pairs at a time:
+    the candidates are the ones it finds with everything in one chunk."""
     from pipeline.io import scratch as scratch_file
     from pipeline.stages import match as stage
 
@@ -507,11 +527,12 @@ def test_paragraphs_signed_and_measured_a_few_at_a_time_give_the_same_candidates
     assert signed == [matched]
     monkeypatch.setattr(stage, "_TEXTS_PER_CHUNK", 4)
     monkeypatch.setattr(stage, "_CELLS", 64)
+    monkeypatch.setattr(stage, "_PAIRS_PER_CHUNK", 3)
     monkeypatch.setattr(scratch_file, "WINDOW_BYTES", 64)
     signed.clear()
     chunked = match(paras, cfg, full, sign=sign)
     assert max(signed) == 4 and sum(signed) == matched, "signed four paragraphs at a time"
-    assert len(whole) > 0 and set(whole.column("via").to_pylist()) >= {"minhash", "embedding"}
+    assert set(whole.column("via").to_pylist()) >= {"minhash", "embedding"} and whole.column("covered").null_count < len(whole)
     pd.testing.assert_frame_equal(chunked.to_pandas(), whole.to_pandas())
 
 
