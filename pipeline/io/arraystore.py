@@ -17,7 +17,7 @@ _ARROW_TYPES = {np.dtype(np.float32): pa.float32(), np.dtype(np.uint32): pa.uint
 MAX_DELTAS = 8
 """Delta files a store gathers before a save folds them into its base file."""
 SPILL_BYTES = 1 << 26
-"""A computed block larger than this waits for the save in a scratch file, not in memory."""
+"""Computed rows beyond this many bytes wait for the save in scratch files, not in memory."""
 WRITE_ROWS = 1 << 16
 """Rows per record batch of a store's file."""
 
@@ -94,10 +94,11 @@ class ArrayStore:
         return self._rows(index)
 
     def _held(self, block: np.ndarray) -> tuple[np.ndarray, mmap.mmap | None]:
-        """A computed block as the store keeps it until it is saved, with its mapping: in a scratch file when
-        large (a run that embeds a million new paragraphs would otherwise hold their vectors for the whole
-        stage)."""
-        if block.nbytes <= SPILL_BYTES:
+        """A computed block as the store keeps it until it is saved, with its mapping: in a scratch file once the
+        blocks held in memory would pass ``SPILL_BYTES`` (a run that embeds or signs a million new paragraphs,
+        a chunk at a time, would otherwise hold their vectors or signatures for the whole stage)."""
+        held = sum(kept.nbytes for kept, mapping in zip(self._blocks, self._mappings) if mapping is None)
+        if held + block.nbytes <= SPILL_BYTES:
             return block, None
         spilled, mapping = scratch_array(block.shape, self.dtype)
         spilled[:] = block

@@ -4,15 +4,20 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from pipeline.io.scratch import release_pool
 
 PART_NAME = "part-00000.parquet"
+READ_BATCH_ROWS = 1 << 16
+"""Rows ``read_parquet`` decodes at a time."""
+_READ_BUFFER = 1 << 20
+"""Bytes of a file ``read_parquet`` fetches at a time."""
 
 
 def write_file_atomic(table: pa.Table, path: Path) -> None:
@@ -75,7 +80,25 @@ def read_dataset(folder: Path, schema: pa.Schema | None = None) -> pa.Table:
 
 
 def read_parquet(path: Path, schema: pa.Schema | None = None) -> pa.Table:
-    """A Parquet file or folder, read whole, without keeping the buffers it was decoded through (``release_pool``)."""
-    table = pq.read_table(path, schema=schema)
+    """A Parquet file or folder (its files in ``pyarrow.dataset``'s order), read whole, ``READ_BATCH_ROWS`` rows
+    at a time through a ``_READ_BUFFER`` buffer, without keeping the buffers it was decoded through
+    (``release_pool``); with ``schema``, its columns, cast to it (null where a file lacks one).
+
+    ``pq.read_table`` (and a dataset scan) fetches a row group's column chunks whole and decodes each at
+    once: a million paragraphs (a 306 MB table, one row group) peaked at 940-1,160 MB while being read,
+    against 485 MB batch by batch.
+    """
+    dataset = ds.dataset(path, schema=schema, format="parquet")
+    batches = (batch for file in dataset.files for batch in _batches(file, dataset.schema))
+    table = pa.Table.from_batches(batches, schema=dataset.schema)
     release_pool()
     return table
+
+
+def _batches(file: str, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    """The rows of one Parquet file as batches of ``schema``."""
+    reader = pq.ParquetFile(file, pre_buffer=False, buffer_size=_READ_BUFFER)
+    present = set(reader.schema_arrow.names)
+    for batch in reader.iter_batches(batch_size=READ_BATCH_ROWS, columns=[n for n in schema.names if n in present]):
+        yield pa.RecordBatch.from_arrays([batch.column(f.name).cast(f.type) if f.name in present
+                                          else pa.nulls(batch.num_rows, f.type) for f in schema], schema=schema)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import mmap
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -25,6 +25,19 @@ def scratch_array(shape: tuple[int, ...], dtype: np.dtype | type) -> tuple[np.nd
         file.truncate(size)
         mapping = mmap.mmap(file.fileno(), size)  # the mapping keeps the file alive once it is closed
     return np.frombuffer(mapping, dtype, count=int(np.prod(shape))).reshape(shape), mapping
+
+
+def scratch_concatenation(parts: Iterable[np.ndarray], dtype: np.dtype | type) -> tuple[np.ndarray, mmap.mmap]:
+    """The 1-D arrays ``parts`` one after another in a scratch file, and its mapping: each part is written as
+    it comes, so that the whole is never held, nor its size needed in advance."""
+    dtype = np.dtype(dtype)
+    with tempfile.TemporaryFile(prefix="provenance-scratch-") as file:
+        for part in parts:
+            file.write(memoryview(np.ascontiguousarray(part, dtype)).cast("B"))
+        count = file.tell() // dtype.itemsize
+        file.truncate(max(1, count) * dtype.itemsize)
+        mapping = mmap.mmap(file.fileno(), max(1, count) * dtype.itemsize)
+    return np.frombuffer(mapping, dtype, count=count), mapping
 
 
 def release(mapping: mmap.mmap) -> None:

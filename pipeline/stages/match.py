@@ -24,7 +24,7 @@ from scipy import sparse
 from pipeline import log
 from pipeline.config import MatchConfig
 from pipeline.embed import MapParts
-from pipeline.io.scratch import gather, scatter, scratch_array
+from pipeline.io.scratch import gather, release, release_pool, scatter, scratch_array, scratch_concatenation
 from pipeline.lookup import find_sorted
 from pipeline.schema import CANDIDATES, to_table
 from pipeline.text import sentences, text_hash, words
@@ -43,6 +43,7 @@ _MERSENNE = np.uint64((1 << 61) - 1)
 _MASK32 = np.uint64(0xFFFFFFFF)
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _CELLS = 1 << 23  # array cells per chunk of vectorised work (bounds the stage's working memory)
+_PAIRS_PER_CHUNK = 1 << 18  # pairs measured at once by the steps after the retrievals (Jaccard, shares, bounds)
 _COLUMNS = (1 << 63) - 1  # of the sparse rows that intersect two shingle sets: every 63-bit hash
 _TEXTS_PER_CHUNK = 20_000  # texts shingled at once (their words as Python objects are the costly part)
 _ROWS_PER_EMBED = 1 << 16  # rows a model embeds at once (a multiple of pipeline.embed's progress step)
@@ -77,7 +78,7 @@ def match(paragraphs: pa.Table, cfg: MatchConfig, embed: EmbedFn | None = None, 
     frame = frame.reset_index(drop=True)
     docs = pd.factorize(frame["doc_id"], sort=True)[0]
     query = np.ones(len(frame), bool) if new_docs is None else frame["doc_id"].isin(new_docs).to_numpy()
-    found = {_MINHASH: lexical_pairs(sign(hashes, texts) if sign else minhash_signatures(texts, cfg), docs, query, cfg)}
+    found = {_MINHASH: lexical_pairs(band_keys(hashes, texts, sign or _minhash_of_texts(cfg), cfg), docs, query, cfg)}
     vectors = None
     if cfg.semantic and embed is not None:
         full = OnDemandVectors(embed, hashes, texts)
@@ -120,36 +121,43 @@ def candidate_table(frame: pd.DataFrame, i: np.ndarray, j: np.ndarray, jaccard: 
     return pa.Table.from_arrays(columns, schema=CANDIDATES)
 
 
-def shingle_sets(texts: Sequence[str], size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each text's set of word ``size``-gram hashes, ascending, as one flat uint64 array and the offsets of
-    each text's set in it (text ``k`` owns ``values[offsets[k]:offsets[k + 1]]``); built a chunk of texts at
-    a time, so that the transient arrays stay small whatever the corpus.
+def shingle_sets(texts: Sequence[str], size: int) -> tuple[np.ndarray, np.ndarray, mmap.mmap]:
+    """Each text's set of word ``size``-gram hashes, ascending, as one flat uint64 array in a scratch file, the
+    offsets of each text's set in it (text ``k`` owns ``values[offsets[k]:offsets[k + 1]]``) and the file's
+    mapping; built and written a chunk of texts at a time, so that neither the transient arrays nor the sets
+    (300 MB at a million paragraphs) are held whatever the corpus.
 
     A text shorter than ``size`` words is one shingle, as in ``pipeline.text.shingles``.
     """
-    values, counts = [], []
-    for _, hashed, lengths in _shingle_chunks(texts, size):
-        owner = np.repeat(np.arange(len(lengths)), lengths)
-        order = np.lexsort((hashed, owner))
-        hashed, owner = hashed[order], owner[order]
-        distinct = np.r_[True, (hashed[1:] != hashed[:-1]) | (owner[1:] != owner[:-1])]
-        values.append(hashed[distinct])
-        counts.append(np.bincount(owner[distinct], minlength=len(lengths)))
+    counts = []
+
+    def chunks() -> Iterator[np.ndarray]:
+        for _, hashed, lengths in _shingle_chunks(texts, size):
+            owner = np.repeat(np.arange(len(lengths)), lengths)
+            order = np.lexsort((hashed, owner))
+            hashed, owner = hashed[order], owner[order]
+            distinct = np.r_[True, (hashed[1:] != hashed[:-1]) | (owner[1:] != owner[:-1])]
+            counts.append(np.bincount(owner[distinct], minlength=len(lengths)))
+            yield hashed[distinct]
+
+    values, mapping = scratch_concatenation(chunks(), np.uint64)
     offsets = np.zeros(len(texts) + 1, np.int64)
     if counts:
         np.cumsum(np.concatenate(counts), out=offsets[1:])
-    return (np.concatenate(values) if values else np.zeros(0, np.uint64)), offsets
+    return values, offsets, mapping
 
 
-def shared_counts(values: np.ndarray, offsets: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """How many hashes the sets of texts ``i`` and ``j`` (``shingle_sets``) have in common, pair by pair: the
-    two sets of a pair as two sparse rows over the hashes, multiplied (a merge of two sorted lists)."""
+def shared_counts(values: np.ndarray, offsets: np.ndarray, i: np.ndarray, j: np.ndarray,
+                  mapping: mmap.mmap | None = None) -> np.ndarray:
+    """How many hashes the sets of texts ``i`` and ``j`` (``shingle_sets``, read from ``mapping`` a window at a
+    time) have in common, pair by pair: the two sets of a pair as two sparse rows over the hashes, multiplied
+    (a merge of two sorted lists)."""
     def rows(texts: np.ndarray) -> sparse.csr_matrix:
         sizes = offsets[texts + 1] - offsets[texts]
         indptr = np.r_[0, np.cumsum(sizes)]
         index = np.arange(indptr[-1])
         index += np.repeat(offsets[texts] - indptr[:-1], sizes)
-        columns = values[index]
+        columns = gather(values, index, mapping)
         del index
         columns >>= np.uint64(1)
         return sparse.csr_matrix((np.ones(len(columns), np.float32), columns.view(np.int64), indptr),
@@ -211,11 +219,20 @@ def minhash_signatures(texts: Sequence[str], cfg: MatchConfig) -> np.ndarray:
     for first, hashed, lengths in _shingle_chunks(texts, cfg.shingle_size):
         x = (hashed & _MASK32)[:, None]
         owner = first + np.repeat(np.arange(len(lengths)), lengths)
-        step = max(1, _CELLS // cfg.num_perm)
+        step = max(1, _CELLS // 4 // cfg.num_perm)
         for start in range(0, len(x), step):
-            _reduce_min(rows, owner[start:start + step],
-                        (((x[start:start + step] * a + b) % _MERSENNE) & _MASK32).astype(np.uint32))
+            _reduce_min(rows, owner[start:start + step], _permuted(x[start:start + step], a, b))
     return rows
+
+
+def _permuted(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``((x * a + b) mod (2^61 - 1))`` cut to 32 bits, for a column of shingle hashes times every permutation,
+    in one array: a million cells each way, without a temporary per operation."""
+    cells = x * a
+    cells += b
+    cells %= _MERSENNE
+    cells &= _MASK32
+    return cells.astype(np.uint32)
 
 
 def _reduce_min(rows: np.ndarray, owner: np.ndarray, values: np.ndarray) -> None:
@@ -240,19 +257,43 @@ def lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
     return best
 
 
-def lexical_pairs(signatures: np.ndarray, docs: np.ndarray, query: np.ndarray, cfg: MatchConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (i, j) in different documents, i a query row, that share an LSH bucket in some band.
+def _minhash_of_texts(cfg: MatchConfig) -> SignFn:
+    """A ``SignFn`` that computes the signatures (no store to look them up in)."""
+    return lambda hashes, texts: minhash_signatures(texts, cfg)
+
+
+def band_keys(hashes: Strings, texts: Strings, sign: SignFn, cfg: MatchConfig) -> tuple[np.ndarray, mmap.mmap]:
+    """Every row's LSH band keys (``_band_keys``) as one row of keys per band, in a scratch file, and its
+    mapping: the rows are signed ``_TEXTS_PER_CHUNK`` at a time and their keys written to the file.
+
+    The signatures of a million paragraphs are half a gigabyte, and their band keys 300 MB; this way the
+    stage holds a chunk's signatures, then one band's keys at a time (``lexical_pairs``)."""
+    band_count, width = lsh_bands(cfg.lsh_threshold, cfg.num_perm)
+    keys, mapping = scratch_array((band_count, len(texts)), np.uint64)
+    for start in range(0, len(texts), _TEXTS_PER_CHUNK):
+        rows = np.arange(start, min(len(texts), start + _TEXTS_PER_CHUNK))
+        signatures = np.asarray(sign(hashes.take(rows), texts.take(rows)), np.uint32)
+        for band in range(band_count):
+            keys[band, rows[0]:rows[-1] + 1] = _band_keys(signatures[:, band * width:(band + 1) * width])
+        release(mapping)
+    return keys, mapping
+
+
+def lexical_pairs(keys: tuple[np.ndarray, mmap.mmap], docs: np.ndarray, query: np.ndarray, cfg: MatchConfig
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (i, j) in different documents, i a query row, that share an LSH bucket in some band (``keys``, from
+    ``band_keys``, read a band at a time).
 
     A paragraph whose bucket-mates span more than ``max_bucket_docs`` documents is a template line, not a
     copy: it starts no pair (a bucket that spans more documents than that marks all its members so, and is
     never expanded, which bounds the pairs a band can give).
     """
-    n = len(signatures)
-    band_count, width = lsh_bands(cfg.lsh_threshold, cfg.num_perm)
+    bands, mapping = keys
+    n = bands.shape[1]
     template = np.zeros(n, bool)
-    found_i, found_j = [], []
-    for band in range(band_count):
-        keys = _band_keys(signatures[:, band * width:(band + 1) * width])
+    found = np.zeros(0, np.int64)  # distinct pair codes i * n + j: a pair shared by many bands is held once
+    for band in range(len(bands)):
+        keys = gather(bands, np.array([band]), mapping)[0]
         # Only the buckets of query rows give pairs: the others are left unsorted (a run's new rows
         # against the history), which changes neither the pairs nor which query rows are templates.
         members = np.arange(n) if query.all() else np.flatnonzero(find_sorted(np.sort(keys[query]), keys)[1])
@@ -263,9 +304,8 @@ def lexical_pairs(signatures: np.ndarray, docs: np.ndarray, query: np.ndarray, c
         shared = (sizes >= 2) & ~crowded
         i, j = _pairs_within_runs(order, starts[shared], sizes[shared])
         mine = (docs[i] != docs[j]) & query[i]
-        found_i.append(i[mine])
-        found_j.append(j[mine])
-    i, j = _unique_pairs(np.concatenate(found_i), np.concatenate(found_j), n)
+        found = _distinct(np.concatenate([found, _pair_codes((i[mine], j[mine]), n)]))
+    i, j = found // n, found % n
     mates = _unique_pairs(i, docs[j], max(n, int(docs.max()) + 1))[0]
     template |= np.bincount(mates, minlength=n) > cfg.max_bucket_docs
     keep = ~template[i]
@@ -308,7 +348,7 @@ def _pairs_within_runs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray)
 
 def _unique_pairs(i: np.ndarray, j: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Distinct (i, j) pairs, sorted by i then j."""
-    code = _distinct(i.astype(np.int64) * n + j)
+    code = _distinct(_pair_codes((i, j), n))
     return code // n, code % n
 
 
@@ -799,15 +839,15 @@ def pair_cover(covers: tuple[np.ndarray, np.ndarray, np.ndarray], docs: np.ndarr
     """For each pair (i, j): the share of i covered by j and of j by i (``sentence_cover``); 0 where the two
     documents were aligned but no sentence of one points into the other, NaN where they were not aligned."""
     n, d = len(docs), int(docs.max(initial=0)) + 1
-    code = covers[0].astype(np.int64) * n + covers[1]
-    pairs = np.concatenate([aligned[0] * d + aligned[1], aligned[1] * d + aligned[0]]).astype(np.int64)
-    measured = np.isin(docs[i].astype(np.int64) * d + docs[j], pairs)
-    out = []
-    for a, b in ((i, j), (j, i)):
-        wanted = a.astype(np.int64) * n + b
-        at, hit = find_sorted(code, wanted)
-        share = np.where(hit, covers[2][at] if len(code) else 0.0, 0.0)
-        out.append(np.where(measured, share, np.nan).astype(np.float32))
+    code = _pair_codes(covers[:2], n)
+    pairs = _distinct(np.concatenate([aligned[0] * d + aligned[1], aligned[1] * d + aligned[0]]).astype(np.int64))
+    out = np.full((2, len(i)), np.nan, np.float32)
+    for start in range(0, len(i), _PAIRS_PER_CHUNK):
+        left, right = i[start:start + _PAIRS_PER_CHUNK], j[start:start + _PAIRS_PER_CHUNK]
+        measured = find_sorted(pairs, _pair_codes((docs[left], docs[right]), d))[1]
+        for k, (a, b) in enumerate(((left, right), (right, left))):
+            at, hit = find_sorted(code, _pair_codes((a[measured], b[measured]), n))
+            out[k, start:start + _PAIRS_PER_CHUNK][measured] = np.where(hit, covers[2][at] if len(code) else 0.0, 0.0)
     return out[0], out[1]
 
 
@@ -840,8 +880,22 @@ class Strings(Sequence[str]):
         return Strings(self._column, self._positions(rows))
 
     def take(self, rows: np.ndarray) -> list[str]:
-        """The strings at ``rows``."""
-        return self._column.take(pa.array(self._positions(rows), pa.int64())).to_pylist()
+        """The strings at ``rows``, taken from each chunk of the column apart (Arrow's ``take`` on a chunked
+        column first concatenates its chunks: a copy of the whole text for every few rows asked), with
+        Arrow's copy of them handed back to the system (``release_pool``): the stage takes a chunk after
+        another, and at a million paragraphs the pool kept 280 MB of freed copies."""
+        positions = self._positions(rows)
+        if not len(positions):
+            return []
+        starts = np.cumsum([0] + [len(c) for c in self._column.chunks])
+        chunk = np.searchsorted(starts, positions, side="right") - 1
+        order = np.argsort(chunk, kind="stable")
+        bounds = np.searchsorted(chunk[order], np.arange(len(starts)))
+        parts = [self._column.chunk(c).take(pa.array(positions[order[bounds[c]:bounds[c + 1]]] - starts[c]))
+                 for c in range(self._column.num_chunks) if bounds[c + 1] > bounds[c]]
+        strings = pa.concat_arrays(parts).take(pa.array(np.argsort(order))).to_pylist()
+        release_pool()
+        return strings
 
     def _positions(self, rows: np.ndarray) -> np.ndarray:
         """The column positions of ``rows``."""
@@ -987,33 +1041,53 @@ def _union(pairs: list[tuple[np.ndarray, np.ndarray]], n: int) -> tuple[np.ndarr
 def _merge(found: dict[int, tuple[np.ndarray, np.ndarray]], n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct pairs (both directions, sorted) with the retrievals that found them: a bit per retrieval,
     alignment counting only for pairs no search found."""
-    codes, bits = [], []
-    for bit, (i, j) in found.items():
-        i, j = _union([(i, j)], n)
-        codes.append(i * n + j)
-        bits.append(np.full(len(i), bit, np.int8))
-    code, bit = np.concatenate(codes), np.concatenate(bits)
-    unique, inverse = np.unique(code, return_inverse=True)
+    codes = {bit: _pair_codes(_union([pairs], n), n) for bit, pairs in found.items()}
+    unique = _distinct(np.concatenate(list(codes.values())))
     via = np.zeros(len(unique), np.int8)
-    np.bitwise_or.at(via, inverse.reshape(-1), bit)
+    for bit, code in codes.items():
+        via[np.searchsorted(unique, code)] |= bit
     via = np.where(via & (_MINHASH | _EMBEDDING), via & (_MINHASH | _EMBEDDING), _ALIGNMENT)
     return unique // n, unique % n, via
 
 
+def _pair_codes(pairs: tuple[np.ndarray, np.ndarray], n: int) -> np.ndarray:
+    """Each pair (i, j) as the one number ``i * n + j`` (sorted pairs give sorted codes)."""
+    return pairs[0].astype(np.int64) * n + pairs[1]
+
+
 def pair_jaccard(texts: Strings, i: np.ndarray, j: np.ndarray, size: int) -> np.ndarray:
     """Exact Jaccard similarity of the word ``size``-gram sets of each pair of ``texts``; only the texts in
-    some pair are shingled (a run's new paragraphs pair with a few of the history's, not all)."""
-    rows, inverse = np.unique(np.concatenate([i, j]), return_inverse=True)
-    values, offsets = shingle_sets(texts.subset(rows), size)
-    i, j = inverse.reshape(-1)[:len(i)], inverse.reshape(-1)[len(i):]
+    some pair are shingled (a run's new paragraphs pair with a few of the history's, not all), and the pairs
+    are measured a chunk at a time, of about ``_CELLS / 8`` shingles."""
+    used = np.zeros(len(texts), bool)
+    used[i] = True
+    used[j] = True
+    position = np.cumsum(used) - 1  # of each used text among the shingled ones
+    values, offsets, mapping = shingle_sets(texts.subset(np.flatnonzero(used)), size)
     sizes = np.diff(offsets)
-    shared = np.zeros(len(i), np.float32)
-    load = np.cumsum(sizes[i] + sizes[j])  # shingles gathered up to each pair: chunks of _CELLS / 8 of them
-    bounds = np.unique(np.r_[0, np.searchsorted(load, np.arange(_CELLS // 8, load[-1] if len(load) else 0, _CELLS // 8)), len(i)])
-    for start, stop in zip(bounds[:-1], bounds[1:]):
-        shared[start:stop] = shared_counts(values, offsets, i[start:stop], j[start:stop])
-    union = sizes[i] + sizes[j] - shared
-    return np.divide(shared, union, out=np.zeros(len(i), np.float32), where=union > 0)
+    jaccard = np.zeros(len(i), np.float32)
+    for first in range(0, len(i), _PAIRS_PER_CHUNK):
+        a, b = position[i[first:first + _PAIRS_PER_CHUNK]], position[j[first:first + _PAIRS_PER_CHUNK]]
+        for start, stop in _pair_chunks(sizes[a] + sizes[b], _CELLS // 8):
+            shared = shared_counts(values, offsets, a[start:stop], b[start:stop], mapping).astype(np.float32)
+            union = sizes[a[start:stop]] + sizes[b[start:stop]] - shared
+            np.divide(shared, union, out=jaccard[first + start:first + stop], where=union > 0)
+    return jaccard
+
+
+def _pair_chunks(load: np.ndarray, limit: int) -> list[tuple[int, int]]:
+    """(start, stop) of consecutive chunks of pairs, each of at most ``limit`` of ``load`` (or one pair)."""
+    total = np.cumsum(load)
+    bounds = np.unique(np.r_[0, np.searchsorted(total, np.arange(limit, total[-1] if len(total) else 0, limit)), len(load)])
+    return list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
+
+
+def _row_chunks(i: np.ndarray) -> list[tuple[int, int]]:
+    """(start, stop) of consecutive chunks of about ``_PAIRS_PER_CHUNK`` pairs, sorted by ``i``, that never split
+    the pairs of one ``i``."""
+    cuts = np.searchsorted(i, i[np.arange(_PAIRS_PER_CHUNK, len(i), _PAIRS_PER_CHUNK)])
+    bounds = np.unique(np.r_[0, cuts, len(i)])
+    return list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
 
 
 def pair_cosine(vectors: Matrix, i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -1032,6 +1106,12 @@ def bounded(i: np.ndarray, j: np.ndarray, score: np.ndarray, n: int, limit: int)
 
     ``i``, ``j`` are sorted by (i, j) and hold every pair in both directions.
     """
-    best = _rank_within(i, score, j) < limit
-    mirror = np.searchsorted(i.astype(np.int64) * n + j, j.astype(np.int64) * n + i)
-    return best | best[mirror]
+    best = np.zeros(len(i), bool)
+    for start, stop in _row_chunks(i):
+        best[start:stop] = _rank_within(i[start:stop], score[start:stop], j[start:stop]) < limit
+    code = _pair_codes((i, j), n)
+    keep = best.copy()
+    for start in range(0, len(i), _PAIRS_PER_CHUNK):
+        mirror = np.searchsorted(code, _pair_codes((j[start:start + _PAIRS_PER_CHUNK], i[start:start + _PAIRS_PER_CHUNK]), n))
+        keep[start:start + _PAIRS_PER_CHUNK] |= best[mirror]
+    return keep

@@ -121,3 +121,19 @@ def test_a_key_that_is_not_a_text_hash_is_refused(tmp_path):
 
     with pytest.raises(ValueError, match="16 hex digits"):
         ArrayStore(tmp_path / "e.arrow", np.float32).lookup(["not a hash"], ["text"], lengths)
+
+
+def test_small_computed_blocks_wait_in_scratch_files_once_they_add_up_past_the_spill_size(tmp_path, monkeypatch):
+    """A run that computes its rows a chunk at a time (the match stage signs 20,000 paragraphs a lookup)
+    holds at most ``SPILL_BYTES`` of them in memory until the save; the rest wait in scratch files."""
+    from pipeline.io import arraystore
+
+    monkeypatch.setattr(arraystore, "SPILL_BYTES", 16)  # two rows of two float32
+    texts = [f"{'word ' * k}end" for k in range(6)]
+    store = ArrayStore(tmp_path / "e.arrow", np.float32)
+    for text in texts:
+        store.lookup([h(text)], [text], lengths)
+    assert sum(mapping is None for mapping in store._mappings) == 2
+    store.save()
+    assert ArrayStore(tmp_path / "e.arrow", np.float32).lookup([h(t) for t in texts], texts, lambda _: 1 / 0
+                                                               ).tolist() == lengths(texts).tolist()

@@ -347,7 +347,7 @@ def test_shingle_sets_are_the_texts_shingle_sets():
     from pipeline.stages.match import shingle_sets
 
     texts = [TERMINAL, "the the the the the", "two words", "", FISHERMEN]
-    values, offsets = shingle_sets(texts, 3)
+    values, offsets, _ = shingle_sets(texts, 3)
     assert list(np.diff(offsets)) == [len(shingles(words(t), 3)) for t in texts]
     assert all(np.all(v[1:] > v[:-1]) for v in (values[offsets[k]:offsets[k + 1]] for k in range(len(texts))))
 
@@ -384,6 +384,26 @@ def test_strings_read_a_column_as_the_list_of_its_values(monkeypatch):
     whole = stage.Strings(column)
     assert list(whole) == values and whole[::3] == values[::3]
     assert list(texts.subset(np.array([3, 1]))) == [expected[3], expected[1]]
+
+
+def test_a_few_strings_taken_from_a_column_of_many_chunks_copy_those_strings_only():
+    """A column read batch by batch has many chunks: taking a few of its strings copies those, not the whole
+    column (Arrow's ``take`` on a chunked column concatenates it first: at a million paragraphs 300 MB a
+    take), and gives them in the order asked."""
+    from pipeline.stages import match as stage
+
+    values = [f"paragraph {k} " + "word " * 40 for k in range(4_000)]
+    column = pa.chunked_array([values[k:k + 500] for k in range(0, len(values), 500)])
+    rows = np.array([3_999, 7, 2_500, 8, 1_001])
+    default = pa.default_memory_pool()
+    pool = pa.proxy_memory_pool(default)  # counts this take's allocations only
+    pa.set_memory_pool(pool)
+    try:
+        taken = stage.Strings(column).take(rows)
+    finally:
+        pa.set_memory_pool(default)
+    assert taken == [values[r] for r in rows]
+    assert pool.max_memory() < column.nbytes / 20
 
 
 def test_candidates_per_paragraph_are_bounded_and_stay_symmetric(make_paragraphs, fake_embed):
@@ -477,6 +497,43 @@ def test_vectors_kept_in_a_scratch_file_give_the_same_candidates(make_paragraphs
     assert all(len(t) > 0 for t in in_memory)
     for got, expected in zip(on_disk, in_memory):
         pd.testing.assert_frame_equal(got.to_pandas(), expected.to_pandas())
+
+
+def test_paragraphs_signed_and_measured_a_few_at_a_time_give_the_same_candidates(make_paragraphs, fake_embed,
+                                                                                 monkeypatch):
+    """The stage signs its paragraphs a chunk at a time (a stored signature index is asked for a chunk, never
+    for every paragraph at once), keeps their band keys and shingle sets in scratch files read a window at a
+    time, and measures the pairs (Jaccard, shares covered, each paragraph's best) a chunk of pairs at a time:
+    the candidates are the ones it finds with everything in one chunk."""
+    from pipeline.io import scratch as scratch_file
+    from pipeline.stages import match as stage
+
+    rng = np.random.default_rng(3)
+    vocabulary = [w for w in (TERMINAL + " " + FISHERMEN + " " + PIER).split() if w.isalpha()]
+    filler = {f"n{d:02d}": [" ".join(rng.choice(vocabulary, 12)) for _ in range(4)] for d in range(12)}
+    paras = make_paragraphs({"s": [TERMINAL, FOUNDATIONS, PIER], "c": [TERMINAL_EDITED, FISHERMEN],
+                             "r": [REWORDED_TERMINAL, REWORDED_FOUNDATIONS, REWORDED_PIER], **filler})
+    full, _ = fake_embed({TERMINAL: basis(0), FOUNDATIONS: basis(1), PIER: basis(2),
+                          REWORDED_TERMINAL: at_cosine(0, 0.9, 10), REWORDED_FOUNDATIONS: at_cosine(1, 0.85, 11),
+                          REWORDED_PIER: at_cosine(2, 0.6, 12)})
+    cfg, signed = MatchConfig(), []
+
+    def sign(hashes, texts):
+        signed.append(len(texts))
+        return stage.minhash_signatures(texts, cfg)
+
+    whole = match(paras, cfg, full, sign=sign)
+    matched = sum(count >= cfg.min_words for count in paras.column("word_count").to_pylist())
+    assert signed == [matched]
+    monkeypatch.setattr(stage, "_TEXTS_PER_CHUNK", 4)
+    monkeypatch.setattr(stage, "_CELLS", 64)
+    monkeypatch.setattr(stage, "_PAIRS_PER_CHUNK", 3)
+    monkeypatch.setattr(scratch_file, "WINDOW_BYTES", 64)
+    signed.clear()
+    chunked = match(paras, cfg, full, sign=sign)
+    assert max(signed) == 4 and sum(signed) == matched, "signed four paragraphs at a time"
+    assert set(whole.column("via").to_pylist()) >= {"minhash", "embedding"} and whole.column("covered").null_count < len(whole)
+    pd.testing.assert_frame_equal(chunked.to_pandas(), whole.to_pandas())
 
 
 def test_cascade_pairs_a_loose_rewrite_with_its_source_when_the_cheap_model_flagged_both(make_paragraphs, fake_embed):
