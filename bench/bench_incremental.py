@@ -78,7 +78,7 @@ def main() -> None:
         write_documents(frame[~split], Path(tmp) / "new")
         output, runs = Path(tmp) / "out", {}
         for name, folder, rebuild in (("full", "history", True), ("incremental", "new", False)):
-            wall, _ = run_pipeline([Path(tmp) / folder], args.config, output, args.workers, rebuild=rebuild)
+            wall, _, _ = run_pipeline([Path(tmp) / folder], args.config, output, args.workers, rebuild=rebuild)
             manifest = last_manifest(output)
             load = manifest["model_load_seconds"]
             runs[name] = {"seconds": manifest["seconds"], "wall": wall, "revised": manifest["revised_paragraphs"],

@@ -4,7 +4,9 @@ Pages: ``../shared/bench/aeb/html`` and ``../shared/bench/wcxb-articles/html`` (
 single-process ``trafilatura.extract(include_comments=False)`` over every page (reading included), then
 ``provenance run`` from a cold start (an empty output folder, so no cached signature or embedding) with
 the given config, as a child process whose whole process tree's resident memory is sampled. Reports
-pages/s of both, their ratio, the run's per-stage seconds (from its manifest) and the peak memory (PSS and RSS), and
+pages/s of both, their ratio by wall clock and by CPU time (each side's processes' user plus system seconds:
+on a machine shared with other work the wall-clock ratio moves with the load while one side runs, the CPU
+ratio much less), the run's per-stage seconds (from its manifest) and the peak memory (PSS and RSS), and
 writes them as a section of docs/benchmarks.md.
 
     python bench/bench_pipeline.py [--config configs/default.toml] [--report docs/benchmarks.md]
@@ -16,6 +18,7 @@ import gzip
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -29,14 +32,21 @@ from shared_data import shared_bench
 PAGE_FOLDERS = ("aeb/html", "wcxb-articles/html")
 
 
-def trafilatura_seconds(pages: list[Path]) -> float:
-    """Wall seconds of single-process trafilatura over the pages, reading and decompressing included."""
+def trafilatura_seconds(pages: list[Path]) -> tuple[float, float]:
+    """Wall and CPU seconds of single-process trafilatura over the pages, reading and decompressing included."""
     import trafilatura
 
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     for page in pages:
         trafilatura.extract(gzip.decompress(page.read_bytes()), include_comments=False)
-    return time.perf_counter() - began
+    return time.perf_counter() - began, time.process_time() - cpu
+
+
+def children_cpu_seconds() -> float:
+    """User plus system seconds of this process's finished children and everything they waited for (the
+    run's worker processes are joined by it, so their time is in its total)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def tree_memory(root: int) -> tuple[int, int]:
@@ -74,8 +84,8 @@ def _rollup_kb(pid: int) -> dict[str, int]:
 
 
 def run_pipeline(folders: list[Path], config: Path, output: Path, workers: int | None,
-                 rebuild: bool = True) -> tuple[float, tuple[int, int]]:
-    """Wall seconds and peak process-tree memory (summed RSS, summed PSS: ``tree_memory``) of one run over
+                 rebuild: bool = True) -> tuple[float, float, tuple[int, int]]:
+    """Wall seconds, CPU seconds (``children_cpu_seconds``) and peak process-tree memory (summed RSS, summed PSS: ``tree_memory``) of one run over
     the pages (a cold start unless ``rebuild`` is false: then an incremental run over what ``output`` holds)."""
     command = [sys.executable, "-m", "pipeline.cli", "run", "--config", str(config), "--output", str(output),
                "--log-format", "json", *[a for p in folders for a in ("--input", str(p))]]
@@ -83,7 +93,7 @@ def run_pipeline(folders: list[Path], config: Path, output: Path, workers: int |
         command.append("--rebuild")
     if workers:
         command += ["--workers", str(workers)]
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), children_cpu_seconds()
     child = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     peak = [(0, 0)]
 
@@ -100,10 +110,13 @@ def run_pipeline(folders: list[Path], config: Path, output: Path, workers: int |
     sampler.join()
     if child.returncode not in (0, 1):
         raise SystemExit(f"provenance run failed (exit {child.returncode}):\n{log[-4000:]}")
-    return seconds, peak[0]
+    return seconds, children_cpu_seconds() - cpu, peak[0]
 
 
-def section(pages: int, traf: float, total: float, peak: tuple[int, int], manifest: dict, config: Path, workers: int) -> str:
+def section(pages: int, traf: tuple[float, float], total: tuple[float, float], peak: tuple[int, int], manifest: dict,
+            config: Path, workers: int) -> str:
+    """The section: ``traf`` and ``total`` are (wall, CPU) seconds of trafilatura alone and of the run."""
+    (traf, traf_cpu), (total, total_cpu) = traf, total
     seconds = manifest["seconds"]
     rows = "\n".join(f"| {name} | {value:.1f} | {value / total:.0%} |" for name, value in seconds.items())
     match_classify = seconds.get("match", 0) + seconds.get("classify", 0)
@@ -111,14 +124,15 @@ def section(pages: int, traf: float, total: float, peak: tuple[int, int], manife
         "## Whole pipeline on real pages (`make bench`)\n\n"
         f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {os.cpu_count()} cores, {platform.machine()}, "
         f"Python {platform.python_version()} (`bench/bench_pipeline.py`, config `{config}`, {workers} workers; "
-        "cold start: empty output folder, no cached embedding; the machine was shared with other work, so "
-        "only the ratio, measured in the same run, is meaningful).\n\n"
+        "cold start: empty output folder, no cached embedding; the machine may be shared with other work, so "
+        "compare the ratios, measured in the same run: the one by CPU time moves least with the load).\n\n"
         f"{pages} pages (`aeb` + `wcxb-articles`, `html/*.html.gz`), {manifest['stage_rows']['segment']:,} paragraphs, "
         f"{manifest['stage_rows']['match']:,} candidate rows.\n\n"
-        "| | seconds | pages/s |\n|---|---|---|\n"
-        f"| trafilatura.extract alone, 1 process | {traf:.1f} | {pages / traf:.2f} |\n"
-        f"| provenance run, whole pipeline | {total:.1f} | {pages / total:.2f} |\n\n"
-        f"Ratio (pipeline pages/s over trafilatura's): **{traf / total:.2f}x**. Match plus classify: "
+        "| | seconds | pages/s | CPU seconds | pages per CPU second |\n|---|---|---|---|---|\n"
+        f"| trafilatura.extract alone, 1 process | {traf:.1f} | {pages / traf:.2f} | {traf_cpu:.1f} | {pages / traf_cpu:.2f} |\n"
+        f"| provenance run, whole pipeline | {total:.1f} | {pages / total:.2f} | {total_cpu:.1f} | {pages / total_cpu:.2f} |\n\n"
+        f"Ratio (pipeline pages/s over trafilatura's): **{traf / total:.2f}x** by wall clock, "
+        f"**{traf_cpu / total_cpu:.2f}x** by CPU time. Match plus classify: "
         f"{match_classify / total:.0%} of the run. Peak memory of the whole process tree: "
         f"**{peak[1] / 2**20:,.0f} MB** proportional set size (shared pages split among their processes), "
         f"{peak[0] / 2**20:,.0f} MB summed resident size (a page shared by the forked workers counted in each).\n\n"
@@ -135,17 +149,18 @@ def main() -> None:
     folders = [shared_bench() / name for name in PAGE_FOLDERS]
     pages = sorted(p for folder in folders for p in folder.glob("*.html.gz"))
     traf = trafilatura_seconds(pages)
-    print(f"trafilatura alone: {len(pages)} pages in {traf:.1f}s ({len(pages) / traf:.2f} pages/s)", flush=True)
+    print(f"trafilatura alone: {len(pages)} pages in {traf[0]:.1f}s ({len(pages) / traf[0]:.2f} pages/s, "
+          f"{traf[1]:.1f} CPU s)", flush=True)
     output = Path(tempfile.mkdtemp(prefix="provenance-bench-"))
     try:
-        total, peak = run_pipeline(folders, args.config, output, args.workers)
+        *total, peak = run_pipeline(folders, args.config, output, args.workers)
         manifest = json.loads(max((output / "runs").glob("*.json")).read_text())
     finally:
         shutil.rmtree(output, ignore_errors=True)
     from pipeline.config import load_config
 
     workers = args.workers or load_config(args.config).run.workers
-    text = section(len(pages), traf, total, peak, manifest, args.config, workers)
+    text = section(len(pages), traf, tuple(total), peak, manifest, args.config, workers)
     print(text)
     if args.report:
         from pipeline.evaluate import write_section
