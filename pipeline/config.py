@@ -398,6 +398,17 @@ class ClassifyConfig(_Section):
         "such sentences follow that paragraph's in its order and hold sentence_min_cover of the words. Fitted "
         "without llama-2 (docs/benchmarks.md, issue 9 branch loose)."
     )
+    reuse_run_words: int = Field(
+        4, ge=2, description="Words in a run that a one-paragraph document repeats from an earlier paragraph for "
+        "the run to count as that paragraph's wording (see reuse_min_share)."
+    )
+    reuse_min_share: float = Field(
+        0.1, gt=0, le=1, description="Share of an earlier paragraph's words that a one-paragraph document, not a "
+        "near-verbatim copy, repeats in runs of reuse_run_words or more for it to be that paragraph's rewrite (a "
+        "model's answer around the text it was given). Chosen with reuse_run_words by Youden's J on gpt-3.5 and "
+        "davinci rewrites against their links to other abstracts, among the settings that label no more "
+        "wcxb-articles paragraphs; llama-2 held out (docs/benchmarks.md, issue 9 branch llama9)."
+    )
     split_min_cosine: float = Field(
         0.55, gt=0, le=1, description="Cosine enough for an unpaired paragraph whose best link goes to the source "
         "paragraph a neighbour follows (the other half of a split), unless it keeps ``standalone_min_ratio`` of the "

@@ -37,6 +37,18 @@ def shingles(tokens: list[str], size: int) -> set[str]:
     return {" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
 
 
+def shared_run_share(tokens: list[str], other: list[str], size: int) -> float:
+    """Share of ``tokens`` that lie in a run of at least ``size`` words ``other`` holds too, anywhere in it
+    (0 for no tokens). A run of ``size`` or more words is exactly the union of its ``size``-word n-grams, so
+    this is linear in the words, whatever a hostile text repeats."""
+    grams = {tuple(other[i : i + size]) for i in range(len(other) - size + 1)}
+    covered = [False] * len(tokens)
+    for i in range(len(tokens) - size + 1):
+        if tuple(tokens[i : i + size]) in grams:
+            covered[i : i + size] = [True] * size
+    return sum(covered) / len(tokens) if tokens else 0.0
+
+
 def text_hash(text: str) -> str:
     """Hash of the normalized word sequence: equal for texts that differ only in case, quotes or spacing."""
     return _words_hash(words(text))

@@ -1,7 +1,9 @@
 """pipeline.text: one definition of a word, a sentence and a text hash for every stage."""
 from __future__ import annotations
 
-from pipeline.text import sentences
+import pytest
+
+from pipeline.text import sentences, shared_run_share
 
 
 def test_sentences_split_at_full_stops_but_not_after_initials_or_titles():
@@ -39,3 +41,13 @@ def test_short_texts_keep_sequence_matchers_longest_run():
     a, b = "the cat sat on the mat today", "yesterday the cat sat on a mat"
     a_start, a_end, b_start, b_end = longest_shared_run(a, b)
     assert a[a_start:a_end] == "the cat sat on" == b[b_start:b_end]
+
+
+def test_shared_run_share_counts_the_words_in_runs_the_other_text_holds():
+    """Runs of at least ``size`` words count wherever they are in the other text; shorter ones do not."""
+    mine = "the old ferry terminal will be demolished next year".split()
+    other = "next year the city says the old ferry terminal goes".split()
+    assert shared_run_share(mine, other, 3) == pytest.approx(4 / 9)  # "the old ferry terminal"; "next year" is 2
+    assert shared_run_share(mine, other, 4) == pytest.approx(4 / 9)
+    assert shared_run_share(mine, other, 5) == 0.0
+    assert shared_run_share([], other, 3) == 0.0

@@ -11,7 +11,8 @@ paragraphs labelled original.
 The machine-edit model (``classify.machine_edit_*``) is fitted on this corpus's near-verbatim polishes
 (``tools/fit_machine_edit.py``), so each generator is scored from the run's saved stages classified again with
 that model fitted without it (``tools/machine_edit_fits.json``); a generator with no such fit is flagged.
-``classify.sentence_min_content``, also chosen here, came out the same with each generator held out.
+``classify.sentence_min_content`` and ``classify.reuse_run_words`` / ``reuse_min_share``, also chosen here,
+came out the same with each generator held out.
 """
 from __future__ import annotations
 

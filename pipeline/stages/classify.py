@@ -16,7 +16,8 @@
    link counts only when its cosine is high on its own, or when the whole document follows that source
    paragraph by paragraph (an independent report of the same event shares facts, not structure), or, for the
    paragraph of a one-paragraph document, when its sentences take the source paragraph's one after the other
-   with their content words (a same-topic paragraph says its own things in its own order), and
+   with their content words (a same-topic paragraph says its own things in its own order) or it repeats a
+   tenth of the source paragraph's words in runs of several words (a model's answer around the text), and
    never when the paragraph adds attribution its source lacks (a model keeps or drops "said") or names
    another day of the week (a model keeps the day it reports); a page that retells its source's paragraphs
    with attribution added is a report of the same event, not a rewrite.
@@ -46,7 +47,7 @@ from pipeline.edits import (edit_shape, kept_share, machine_edit_probability, pr
                             spelling_variants)
 from pipeline.schema import PROVENANCE, SCORED, to_table
 from pipeline.style import attributions, machine_style, style_counts, style_of, weekdays
-from pipeline.text import longest_shared_run, sentences, shingles, words
+from pipeline.text import longest_shared_run, sentences, shared_run_share, shingles, words
 
 Key = tuple[str, int]
 _SPAN_COLUMNS = ("span_start", "span_end", "source_span_start", "source_span_end")
@@ -615,8 +616,8 @@ def decide(paras: pd.DataFrame, links: dict[Key, list[Link]], order: dict[str, i
         for key in longer + [k for k in keys if k in short]:  # a short paragraph's sources are the longer ones'
             sources = _lending_documents(longer, decisions) if key in short and longer else None
             rewrites = _rewrite_links(key, earlier[key], partners, follows, machine_like[key], cfg)
-            if sizes[doc] == 1:  # no paragraphs to follow a source by: its sentences may
-                rewrites += _sentence_rewrites(earlier[key], text, cfg)
+            if sizes[doc] == 1:  # no paragraphs to follow a source by: its sentences or its reused wording may
+                rewrites += _sentence_rewrites(earlier[key], text, cfg) + _reworded_around_runs(earlier[key], text, cfg)
             decisions[key] = _decide_one(key, earlier[key], rewrites, aligned, decisions, links.get(key, []), text,
                                          cfg, sources, dates, twins.get(key, ()))
     return decisions
@@ -640,6 +641,24 @@ def _sentence_rewrites(links: list[Link], text: dict[Key, str], cfg: Config) -> 
     c = cfg.classify
     return [l for l in links if l.semantic >= c.aligned_cosine and l.ratio >= c.standalone_min_ratio
             and not l.near_verbatim and _may_rewrite(l) and _follows_sentences(text[l.key], text[l.source], cfg)]
+
+
+def _reworded_around_runs(links: list[Link], text: dict[Key, str], cfg: Config) -> list[Link]:
+    """Rewrite evidence for the paragraph of a one-paragraph document: its links, no near-verbatim reuse, into
+    a paragraph whose words it repeats in runs of ``reuse_run_words`` or more for ``reuse_min_share`` of them.
+
+    A model that answers around the text it was given (a list of suggestions quoting each phrase it would
+    change, a question about a sentence it repeats, its rewrite wrapped in chatter) is neither near verbatim
+    nor close in meaning or wording as a whole, and need not take the source's sentences in order; yet it
+    repeats stretches of the source's wording. Pages on one topic share its terms and stock phrases a few
+    words long ("a smartphone is a"), not a tenth of one paragraph's words in runs of four or more. Measured
+    on the source's words, so chatter around the stretches does not dilute them. The run length and share
+    were fitted with llama-2 held out (docs/benchmarks.md); a document of several paragraphs must follow its
+    source instead.
+    """
+    c = cfg.classify
+    return [l for l in links if not l.near_verbatim and _may_rewrite(l)
+            and shared_run_share(words(text[l.source]), words(text[l.key]), c.reuse_run_words) >= c.reuse_min_share]
 
 
 def _follows_sentences(paragraph: str, source: str, cfg: Config) -> bool:

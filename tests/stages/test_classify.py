@@ -902,3 +902,30 @@ def test_a_same_topic_paragraph_as_close_in_meaning_stays_original(make_paragrap
     """A paragraph on the same port at the same cosine shares the topic's words in its own order: no rewrite."""
     frame = one_paragraph_case(make_paragraphs, make_candidates, make_documents, SAME_TOPIC)
     assert (frame["label"] == "original").all()
+
+
+# A model's answer around the text it was given: suggestions that quote the phrases they would change, far from
+# the source in meaning and wording as a whole. A page on the same port may repeat one phrase of it.
+CHAT_ANSWER = (
+    "I am not sure this text reads as well as it could, and I would like to help you make it clearer for your readers. "
+    'Here are some suggestions: 1. Instead of "will be demolished next year to make room for", try "comes down next '
+    'year for". 2. Is "weakened by decades of salt water" too long? 3. Could you say where "a temporary pier on the '
+    'western side" is? Let me know if you would like me to go through it again.')
+ONE_PHRASE = (
+    "Boats leave from a jetty on the western side of the bay in summer, and the kiosk there sells tickets, maps and "
+    "ice cream to day trippers who come for the beaches and the lighthouse walk.")
+
+
+def test_a_one_paragraph_answer_that_quotes_stretches_of_its_source_is_ai_paraphrased(
+        make_paragraphs, make_candidates, make_documents):
+    """It neither keeps the source's wording as a whole nor follows its sentences, but repeats a fifth of its words
+    in runs: it was made from that paragraph."""
+    row = label_of(one_paragraph_case(make_paragraphs, make_candidates, make_documents, CHAT_ANSWER), "r", 0)
+    assert (row["label"], row["source_doc_id"], row["source_para_index"]) == ("ai_paraphrased", "s", 0)
+
+
+def test_a_paragraph_that_repeats_one_phrase_of_an_earlier_page_stays_original(
+        make_paragraphs, make_candidates, make_documents):
+    """A place name or a stock phrase a few words long is what pages on one topic share by chance."""
+    frame = one_paragraph_case(make_paragraphs, make_candidates, make_documents, ONE_PHRASE)
+    assert (frame["label"] == "original").all()
