@@ -9,11 +9,10 @@ the words swapped for topic words). Words are the whole English words of MiniLM'
 drawn (topic centre plus noise, copies next to their source) and the embedding cost per paragraph is
 measured on a sample. What is timed as the match cost is ``pipeline.stages.match.match`` with the
 vectors read from a paragraph index on disk (``ArrayStore``) as the stage asks for them: MinHash signatures, LSH, nearest neighbours, alignment,
-the pair columns. The stage gets the engine's workers as a run gives them (``--workers``, by default the
-config's ``run.workers``): with more than one, its partitioned neighbour search runs in a process pool, and
-the match cost is reported as wall seconds and as CPU seconds (this process and its workers). Each size runs in its own process, which holds the stage's input (the paragraph table)
-but not the generator's copies of the corpus, so peak RSS is the stage's at that size (its workers hold a
-block of vectors each, not counted). Prints a table and the exponent of a log-log fit of the
+the pair columns. The stage gets what the local engine of ``--workers`` workers (by default the config's
+``run.workers``) gives it in a run, and the match cost is reported as wall seconds and as CPU seconds (this
+process and any worker it waited for). Each size runs in its own process, which holds the stage's input (the paragraph table)
+but not the generator's copies of the corpus, so peak RSS is the stage's at that size. Prints a table and the exponent of a log-log fit of the
 match cost (1.0 is linear), and with ``--report`` writes it as a section of docs/benchmarks.md.
 
     python bench/bench_match.py [--sizes 10000 30000 100000 300000 1000000] [--embed-up-to 300000] [--workers N]
@@ -118,10 +117,9 @@ def one_size(n: int, config: str, embed_up_to: int, workers: int) -> dict:
     paragraph index on disk (``ArrayStore``) when the stage asks for them, as a run does.
     """
     from pipeline.embed import embedder_for
-    from pipeline.executors.local import map_in_processes
+    from pipeline.executors.engines import LocalEngine
 
     cfg = load_config(config).match
-    spread = partial(map_in_processes, workers=workers) if workers > 1 else None
     with tempfile.TemporaryDirectory(prefix="bench-match-") as scratch:
         subprocess.run([sys.executable, __file__, "--draw", str(n), "--into", scratch], check=True)
         paragraphs = read_parquet(Path(scratch) / "paragraphs.parquet")
@@ -139,7 +137,7 @@ def one_size(n: int, config: str, embed_up_to: int, workers: int) -> dict:
         index = ArrayStore(Path(scratch) / INDEX_FILE, np.float32)
         held_mb = _rss_mb()
         began, cpu = time.perf_counter(), _cpu_seconds()
-        candidates = match(paragraphs, cfg, embed=partial(index.lookup, compute=_not_in_the_index), spread=spread)
+        candidates = match(paragraphs, cfg, embed=partial(index.lookup, compute=_not_in_the_index), spread=LocalEngine(workers).map_parts)
         seconds, cpu = time.perf_counter() - began, _cpu_seconds() - cpu
     return {"n": n, "embedded": computed, "embed_per_para_ms": 1000 * embed_seconds / (n if computed else EMBED_SAMPLE),
             "embed_seconds": embed_seconds if computed else None, "match_seconds": seconds, "match_cpu_seconds": cpu,

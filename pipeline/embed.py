@@ -37,7 +37,7 @@ INT8_MODEL = "minilm-l6-int8"
 STATIC_MODEL = "minilm-l6-static"
 _PROGRESS_BATCH = 2048  # texts per progress step
 PART_ROWS = 256
-"""Texts per part when an embedding is spread over processes: small enough that two workers stay busy to
+"""Texts per part when an embedding is spread over tasks: small enough that two workers stay busy to
 the end of a few thousand texts, large enough that a part's batches are full (``token_batches``)."""
 
 MapParts = Callable[[Callable, Iterable], Iterator]
@@ -241,11 +241,12 @@ def _unit(vectors) -> np.ndarray:
 
 
 class SpreadEmbedder:
-    """A derived model whose large embeddings are spread over worker processes (or Ray tasks) in parts.
+    """A derived model whose large embeddings are spread over a cluster's tasks (Ray) in parts, so that the
+    match stage's hot spot uses every node, not only the one its task runs on.
 
-    ONNX Runtime's own threads make a poor use of two cores: embedding the same paragraphs with two
-    threads took 1.5x the CPU time of one thread, while two processes of one thread each took none extra
-    (docs/benchmarks.md). So a call of at least two parts sorts its texts by length (each part's batches
+    Each part runs one thread: on a loaded machine two processes of one thread each took 1.5x less CPU
+    than ONNX Runtime's two threads, and on a quiet one a single process with its threads was as fast, so
+    the local engine does not spread (docs/benchmarks.md). A call of at least two parts sorts its texts by length (each part's batches
     then pad little), cuts parts of ``PART_ROWS`` and has ``map_parts`` embed them in workers that load their
     own one-thread copy of the model once; smaller calls (a small incremental run) stay in this process. A
     text's vector does not depend on its batch, its part or the thread count, so the vectors are the ones

@@ -528,8 +528,8 @@ def _history_paragraphs(history: pa.Table) -> pa.Table:
 def _match(paragraphs: pa.Table, cfg: Config, output: Path, new_docs: set[str], dates: pa.Table,
            map_parts: MapParts | None = None) -> tuple[pa.Table, float]:
     """The match stage with the persistent paragraph index: MinHash signatures and embeddings by text hash
-    (one store per embedder, so each paragraph is embedded once per model, ever; large embeddings spread
-    over the engine's workers by ``map_parts``); ``dates`` of every document let each paragraph's possible
+    (one store per embedder, so each paragraph is embedded once per model, ever; on Ray, large embeddings
+    and the neighbour search spread over the cluster by ``map_parts``); ``dates`` of every document let each paragraph's possible
     sources by date take part in the neighbour search. Also the
     seconds the stage spent loading models (a load varies with the page cache by more than a small run's
     work: 1.5 to 11 s for the same run, docs/benchmarks.md)."""

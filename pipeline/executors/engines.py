@@ -4,20 +4,21 @@ The runner hands every stage to an engine through three calls, so that the same 
 one machine and on a cluster: ``map_batches`` for the per-document stages that cannot hang (ingest,
 segment), ``sandboxed`` for the one that can (strip: a deadline per document, the worker killed when it is
 passed), and ``call`` for a cross-document stage (match, classify), run whole as one task. Inside such a
-task, ``map_parts`` (a function that can travel with the task) spreads its heaviest per-paragraph work, the
-embedding, over the engine's workers.
+task, ``map_parts`` (a function that can travel with the task) spreads its heaviest work, the large embeddings
+and the partitioned neighbour search, over a cluster's tasks. On one machine the stage keeps that work in its
+own process, where ONNX Runtime's threads and the BLAS products use every core: spreading it over a pool of
+processes measured 4% slower on the 972 real pages of `make bench` with 356 MB more memory (docs/benchmarks.md).
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from functools import partial
 from typing import Any, Protocol
 
 import pyarrow as pa
 
 from pipeline.config import RunConfig
-from pipeline.executors.local import BatchFn, map_batches, map_in_processes
+from pipeline.executors.local import BatchFn, map_batches
 from pipeline.executors.sandbox import Outcome, Task, run_sandboxed
 
 
@@ -35,7 +36,7 @@ class Engine(Protocol):
     @property
     def map_parts(self) -> Callable[[Callable, Iterable], Iterator] | None:
         """``fn`` over parts on the engine's workers, results in order, callable inside ``call``'s task; None
-        when there is one worker."""
+        where the task's own process is the better place (one machine)."""
 
 
 class LocalEngine:
@@ -55,8 +56,9 @@ class LocalEngine:
         return fn(*args)
 
     @property
-    def map_parts(self) -> Callable[[Callable, Iterable], Iterator] | None:
-        return partial(map_in_processes, workers=self.workers) if self.workers > 1 else None
+    def map_parts(self) -> None:
+        """None: the cross-document stages' work stays in this process (see the module's docstring)."""
+        return None
 
 
 @contextmanager
