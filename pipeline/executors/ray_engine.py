@@ -60,10 +60,11 @@ def map_in_tasks(fn: Callable[[Any], Any], items: Iterable) -> Iterator[Any]:
     import ray
 
     remote = ray.remote(_apply)
+    in_flight = 2 * max(1, int(ray.cluster_resources().get("CPU", 1)))
     pending: deque = deque()
     for item in items:
         pending.append(remote.remote(fn, item))
-        if len(pending) > 2 * max(1, int(ray.cluster_resources().get("CPU", 1))):
+        if len(pending) > in_flight:
             yield ray.get(pending.popleft())
     while pending:
         yield ray.get(pending.popleft())
