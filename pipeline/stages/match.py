@@ -95,14 +95,21 @@ def match(paragraphs: pa.Table, cfg: MatchConfig, embed: EmbedFn | None = None, 
         found[_ALIGNMENT] = _union([alignment_pairs(vectors, docs, aligned, cfg), covers[:2]], len(frame))
         full.report()
     i, j, via = _merge(found, len(frame))
+    del found  # the retrievals' own pair lists: the merged pairs hold them all
     jaccard = pair_jaccard(texts, i, j, cfg.shingle_size)
     cosine = pair_cosine(vectors, i, j) if vectors is not None else None
     covered = pair_cover(covers, docs, aligned, i, j) if vectors is not None else None
     score = np.maximum(jaccard, cosine if cosine is not None else 0.0)
     keep = bounded(i, j, np.maximum(score, np.nan_to_num(covered[0])) if covered is not None else score, len(frame),
                    cfg.max_candidates)
-    return candidate_table(frame, i[keep], j[keep], jaccard[keep], cosine[keep] if cosine is not None else None,
-                           via[keep], tuple(c[keep] for c in covered) if covered is not None else None)
+    # The kept pairs replace the measured ones before the table is built: at a million paragraphs the
+    # measured pairs' columns held beside the table's made the stage's peak (280 MB of it).
+    del score
+    i, j, jaccard, via = i[keep], j[keep], jaccard[keep], via[keep]
+    cosine = cosine[keep] if cosine is not None else None
+    covered = tuple(c[keep] for c in covered) if covered is not None else None
+    del keep
+    return candidate_table(frame, i, j, jaccard, cosine, via, covered)
 
 
 def candidate_table(frame: pd.DataFrame, i: np.ndarray, j: np.ndarray, jaccard: np.ndarray,
@@ -117,7 +124,7 @@ def candidate_table(frame: pd.DataFrame, i: np.ndarray, j: np.ndarray, jaccard: 
     columns = [doc_ids.take(i), para_index.take(i), doc_ids.take(j), para_index.take(j),
                pa.array(jaccard, pa.float32()),
                pa.array(cosine, pa.float32()) if cosine is not None else pa.nulls(len(i), pa.float32()),
-               pa.array(_VIA, pa.string()).take(pa.array(via.astype(np.int64) - 1)), *shares]
+               pa.array(_VIA, pa.string()).take(pa.array(via - 1)), *shares]
     return pa.Table.from_arrays(columns, schema=CANDIDATES)
 
 
