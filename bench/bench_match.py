@@ -9,13 +9,12 @@ the words swapped for topic words). Words are the whole English words of MiniLM'
 drawn (topic centre plus noise, copies next to their source) and the embedding cost per paragraph is
 measured on a sample. What is timed as the match cost is ``pipeline.stages.match.match`` with the
 vectors read from a paragraph index on disk (``ArrayStore``) as the stage asks for them: MinHash signatures, LSH, nearest neighbours, alignment,
-the pair columns. The stage gets what the local engine of ``--workers`` workers (by default the config's
-``run.workers``) gives it in a run, and the match cost is reported as wall seconds and as CPU seconds (this
-process and any worker it waited for). Each size runs in its own process, which holds the stage's input (the paragraph table)
-but not the generator's copies of the corpus, so peak RSS is the stage's at that size. Prints a table and the exponent of a log-log fit of the
+the pair columns, in the stage's process as the local engine runs it; the match cost is reported as wall
+seconds and as CPU seconds. Each size runs in its own process, which holds the stage's input (the paragraph
+table) but not the generator's copies of the corpus, so peak RSS is the stage's at that size. Prints a table and the exponent of a log-log fit of the
 match cost (1.0 is linear), and with ``--report`` writes it as a section of docs/benchmarks.md.
 
-    python bench/bench_match.py [--sizes 10000 30000 100000 300000 1000000] [--embed-up-to 300000] [--workers N]
+    python bench/bench_match.py [--sizes 10000 30000 100000 300000 1000000] [--embed-up-to 300000]
 """
 from __future__ import annotations
 
@@ -108,7 +107,7 @@ def english_words() -> np.ndarray:
     return np.array([w for w in lines if w.isascii() and w.isalpha() and len(w) >= 3])
 
 
-def one_size(n: int, config: str, embed_up_to: int, workers: int) -> dict:
+def one_size(n: int, config: str, embed_up_to: int) -> dict:
     """Embedding and match seconds, candidate rows and peak RSS for ``n`` paragraphs.
 
     The corpus is drawn in a process of its own and written to a scratch folder, so that the peak RSS
@@ -117,7 +116,6 @@ def one_size(n: int, config: str, embed_up_to: int, workers: int) -> dict:
     paragraph index on disk (``ArrayStore``) when the stage asks for them, as a run does.
     """
     from pipeline.embed import embedder_for
-    from pipeline.executors.engines import LocalEngine
 
     cfg = load_config(config).match
     with tempfile.TemporaryDirectory(prefix="bench-match-") as scratch:
@@ -137,7 +135,7 @@ def one_size(n: int, config: str, embed_up_to: int, workers: int) -> dict:
         index = ArrayStore(Path(scratch) / INDEX_FILE, np.float32)
         held_mb = _rss_mb()
         began, cpu = time.perf_counter(), _cpu_seconds()
-        candidates = match(paragraphs, cfg, embed=partial(index.lookup, compute=_not_in_the_index), spread=LocalEngine(workers).map_parts)
+        candidates = match(paragraphs, cfg, embed=partial(index.lookup, compute=_not_in_the_index))
         seconds, cpu = time.perf_counter() - began, _cpu_seconds() - cpu
     return {"n": n, "embedded": computed, "embed_per_para_ms": 1000 * embed_seconds / (n if computed else EMBED_SAMPLE),
             "embed_seconds": embed_seconds if computed else None, "match_seconds": seconds, "match_cpu_seconds": cpu,
@@ -168,9 +166,9 @@ def _not_in_the_index(texts: list[str]) -> np.ndarray:
 
 
 def _cpu_seconds() -> float:
-    """User plus system seconds of this process and of its finished worker processes."""
-    own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
+    """User plus system seconds of this process."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return own.ru_utime + own.ru_stime
 
 
 def _rss_mb() -> float:
@@ -179,7 +177,7 @@ def _rss_mb() -> float:
         return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
 
 
-def section(rows: list[dict], exponent: float, config: str, workers: int) -> str:
+def section(rows: list[dict], exponent: float, config: str) -> str:
     """The section: one row per size; the cost per paragraph and the exponent are of CPU seconds, which move
     less with other work on the machine than wall seconds."""
     base = rows[0]["match_cpu_seconds"] / rows[0]["n"]
@@ -192,7 +190,7 @@ def section(rows: list[dict], exponent: float, config: str, workers: int) -> str
     return (
         "## Match stage scaling (`make bench`)\n\n"
         f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {os.cpu_count()} cores, {platform.machine()}, "
-        f"Python {platform.python_version()} (`bench/bench_match.py`, config `{config}`, {workers} workers; "
+        f"Python {platform.python_version()} (`bench/bench_match.py`, config `{config}`; "
         "synthetic ten-paragraph documents with topic vocabularies, planted copies and rewordings; each size in "
         "its own process; the machine may be shared with other work).\n\n"
         "| paragraphs | vectors | embed s | embed ms/para | match s | match CPU s | match CPU per para (vs smallest) | "
@@ -211,7 +209,6 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 30_000, 100_000, 300_000, 1_000_000])
     parser.add_argument("--embed-up-to", type=int, default=300_000)
     parser.add_argument("--config", default="configs/default.toml")
-    parser.add_argument("--workers", type=int, default=None, help="default: the config's run.workers (the core count)")
     parser.add_argument("--report", default=None, help="Markdown file to put the section in")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--draw", type=int, help=argparse.SUPPRESS)
@@ -220,18 +217,17 @@ def main() -> None:
     if args.draw:
         draw(args.draw, args.into)
         return
-    workers = args.workers or load_config(args.config).run.workers
     if args.one:
-        print(json.dumps(one_size(args.one, args.config, args.embed_up_to, workers)))
+        print(json.dumps(one_size(args.one, args.config, args.embed_up_to)))
         return
     rows = []
     for n in args.sizes:
         done = subprocess.run([sys.executable, __file__, "--one", str(n), "--config", args.config,
-                               "--embed-up-to", str(args.embed_up_to), "--workers", str(workers)], check=True, capture_output=True, text=True)
+                               "--embed-up-to", str(args.embed_up_to)], check=True, capture_output=True, text=True)
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
         print(json.dumps(rows[-1]), flush=True)
     exponent = float(np.polyfit(np.log([r["n"] for r in rows]), np.log([r["match_cpu_seconds"] for r in rows]), 1)[0])
-    text = section(rows, exponent, args.config, workers)
+    text = section(rows, exponent, args.config)
     print(text)
     if args.report:
         from pipeline.evaluate import write_section

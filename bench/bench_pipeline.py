@@ -129,8 +129,8 @@ def section(pages: int, traf: tuple[float, float], total: tuple[float, float], p
         f"{pages} pages (`aeb` + `wcxb-articles`, `html/*.html.gz`), {manifest['stage_rows']['segment']:,} paragraphs, "
         f"{manifest['stage_rows']['match']:,} candidate rows.\n\n"
         "| | seconds | pages/s | CPU seconds | pages per CPU second |\n|---|---|---|---|---|\n"
-        f"| trafilatura.extract alone, 1 process | {traf:.1f} | {pages / traf:.2f} | {traf_cpu:.1f} | {pages / traf_cpu:.2f} |\n"
-        f"| provenance run, whole pipeline | {total:.1f} | {pages / total:.2f} | {total_cpu:.1f} | {pages / total_cpu:.2f} |\n\n"
+        + _row("trafilatura.extract alone, 1 process", pages, traf, traf_cpu)
+        + _row("provenance run, whole pipeline", pages, total, total_cpu) + "\n"
         f"Ratio (pipeline pages/s over trafilatura's): **{traf / total:.2f}x** by wall clock, "
         f"**{traf_cpu / total_cpu:.2f}x** by CPU time. Match plus classify: "
         f"{match_classify / total:.0%} of the run. Peak memory of the whole process tree: "
@@ -138,6 +138,11 @@ def section(pages: int, traf: tuple[float, float], total: tuple[float, float], p
         f"{peak[0] / 2**20:,.0f} MB summed resident size (a page shared by the forked workers counted in each).\n\n"
         "| stage | seconds | share |\n|---|---|---|\n" + rows + "\n"
     )
+
+
+def _row(name: str, pages: int, seconds: float, cpu: float) -> str:
+    """One line of the speed table: wall and CPU seconds, and the pages per each."""
+    return f"| {name} | {seconds:.1f} | {pages / seconds:.2f} | {cpu:.1f} | {pages / cpu:.2f} |\n"
 
 
 def main() -> None:

@@ -43,6 +43,7 @@ the end of a few thousand texts, large enough that a part's batches are full (``
 MapParts = Callable[[Callable, Iterable], Iterator]
 """An engine's way to run a function over parts in parallel, results in the parts' order."""
 
+
 class MissingDependency(Exception):
     """An optional dependency the configuration asks for is not installed."""
 
@@ -246,9 +247,9 @@ class SpreadEmbedder:
 
     Each part runs one thread: on a loaded machine two processes of one thread each took 1.5x less CPU
     than ONNX Runtime's two threads, and on a quiet one a single process with its threads was as fast, so
-    the local engine does not spread (docs/benchmarks.md). A call of at least two parts sorts its texts by length (each part's batches
-    then pad little), cuts parts of ``PART_ROWS`` and has ``map_parts`` embed them in workers that load their
-    own one-thread copy of the model once; smaller calls (a small incremental run) stay in this process. A
+    the local engine does not spread (docs/benchmarks.md). A call of at least two parts sorts its texts by
+    length (each part's batches then pad little), cuts parts of ``PART_ROWS`` and has ``map_parts`` embed
+    them in workers that load their own one-thread copy of the model once; smaller calls (a small incremental run) stay in this process. A
     text's vector does not depend on its batch, its part or the thread count, so the vectors are the ones
     this process would compute.
     """
