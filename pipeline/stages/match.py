@@ -480,16 +480,13 @@ def _nearest_pairs(vectors: Matrix, docs: np.ndarray, rows: np.ndarray, cols: np
     allowed = np.full(len(rows), len(cols)) if allowed is None else allowed
     blocks = _search_blocks(vectors, rows, cols, allowed, cfg)
     progress = log.Progress(sum(len(at) for at, _ in blocks), "match: nearest neighbours", unit="para")
-    search = partial(block_pairs, cfg=cfg)
+    run = map
     if spread is not None and len(blocks) > 1:  # partitions: each block searches few columns
         blocks = [(at[start:start + _rows_per_product(len(positions))], positions)
                   for at, positions in blocks for start in range(0, len(at), _rows_per_product(len(positions)))]
-        found = spread(search, (_portable(vectors, docs, rows[at], cols[positions], positions, allowed[at])
-                                for at, positions in blocks))
-    else:
-        found = (search(SearchBlock(vectors, rows[at], np.ascontiguousarray(vectors[cols[positions]], np.float32),
-                                    docs[rows[at]], docs[cols[positions]], positions, allowed[at]))
-                 for at, positions in blocks)
+        run = spread
+    found = run(partial(block_pairs, cfg=cfg), (_search_block(vectors, docs, rows[at], cols[positions], positions,
+                                                              allowed[at]) for at, positions in blocks))
     found_i, found_j = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
     for (at, positions), (r, c) in zip(blocks, found):
         found_i.append(rows[at][r])
@@ -504,11 +501,11 @@ def _rows_per_product(columns: int) -> int:
     return max(1, _CELLS // max(1, columns))
 
 
-def _portable(vectors: Matrix, docs: np.ndarray, rows: np.ndarray, cols: np.ndarray, positions: np.ndarray,
-              allowed: np.ndarray) -> SearchBlock:
-    """A search block holding its own rows' and columns' vectors, to be searched in another process."""
-    return SearchBlock(np.asarray(vectors[rows], np.float32), np.arange(len(rows)),
-                       np.ascontiguousarray(vectors[cols], np.float32), docs[rows], docs[cols], positions, allowed)
+def _search_block(vectors: Matrix, docs: np.ndarray, rows: np.ndarray, cols: np.ndarray, positions: np.ndarray,
+                  allowed: np.ndarray) -> SearchBlock:
+    """A search block holding its own rows' and columns' vectors, so that any process can search it."""
+    return SearchBlock(np.asarray(vectors[rows]), np.ascontiguousarray(vectors[cols], np.float32),
+                       docs[rows], docs[cols], positions, allowed)
 
 
 def _search_blocks(vectors: Matrix, rows: np.ndarray, cols: np.ndarray, allowed: np.ndarray, cfg: MatchConfig
@@ -530,9 +527,8 @@ def _search_blocks(vectors: Matrix, rows: np.ndarray, cols: np.ndarray, allowed:
 class SearchBlock(NamedTuple):
     """One block of a nearest-neighbour search: which rows search which columns (``_nearest_pairs``)."""
 
-    vectors: Matrix  # the searching rows' vectors are these at ``row_at``
-    row_at: np.ndarray
-    cols: np.ndarray  # the searched columns' vectors
+    rows: np.ndarray  # the searching rows' vectors, in their own precision (exact scores use it)
+    cols: np.ndarray  # the searched columns' vectors (float32, contiguous)
     row_docs: np.ndarray
     col_docs: np.ndarray
     positions: np.ndarray  # each column's position in the whole search's columns, ascending
@@ -553,9 +549,9 @@ def block_pairs(block: SearchBlock, cfg: MatchConfig) -> tuple[np.ndarray, np.nd
     k = min(cfg.top_k, len(block.cols))
     step = _rows_per_product(len(block.cols))
     found_i, found_j = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
-    for start in range(0, len(block.row_at) if k else 0, step):
+    for start in range(0, len(block.rows) if k else 0, step):
         chunk = slice(start, start + step)
-        rough = np.asarray(block.vectors[block.row_at[chunk]], np.float32) @ block.cols.T
+        rough = np.asarray(block.rows[chunk], np.float32) @ block.cols.T
         r, c = np.nonzero(rough >= cfg.min_cosine - _FLOOR_SLACK)
         mine = (block.row_docs[chunk][r] != block.col_docs[c]) & (block.positions[c] < block.allowed[chunk][r])
         r, c = r[mine], c[mine]
@@ -563,7 +559,7 @@ def block_pairs(block: SearchBlock, cfg: MatchConfig) -> tuple[np.ndarray, np.nd
         floor = np.maximum(_kth_best(r, value, k, len(rough)), cfg.min_cosine) - _FLOOR_SLACK
         near = value >= floor[r]
         r, c = r[near], c[near]
-        score = pair_similarities(block.vectors, block.cols, block.row_at[chunk][r], c)
+        score = pair_similarities(block.rows, block.cols, start + r, c)
         good = score >= cfg.min_cosine
         r, c, score = r[good], c[good], score[good]
         best = _rank_within(r, score, c) < cfg.top_k
