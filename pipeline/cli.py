@@ -103,7 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     labelled.add_argument("--verbose", action="store_true", help="list every wrong label and chrome leak")
     labelled.add_argument("--leave-one-group-out", action="store_true",
                           help="also score each group (generator/prompt family, page template, document type) "
-                          "with the fitted parameters refitted on the other groups only")
+                          "with the fitted parameters (classify settings of CLASSIFY_GRID, confidence "
+                          "calibration) chosen on the other groups only")
     labelled.add_argument("--stress", type=Path, metavar="DIR",
                           help="also run each stress set under DIR (tests/data/stress, built by "
                           "tools/build_stress_sets.py) as its own corpus, into OUTPUT-stress/<set>, and print "

@@ -382,6 +382,12 @@ class ClassifyConfig(_Section):
         "keeps little wording of, or that merges, splits or polishes its paragraphs and follows it out of order "
         "(same-topic pages follow each other for a quarter to a third)."
     )
+    rereport_min_paragraphs: int = Field(
+        2, ge=1, description="Aligned paragraphs, none near verbatim, of a document that follows a source that "
+        "must each state a name or number the whole source document lacks for the document to be an independent "
+        "report of the same event, not a rewrite (classify._reports_independently). Chosen by leave one group out "
+        "on provenance-dev (pipeline.evaluate.groups.CLASSIFY_GRID): every fold picks 2."
+    )
     doc_min_order: float = Field(
         0.65, ge=0, le=1, description="Share of strong links that keep the source's paragraph order (a shuffled "
         "set of six scores about 0.6, a summary then retelling about 0.67; fitted on a half/half document split)."

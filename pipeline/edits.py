@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz.distance import Levenshtein
 
+from pipeline.text import words
+
 _BLOCK = 6
 """An insertion or deletion of this many words or more is a sentence or clause added or dropped."""
 _MAX_BLOCKS = 2
@@ -114,6 +116,13 @@ def proper_names(text: str, stop: frozenset[str] = frozenset()) -> frozenset[str
     if stop and _is_title_cased(text, stop):
         return frozenset()
     return frozenset(m.group(1).lower() for m in _INNER_CAPITAL.finditer(text))
+
+
+def facts(text: str, stop: frozenset[str] = frozenset()) -> frozenset[str]:
+    """The names (``proper_names``) and numbers a text states, lower-cased, less the words of ``stop`` (its
+    language's stoplist): what a reporter learns and a rewording of someone else's text cannot make up."""
+    numbers = {w for w in words(text) if _is_number(w)}
+    return (proper_names(text, stop) | numbers) - stop
 
 
 def _is_title_cased(text: str, stop: frozenset[str]) -> bool:

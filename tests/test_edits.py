@@ -1,7 +1,7 @@
 """Edit kinds: what a human's copy edit and a model's light polish change."""
 from __future__ import annotations
 
-from pipeline.edits import edit_kind, edit_shape, proper_names
+from pipeline.edits import edit_kind, edit_shape, facts, proper_names
 from pipeline.stages.classify import stoplist_of
 from pipeline.text import words
 
@@ -47,3 +47,8 @@ def test_capitals_of_a_title_cased_heading_are_not_names():
     assert proper_names("Shares fell after Reuters reported that the plant would close", STOP) == {"reuters"}
     assert proper_names("How to Choose the Right Platform for Your Enterprise") == {"choose", "right", "platform",
                                                                                       "your", "enterprise"}
+
+
+def test_the_facts_of_a_text_are_its_names_and_numbers():
+    text = "Officials in Kilrush said on Monday that 40 years of salt water had done The damage."
+    assert facts(text, STOP) == {"kilrush", "monday", "40"}, "not the first word, nor a capitalised stopword"

@@ -237,6 +237,8 @@ class GroupResult:
     name: str
     report: ProvenanceReport
     predictions: pd.DataFrame
+    settings: dict = field(default_factory=dict)
+    """The classify settings chosen without the group (``pipeline.evaluate.groups.CLASSIFY_GRID``)."""
 
     @property
     def classes(self) -> int:
@@ -257,7 +259,8 @@ def leave_one_group_out(bench: Path, output: Path, cfg: Config) -> list[GroupRes
     saved = load_saved(Path(output), Path(bench))
     folds = run_folds(saved, corpus_groups(Path(bench), saved.gold), cfg)
     return [GroupResult(f.group.dimension, f.group.name,
-                        score_frames(saved.documents, f.provenance, Path(bench), f.group.paragraphs), f.predictions)
+                        score_frames(saved.documents, f.provenance, Path(bench), f.group.paragraphs), f.predictions,
+                        f.settings)
             for f in folds]
 
 
@@ -311,6 +314,18 @@ def calibration_lines(groups: list[GroupResult]) -> list[str]:
     return lines
 
 
+def settings_line(groups: list[GroupResult]) -> str:
+    """The classify settings chosen without each group: each choice with how many groups it was made for, and
+    which groups when it was not made for most."""
+    chosen: dict[str, list[str]] = defaultdict(list)
+    for g in groups:
+        chosen[", ".join(f"{name} {value}" for name, value in sorted(g.settings.items()))].append(g.name)
+    ordered = sorted(chosen.items(), key=lambda item: -len(item[1]))
+    return "classify settings chosen without each group: " + "; ".join(
+        f"{settings} ({len(names)} of {len(groups)} groups" + ("" if i == 0 else ": " + ", ".join(names)) + ")"
+        for i, (settings, names) in enumerate(ordered))
+
+
 def _group_rows(groups: list[GroupResult]) -> list[tuple]:
     rows = []
     for g in groups:
@@ -331,21 +346,22 @@ def _worst(groups: list[GroupResult]) -> tuple[GroupResult, GroupResult]:
 
 def format_groups(groups: list[GroupResult]) -> str:
     """Per held-out group: paragraphs, macro-F1, root-source accuracy, ai false-positive rate; then the worst."""
-    lines = ["leave one group out (confidence calibration refitted without the group):",
+    lines = ["leave one group out (classify settings and confidence calibration chosen without the group):",
              f"{'dimension':10s} {'group':52s} {'n':>5s} {'macroF1':>7s} {'root':>6s} {'aiFPR':>6s}"]
     lines += [f"{d:10s} {n[:52]:52s} {c:5d} {f1:>7s} {r:>6s} {p:>6s}" for d, n, c, f1, r, p in _group_rows(groups)]
     by_f1, by_root = _worst(groups)
     lines.append(f"worst group macro-F1 {by_f1.macro_f1:.3f} ({by_f1.dimension}: {by_f1.name}); worst root-source "
                  f"{by_root.report.root_doc_accuracy:.3f} ({by_root.dimension}: {by_root.name}); pooled ai false-positive "
                  f"rate on held-out human paragraphs {pooled_false_positive_rate(groups):.3f}")
-    return "\n".join(lines + calibration_lines(groups))
+    return "\n".join(lines + [settings_line(groups)] + calibration_lines(groups))
 
 
 def groups_section(groups: list[GroupResult]) -> str:
     """The leave-one-group-out table as Markdown (appended to the corpus section)."""
     by_f1, by_root = _worst(groups)
     lines = ["### Leave one group out", "",
-             "Each group held out in turn: the confidence calibration refitted on the other groups' documents "
+             "Each group held out in turn: the classify settings of `CLASSIFY_GRID` chosen and the confidence "
+             "calibration refitted on the other groups' documents "
              "(the machine-edit model is fitted on rewrite-pairs and human-edited copies, never on this corpus), "
              "the whole corpus classified, only the group scored (groups under 30 "
              "labelled paragraphs pooled per dimension; macro-F1 only for groups with two classes or more).", "",
@@ -354,5 +370,5 @@ def groups_section(groups: list[GroupResult]) -> str:
     lines += ["", f"- worst group macro-F1 **{by_f1.macro_f1:.3f}** ({by_f1.name}); worst root-source "
               f"**{by_root.report.root_doc_accuracy:.3f}** ({by_root.name}); pooled ai false-positive rate on "
               f"held-out human paragraphs **{pooled_false_positive_rate(groups):.3f}**"]
-    lines += [f"- {line}" for line in calibration_lines(groups)]
+    lines += [f"- {line}" for line in [settings_line(groups)] + calibration_lines(groups)]
     return "\n".join(lines) + "\n"

@@ -123,3 +123,12 @@ def test_calibration_is_reported_per_dimension_with_its_worst_sizeable_group():
     assert "copied" not in calibration_errors(groups, "generator"), "two rows of a label are not a calibration"
     error, name = worst_calibrated(groups, "doc_type")["copied"]
     assert name == "overconfident" and error == pytest.approx(0.1), "a group too small to bin is not the worst"
+
+
+def test_the_settings_chosen_without_each_group_are_reported_with_the_groups_that_differ():
+    from pipeline.evaluate.provenance import GroupResult, ProvenanceReport, settings_line
+
+    groups = [GroupResult("doc_type", name, ProvenanceReport(), pd.DataFrame(), {"rereport_min_paragraphs": value})
+              for name, value in (("a", 2), ("b", 2), ("c", 3))]
+    assert settings_line(groups) == ("classify settings chosen without each group: rereport_min_paragraphs 2 (2 of 3 "
+                                     "groups); rereport_min_paragraphs 3 (1 of 3 groups: c)")

@@ -336,6 +336,33 @@ def test_a_lead_that_names_another_day_than_its_source_is_not_its_rewrite(
         frame = run(paragraphs, make_candidates(pairs), make_documents(["s", "r"], DATES))
         assert frame.loc["r", "label"].tolist() == [first, "ai_paraphrased", "ai_paraphrased"]
 
+# Another reporter's account of the source's three paragraphs, in their order and as close to each as REWORDED is,
+# naming a town, a surveyor and a number of years that the source never states.
+REPORTED = [
+    "Port officials in Kilrush revealed this week a plan to tear down the ageing ferry building and replace it with "
+    "a larger modern hall able to handle a pair of vessels simultaneously.",
+    "According to structural surveys by Halcrow, seawater has eroded the base of the building over 40 years, making "
+    "a full renovation nearly as expensive as starting from scratch.",
+    REWORDED[2],
+]
+
+
+@pytest.mark.parametrize("later, labels", [
+    (REPORTED, ["original"] * 3),
+    (REWORDED, ["ai_paraphrased"] * 3),
+    ([REPORTED[0]] + REWORDED[1:], ["ai_paraphrased"] * 3),
+], ids=["own facts in two paragraphs", "no fact of its own", "one name of its own"])
+def test_an_in_order_report_that_states_facts_its_source_lacks_is_no_rewrite(
+        make_paragraphs, make_candidates, make_documents, later, labels):
+    """A person who retells another article paragraph by paragraph, in its order, reads like a model's rewrite
+    of it, but adds what the source never said: a place, who did the survey, how long. A rewrite of the same
+    source with nothing of its own, or with one name added (a model's world knowledge), is still a rewrite."""
+    pairs = [("r", 0, "s", 0, 0.86), ("r", 1, "s", 1, 0.84), ("r", 2, "s", 2, 0.85)]
+    paragraphs = make_paragraphs({"s": [TERMINAL, FOUNDATIONS, PIER], "r": later})
+    frame = run(paragraphs, make_candidates(pairs), make_documents(["s", "r"], DATES))
+    assert frame.loc["r", "label"].tolist() == labels
+
+
 # Another report's account of what the source's second paragraph says, worded apart (token-sequence
 # similarity 0.12), with no marker word and no reporting verb: neither style tells who wrote it.
 OWN_REPORT = ("Sea water eroded the base over many years; a full renovation is now nearly as expensive as starting "
