@@ -468,14 +468,16 @@ def _is_article_structure(paragraph: Paragraph, article, cfg: StripConfig) -> bo
 
 def _linked_titles(paragraphs: list[Paragraph], chosen: list[bool], article, cfg: StripConfig) -> set[int]:
     """Headings inside the article's box made of a link (over ``max_link_density``) that title a chosen paragraph
-    of prose right under them, when the box holds ``min_linked_titles`` or more: the items of a listicle or a
-    review roundup, each titled by a link to what it is about (a product, a trail, a tool). Their links make
-    them link lists, which go; but a single linked heading above the article's text is as often a related
-    story's headline, and a list of teaser cards holds no prose the extractor chose."""
+    right under them that is not a link list, when the box holds ``min_linked_titles`` or more: the items of a
+    listicle, a review roundup or a list of events, each titled by a link to what it is about (a product, a
+    trail, a conference). Their links make them link lists, which go; but a single linked heading above the
+    article's text is as often a related story's headline, and a list of teaser cards holds nothing the extractor
+    chose. The paragraph under a title is often a short line (a place and a date, a price, a rank), which jusText
+    calls bad for want of sentences: it counts as any the extractor chose."""
     if article is None:
         return set()
     titles = {i for i, (p, below) in enumerate(zip(paragraphs, paragraphs[1:]))
-              if chosen[i + 1] and below.class_type == "good" and not _is_link_list(below, cfg)
+              if chosen[i + 1] and not _is_link_list(below, cfg)
               and p.container is not None and p.container.tag in HEADING_TAGS and _is_link_list(p, cfg)
               and is_inside(p, article)}
     return titles if len(titles) >= cfg.min_linked_titles else set()

@@ -49,3 +49,20 @@ def test_a_single_linked_headline_in_the_article_goes(extractor):
     page = (f'<html><body><article><h1>The best trails</h1><p>{INTRO}</p><h3><a href="/news/1">{title}</a></h3>'
             f'<p>{prose}</p>{"".join(f"<p>{p}</p>" for p in list(ITEMS.values())[1:])}</article></body></html>')
     assert title not in _kept(page)
+
+
+KETTLES = {
+    "Stagg Electric Kettle": "Price: $165, 0.9 litres",
+    "Cosori Gooseneck Kettle": "Price: $70, 0.8 litres",
+    "Bodum Melior Kettle": "Price: $45, 1.0 litres",
+}
+
+
+def test_linked_titles_over_short_lines_the_extractor_kept_are_kept(monkeypatch):
+    """A roundup whose items each open on a price line, too short to be a sentence to jusText, then prose."""
+    monkeypatch.setattr(html_module, "_trafilatura_text", lambda tree, fast, precise, cfg: "\n".join(
+        (INTRO, *(f"{line}\n{prose}" for line, prose in zip(KETTLES.values(), ITEMS.values())))))
+    items = "".join(f'<section class="item"><h3><a href="/kettles/{i}">{name}</a></h3><p>{line}</p><p>{prose}</p>'
+                    "</section>" for i, ((name, line), prose) in enumerate(zip(KETTLES.items(), ITEMS.values())))
+    kept = _kept(f"<html><body><article><h1>The best kettles</h1><p>{INTRO}</p>{items}</article></body></html>")
+    assert [t for t in kept if t in KETTLES] == list(KETTLES)
