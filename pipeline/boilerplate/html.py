@@ -468,19 +468,34 @@ def _is_article_structure(paragraph: Paragraph, article, cfg: StripConfig) -> bo
 
 def _linked_titles(paragraphs: list[Paragraph], chosen: list[bool], article, cfg: StripConfig) -> set[int]:
     """Headings inside the article's box made of a link (over ``max_link_density``) that title a chosen paragraph
-    right under them that is not a link list, when the box holds ``min_linked_titles`` or more: the items of a
+    under them (``_titles_chosen_text``), when the box holds ``min_linked_titles`` or more: the items of a
     listicle, a review roundup or a list of events, each titled by a link to what it is about (a product, a
     trail, a conference). Their links make them link lists, which go; but a single linked heading above the
     article's text is as often a related story's headline, and a list of teaser cards holds nothing the extractor
-    chose. The paragraph under a title is often a short line (a place and a date, a price, a rank), which jusText
-    calls bad for want of sentences: it counts as any the extractor chose."""
+    chose."""
     if article is None:
         return set()
-    titles = {i for i, (p, below) in enumerate(zip(paragraphs, paragraphs[1:]))
-              if chosen[i + 1] and not _is_link_list(below, cfg)
-              and p.container is not None and p.container.tag in HEADING_TAGS and _is_link_list(p, cfg)
-              and is_inside(p, article)}
+    titles = {i for i, p in enumerate(paragraphs)
+              if p.container is not None and p.container.tag in HEADING_TAGS and _is_link_list(p, cfg)
+              and is_inside(p, article) and _titles_chosen_text(paragraphs, chosen, i, cfg)}
     return titles if len(titles) >= cfg.min_linked_titles else set()
+
+
+def _titles_chosen_text(paragraphs: list[Paragraph], chosen: list[bool], heading: int, cfg: StripConfig) -> bool:
+    """Whether the first chosen paragraph after the heading is no link list and sits right under it or in the
+    heading's item (its parent element), no other heading between: an item opens on its title, then often lines
+    the extractor leaves out (a score, a "Buy now" button) before its text. The text may be a short line (a price,
+    a place and a date), which jusText calls bad for want of sentences: it counts as any the extractor chose."""
+    item = paragraphs[heading].container.getparent()
+    for index in range(heading + 1, len(paragraphs)):
+        below = paragraphs[index]
+        if index > heading + 1 and not is_inside(below, item):
+            return False
+        if chosen[index]:
+            return not _is_link_list(below, cfg)
+        if below.container is not None and below.container.tag in HEADING_TAGS:
+            return False
+    return False
 
 
 def _after_article(paragraphs: list[Paragraph], chosen: list[bool], article) -> dict[int, Verdict]:

@@ -66,3 +66,22 @@ def test_linked_titles_over_short_lines_the_extractor_kept_are_kept(monkeypatch)
                     "</section>" for i, ((name, line), prose) in enumerate(zip(KETTLES.items(), ITEMS.values())))
     kept = _kept(f"<html><body><article><h1>The best kettles</h1><p>{INTRO}</p>{items}</article></body></html>")
     assert [t for t in kept if t in KETTLES] == list(KETTLES)
+
+
+def test_linked_titles_over_lines_the_extractor_left_out_in_their_item_are_kept(extractor):
+    """Each item opens on its title, then a score and a shop's button the extractor leaves out, then its text."""
+    items = "".join(f'<section class="item"><h3><a href="/trails/{i}">{title}</a></h3><div>8.{i}</div>'
+                    f'<div><a href="/shop/{i}">Buy now</a></div><p>{prose}</p></section>'
+                    for i, (title, prose) in enumerate(ITEMS.items()))
+    kept = _kept(f"<html><body><article><h1>The best trails</h1><p>{INTRO}</p>{items}</article></body></html>")
+    assert [t for t in kept if t in ITEMS] == list(ITEMS)
+
+
+def test_linked_titles_of_teaser_cards_between_the_articles_paragraphs_go(extractor):
+    """"Read also" cards set between the article's paragraphs, each a linked headline over a teaser the extractor
+    left out: the paragraph it chose after a card is the article's, not the card's."""
+    cards = [f'<div class="card"><h3><a href="/news/{i}">{title}</a></h3><p>A short teaser.</p></div>'
+             for i, title in enumerate(ITEMS)]
+    body = "".join(f"{card}<p>{prose}</p>" for card, prose in zip(cards, ITEMS.values()))
+    page = f"<html><body><article><h1>The best trails</h1><p>{INTRO}</p>{body}</article></body></html>"
+    assert not set(ITEMS) & set(_kept(page))
