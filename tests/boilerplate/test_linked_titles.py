@@ -85,3 +85,17 @@ def test_linked_titles_of_teaser_cards_between_the_articles_paragraphs_go(extrac
     body = "".join(f"{card}<p>{prose}</p>" for card, prose in zip(cards, ITEMS.values()))
     page = f"<html><body><article><h1>The best trails</h1><p>{INTRO}</p>{body}</article></body></html>"
     assert not set(ITEMS) & set(_kept(page))
+
+
+def test_linked_titles_over_prose_brought_back_are_kept(monkeypatch):
+    """The extractor keeps the introduction and the closing line only; the items' prose between them comes back
+    as the article's, and so do the titles over it."""
+    closing = ("Whichever trail you choose, bring water and a helmet, and tell someone where you are going before "
+               "you set out on a long ride in the summer heat of the city.")
+    monkeypatch.setattr(html_module, "_trafilatura_text", lambda tree, fast, precise, cfg: f"{INTRO}\n{closing}")
+    items = "".join(f'<section class="item"><h3><a href="/trails/{i}">{title}</a></h3><p>{prose}</p></section>'
+                    for i, (title, prose) in enumerate(ITEMS.items()))
+    page = (f"<html><body><article><h1>The best trails</h1><p>{INTRO}</p>{items}<p>{closing}</p></article>"
+            "</body></html>")
+    kept = _kept(page)
+    assert [t for t in kept if t in ITEMS or t in ITEMS.values()] == [t for pair in ITEMS.items() for t in pair]
