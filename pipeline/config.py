@@ -171,8 +171,9 @@ class StripConfig(_Section):
         "(a layout for another screen size): only the variant that holds most of the chosen text stays.",
     )
     min_linked_titles: int = Field(
-        3, ge=1, description="Headings made of a link inside the article's box, each right above chosen prose, that "
-        "make the titles of the article's items (a listicle's products or places): they stay, though link lists go.",
+        3, ge=1, description="Headings made of a link inside the article's box, each over a kept paragraph of its "
+        "item, that make the titles of the article's items (a listicle's products or places): they stay, though link "
+        "lists go.",
     )
     max_list_title_words: int = Field(
         8, ge=0, description="Words of the line just above such a list, without links, that goes with it as its title.",

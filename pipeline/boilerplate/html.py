@@ -71,8 +71,9 @@ def html_blocks(html: str, cfg: StripConfig) -> list[Block]:
     doms = [p.dom_verdict if id(p.dom_source) in trusted else None for p in paragraphs]
     levels = cfg.recover_levels_when_short if _too_short(paragraphs, chosen, cfg) else cfg.recover_levels
     article = article_element(paragraphs, chosen, cfg.article_element_share)
-    titles = _linked_titles(paragraphs, chosen, article, cfg)
-    recovered = _recovered(paragraphs, chosen, doms, levels, article, titles, cfg)
+    recovered = _recovered(paragraphs, chosen, doms, levels, article, cfg)
+    titles = _linked_titles(paragraphs, [c or r for c, r in zip(chosen, recovered)], doms, article, cfg)
+    recovered = [r or i in titles for i, r in enumerate(recovered)]
     after = _after_article(paragraphs, chosen, article)
     siblings = sibling_groups(paragraphs)
     threads = thread_verdicts(paragraphs, siblings, chosen, cfg)
@@ -387,11 +388,11 @@ def _trusted_dom_verdicts(paragraphs: list[Paragraph], chosen: list[bool], cfg: 
 
 
 def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdict | None], levels: int,
-               article, titles: set[int], cfg: StripConfig) -> list[bool]:
+               article, cfg: StripConfig) -> list[bool]:
     """jusText's good prose that trafilatura left out but that sits inside the article, and the article's
     short paragraphs, headings, lists and tables (``_is_article_structure``) between its first and last
-    chosen paragraph or where its box goes on past them (``_continued_article``), with the linked titles of
-    its items (``titles``, see ``_linked_titles``).
+    chosen paragraph or where its box goes on past them (``_continued_article``). The linked titles of its
+    items come back afterwards (``_linked_titles``): the text under a title may be what comes back here.
 
     Inside: between the first and last paragraph trafilatura chose, or sharing an ancestor with one of
     them at most ``levels`` up from each (articles cut into sections by ad slots keep one ancestor);
@@ -415,7 +416,7 @@ def _recovered(paragraphs: list[Paragraph], chosen: list[bool], doms: list[Verdi
         back = ((p.text not in seen or _is_cell(p)) and not dom
                 and ((p.class_type == "good" and (inside or i in continued
                                                   or any(a in article_parents for a in _ancestors(p, levels))))
-                     or ((inside or i in continued) and (i in titles or _is_article_structure(p, article, cfg))))
+                     or ((inside or i in continued) and _is_article_structure(p, article, cfg)))
                 and not block_verdict(p.text, cfg))
         if back and _is_hidden(p):
             if chosen_grams is None:
@@ -466,19 +467,38 @@ def _is_article_structure(paragraph: Paragraph, article, cfg: StripConfig) -> bo
             and is_inside(paragraph, article))
 
 
-def _linked_titles(paragraphs: list[Paragraph], chosen: list[bool], article, cfg: StripConfig) -> set[int]:
-    """Headings inside the article's box made of a link (over ``max_link_density``) that title a chosen paragraph
-    of prose right under them, when the box holds ``min_linked_titles`` or more: the items of a listicle or a
-    review roundup, each titled by a link to what it is about (a product, a trail, a tool). Their links make
-    them link lists, which go; but a single linked heading above the article's text is as often a related
-    story's headline, and a list of teaser cards holds no prose the extractor chose."""
+def _linked_titles(paragraphs: list[Paragraph], kept: list[bool], doms: list[Verdict | None], article,
+                   cfg: StripConfig) -> set[int]:
+    """Headings inside the article's box made of a link (over ``max_link_density``) that title a kept paragraph
+    under them (``_titles_kept_text``; kept: chosen or brought back), when the box holds ``min_linked_titles``
+    or more: the items of a listicle, a review roundup or a list of events, each titled by a link to what it is
+    about (a product, a trail, a conference). Their links make them link lists, which go; but a single linked
+    heading above the article's text is as often a related story's headline, and a list of teaser cards holds
+    nothing that is kept. A heading with a chrome verdict (DOM or text) is no title."""
     if article is None:
         return set()
-    titles = {i for i, (p, below) in enumerate(zip(paragraphs, paragraphs[1:]))
-              if chosen[i + 1] and below.class_type == "good" and not _is_link_list(below, cfg)
-              and p.container is not None and p.container.tag in HEADING_TAGS and _is_link_list(p, cfg)
-              and is_inside(p, article)}
+    titles = {i for i, p in enumerate(paragraphs)
+              if p.container is not None and p.container.tag in HEADING_TAGS and _is_link_list(p, cfg)
+              and not doms[i] and is_inside(p, article) and _titles_kept_text(paragraphs, kept, i, cfg)
+              and not block_verdict(p.text, cfg)}
     return titles if len(titles) >= cfg.min_linked_titles else set()
+
+
+def _titles_kept_text(paragraphs: list[Paragraph], kept: list[bool], heading: int, cfg: StripConfig) -> bool:
+    """Whether the first kept paragraph after the heading is no link list and sits right under it or in the
+    heading's item (its parent element), no other heading between: an item opens on its title, then often lines
+    the extractor leaves out (a score, a "Buy now" button) before its text. The text may be a short line (a price,
+    a place and a date), which jusText calls bad for want of sentences: it counts as any other kept."""
+    item = paragraphs[heading].container.getparent()
+    for index in range(heading + 1, len(paragraphs)):
+        below = paragraphs[index]
+        if index > heading + 1 and not is_inside(below, item):
+            return False
+        if kept[index]:
+            return not _is_link_list(below, cfg)
+        if below.container is not None and below.container.tag in HEADING_TAGS:
+            return False
+    return False
 
 
 def _after_article(paragraphs: list[Paragraph], chosen: list[bool], article) -> dict[int, Verdict]:

@@ -38,7 +38,7 @@ def _recovered_texts(html: str, links_chosen: bool = False) -> list[str]:
     _classify_justext(paragraphs, cfg)
     chosen = [p.text.startswith(PROSE[:40]) or (links_chosen and p.links_density() == 1) for p in paragraphs]
     article = article_element(paragraphs, chosen, cfg.article_element_share)
-    recovered = _recovered(paragraphs, chosen, [None] * len(paragraphs), cfg.recover_levels, article, set(), cfg)
+    recovered = _recovered(paragraphs, chosen, [None] * len(paragraphs), cfg.recover_levels, article, cfg)
     return [p.text for p, back in zip(paragraphs, recovered) if back]
 
 
@@ -49,7 +49,7 @@ def _brought_back(html: str, chosen_texts: tuple[str, ...]) -> list[str]:
     _classify_justext(paragraphs, cfg)
     chosen = [p.text in chosen_texts for p in paragraphs]
     article = article_element(paragraphs, chosen, cfg.article_element_share)
-    recovered = _recovered(paragraphs, chosen, [None] * len(paragraphs), cfg.recover_levels, article, set(), cfg)
+    recovered = _recovered(paragraphs, chosen, [None] * len(paragraphs), cfg.recover_levels, article, cfg)
     return [p.text for p, back in zip(paragraphs, recovered) if back]
 
 
