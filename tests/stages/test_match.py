@@ -503,8 +503,8 @@ def test_paragraphs_signed_and_measured_a_few_at_a_time_give_the_same_candidates
                                                                                  monkeypatch):
     """The stage signs its paragraphs a chunk at a time (a stored signature index is asked for a chunk, never
     for every paragraph at once), keeps their band keys and shingle sets in scratch files read a window at a
-    time, and measures the pairs (Jaccard, shares covered, each paragraph's best) a chunk of pairs at a time:
-    the candidates are the ones it finds with everything in one chunk."""
+    time, measures the pairs (Jaccard, shares covered, each paragraph's best) a chunk of pairs at a time and
+    writes the table a chunk of rows at a time: the candidates are the ones it finds with everything in one chunk."""
     from pipeline.io import scratch as scratch_file
     from pipeline.stages import match as stage
 
@@ -532,6 +532,7 @@ def test_paragraphs_signed_and_measured_a_few_at_a_time_give_the_same_candidates
     signed.clear()
     chunked = match(paras, cfg, full, sign=sign)
     assert max(signed) == 4 and sum(signed) == matched, "signed four paragraphs at a time"
+    assert chunked.column("doc_id").num_chunks > 1, "the table written a few rows at a time"
     assert set(whole.column("via").to_pylist()) >= {"minhash", "embedding"} and whole.column("covered").null_count < len(whole)
     pd.testing.assert_frame_equal(chunked.to_pandas(), whole.to_pandas())
 
