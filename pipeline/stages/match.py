@@ -650,22 +650,33 @@ def partition_centroids(vectors: Matrix, cols: np.ndarray, count: int) -> np.nda
     same input always gives the same partitions."""
     sample = np.random.default_rng(_KMEANS_SEED).choice(len(cols), size=min(len(cols), count * _KMEANS_SAMPLE),
                                                         replace=False)
-    return kmeans(np.asarray(vectors[cols[np.sort(sample)]]), count)
+    return kmeans(vectors, cols[np.sort(sample)], count)
 
 
-def kmeans(points: np.ndarray, count: int) -> np.ndarray:
-    """Unit centroids (float64) of spherical k-means over unit ``points``: a seeded start and ``_KMEANS_ROUNDS``
-    rounds (a centroid left with no point stays where it was). The points stay in their own precision: each
-    product and sum widens them to float64 exactly, so a float32 sample need not be held twice its size."""
+def kmeans(vectors: Matrix, rows: np.ndarray, count: int) -> np.ndarray:
+    """Unit centroids (float64) of spherical k-means over the unit vectors of ``rows``: a seeded start and
+    ``_KMEANS_ROUNDS`` rounds (a centroid left with no point stays where it was).
+
+    Each round reads the points ``_CELLS`` cells at a time (``_point_chunks``): the sample is 32 points per
+    centroid, so it grows with the corpus (200 MB at a million paragraphs), and held whole it was the largest
+    array of the partitioning. The points stay in their own precision: each product and sum widens them to
+    float64 exactly, and the sums add the points in the same order whatever the chunks."""
     rng = np.random.default_rng(_KMEANS_SEED)
-    centroids = points[np.sort(rng.choice(len(points), size=count, replace=False))].astype(np.float64)
+    centroids = np.asarray(vectors[rows[np.sort(rng.choice(len(rows), size=count, replace=False))]], np.float64)
     for _ in range(_KMEANS_ROUNDS):
-        nearest = nearest_centroids(points, np.arange(len(points)), centroids, 1)[:, 0]
         sums = np.zeros_like(centroids)
-        np.add.at(sums, nearest, points)
+        for points in _point_chunks(vectors, rows):
+            np.add.at(sums, nearest_centroids(points, np.arange(len(points)), centroids, 1)[:, 0], points)
         norms = np.linalg.norm(sums, axis=1, keepdims=True)
         centroids = np.where(norms > 0, sums / np.maximum(norms, 1e-12), centroids)
     return centroids
+
+
+def _point_chunks(vectors: Matrix, rows: np.ndarray) -> Iterator[np.ndarray]:
+    """The vectors of ``rows``, in order, read about ``_CELLS`` cells at a time."""
+    step = max(1, _CELLS // max(1, vectors.shape[1]))
+    for start in range(0, len(rows), step):
+        yield np.asarray(vectors[rows[start:start + step]])
 
 
 def nearest_centroids(vectors: Matrix, rows: np.ndarray, centroids: np.ndarray, count: int) -> np.ndarray:

@@ -257,6 +257,23 @@ def test_partitions_search_every_row_once_and_give_each_column_its_nearest_parti
         assert (nearest_centroids(vectors, cols[positions], centroids, 2) == own[at][0]).any(axis=1).all()
 
 
+def test_partitions_built_a_few_cells_at_a_time_are_the_ones_built_at_once(monkeypatch):
+    """k-means reads its sample, and the partitions score and list their members, a chunk of cells at a time
+    (their arrays grow with the corpus): the centroids and blocks are the ones built in one chunk."""
+    from pipeline.stages import match as stage
+
+    rng = np.random.default_rng(4)
+    vectors = rng.normal(size=(600, 16))
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    rows, cols, cfg = np.arange(0, 600, 3), np.arange(600), MatchConfig(partition_rows=40, partition_probe=3)
+    whole = stage.partition_centroids(vectors, cols, 15), stage.partitions(vectors, rows, cols, cfg)
+    monkeypatch.setattr(stage, "_CELLS", 64)
+    chunked = stage.partition_centroids(vectors, cols, 15), stage.partitions(vectors, rows, cols, cfg)
+    assert np.array_equal(chunked[0], whole[0])
+    assert [(at.tolist(), positions.tolist()) for at, positions in chunked[1]] == \
+        [(at.tolist(), positions.tolist()) for at, positions in whole[1]]
+
+
 def test_a_few_new_paragraphs_against_a_large_history_are_searched_exactly(monkeypatch):
     """Above ann_min_rows, but with few query rows: brute force (what partitions would only approximate),
     both ways and among the earlier documents, and no partition is fitted."""
