@@ -624,10 +624,12 @@ def members_by_partition(nearest: np.ndarray, at: np.ndarray, count: int) -> tup
     ``nearest[at[k]]``, as one int32 array and each partition's start in it.
 
     A counting sort, a chunk of positions at a time: one stable sort of every (position, partition) cell
-    would hold 64-bit cells for all of them (at a million paragraphs and 24 probes, several hundred MB).
+    would hold 64-bit cells for all of them (at a million paragraphs and 24 probes, several hundred MB). A
+    chunk is an eighth of ``_CELLS`` cells: sorting it takes some eight 64-bit arrays of its size (the
+    order, the ranks, the places), so that at ``_CELLS`` it was the partitioning's peak at a million rows.
     """
     probe = nearest.shape[1]
-    step = max(1, _CELLS // probe)
+    step = max(1, _CELLS // 8 // probe)
 
     def chunks() -> Iterator[tuple[int, np.ndarray]]:
         for start in range(0, len(at), step):
