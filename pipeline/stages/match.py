@@ -732,25 +732,27 @@ def similarities(left: np.ndarray, right: np.ndarray) -> np.ndarray:
 def aligned_documents(vectors: Matrix, docs: np.ndarray, found: tuple[np.ndarray, np.ndarray],
                       lexical: tuple[np.ndarray, np.ndarray], cfg: MatchConfig) -> tuple[np.ndarray, np.ndarray]:
     """Document pairs (a, b), a < b, to align in full: linked by at least ``align_min_pairs`` of the pairs
-    ``found`` (both directions), one of which could follow the other (``_followable``), and among the
-    ``align_max_docs`` best-linked partners of a or of b (by the summed cosine of their pairs; the vectors
-    of ``found``'s rows are needed).
+    ``found`` (both directions, sorted by i; ``docs`` ascending by row, as the stage's frame is sorted), one of
+    which could follow the other (``_followable``), and among the ``align_max_docs`` best-linked partners of a
+    or of b (by the summed cosine of their pairs; the vectors of ``found``'s rows are needed).
 
     A document of a busy topic can be linked to dozens of others by loose neighbours; its sources are the
     documents it shares the most and closest pairs with, so keeping each one's best few bounds the
     alignments (and the candidate rows they bring) by the number of documents, while a source reused by
     many keeps every reuser that ranks it first.
+
+    The pairs are read a chunk of whole documents at a time (``_document_links``): at a million paragraphs
+    they are millions, and their link codes, cosines and sort, held at once, grew with the corpus.
     """
     i, j = found
-    doc_count = int(docs.max(initial=0)) + 1
-    links, inverse, counts = np.unique(docs[i].astype(np.int64) * doc_count + docs[j], return_inverse=True,
-                                       return_counts=True)
-    cosine = pair_cosine(vectors, i, j)
-    strength = np.bincount(inverse.reshape(-1), weights=cosine, minlength=len(links))
-    strong = (cosine >= cfg.align_link_cosine) | _is_among(i, j, lexical, len(docs))
+    n, doc_count = len(docs), int(docs.max(initial=0)) + 1
+    sizes = np.bincount(docs, minlength=doc_count)
+    lexical_codes = _pair_codes(_union([lexical], n), n)
+    parts = [_document_links(vectors, docs, sizes, i[start:stop], j[start:stop], lexical_codes, cfg)
+             for start, stop in _row_chunks(i, np.searchsorted(docs, docs)) or [(0, 0)]]
+    links, strength, followable = (np.concatenate(columns) for columns in zip(*parts))
     mirror = np.searchsorted(links, (links % doc_count) * doc_count + links // doc_count)
-    followable = _followable(links, docs, i[strong], j[strong], cfg)
-    enough = (counts >= cfg.align_min_pairs) & (followable | followable[mirror])
+    enough = followable | followable[mirror]
     links, strength = links[enough], strength[enough]
     a, b = links // doc_count, links % doc_count  # both directions, sorted by (a, b)
     best = _rank_within(a, strength, b) < cfg.align_max_docs
@@ -759,30 +761,43 @@ def aligned_documents(vectors: Matrix, docs: np.ndarray, found: tuple[np.ndarray
     return a[keep], b[keep]
 
 
-def _followable(links: np.ndarray, docs: np.ndarray, i: np.ndarray, j: np.ndarray, cfg: MatchConfig) -> np.ndarray:
+def _document_links(vectors: Matrix, docs: np.ndarray, sizes: np.ndarray, i: np.ndarray, j: np.ndarray,
+                    lexical_codes: np.ndarray, cfg: MatchConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The document links (a, b) that at least ``align_min_pairs`` of the pairs (i, j) make, as ascending codes
+    ``a * doc_count + b``, with the summed cosine of their pairs and whether b could follow a
+    (``_followable``); the pairs hold every pair of their documents a (a link's mirror has as many), and a
+    pair is strong at ``align_link_cosine`` or when it is one of the lexical pairs (``lexical_codes``, both
+    directions, ascending)."""
+    doc_count = len(sizes)
+    links, inverse, counts = np.unique(docs[i].astype(np.int64) * doc_count + docs[j], return_inverse=True,
+                                       return_counts=True)
+    cosine = pair_cosine(vectors, i, j)
+    strength = np.bincount(inverse.reshape(-1), weights=cosine, minlength=len(links))
+    strong = (cosine >= cfg.align_link_cosine) | find_sorted(lexical_codes, _pair_codes((i, j), len(docs)))[1]
+    followable = _followable(links, docs, sizes, i[strong], j[strong], cfg)
+    enough = counts >= cfg.align_min_pairs
+    return links[enough], strength[enough], followable[enough]
+
+
+def _followable(links: np.ndarray, docs: np.ndarray, sizes: np.ndarray, i: np.ndarray, j: np.ndarray,
+                cfg: MatchConfig) -> np.ndarray:
     """For each document link (a, b) (code ``a * doc_count + b``), whether classify could find a following b
-    from the strong pairs (i, j): at least ``align_min_share`` of a's paragraphs strongly linked to b, or
-    a paragraph so linked in a document strongly linked to some document for ``align_composite_share`` of
-    its paragraphs (a roundup takes a paragraph from each of several sources).
+    from the strong pairs (i, j) (every one of a's): at least ``align_min_share`` of a's paragraphs (``sizes``
+    per document) strongly linked to b, or a paragraph so linked in a document strongly linked to some
+    document for ``align_composite_share`` of its paragraphs (a roundup takes a paragraph from each of
+    several sources).
 
     Classify follows a document only through strong links, so two pages that share loose neighbours or a
     stock sentence (a disclosure, a newsletter line) are not worth aligning: the cascade then need not
     embed them whole.
     """
-    doc_count = int(docs.max(initial=0)) + 1
-    sizes = np.bincount(docs, minlength=doc_count)
+    doc_count = len(sizes)
     row_to_doc = _distinct(i.astype(np.int64) * doc_count + docs[j])  # distinct (paragraph, linked document)
     rows, other = row_to_doc // doc_count, row_to_doc % doc_count
     per_link = np.bincount(np.searchsorted(links, docs[rows] * doc_count + other), minlength=len(links))
     a = links // doc_count
     composite = np.bincount(docs[_distinct(i)], minlength=doc_count) >= cfg.align_composite_share * sizes
     return (per_link > 0) & ((per_link >= cfg.align_min_share * sizes[a]) | composite[a])
-
-
-def _is_among(i: np.ndarray, j: np.ndarray, pairs: tuple[np.ndarray, np.ndarray], n: int) -> np.ndarray:
-    """Whether each (i, j) is one of ``pairs``, in either direction."""
-    known = _union([pairs], n)
-    return np.isin(i.astype(np.int64) * n + j, known[0] * n + known[1])
 
 
 def alignment_pairs(vectors: Matrix, docs: np.ndarray, aligned: tuple[np.ndarray, np.ndarray],
@@ -1109,10 +1124,12 @@ def _pair_chunks(load: np.ndarray, limit: int) -> list[tuple[int, int]]:
     return list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
 
 
-def _row_chunks(i: np.ndarray) -> list[tuple[int, int]]:
+def _row_chunks(i: np.ndarray, first: np.ndarray | None = None) -> list[tuple[int, int]]:
     """(start, stop) of consecutive chunks of about ``_PAIRS_PER_CHUNK`` pairs, sorted by ``i``, that never split
-    the pairs of one ``i``."""
-    cuts = np.searchsorted(i, i[np.arange(_PAIRS_PER_CHUNK, len(i), _PAIRS_PER_CHUNK)])
+    the pairs of one ``i``, nor, with ``first`` (each row's group's first row, the groups being runs of rows),
+    those of one group."""
+    at = i[np.arange(_PAIRS_PER_CHUNK, len(i), _PAIRS_PER_CHUNK)]
+    cuts = np.searchsorted(i, at if first is None else first[at])
     bounds = np.unique(np.r_[0, cuts, len(i)])
     return list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
 

@@ -70,6 +70,12 @@ def row_of(candidates, doc, para, cand_doc, cand_para) -> dict:
     return hit.iloc[0].to_dict()
 
 
+def both_ways(pairs: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs in both directions, sorted, as the stage's retrievals give them."""
+    ordered = sorted({*pairs, *((b, a) for a, b in pairs)})
+    return np.array([a for a, _ in ordered]), np.array([b for _, b in ordered])
+
+
 def assert_well_formed(candidates) -> None:
     assert candidates.schema.names == CANDIDATES.names
     pairs = pairs_of(candidates)
@@ -628,13 +634,30 @@ def test_each_document_is_aligned_with_its_best_linked_documents_only():
     docs = np.array([0, 0, 0, 1, 1, 1, 2, 2])
     vectors = np.ones((len(docs), 1), np.float32)
     pairs = [(0, 3), (1, 4), (2, 5), (0, 6), (1, 7), (3, 6), (4, 7)]
-    i = np.array([a for a, b in pairs] + [b for a, b in pairs])
-    j = np.array([b for a, b in pairs] + [a for a, b in pairs])
+    i, j = both_ways(pairs)
     none = (np.zeros(0, np.int64), np.zeros(0, np.int64))
     a, b = aligned_documents(vectors, docs, (i, j), none, MatchConfig(align_max_docs=1))
     assert set(zip(a.tolist(), b.tolist())) == {(0, 1), (0, 2)}
     a, b = aligned_documents(vectors, docs, (i, j), none, MatchConfig(align_max_docs=2))
     assert set(zip(a.tolist(), b.tolist())) == {(0, 1), (0, 2), (1, 2)}
+
+
+def test_documents_aligned_from_a_few_pairs_at_a_time_are_the_ones_aligned_at_once(monkeypatch):
+    """The linked pairs are read a chunk of whole documents at a time: the same document pairs are aligned."""
+    from pipeline.stages import match as stage
+
+    rng = np.random.default_rng(6)
+    docs = np.repeat(np.arange(30), 4)
+    vectors = rng.normal(size=(len(docs), 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    pairs = [(int(a), int(b)) for a, b in rng.integers(0, len(docs), size=(400, 2)) if docs[a] != docs[b]]
+    found, lexical = both_ways(pairs), both_ways(pairs[:40])
+    cfg = MatchConfig(align_min_pairs=2, align_max_docs=2, align_link_cosine=0.3)
+    whole = stage.aligned_documents(vectors, docs, found, lexical, cfg)
+    monkeypatch.setattr(stage, "_PAIRS_PER_CHUNK", 5)
+    chunked = stage.aligned_documents(vectors, docs, found, lexical, cfg)
+    assert len(whole[0]) > 5
+    assert [side.tolist() for side in chunked] == [side.tolist() for side in whole]
 
 
 def test_documents_sharing_only_loose_neighbours_are_not_aligned():
@@ -646,8 +669,7 @@ def test_documents_sharing_only_loose_neighbours_are_not_aligned():
     docs = np.array([0, 0, 0, 1, 1, 1])
     loose = np.array([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0], [0.6, 0.8], [0.6, 0.8], [0.6, 0.8]], np.float32)
     pairs = [(0, 3), (1, 4), (2, 5)]
-    i = np.array([a for a, b in pairs] + [b for a, b in pairs])
-    j = np.array([b for a, b in pairs] + [a for a, b in pairs])
+    i, j = both_ways(pairs)
     none = (np.zeros(0, np.int64), np.zeros(0, np.int64))
     cfg = MatchConfig(align_link_cosine=0.78)
     assert len(aligned_documents(loose, docs, (i, j), none, cfg)[0]) == 0
@@ -669,8 +691,7 @@ def test_a_stock_sentence_does_not_align_two_long_documents_but_a_roundups_sourc
     docs = np.array([0] * 8 + [1] * 8 + [2, 3, 4, 5])
     vectors = np.array([[1.0, 0.0]] * 8 + [[0.6, 0.8]] * 12, np.float32)
     pairs = [(k, 8 + k) for k in range(8)] + [(1 + k, 16 + k) for k in range(4)]
-    i = np.array([a for a, b in pairs] + [b for a, b in pairs])
-    j = np.array([b for a, b in pairs] + [a for a, b in pairs])
+    i, j = both_ways(pairs)
     cfg = MatchConfig(align_min_share=0.25, align_composite_share=0.6)
 
     def aligned_with_first(lexical):
