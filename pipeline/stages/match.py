@@ -683,9 +683,13 @@ def _point_chunks(vectors: Matrix, rows: np.ndarray) -> Iterator[np.ndarray]:
 
 def nearest_centroids(vectors: Matrix, rows: np.ndarray, centroids: np.ndarray, count: int) -> np.ndarray:
     """Each row's ``count`` nearest centroids, nearest first, ties to the lower one; scored in float64 and
-    rounded (``similarities``), so the choice does not depend on the thread count of the matrix product."""
+    rounded (``similarities``), so the choice does not depend on the thread count of the matrix product.
+
+    A chunk is a quarter of ``_CELLS`` products: each takes some six float64 arrays of its size (the rows
+    widened, the products, their rounding, ``top_columns``' negation and partition), and at ``_CELLS`` they
+    were the stage's peak at 100k paragraphs."""
     out = np.zeros((len(rows), count), np.int32)
-    step = max(1, _CELLS // len(centroids))
+    step = max(1, _CELLS // 4 // len(centroids))
     for start in range(0, len(rows), step):
         sims = similarities(vectors[rows[start:start + step]], centroids)
         out[start:start + step] = sims.argmax(axis=1)[:, None] if count == 1 else top_columns(sims, count)
