@@ -89,8 +89,9 @@ def match(paragraphs: pa.Table, cfg: MatchConfig, embed: EmbedFn | None = None, 
             found[_EMBEDDING] = cascade_pairs(full, cheap, docs, query, found[_MINHASH], cfg, published, spread)
         else:
             found[_EMBEDDING] = semantic_pairs(full.cover(np.arange(len(frame))), docs, query, cfg, published, spread)
-        linked = _union([found[_MINHASH], found[_EMBEDDING]], len(frame))
-        aligned = aligned_documents(full.cover(np.concatenate(linked)), docs, linked, found[_MINHASH], cfg)
+        linked = _union([found[_MINHASH], found[_EMBEDDING]], len(frame))  # both directions: linked[0] has every row
+        aligned = aligned_documents(full.cover(linked[0]), docs, linked, found[_MINHASH], cfg)
+        del linked  # twice the retrievals' pairs, which the merge below holds again
         vectors = full.cover(np.flatnonzero(np.isin(docs, aligned)))
         covers = sentence_cover(texts, docs, aligned, embed, cfg)
         found[_ALIGNMENT] = _union([alignment_pairs(vectors, docs, aligned, cfg), covers[:2]], len(frame))
@@ -103,30 +104,27 @@ def match(paragraphs: pa.Table, cfg: MatchConfig, embed: EmbedFn | None = None, 
     score = np.maximum(jaccard, cosine if cosine is not None else 0.0)
     keep = bounded(i, j, np.maximum(score, np.nan_to_num(covered[0])) if covered is not None else score, len(frame),
                    cfg.max_candidates)
-    # The kept pairs replace the measured ones before the table is built: at a million paragraphs the
-    # measured pairs' columns held beside the table's made the stage's peak (280 MB of it).
     del score
-    i, j, jaccard, via = i[keep], j[keep], jaccard[keep], via[keep]
-    cosine = cosine[keep] if cosine is not None else None
-    covered = tuple(c[keep] for c in covered) if covered is not None else None
-    del keep
-    return candidate_table(frame, i, j, jaccard, cosine, via, covered)
+    return candidate_table(frame, i, j, keep, jaccard, cosine, via, covered)
 
 
-def candidate_table(frame: pd.DataFrame, i: np.ndarray, j: np.ndarray, jaccard: np.ndarray,
+def candidate_table(frame: pd.DataFrame, i: np.ndarray, j: np.ndarray, keep: np.ndarray, jaccard: np.ndarray,
                     cosine: np.ndarray | None, via: np.ndarray,
                     covered: tuple[np.ndarray, np.ndarray] | None = None) -> pa.Table:
-    """The CANDIDATES table of pairs (i, j) of ``frame``'s rows, built column-wise by Arrow ``take``;
-    ``covered`` holds i's share covered by j and j's by i (``pair_cover``), NaN where not measured.
+    """The CANDIDATES table of the pairs (i, j) of ``frame``'s rows that ``keep`` says, built column-wise by
+    Arrow ``take``; ``covered`` holds i's share covered by j and j's by i (``pair_cover``), NaN where not
+    measured.
 
-    Built ``_PAIRS_PER_CHUNK`` rows at a time into a scratch file (``scratch_table``): at a million paragraphs
-    the table is 284 MB, which the stage would otherwise hold in Arrow's pool beside the pairs it is made of."""
+    Built from ``_PAIRS_PER_CHUNK`` measured pairs at a time into a scratch file (``scratch_table``): at a
+    million paragraphs the table is 284 MB, which the stage would otherwise hold in Arrow's pool beside the
+    pairs it is made of, and the kept pairs are taken a chunk at a time, not copied out of the measured ones
+    whole (the bound keeps most pairs: a second copy of every column)."""
     doc_ids = pa.array(frame["doc_id"].to_numpy(), pa.string())
     para_index = pa.array(frame["para_index"].to_numpy(), pa.int32())
 
     def batches() -> Iterator[pa.RecordBatch]:
         for start in range(0, len(i), _PAIRS_PER_CHUNK):
-            at = slice(start, start + _PAIRS_PER_CHUNK)
+            at = start + np.flatnonzero(keep[start:start + _PAIRS_PER_CHUNK])
             left, right = i[at], j[at]
             shares = ([pa.array(c[at], pa.float32(), from_pandas=True) for c in covered] if covered is not None
                       else [pa.nulls(len(left), pa.float32())] * 2)

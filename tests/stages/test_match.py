@@ -429,10 +429,12 @@ def test_a_few_strings_taken_from_a_column_of_many_chunks_copy_those_strings_onl
     assert pool.max_memory() < column.nbytes / 20
 
 
-def test_candidates_per_paragraph_are_bounded_and_stay_symmetric(make_paragraphs, fake_embed):
+def test_candidates_per_paragraph_are_bounded_and_stay_symmetric(make_paragraphs, fake_embed, monkeypatch):
     """Twelve documents that all say the same: each paragraph brings at most ``max_candidates`` pairs (so
     the table holds at most twice that per paragraph), every paragraph keeps its best, and a pair that is
-    kept is kept both ways."""
+    kept is kept both ways; bounded and written a few pairs at a time, the table is the same."""
+    from pipeline.stages import match as stage
+
     paras = make_paragraphs({f"d{k:02d}": [TERMINAL, FOUNDATIONS] for k in range(12)})
     embed, _ = fake_embed({TERMINAL: basis(0), FOUNDATIONS: at_cosine(0, 0.8, 1)})
     cfg = MatchConfig(max_candidates=4)
@@ -443,6 +445,8 @@ def test_candidates_per_paragraph_are_bounded_and_stay_symmetric(make_paragraphs
     assert per_paragraph.min() >= 4, "every paragraph keeps its best four"
     unbounded = match(paras, MatchConfig(), embed).to_pandas().groupby(["doc_id", "para_index"]).size()
     assert unbounded.max() > 4
+    monkeypatch.setattr(stage, "_PAIRS_PER_CHUNK", 5)
+    pd.testing.assert_frame_equal(match(paras, cfg, embed).to_pandas(), candidates.to_pandas())
 
 
 def test_alignment_keeps_each_paragraphs_best_partners_in_the_other_document(make_paragraphs, fake_embed):
