@@ -40,6 +40,20 @@ def scratch_concatenation(parts: Iterable[np.ndarray], dtype: np.dtype | type) -
     return np.frombuffer(mapping, dtype, count=count), mapping
 
 
+def scratch_table(batches: Iterable[pa.RecordBatch], schema: pa.Schema) -> pa.Table:
+    """The record ``batches`` one after another as one table, written as they come to an Arrow IPC file with no
+    name and read back memory-mapped: the table's buffers are the file's pages, which the system can reclaim,
+    not memory of Arrow's pool, and the whole is never held while it is built (a match stage's candidate table
+    at a million paragraphs is 284 MB)."""
+    with tempfile.TemporaryFile(prefix="provenance-scratch-") as file:
+        with pa.ipc.new_file(file, schema) as writer:
+            for batch in batches:
+                writer.write_batch(batch)
+        file.flush()
+        mapping = mmap.mmap(file.fileno(), file.tell(), access=mmap.ACCESS_READ)  # it keeps the file alive
+    return pa.ipc.open_file(pa.py_buffer(mapping)).read_all()
+
+
 def release(mapping: mmap.mmap) -> None:
     """Drop the mapping's pages from the process's resident memory; the data stays in the file (and in the
     page cache while the system has memory to spare), read back on the next access."""

@@ -24,7 +24,8 @@ from scipy import sparse
 from pipeline import log
 from pipeline.config import MatchConfig
 from pipeline.embed import MapParts
-from pipeline.io.scratch import gather, release, release_pool, scatter, scratch_array, scratch_concatenation
+from pipeline.io.scratch import (gather, release, release_pool, scatter, scratch_array, scratch_concatenation,
+                                 scratch_table)
 from pipeline.lookup import find_sorted
 from pipeline.schema import CANDIDATES, to_table
 from pipeline.text import sentences, text_hash, words
@@ -88,8 +89,9 @@ def match(paragraphs: pa.Table, cfg: MatchConfig, embed: EmbedFn | None = None, 
             found[_EMBEDDING] = cascade_pairs(full, cheap, docs, query, found[_MINHASH], cfg, published, spread)
         else:
             found[_EMBEDDING] = semantic_pairs(full.cover(np.arange(len(frame))), docs, query, cfg, published, spread)
-        linked = _union([found[_MINHASH], found[_EMBEDDING]], len(frame))
-        aligned = aligned_documents(full.cover(np.concatenate(linked)), docs, linked, found[_MINHASH], cfg)
+        linked = _union([found[_MINHASH], found[_EMBEDDING]], len(frame))  # both directions: linked[0] has every row
+        aligned = aligned_documents(full.cover(linked[0]), docs, linked, found[_MINHASH], cfg)
+        del linked  # twice the retrievals' pairs, which the merge below holds again
         vectors = full.cover(np.flatnonzero(np.isin(docs, aligned)))
         covers = sentence_cover(texts, docs, aligned, embed, cfg)
         found[_ALIGNMENT] = _union([alignment_pairs(vectors, docs, aligned, cfg), covers[:2]], len(frame))
@@ -102,30 +104,37 @@ def match(paragraphs: pa.Table, cfg: MatchConfig, embed: EmbedFn | None = None, 
     score = np.maximum(jaccard, cosine if cosine is not None else 0.0)
     keep = bounded(i, j, np.maximum(score, np.nan_to_num(covered[0])) if covered is not None else score, len(frame),
                    cfg.max_candidates)
-    # The kept pairs replace the measured ones before the table is built: at a million paragraphs the
-    # measured pairs' columns held beside the table's made the stage's peak (280 MB of it).
     del score
-    i, j, jaccard, via = i[keep], j[keep], jaccard[keep], via[keep]
-    cosine = cosine[keep] if cosine is not None else None
-    covered = tuple(c[keep] for c in covered) if covered is not None else None
-    del keep
-    return candidate_table(frame, i, j, jaccard, cosine, via, covered)
+    return candidate_table(frame, i, j, keep, jaccard, cosine, via, covered)
 
 
-def candidate_table(frame: pd.DataFrame, i: np.ndarray, j: np.ndarray, jaccard: np.ndarray,
+def candidate_table(frame: pd.DataFrame, i: np.ndarray, j: np.ndarray, keep: np.ndarray, jaccard: np.ndarray,
                     cosine: np.ndarray | None, via: np.ndarray,
                     covered: tuple[np.ndarray, np.ndarray] | None = None) -> pa.Table:
-    """The CANDIDATES table of pairs (i, j) of ``frame``'s rows, built column-wise by Arrow ``take``;
-    ``covered`` holds i's share covered by j and j's by i (``pair_cover``), NaN where not measured."""
+    """The CANDIDATES table of the pairs (i, j) of ``frame``'s rows that ``keep`` says, built column-wise by
+    Arrow ``take``; ``covered`` holds i's share covered by j and j's by i (``pair_cover``), NaN where not
+    measured.
+
+    Built from ``_PAIRS_PER_CHUNK`` measured pairs at a time into a scratch file (``scratch_table``): at a
+    million paragraphs the table is 284 MB, which the stage would otherwise hold in Arrow's pool beside the
+    pairs it is made of, and the kept pairs are taken a chunk at a time, not copied out of the measured ones
+    whole (the bound keeps most pairs: a second copy of every column)."""
     doc_ids = pa.array(frame["doc_id"].to_numpy(), pa.string())
     para_index = pa.array(frame["para_index"].to_numpy(), pa.int32())
-    shares = ([pa.array(c, pa.float32(), from_pandas=True) for c in covered] if covered is not None
-              else [pa.nulls(len(i), pa.float32())] * 2)
-    columns = [doc_ids.take(i), para_index.take(i), doc_ids.take(j), para_index.take(j),
-               pa.array(jaccard, pa.float32()),
-               pa.array(cosine, pa.float32()) if cosine is not None else pa.nulls(len(i), pa.float32()),
-               pa.array(_VIA, pa.string()).take(pa.array(via - 1)), *shares]
-    return pa.Table.from_arrays(columns, schema=CANDIDATES)
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for start in range(0, len(i), _PAIRS_PER_CHUNK):
+            at = start + np.flatnonzero(keep[start:start + _PAIRS_PER_CHUNK])
+            left, right = i[at], j[at]
+            shares = ([pa.array(c[at], pa.float32(), from_pandas=True) for c in covered] if covered is not None
+                      else [pa.nulls(len(left), pa.float32())] * 2)
+            yield pa.record_batch([
+                doc_ids.take(left), para_index.take(left), doc_ids.take(right), para_index.take(right),
+                pa.array(jaccard[at], pa.float32()),
+                pa.array(cosine[at], pa.float32()) if cosine is not None else pa.nulls(len(left), pa.float32()),
+                pa.array(_VIA, pa.string()).take(pa.array(via[at] - 1)), *shares], schema=CANDIDATES)
+
+    return scratch_table(batches(), CANDIDATES)
 
 
 def shingle_sets(texts: Sequence[str], size: int) -> tuple[np.ndarray, np.ndarray, mmap.mmap]:
@@ -613,10 +622,12 @@ def members_by_partition(nearest: np.ndarray, at: np.ndarray, count: int) -> tup
     ``nearest[at[k]]``, as one int32 array and each partition's start in it.
 
     A counting sort, a chunk of positions at a time: one stable sort of every (position, partition) cell
-    would hold 64-bit cells for all of them (at a million paragraphs and 24 probes, several hundred MB).
+    would hold 64-bit cells for all of them (at a million paragraphs and 24 probes, several hundred MB). A
+    chunk is an eighth of ``_CELLS`` cells: sorting it takes some eight 64-bit arrays of its size (the
+    order, the ranks, the places), so that at ``_CELLS`` it was the partitioning's peak at a million rows.
     """
     probe = nearest.shape[1]
-    step = max(1, _CELLS // probe)
+    step = max(1, _CELLS // 8 // probe)
 
     def chunks() -> Iterator[tuple[int, np.ndarray]]:
         for start in range(0, len(at), step):
@@ -639,29 +650,44 @@ def partition_centroids(vectors: Matrix, cols: np.ndarray, count: int) -> np.nda
     same input always gives the same partitions."""
     sample = np.random.default_rng(_KMEANS_SEED).choice(len(cols), size=min(len(cols), count * _KMEANS_SAMPLE),
                                                         replace=False)
-    return kmeans(np.asarray(vectors[cols[np.sort(sample)]]), count)
+    return kmeans(vectors, cols[np.sort(sample)], count)
 
 
-def kmeans(points: np.ndarray, count: int) -> np.ndarray:
-    """Unit centroids (float64) of spherical k-means over unit ``points``: a seeded start and ``_KMEANS_ROUNDS``
-    rounds (a centroid left with no point stays where it was). The points stay in their own precision: each
-    product and sum widens them to float64 exactly, so a float32 sample need not be held twice its size."""
+def kmeans(vectors: Matrix, rows: np.ndarray, count: int) -> np.ndarray:
+    """Unit centroids (float64) of spherical k-means over the unit vectors of ``rows``: a seeded start and
+    ``_KMEANS_ROUNDS`` rounds (a centroid left with no point stays where it was).
+
+    Each round reads the points ``_CELLS`` cells at a time (``_point_chunks``): the sample is 32 points per
+    centroid, so it grows with the corpus (200 MB at a million paragraphs), and held whole it was the largest
+    array of the partitioning. The points stay in their own precision: each product and sum widens them to
+    float64 exactly, and the sums add the points in the same order whatever the chunks."""
     rng = np.random.default_rng(_KMEANS_SEED)
-    centroids = points[np.sort(rng.choice(len(points), size=count, replace=False))].astype(np.float64)
+    centroids = np.asarray(vectors[rows[np.sort(rng.choice(len(rows), size=count, replace=False))]], np.float64)
     for _ in range(_KMEANS_ROUNDS):
-        nearest = nearest_centroids(points, np.arange(len(points)), centroids, 1)[:, 0]
         sums = np.zeros_like(centroids)
-        np.add.at(sums, nearest, points)
+        for points in _point_chunks(vectors, rows):
+            np.add.at(sums, nearest_centroids(points, np.arange(len(points)), centroids, 1)[:, 0], points)
         norms = np.linalg.norm(sums, axis=1, keepdims=True)
         centroids = np.where(norms > 0, sums / np.maximum(norms, 1e-12), centroids)
     return centroids
 
 
+def _point_chunks(vectors: Matrix, rows: np.ndarray) -> Iterator[np.ndarray]:
+    """The vectors of ``rows``, in order, read about ``_CELLS`` cells at a time."""
+    step = max(1, _CELLS // max(1, vectors.shape[1]))
+    for start in range(0, len(rows), step):
+        yield np.asarray(vectors[rows[start:start + step]])
+
+
 def nearest_centroids(vectors: Matrix, rows: np.ndarray, centroids: np.ndarray, count: int) -> np.ndarray:
     """Each row's ``count`` nearest centroids, nearest first, ties to the lower one; scored in float64 and
-    rounded (``similarities``), so the choice does not depend on the thread count of the matrix product."""
+    rounded (``similarities``), so the choice does not depend on the thread count of the matrix product.
+
+    A chunk is a quarter of ``_CELLS`` products: each takes some six float64 arrays of its size (the rows
+    widened, the products, their rounding, ``top_columns``' negation and partition), and at ``_CELLS`` they
+    were the stage's peak at 100k paragraphs."""
     out = np.zeros((len(rows), count), np.int32)
-    step = max(1, _CELLS // len(centroids))
+    step = max(1, _CELLS // 4 // len(centroids))
     for start in range(0, len(rows), step):
         sims = similarities(vectors[rows[start:start + step]], centroids)
         out[start:start + step] = sims.argmax(axis=1)[:, None] if count == 1 else top_columns(sims, count)
@@ -708,25 +734,27 @@ def similarities(left: np.ndarray, right: np.ndarray) -> np.ndarray:
 def aligned_documents(vectors: Matrix, docs: np.ndarray, found: tuple[np.ndarray, np.ndarray],
                       lexical: tuple[np.ndarray, np.ndarray], cfg: MatchConfig) -> tuple[np.ndarray, np.ndarray]:
     """Document pairs (a, b), a < b, to align in full: linked by at least ``align_min_pairs`` of the pairs
-    ``found`` (both directions), one of which could follow the other (``_followable``), and among the
-    ``align_max_docs`` best-linked partners of a or of b (by the summed cosine of their pairs; the vectors
-    of ``found``'s rows are needed).
+    ``found`` (both directions, sorted by i; ``docs`` ascending by row, as the stage's frame is sorted), one of
+    which could follow the other (``_followable``), and among the ``align_max_docs`` best-linked partners of a
+    or of b (by the summed cosine of their pairs; the vectors of ``found``'s rows are needed).
 
     A document of a busy topic can be linked to dozens of others by loose neighbours; its sources are the
     documents it shares the most and closest pairs with, so keeping each one's best few bounds the
     alignments (and the candidate rows they bring) by the number of documents, while a source reused by
     many keeps every reuser that ranks it first.
+
+    The pairs are read a chunk of whole documents at a time (``_document_links``): at a million paragraphs
+    they are millions, and their link codes, cosines and sort, held at once, grew with the corpus.
     """
     i, j = found
-    doc_count = int(docs.max(initial=0)) + 1
-    links, inverse, counts = np.unique(docs[i].astype(np.int64) * doc_count + docs[j], return_inverse=True,
-                                       return_counts=True)
-    cosine = pair_cosine(vectors, i, j)
-    strength = np.bincount(inverse.reshape(-1), weights=cosine, minlength=len(links))
-    strong = (cosine >= cfg.align_link_cosine) | _is_among(i, j, lexical, len(docs))
+    n, doc_count = len(docs), int(docs.max(initial=0)) + 1
+    sizes = np.bincount(docs, minlength=doc_count)
+    lexical_codes = _pair_codes(_union([lexical], n), n)
+    parts = [_document_links(vectors, docs, sizes, i[start:stop], j[start:stop], lexical_codes, cfg)
+             for start, stop in _row_chunks(i, np.searchsorted(docs, docs)) or [(0, 0)]]
+    links, strength, followable = (np.concatenate(columns) for columns in zip(*parts))
     mirror = np.searchsorted(links, (links % doc_count) * doc_count + links // doc_count)
-    followable = _followable(links, docs, i[strong], j[strong], cfg)
-    enough = (counts >= cfg.align_min_pairs) & (followable | followable[mirror])
+    enough = followable | followable[mirror]
     links, strength = links[enough], strength[enough]
     a, b = links // doc_count, links % doc_count  # both directions, sorted by (a, b)
     best = _rank_within(a, strength, b) < cfg.align_max_docs
@@ -735,30 +763,43 @@ def aligned_documents(vectors: Matrix, docs: np.ndarray, found: tuple[np.ndarray
     return a[keep], b[keep]
 
 
-def _followable(links: np.ndarray, docs: np.ndarray, i: np.ndarray, j: np.ndarray, cfg: MatchConfig) -> np.ndarray:
+def _document_links(vectors: Matrix, docs: np.ndarray, sizes: np.ndarray, i: np.ndarray, j: np.ndarray,
+                    lexical_codes: np.ndarray, cfg: MatchConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The document links (a, b) that at least ``align_min_pairs`` of the pairs (i, j) make, as ascending codes
+    ``a * doc_count + b``, with the summed cosine of their pairs and whether b could follow a
+    (``_followable``); the pairs hold every pair of their documents a (a link's mirror has as many), and a
+    pair is strong at ``align_link_cosine`` or when it is one of the lexical pairs (``lexical_codes``, both
+    directions, ascending)."""
+    doc_count = len(sizes)
+    links, inverse, counts = np.unique(docs[i].astype(np.int64) * doc_count + docs[j], return_inverse=True,
+                                       return_counts=True)
+    cosine = pair_cosine(vectors, i, j)
+    strength = np.bincount(inverse.reshape(-1), weights=cosine, minlength=len(links))
+    strong = (cosine >= cfg.align_link_cosine) | find_sorted(lexical_codes, _pair_codes((i, j), len(docs)))[1]
+    followable = _followable(links, docs, sizes, i[strong], j[strong], cfg)
+    enough = counts >= cfg.align_min_pairs
+    return links[enough], strength[enough], followable[enough]
+
+
+def _followable(links: np.ndarray, docs: np.ndarray, sizes: np.ndarray, i: np.ndarray, j: np.ndarray,
+                cfg: MatchConfig) -> np.ndarray:
     """For each document link (a, b) (code ``a * doc_count + b``), whether classify could find a following b
-    from the strong pairs (i, j): at least ``align_min_share`` of a's paragraphs strongly linked to b, or
-    a paragraph so linked in a document strongly linked to some document for ``align_composite_share`` of
-    its paragraphs (a roundup takes a paragraph from each of several sources).
+    from the strong pairs (i, j) (every one of a's): at least ``align_min_share`` of a's paragraphs (``sizes``
+    per document) strongly linked to b, or a paragraph so linked in a document strongly linked to some
+    document for ``align_composite_share`` of its paragraphs (a roundup takes a paragraph from each of
+    several sources).
 
     Classify follows a document only through strong links, so two pages that share loose neighbours or a
     stock sentence (a disclosure, a newsletter line) are not worth aligning: the cascade then need not
     embed them whole.
     """
-    doc_count = int(docs.max(initial=0)) + 1
-    sizes = np.bincount(docs, minlength=doc_count)
+    doc_count = len(sizes)
     row_to_doc = _distinct(i.astype(np.int64) * doc_count + docs[j])  # distinct (paragraph, linked document)
     rows, other = row_to_doc // doc_count, row_to_doc % doc_count
     per_link = np.bincount(np.searchsorted(links, docs[rows] * doc_count + other), minlength=len(links))
     a = links // doc_count
     composite = np.bincount(docs[_distinct(i)], minlength=doc_count) >= cfg.align_composite_share * sizes
     return (per_link > 0) & ((per_link >= cfg.align_min_share * sizes[a]) | composite[a])
-
-
-def _is_among(i: np.ndarray, j: np.ndarray, pairs: tuple[np.ndarray, np.ndarray], n: int) -> np.ndarray:
-    """Whether each (i, j) is one of ``pairs``, in either direction."""
-    known = _union([pairs], n)
-    return np.isin(i.astype(np.int64) * n + j, known[0] * n + known[1])
 
 
 def alignment_pairs(vectors: Matrix, docs: np.ndarray, aligned: tuple[np.ndarray, np.ndarray],
@@ -1085,10 +1126,12 @@ def _pair_chunks(load: np.ndarray, limit: int) -> list[tuple[int, int]]:
     return list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
 
 
-def _row_chunks(i: np.ndarray) -> list[tuple[int, int]]:
+def _row_chunks(i: np.ndarray, first: np.ndarray | None = None) -> list[tuple[int, int]]:
     """(start, stop) of consecutive chunks of about ``_PAIRS_PER_CHUNK`` pairs, sorted by ``i``, that never split
-    the pairs of one ``i``."""
-    cuts = np.searchsorted(i, i[np.arange(_PAIRS_PER_CHUNK, len(i), _PAIRS_PER_CHUNK)])
+    the pairs of one ``i``, nor, with ``first`` (each row's group's first row, the groups being runs of rows),
+    those of one group."""
+    at = i[np.arange(_PAIRS_PER_CHUNK, len(i), _PAIRS_PER_CHUNK)]
+    cuts = np.searchsorted(i, at if first is None else first[at])
     bounds = np.unique(np.r_[0, cuts, len(i)])
     return list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
 
 from pipeline.io import scratch
 
@@ -35,3 +36,21 @@ def test_an_array_in_memory_is_gathered_and_scattered_as_numpy_does():
     assert scratch.gather(array, rows, None).tolist() == array[rows].tolist()
     scratch.scatter(array, np.array([1, 0]), np.array([[-1, -1], [-2, -2]], np.float32), None)
     assert array[:2].tolist() == [[-2, -2], [-1, -1]]
+
+
+def test_a_scratch_table_holds_the_rows_written_in_the_file_not_in_arrows_pool():
+    """A table built batch by batch into a scratch file reads back the rows written, in order, and its buffers
+    are the mapped file's pages: once built, Arrow's pool holds none of it."""
+    schema = pa.schema([("doc_id", pa.string()), ("score", pa.float32())])
+
+    def batches():
+        for k in range(20):
+            yield pa.record_batch([pa.array([f"d{k}-{r}" for r in range(1_000)]),
+                                   pa.array(np.full(1_000, k, np.float32))], schema=schema)
+
+    before = pa.total_allocated_bytes()
+    table = scratch.scratch_table(batches(), schema)
+    assert pa.total_allocated_bytes() - before < table.get_total_buffer_size() // 10
+    assert table.get_total_buffer_size() > 100_000
+    assert table.equals(pa.Table.from_batches(list(batches())))
+    assert scratch.scratch_table(iter([]), schema).num_rows == 0

@@ -70,6 +70,12 @@ def row_of(candidates, doc, para, cand_doc, cand_para) -> dict:
     return hit.iloc[0].to_dict()
 
 
+def both_ways(pairs: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs in both directions, sorted, as the stage's retrievals give them."""
+    ordered = sorted({*pairs, *((b, a) for a, b in pairs)})
+    return np.array([a for a, _ in ordered]), np.array([b for _, b in ordered])
+
+
 def assert_well_formed(candidates) -> None:
     assert candidates.schema.names == CANDIDATES.names
     pairs = pairs_of(candidates)
@@ -257,6 +263,23 @@ def test_partitions_search_every_row_once_and_give_each_column_its_nearest_parti
         assert (nearest_centroids(vectors, cols[positions], centroids, 2) == own[at][0]).any(axis=1).all()
 
 
+def test_partitions_built_a_few_cells_at_a_time_are_the_ones_built_at_once(monkeypatch):
+    """k-means reads its sample, and the partitions score and list their members, a chunk of cells at a time
+    (their arrays grow with the corpus): the centroids and blocks are the ones built in one chunk."""
+    from pipeline.stages import match as stage
+
+    rng = np.random.default_rng(4)
+    vectors = rng.normal(size=(600, 16))
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    rows, cols, cfg = np.arange(0, 600, 3), np.arange(600), MatchConfig(partition_rows=40, partition_probe=3)
+    whole = stage.partition_centroids(vectors, cols, 15), stage.partitions(vectors, rows, cols, cfg)
+    monkeypatch.setattr(stage, "_CELLS", 64)
+    chunked = stage.partition_centroids(vectors, cols, 15), stage.partitions(vectors, rows, cols, cfg)
+    assert np.array_equal(chunked[0], whole[0])
+    assert [(at.tolist(), positions.tolist()) for at, positions in chunked[1]] == \
+        [(at.tolist(), positions.tolist()) for at, positions in whole[1]]
+
+
 def test_a_few_new_paragraphs_against_a_large_history_are_searched_exactly(monkeypatch):
     """Above ann_min_rows, but with few query rows: brute force (what partitions would only approximate),
     both ways and among the earlier documents, and no partition is fitted."""
@@ -406,10 +429,12 @@ def test_a_few_strings_taken_from_a_column_of_many_chunks_copy_those_strings_onl
     assert pool.max_memory() < column.nbytes / 20
 
 
-def test_candidates_per_paragraph_are_bounded_and_stay_symmetric(make_paragraphs, fake_embed):
+def test_candidates_per_paragraph_are_bounded_and_stay_symmetric(make_paragraphs, fake_embed, monkeypatch):
     """Twelve documents that all say the same: each paragraph brings at most ``max_candidates`` pairs (so
     the table holds at most twice that per paragraph), every paragraph keeps its best, and a pair that is
-    kept is kept both ways."""
+    kept is kept both ways; bounded and written a few pairs at a time, the table is the same."""
+    from pipeline.stages import match as stage
+
     paras = make_paragraphs({f"d{k:02d}": [TERMINAL, FOUNDATIONS] for k in range(12)})
     embed, _ = fake_embed({TERMINAL: basis(0), FOUNDATIONS: at_cosine(0, 0.8, 1)})
     cfg = MatchConfig(max_candidates=4)
@@ -420,6 +445,8 @@ def test_candidates_per_paragraph_are_bounded_and_stay_symmetric(make_paragraphs
     assert per_paragraph.min() >= 4, "every paragraph keeps its best four"
     unbounded = match(paras, MatchConfig(), embed).to_pandas().groupby(["doc_id", "para_index"]).size()
     assert unbounded.max() > 4
+    monkeypatch.setattr(stage, "_PAIRS_PER_CHUNK", 5)
+    pd.testing.assert_frame_equal(match(paras, cfg, embed).to_pandas(), candidates.to_pandas())
 
 
 def test_alignment_keeps_each_paragraphs_best_partners_in_the_other_document(make_paragraphs, fake_embed):
@@ -503,8 +530,8 @@ def test_paragraphs_signed_and_measured_a_few_at_a_time_give_the_same_candidates
                                                                                  monkeypatch):
     """The stage signs its paragraphs a chunk at a time (a stored signature index is asked for a chunk, never
     for every paragraph at once), keeps their band keys and shingle sets in scratch files read a window at a
-    time, and measures the pairs (Jaccard, shares covered, each paragraph's best) a chunk of pairs at a time:
-    the candidates are the ones it finds with everything in one chunk."""
+    time, measures the pairs (Jaccard, shares covered, each paragraph's best) a chunk of pairs at a time and
+    writes the table a chunk of rows at a time: the candidates are the ones it finds with everything in one chunk."""
     from pipeline.io import scratch as scratch_file
     from pipeline.stages import match as stage
 
@@ -532,6 +559,7 @@ def test_paragraphs_signed_and_measured_a_few_at_a_time_give_the_same_candidates
     signed.clear()
     chunked = match(paras, cfg, full, sign=sign)
     assert max(signed) == 4 and sum(signed) == matched, "signed four paragraphs at a time"
+    assert chunked.column("doc_id").num_chunks > 1, "the table written a few rows at a time"
     assert set(whole.column("via").to_pylist()) >= {"minhash", "embedding"} and whole.column("covered").null_count < len(whole)
     pd.testing.assert_frame_equal(chunked.to_pandas(), whole.to_pandas())
 
@@ -610,13 +638,30 @@ def test_each_document_is_aligned_with_its_best_linked_documents_only():
     docs = np.array([0, 0, 0, 1, 1, 1, 2, 2])
     vectors = np.ones((len(docs), 1), np.float32)
     pairs = [(0, 3), (1, 4), (2, 5), (0, 6), (1, 7), (3, 6), (4, 7)]
-    i = np.array([a for a, b in pairs] + [b for a, b in pairs])
-    j = np.array([b for a, b in pairs] + [a for a, b in pairs])
+    i, j = both_ways(pairs)
     none = (np.zeros(0, np.int64), np.zeros(0, np.int64))
     a, b = aligned_documents(vectors, docs, (i, j), none, MatchConfig(align_max_docs=1))
     assert set(zip(a.tolist(), b.tolist())) == {(0, 1), (0, 2)}
     a, b = aligned_documents(vectors, docs, (i, j), none, MatchConfig(align_max_docs=2))
     assert set(zip(a.tolist(), b.tolist())) == {(0, 1), (0, 2), (1, 2)}
+
+
+def test_documents_aligned_from_a_few_pairs_at_a_time_are_the_ones_aligned_at_once(monkeypatch):
+    """The linked pairs are read a chunk of whole documents at a time: the same document pairs are aligned."""
+    from pipeline.stages import match as stage
+
+    rng = np.random.default_rng(6)
+    docs = np.repeat(np.arange(30), 4)
+    vectors = rng.normal(size=(len(docs), 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    pairs = [(int(a), int(b)) for a, b in rng.integers(0, len(docs), size=(400, 2)) if docs[a] != docs[b]]
+    found, lexical = both_ways(pairs), both_ways(pairs[:40])
+    cfg = MatchConfig(align_min_pairs=2, align_max_docs=2, align_link_cosine=0.3)
+    whole = stage.aligned_documents(vectors, docs, found, lexical, cfg)
+    monkeypatch.setattr(stage, "_PAIRS_PER_CHUNK", 5)
+    chunked = stage.aligned_documents(vectors, docs, found, lexical, cfg)
+    assert len(whole[0]) > 5
+    assert [side.tolist() for side in chunked] == [side.tolist() for side in whole]
 
 
 def test_documents_sharing_only_loose_neighbours_are_not_aligned():
@@ -628,8 +673,7 @@ def test_documents_sharing_only_loose_neighbours_are_not_aligned():
     docs = np.array([0, 0, 0, 1, 1, 1])
     loose = np.array([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0], [0.6, 0.8], [0.6, 0.8], [0.6, 0.8]], np.float32)
     pairs = [(0, 3), (1, 4), (2, 5)]
-    i = np.array([a for a, b in pairs] + [b for a, b in pairs])
-    j = np.array([b for a, b in pairs] + [a for a, b in pairs])
+    i, j = both_ways(pairs)
     none = (np.zeros(0, np.int64), np.zeros(0, np.int64))
     cfg = MatchConfig(align_link_cosine=0.78)
     assert len(aligned_documents(loose, docs, (i, j), none, cfg)[0]) == 0
@@ -651,8 +695,7 @@ def test_a_stock_sentence_does_not_align_two_long_documents_but_a_roundups_sourc
     docs = np.array([0] * 8 + [1] * 8 + [2, 3, 4, 5])
     vectors = np.array([[1.0, 0.0]] * 8 + [[0.6, 0.8]] * 12, np.float32)
     pairs = [(k, 8 + k) for k in range(8)] + [(1 + k, 16 + k) for k in range(4)]
-    i = np.array([a for a, b in pairs] + [b for a, b in pairs])
-    j = np.array([b for a, b in pairs] + [a for a, b in pairs])
+    i, j = both_ways(pairs)
     cfg = MatchConfig(align_min_share=0.25, align_composite_share=0.6)
 
     def aligned_with_first(lexical):
