@@ -14,7 +14,9 @@ of the training human edits read as machine, and until one rewording with one ot
 copy called a rewrite is the costlier error, and a copy editor changes a paragraph in one or two places).
 Prints, for each generator, the share of its near-verbatim rewrites read as machine by a fit made without
 it, and the share of the stress set's human-edited copies read as human; then the coefficients fitted on
-everything, to paste into configs/default.toml. Writes every fit to ``machine_edit_fits.json`` next to this
+everything, to paste into configs/default.toml; then the commonest edit shapes with how many pairs of each
+group have them: a shape that both a generator's polishes and the stress set's human copies have is one no
+fit of these features can call machine without calling those copies machine too. Writes every fit to ``machine_edit_fits.json`` next to this
 script: ``all`` (the configuration's) and ``without`` each generator, which ``provenance eval rewrites``
 scores that generator with.
 """
@@ -24,6 +26,7 @@ import argparse
 import json
 import random
 import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -148,9 +151,21 @@ def main() -> int:
     beta = fit(groups)
     print(f"all generators: stress copies read as human {1 - read_as_machine(beta, held_humans):.3f}")
     print("\n".join(f"{name} = {value:.2f}" for name, value in settings_of(beta).items()))
+    print(shape_table({**groups, "stress human copies": held_humans}))
     FITS.write_text(json.dumps({"all": settings_of(beta), "without": without}, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {FITS}")
     return 0
+
+
+def shape_table(groups: dict[str, np.ndarray], rows: int = 12) -> str:
+    """The ``rows`` commonest edit shapes (rewordings, substitutions, additions) over all groups, as a table
+    of how many pairs of each group have each shape."""
+    counts = {name: Counter(map(tuple, np.rint(np.expm1(x)).astype(int).tolist())) for name, x in groups.items()}
+    shapes = sum(counts.values(), Counter()).most_common(rows)
+    lines = ["| shape (rewordings, substitutions, additions) | " + " | ".join(counts) + " |",
+             "|---" * (len(counts) + 1) + "|"]
+    lines += [f"| {shape} | " + " | ".join(str(c[shape]) for c in counts.values()) + " |" for shape, _ in shapes]
+    return "\n".join(lines)
 
 
 def settings_of(beta: np.ndarray) -> dict[str, float]:
