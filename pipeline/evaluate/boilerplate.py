@@ -212,7 +212,9 @@ def _wcxb_score(extractor: str, name: str, predictions: dict[str, str], pages: l
 def evaluate(folders: list[Path], cfg: Config) -> Evaluation:
     """Ours and trafilatura (defaults, then favouring precision) on every benchmark's pages, in this process.
 
-    The extractors take turns page by page, so that a busy machine slows them alike: our strip stage judges
+    The extractors take turns page by page, so that a busy machine slows them alike, and the one to go first
+    changes from page to page (``_in_turn``): of two calls on the same input, the second ran 10-20% faster in the
+    strip speed rounds (docs/benchmarks.md), and a fixed order would hand that to one side. Our strip stage judges
     each page on its own into its table rows, then joins them, runs the cross-document template pass and the
     segment stage once over all the pages (as a run with one batch does), and that time is added to ours.
     Imports and caches load on a warm-up page outside the timed run.
@@ -232,8 +234,9 @@ def evaluate(folders: list[Path], cfg: Config) -> Evaluation:
         extract(keys[0], pages[0][1])
     seconds = dict.fromkeys(extractors, 0.0)
     outputs: dict[str, list] = {name: [] for name in extractors}
-    for key, (_, page) in zip(keys, pages):
-        for name, extract in extractors.items():
+    for turn, (key, (_, page)) in enumerate(zip(keys, pages)):
+        for name in _in_turn(list(extractors), turn):
+            extract = extractors[name]
             began = time.perf_counter()
             outputs[name].append(extract(key, page))
             seconds[name] += time.perf_counter() - began
@@ -250,6 +253,12 @@ def evaluate(folders: list[Path], cfg: Config) -> Evaluation:
                      for p in subset]
             scores += [score(name, set_name, bench.metric, predictions[name], keyed) for name in extractors]
     return Evaluation(scores, seconds, len(pages))
+
+
+def _in_turn(names: list[str], turn: int) -> list[str]:
+    """The extractors in the order they read the ``turn``-th page: each goes first on every n-th page."""
+    start = turn % len(names)
+    return names[start:] + names[:start]
 
 
 def report(evaluation: Evaluation) -> str:

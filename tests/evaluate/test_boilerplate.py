@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from pipeline.evaluate import boilerplate
 from pipeline.evaluate.boilerplate import (AEB, WCXB, Bench, Page, is_held_out, load_bench, page_sets, score,
                                            share_found, word_prf)
 
@@ -67,3 +68,10 @@ def test_aeb_is_one_set_and_wcxb_two(tmp_path):
     (dev_name, dev), (held_name, held) = page_sets(Bench("w", WCXB, pages))
     assert (dev_name, held_name) == ("w dev", "w held-out")
     assert len(dev) + len(held) == 50 and not {p.page_id for p in dev} & {p.page_id for p in held}
+
+
+def test_each_extractor_reads_a_page_first_as_often_as_the_others():
+    names = ["ours", "trafilatura", "trafilatura precision"]
+    orders = [boilerplate._in_turn(names, turn) for turn in range(9)]
+    assert all(sorted(order) == sorted(names) for order in orders)
+    assert {name: [order[0] for order in orders].count(name) for name in names} == dict.fromkeys(names, 3)
