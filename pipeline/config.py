@@ -113,8 +113,8 @@ class StripConfig(_Section):
     )
     full_run_after_precise_words: int = Field(
         30, ge=0, description="trafilatura's fast precise run keeping too little but at least this many words found a "
-        "piece of the article: its full run comes next, without the fast run without precision, which keeps the "
-        "same piece again.",
+        "piece of the article: its full run comes next, without the fast run without precision, which mostly "
+        "keeps too little again.",
     )
     recover_levels: int = Field(
         1, ge=1, description="jusText-good HTML blocks under the same ancestor this many levels up as a block "

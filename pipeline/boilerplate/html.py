@@ -135,8 +135,9 @@ def _trafilatura_runs(cfg: StripConfig) -> list[tuple[bool, bool]]:
     """(fast, favor_precision) of the trafilatura runs to try in turn: the configured one, then, when it
     keeps too little, without favouring precision (it cut the article, not just the chrome), then its full
     run with its own fallback extractors. A precise run that kept too little but at least
-    ``full_run_after_precise_words`` found a piece of the article, not nothing: the fast run without
-    precision then keeps the same piece again (on all 972 benchmark pages), so the full run comes next."""
+    ``full_run_after_precise_words`` found a piece of the article, not nothing: the full run comes next. The fast
+    run without precision kept too little again on 53 of the 62 benchmark pages where this happens, and on the
+    other 9 the full run keeps the same text; skipping it saves a twentieth of strip's time."""
     runs = [(cfg.trafilatura_fast, cfg.favor_precision), (cfg.trafilatura_fast, False), (False, False)]
     return list(dict.fromkeys(runs))
 
