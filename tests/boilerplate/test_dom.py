@@ -29,6 +29,18 @@ def test_a_control_the_parser_wrapped_around_the_page_does_not_hide_it():
     assert _texts("<html><body><button>Menu</button><p>Text.</p></body></html>") == ["Text."]
 
 
+def test_a_page_that_closes_the_document_early_goes_on_with_its_article():
+    """A template that closes ``</body></html>`` after its header, then prints the article: a browser shows the
+    article, and so must the blocks (libxml2 alone drops all that follows ``</html>``). ``</HTML>`` in capitals too."""
+    article = "Outsourcing payroll saves a small firm about a day of work each month."
+    for close in ("</body>\n</html>", "</BODY></HTML >"):
+        html = (f"<!DOCTYPE html><html><head><title>t</title></head><body><header><nav><a href='/'>Home</a></nav>"
+                f"</header>{close}\n <div class='post'><h1>Why outsource payroll</h1><p>{article}</p></div>"
+                f"<footer><p>Contact us</p></footer></body></html>")
+        assert _texts(html) == ["Home", "Why outsource payroll", article, "Contact us"]
+    assert _texts(f"<html><body><p>{article}</p></body></html>\n<!-- cached 0.2 s -->\n") == [article]
+
+
 def test_the_text_of_a_text_box_is_not_a_block():
     """A "republish this article" box holds the article's HTML as the text of a <textarea> (and a list box its
     options): input for the reader to copy or pick, not text the page shows as its own."""
