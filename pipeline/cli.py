@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the strip and segment stages over benchmarks' HTML pages (DIR/html/*.html.gz with "
         "AEB's DIR/ground-truth.json or WCXB's DIR/ground-truth/*.json; --bench may be repeated) and, in the "
         "same run, trafilatura with its defaults and favouring precision (comments off); print each "
-        "benchmark's figures with its own metric (WCXB as dev and held-out sites) and the time ratio.",
+        "benchmark's figures with its own metric (WCXB as dev and held-out sites, then all) and the time ratio.",
     )
     _add_eval_options(boilerplate, many=True)
     labelled = kinds.add_parser(

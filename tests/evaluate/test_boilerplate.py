@@ -62,12 +62,13 @@ def test_held_out_fifth_is_chosen_by_site_and_never_splits_one():
     assert is_held_out("https://www.site7.example/a") == is_held_out("https://site7.example/b")
 
 
-def test_aeb_is_one_set_and_wcxb_two(tmp_path):
+def test_aeb_is_one_set_and_wcxb_its_dev_and_held_out_sites_then_all(tmp_path):
     pages = [Page(str(i), f"https://s{i}.example/", "", "t") for i in range(50)]
     assert [name for name, _ in page_sets(Bench("aeb", AEB, pages))] == ["aeb"]
-    (dev_name, dev), (held_name, held) = page_sets(Bench("w", WCXB, pages))
-    assert (dev_name, held_name) == ("w dev", "w held-out")
+    (dev_name, dev), (held_name, held), (all_name, every) = page_sets(Bench("w", WCXB, pages))
+    assert (dev_name, held_name, all_name) == ("w dev", "w held-out", "w all")
     assert len(dev) + len(held) == 50 and not {p.page_id for p in dev} & {p.page_id for p in held}
+    assert every == pages
 
 
 def test_each_extractor_reads_a_page_first_as_often_as_the_others():
