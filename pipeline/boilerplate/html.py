@@ -456,15 +456,25 @@ def _good_run_in_box(paragraphs: list[Paragraph], indexes: range, article) -> li
     """The paragraphs at ``indexes``, walked in their order, up to the first that jusText calls bad or that
     is outside the article's box. The cells of a table in the box do not stop it: jusText calls most cells bad
     for want of sentences, and an extractor that starts after the article's table leaves out the table and
-    the introduction above it."""
+    the introduction above it. Nor does a plain sentence (``_is_plain_sentence``): jusText calls a sentence of
+    names and figures bad for want of stopwords, as it calls a line of chrome."""
     run = []
     for i in indexes:
         paragraph = paragraphs[i]
         if not is_inside(paragraph, article) or (paragraph.class_type == "bad"
-                                                 and not _is_cell_of_table_in(paragraph, article)):
+                                                 and not _is_cell_of_table_in(paragraph, article)
+                                                 and not _is_plain_sentence(paragraph)):
             break
         run.append(i)
     return run
+
+
+def _is_plain_sentence(paragraph: Paragraph) -> bool:
+    """A ``<p>`` without links that ends as a sentence does (".", "!", "?"): prose, where the lines of chrome
+    that end an article's box are links, labels ("Stay connected:", "Share:") and cards (names, prices and
+    ratings run together). On the wcxb dev sites, ":" as an end let labels of a site's pitch through."""
+    return (paragraph.container is not None and paragraph.container.tag == "p" and not paragraph.chars_count_in_links
+            and paragraph.text.endswith((".", "!", "?")))
 
 
 def _is_article_structure(paragraph: Paragraph, article, cfg: StripConfig) -> bool:

@@ -176,6 +176,26 @@ def test_prose_that_goes_on_with_the_article_in_its_box_comes_back_up_to_a_line_
     assert note not in back
 
 
+def test_a_sentence_jusText_calls_bad_does_not_end_the_article_as_a_line_of_chrome_does():
+    """A sentence of names and figures has too few stopwords for jusText, which calls it bad as it calls a line of
+    chrome; a paragraph without links that ends as a sentence is the article's, and the box's prose after it comes
+    back with it. A bad line that does not end as a sentence (a product's card) still ends the article."""
+    more = " It expects the same order next year, when the new rules on the reserves that they must hold apply."
+    chosen_texts = (PROSE + more, PROSE.replace("Monday", "Friday") + more)
+    figures = ("Northern Mutual (EUR 2.3bn), Lakeside Casualty (1.1bn), Harbour Mutual (0.9bn), Granite Casualty "
+               "(0.7bn), Crescent Assurance (0.6bn).")
+    outlook = ("Brokers in the region said that they expect the smaller companies to merge over the next few years, "
+               "because the new rules on reserves weigh more on a company that writes only a few lines of business.")
+    card = "Northern Mutual Home Cover Plus | EUR 240 per year | 4.5 stars | 1,204 reviews | Compare quotes"
+    for line, goes_on in ((figures, True), (card, False)):
+        html = (f"<html><body><main><article><p>{chosen_texts[0]}</p><p>{chosen_texts[1]}</p>"
+                f"<p>{line}</p><div><p>{outlook}</p></div></article></main></body></html>")
+        paragraphs = segment_dom(parse_html(html))
+        _classify_justext(paragraphs, StripConfig())
+        assert [p.class_type for p in paragraphs if p.text == line] == ["bad"]
+        assert (outlook in _brought_back(html, chosen_texts)) is goes_on
+
+
 def test_the_article_goes_on_through_its_own_table_to_the_introduction_above_it():
     """An extractor that starts after the article's table leaves out the table and the introduction above it:
     the table's cells, lines that jusText calls bad for want of sentences, do not end the article as a line of
