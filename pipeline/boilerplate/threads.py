@@ -20,10 +20,11 @@ from pipeline.config import StripConfig
 from pipeline.text import word_count
 
 # What a poster's line says: when (a date, a time of day; relative times come from the rules), who
-# ("jane said:", "Joined: Mar 2019", "Member since 2020") and how much ("Posts: 1,204", "12 points").
+# ("jane said:", "Joined: Mar 2019", "Member since 2020") and how much ("Posts: 1,204", "12 points"). A date in
+# figures keeps one separator ("12.03.2024", "3/12/24"): "4.7/5" is a rating.
 POSTER_LINE = re.compile(
     rf"\b{MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b|\b{MONTH}\.?,?\s+\d{{4}}\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTH}\b"
-    r"|\b\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}\b|\b\d{1,2}:\d{2}\s*(?:[ap]\.?m\.?)?"
+    r"|\b\d{1,4}([/.-])\d{1,2}\1\d{1,4}\b|\b\d{1,2}:\d{2}\s*(?:[ap]\.?m\.?)?"
     r"|\b(?:said|says|wrote|writes|replied)\s*(?:,|:|$)|\b(?:joined|member since|registered)\b"
     r"|\b(?:posts|messages|reputation|karma|points|likes|votes|replies)\s*:\s*[\d,.]+k?\b"
     r"|\b[\d,.]+k?\s+(?:posts|messages|points|likes|votes|upvotes)\b",
@@ -81,22 +82,19 @@ def sibling_groups(paragraphs: list[Paragraph]) -> Siblings:
 
 def _post_groups(paragraphs: list[Paragraph], siblings: Siblings,
                  cfg: StripConfig) -> list[list[tuple[object, list[int]]]]:
-    """Lists of posts, largest first: two or more sibling elements of one shape that are posts with their
-    poster's line at the same place, as (element, its paragraph indexes) in document order."""
-    spans, by_shape = siblings
+    """Lists of posts, largest first: two or more sibling elements of one kind (``_kind``) that are posts
+    with their poster's line at the same place, as (element, its paragraph indexes) in document order."""
+    spans = siblings[0]
     lines = _PosterLines(paragraphs, cfg)
-    groups = []
-    for elements in by_shape:
-        if elements[0].tag == _QUOTE_TAG:
+    by_place: dict[tuple, list[tuple[object, list[int]]]] = {}
+    for element, (first, last) in spans.items():
+        if element.tag == _QUOTE_TAG:
             continue
-        by_place: dict[tuple, list[tuple[object, list[int]]]] = {}
-        for element in elements:
-            first, last = spans[element]
-            line = lines.header_or_footer(first, last)
-            if line is not None:
-                by_place.setdefault(_path_from(paragraphs[line], element), []).append(
-                    (element, list(range(first, last + 1))))
-        groups += [sorted(items, key=lambda item: item[1][0]) for items in by_place.values() if len(items) >= 2]
+        line = lines.header_or_footer(first, last)
+        if line is not None:
+            place = (element.getparent(), _kind(element), _path_from(paragraphs[line], element))
+            by_place.setdefault(place, []).append((element, list(range(first, last + 1))))
+    groups = [sorted(items, key=lambda item: item[1][0]) for items in by_place.values() if len(items) >= 2]
     groups.sort(key=lambda items: -sum(len(indexes) for _, indexes in items))
     return groups
 
@@ -109,10 +107,12 @@ class _PosterLines:
     def __init__(self, paragraphs: list[Paragraph], cfg: StripConfig):
         self._paragraphs, self._cfg = paragraphs, cfg
         self._is_line: list[bool | None] = [None] * len(paragraphs)
+        self._prose = [p.words_count >= cfg.thread_min_post_words and not self.is_line(i)
+                       for i, p in enumerate(paragraphs)]
         self._prose_before = [0] * (len(paragraphs) + 1)
-        for i, p in enumerate(paragraphs):
-            prose = p.words_count >= cfg.thread_min_post_words and not self.is_line(i)
+        for i, prose in enumerate(self._prose):
             self._prose_before[i + 1] = self._prose_before[i] + prose
+        self._nearest: dict[tuple[int, int], int | None] = {}
 
     def is_line(self, index: int) -> bool:
         if self._is_line[index] is None:
@@ -121,13 +121,32 @@ class _PosterLines:
 
     def header_or_footer(self, first: int, last: int) -> int | None:
         """The poster's line that heads (or, failing that, closes) paragraphs ``first..last``, when they also
-        hold prose: a post. A line deep inside is a date in the text, not a post's header."""
+        hold prose: a post. The header is any of the short lines before the post's first prose (a profile
+        of name, rank, "Joined" and post count), the footer any after its last; a line between two runs of
+        prose is a date in the text, not a post's header."""
         if self._prose_before[last + 1] == self._prose_before[first]:
             return None
-        for index in (first, first + 1, last, last - 1):
-            if first <= index <= last and self.is_line(index):
-                return index
-        return None
+        header = self._nearest_line(first, 1)
+        return header if header is not None else self._nearest_line(last, -1)
+
+    def _nearest_line(self, start: int, step: int) -> int | None:
+        """The first poster's line from ``start`` on, going ``step`` (down or up the page), before any prose.
+        Elements of a page share their first and last paragraphs: each paragraph's answer is kept, so a walk
+        stops where an earlier one passed."""
+        walked, index, found = [], start, None
+        while 0 <= index < len(self._paragraphs):
+            if (index, step) in self._nearest:
+                found = self._nearest[(index, step)]
+                break
+            walked.append(index)
+            if self.is_line(index):
+                found = index
+                break
+            if self._prose[index]:
+                break
+            index += step
+        self._nearest.update(((i, step), found) for i in walked)
+        return found
 
 
 def _spans(paragraphs: list[Paragraph]) -> tuple[dict[object, tuple[int, int]], dict[object, object]]:
@@ -216,11 +235,19 @@ def _shape(element) -> tuple:
     return element.tag, element.get("class")
 
 
+def _kind(element) -> tuple:
+    """What makes posts of one thread alike: their tag and first class name. The names after it mark a
+    state of the one kind that ``_shape`` tells apart: the alternating shade of posts ("post bg1", "post
+    bg2"), a post with a signature, a quote or a picture."""
+    classes = (element.get("class") or "").split()
+    return element.tag, classes[0] if classes else None
+
+
 def _path_from(paragraph: Paragraph, element) -> tuple:
-    """The shapes between an element and a paragraph's container: the paragraph's place in the element."""
+    """The kinds between an element and a paragraph's container: the paragraph's place in the element."""
     path = []
     node = paragraph.container
     while node is not None and node is not element:
-        path.append((node.tag, node.get("class")))
+        path.append(_kind(node))
         node = node.getparent()
     return tuple(reversed(path))

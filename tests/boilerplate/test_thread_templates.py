@@ -52,7 +52,6 @@ THREADS = {
             "flight_map.jpg (88.4 KiB)",
             "The pump-out stays open throughout",
         ),
-        fails=(("comments", "posts alternate their class (bg1, bg2); the poster's lines sit in a profile of four"),),
     ),
 }
 
