@@ -53,6 +53,32 @@ THREADS = {
             "The pump-out stays open throughout",
         ),
     ),
+    "xenforo_thread.html": Thread(
+        article=(
+            "The committee agreed on Monday evening that every plot holder at Fernside",
+            "Lids can be bought through the society shop at cost",
+            "The rule also limits each plot to three butts",
+            "Tenants who already collect more than that",
+            "The mains supply will stay on from April to October",
+        ),
+        comments=(
+            "Plot secretary",
+            "Feb 2, 2017",
+            "2,918",
+            "Fernside, plot 41",
+            "Plot 41: rhubarb, runner beans",
+            "Reactions: marrow_man, Beth K and 14 others",
+            "Well-known member",
+            "Aug 19, 2020",
+            "hollyhock_ann said:",
+            "Click to expand...",
+            "Netting has worked on my tanks for six seasons",
+            "Reactions: Old Tom Pryce",
+            "Yesterday at 6:02 PM",
+            "As a new tenant I am just glad",
+            "Learning as I go, mostly from the slugs",
+        ),
+    ),
 }
 
 
