@@ -79,6 +79,30 @@ THREADS = {
             "Learning as I go, mostly from the slugs",
         ),
     ),
+    "vbulletin_thread.html": Thread(
+        article=(
+            "The appeal to replace the leaking roof of Ashcombe village hall",
+            "Nearly half of the money came from a single grant",
+            "The rest was collected over eighteen months",
+            "Work is due to start after the Easter holidays",
+            "The toddler group and the Tuesday lunch club",
+        ),
+        comments=(
+            "03-14-2024, 08:22 PM",
+            "Committee Member",
+            "Oct 2012",
+            "Church Lane",
+            "1,873",
+            "Hall bookings: ring the number on the noticeboard",
+            "Senior Member",
+            "Originally Posted by hall_treasurer",
+            "Will the old slates be sold off?",
+            "Today, 07:41 AM",
+            "Junior Member",
+            "Well done to everyone who stood behind a tombola table",
+            "Ashcombe WI, second Thursday of the month",
+        ),
+    ),
 }
 
 
