@@ -103,6 +103,26 @@ THREADS = {
             "Ashcombe WI, second Thursday of the month",
         ),
     ),
+    "discourse_thread.html": Thread(
+        article=(
+            "The committee has signed a five-year lease on the old fire station",
+            "The new building gives us roughly three times the floor space",
+            "The rent is higher than at the arches",
+            "We need volunteers for two moving weekends",
+            "Membership fees stay the same until at least the end of the year",
+        ),
+        comments=(
+            "solderqueen (Rosa Menzies) January 18, 2024, 10:21am",
+            "27 Likes",
+            "tomlathe January 18, 2024, 11:02am",
+            "solderqueen:",
+            "Best news all winter.",
+            "9 Likes",
+            "k_obi January 19, 2024, 8:37am",
+            "Is there still a plan for the dust extraction?",
+            "Yes, the extraction is in the budget as its own line",
+        ),
+    ),
 }
 
 
