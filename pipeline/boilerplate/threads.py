@@ -83,20 +83,46 @@ def sibling_groups(paragraphs: list[Paragraph]) -> Siblings:
 def _post_groups(paragraphs: list[Paragraph], siblings: Siblings,
                  cfg: StripConfig) -> list[list[tuple[object, list[int]]]]:
     """Lists of posts, largest first: two or more sibling elements of one kind (``_kind``) that are posts
-    with their poster's line at the same place, as (element, its paragraph indexes) in document order."""
+    with a poster's line at the same place, as (element, its paragraph indexes) in document order.
+
+    A post may have more than one poster's line (a date above, "answered" and the poster's name below):
+    any place they share makes them a list. Posts inside a post (the comments under an answer) are read
+    past: the lines of the post that holds them sit on both sides of them."""
     spans = siblings[0]
     lines = _PosterLines(paragraphs, cfg)
+    places = {element: {_path_from(paragraphs[line], element) for line in lines.header_and_footer(first, last)}
+              for element, (first, last) in spans.items() if element.tag != _QUOTE_TAG}
+    for element, inner in _inner_posts(places, spans).items():
+        first, last = spans[element]
+        places[element] |= {_path_from(paragraphs[line], element) for line in lines.around(first, last, inner)}
     by_place: dict[tuple, list[tuple[object, list[int]]]] = {}
-    for element, (first, last) in spans.items():
-        if element.tag == _QUOTE_TAG:
-            continue
-        line = lines.header_or_footer(first, last)
-        if line is not None:
-            place = (element.getparent(), _kind(element), _path_from(paragraphs[line], element))
-            by_place.setdefault(place, []).append((element, list(range(first, last + 1))))
+    for element, element_places in places.items():
+        first, last = spans[element]
+        for place in element_places:
+            by_place.setdefault((element.getparent(), _kind(element), place), []).append(
+                (element, list(range(first, last + 1))))
     groups = [sorted(items, key=lambda item: item[1][0]) for items in by_place.values() if len(items) >= 2]
     groups.sort(key=lambda items: -sum(len(indexes) for _, indexes in items))
     return groups
+
+
+def _inner_posts(places: dict[object, set[tuple]], spans: dict[object, tuple[int, int]]) -> dict[object, list]:
+    """For each element that holds posts, the (first, last) paragraph spans of the posts inside it. A post
+    here is of the kind, with its poster's line at the place, of a list somewhere on the page (two or more
+    siblings): the one comment under an answer is of the kind of the two under the question."""
+    lists = Counter((element.getparent(), _kind(element), place)
+                    for element, element_places in places.items() for place in element_places)
+    kinds = {(kind, place) for (_, kind, place), count in lists.items() if count >= 2}
+    inner: dict[object, list] = {}
+    for post, post_places in places.items():
+        if not any((_kind(post), place) in kinds for place in post_places):
+            continue
+        for holder in post.iterancestors():
+            if holder not in spans:
+                break
+            if spans[holder] != spans[post]:
+                inner.setdefault(holder, []).append(spans[post])
+    return inner
 
 
 class _PosterLines:
@@ -119,15 +145,45 @@ class _PosterLines:
             self._is_line[index] = _is_poster_line(self._paragraphs[index], self._cfg)
         return self._is_line[index]
 
-    def header_or_footer(self, first: int, last: int) -> int | None:
-        """The poster's line that heads (or, failing that, closes) paragraphs ``first..last``, when they also
-        hold prose: a post. The header is any of the short lines before the post's first prose (a profile
-        of name, rank, "Joined" and post count), the footer any after its last; a line between two runs of
-        prose is a date in the text, not a post's header."""
+    def header_and_footer(self, first: int, last: int) -> list[int]:
+        """The posters' lines that head and close paragraphs ``first..last``, when they also hold prose: a
+        post. Its header is the short lines before its first prose (a profile of name, rank, "Joined" and
+        post count), its footer those after its last; a line between two runs of prose is a date in the
+        text, not a post's header."""
         if self._prose_before[last + 1] == self._prose_before[first]:
-            return None
-        header = self._nearest_line(first, 1)
-        return header if header is not None else self._nearest_line(last, -1)
+            return []
+        return self._lines_from(first, 1) + self._lines_from(last, -1)
+
+    def around(self, first: int, last: int, inner: list[tuple[int, int]]) -> list[int]:
+        """The posters' lines that head and close paragraphs ``first..last`` read past the posts inside them
+        (their spans ``inner``), when the rest holds prose of its own."""
+        outermost = []
+        for span in sorted(inner, key=lambda span: (span[0], -span[1])):
+            if not outermost or span[0] > outermost[-1][1]:
+                outermost.append(span)
+        own = self._prose_before[last + 1] - self._prose_before[first] - sum(
+            self._prose_before[end + 1] - self._prose_before[start] for start, end in outermost)
+        if not own:
+            return []
+        found = []
+        for index, step, past in ((first, 1, {start: end for start, end in outermost}),
+                                  (last, -1, {end: start for start, end in outermost})):
+            while first <= index <= last and not self._prose[index]:
+                if index in past:
+                    index = past[index]
+                elif self.is_line(index):
+                    found.append(index)
+                index += step
+        return found
+
+    def _lines_from(self, start: int, step: int) -> list[int]:
+        """The posters' lines from ``start`` on, going ``step`` (down or up the page), before any prose."""
+        found = []
+        line = self._nearest_line(start, step)
+        while line is not None:
+            found.append(line)
+            line = self._nearest_line(line + step, step)
+        return found
 
     def _nearest_line(self, start: int, step: int) -> int | None:
         """The first poster's line from ``start`` on, going ``step`` (down or up the page), before any prose.

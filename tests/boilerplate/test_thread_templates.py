@@ -123,6 +123,33 @@ THREADS = {
             "Yes, the extraction is in the budget as its own line",
         ),
     ),
+    # The question is the article; its own vote count and "asked" card sit outside the list of answers and
+    # are removed by other rules (as "other"), so only the answers and the comments are listed here.
+    "stackexchange_qa.html": Thread(
+        article=(
+            "I keep a rye starter that is usually fed every morning",
+            "When I took the jar out there was a layer of grey liquid",
+            "I poured the liquid off and fed it twice",
+            "Is the starter still safe to bake with",
+        ),
+        comments=(
+            "Was the jar sealed tight, or does it have a loose lid?",
+            "@PietroV a clip-top jar",
+            "Oct 2, 2023 at 20:15",
+            "Accepted",
+            "That smell is ethyl acetate and a little acetone",
+            "It is harmless, and two feeds at a generous ratio",
+            "Improve this answer",
+            "answered Oct 2, 2023 at 21:26",
+            "9,40233 gold badges",
+            "Thank you, the stiffer feed before travelling",
+            "Oct 3, 2023 at 6:44",
+            "Another option for trips longer than a week",
+            "A spoonful of flakes in warm water",
+            "answered Oct 5, 2023 at 13:09",
+            "Hattie OkonjoHattie Okonjo",
+        ),
+    ),
 }
 
 
