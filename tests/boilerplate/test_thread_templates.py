@@ -150,6 +150,29 @@ THREADS = {
             "Hattie OkonjoHattie Okonjo",
         ),
     ),
+    "wordpress_nested_comments.html": Thread(  # replies nested three deep in <ol class="children">
+        article=(
+            "The hub came off a ladies",
+            "Taking it apart is less frightening",
+            "Most of the trouble turned out to be old grease",
+            "A long soak in paraffin",
+            "Next time I will write about adjusting the cable",
+        ),
+        comments=(
+            "4 comments on",
+            "Declan Rourke says:",
+            "April 2, 2024 at 8:14 am",
+            "Did you find the pawl springs were still good?",
+            "Gwen Tiller says:",
+            "They were stiff but still springy",
+            "April 3, 2024 at 7:02 am",
+            "Good advice about the scrap wheel",
+            "Ines Palfrey says:",
+            "Paraffin and a toothbrush fixed my father",
+            "Leave a comment",
+            "Your email address will not be published",
+        ),
+    ),
 }
 
 
