@@ -173,6 +173,27 @@ THREADS = {
             "Your email address will not be published",
         ),
     ),
+    "reddit_nested_thread.html": Thread(  # a text post, comments nested in "child" boxes inside each comment
+        article=(
+            "I volunteer at the Brackenford branch library",
+            "We started with forty-two items",
+            "Anyone with a library card can borrow up to two items",
+            "In the first four weeks we made one hundred and seventeen loans",
+            "We are now looking for a second hedge trimmer",
+        ),
+        comments=(
+            "submitted 5 hours ago by quiet_shelfie",
+            "ferrule_fan 141 points 4 hours ago",
+            "The cake tins are the best part of this",
+            "permalink",
+            "quiet_shelfie[S] 58 points",
+            "The figure seven has been out every single week",
+            "mossy_gate 12 points 2 hours ago",
+            "I have a set of alphabet tins in the loft",
+            "Wrenlow_Builds 77 points",
+            "Happy to do the Saturday power tool checks",
+        ),
+    ),
 }
 
 
