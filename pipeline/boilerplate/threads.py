@@ -19,12 +19,12 @@ from pipeline.boilerplate.rules import MONTH, RELATIVE_TIME, VOTES, Verdict
 from pipeline.config import StripConfig
 from pipeline.text import word_count
 
-# What a poster's line says: when (a date, a time of day; relative times come from the rules), who
+# What a poster's line says: when (a date, a time of day, "yesterday"; "2 hours ago" comes from the rules), who
 # ("jane said:", "Joined: Mar 2019", "Member since 2020") and how much ("Posts: 1,204", "12 points"). A date in
 # figures keeps one separator ("12.03.2024", "3/12/24"): "4.7/5" is a rating.
 POSTER_LINE = re.compile(
     rf"\b{MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b|\b{MONTH}\.?,?\s+\d{{4}}\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTH}\b"
-    r"|\b\d{1,4}([/.-])\d{1,2}\1\d{1,4}\b|\b\d{1,2}:\d{2}\s*(?:[ap]\.?m\.?)?"
+    r"|\b\d{1,4}([/.-])\d{1,2}\1\d{1,4}\b|\b\d{1,2}:\d{2}\s*(?:[ap]\.?m\.?)?|\b(?:yesterday|today)\b(?![’'])|\bjust now\b"
     r"|\b(?:said|says|wrote|writes|replied)\s*(?:,|:|$)|\b(?:joined|member since|registered)\b"
     r"|\b(?:posts|messages|reputation|karma|points|likes|votes|replies)\s*:\s*[\d,.]+k?\b"
     r"|\b[\d,.]+k?\s+(?:posts|messages|points|likes|votes|upvotes)\b",

@@ -194,6 +194,27 @@ THREADS = {
             "Happy to do the Saturday power tool checks",
         ),
     ),
+    "news_article_comments.html": Thread(  # no "comment" in the section's class or id; one reply dated "Yesterday"
+        article=(
+            "Return fares on the Holm Island ferry will go up",
+            "The company said the cost of marine fuel had risen",
+            "Islanders will keep their resident discount",
+            "Freight charges are rising by a smaller amount",
+            "The community council has asked the regional transport board",
+            "A spokesman for the transport board said",
+        ),
+        comments=(
+            "Join the conversation",
+            "SkerryviewSubscriber",
+            "2 hours ago",
+            "Thirteen pounds to see a consultant on the mainland",
+            "harbourmaster_ret",
+            "In reply to Skerryview: the hospital travel scheme",
+            "M. Fairlie",
+            "Yesterday",
+            "Fuel went up for everyone.",
+        ),
+    ),
 }
 
 
