@@ -120,7 +120,7 @@ def _inner_posts(places: dict[object, set[tuple]], spans: dict[object, tuple[int
         for holder in post.iterancestors():
             if holder not in spans:
                 break
-            if spans[holder] != spans[post]:
+            if holder in places and spans[holder] != spans[post]:  # a quotation holds no thread
                 inner.setdefault(holder, []).append(spans[post])
     return inner
 

@@ -253,3 +253,32 @@ def test_replies_go_as_comments(name):
         for block in holding:
             assert not block.kept, f"comment kept: {snippet!r}"
             assert block.reason == "comments", f"{snippet!r} removed as {block.reason} ({block.rule}), want comments"
+
+
+QUOTED_EXCHANGE = """<html><body><article><h1>Council papers show the barrier row</h1>
+<p>Emails released by the council this week show how long the dispute over the flood barrier had been running
+before the authority finally agreed to pay for the work.</p>
+<blockquote class="exchange">
+ <div class="msg"><span class="when">Jan 5, 2023</span><p>We cannot carry the cost of the barrier alone and the
+ authority knows it, so the matter has to go to the regional board.</p></div>
+ <div class="msg"><span class="when">Jan 9, 2023</span><p>The board will not consider it before the spring, and the
+ authority asks the council to make an offer in the meantime.</p></div>
+</blockquote>
+<p>A month later the council wrote again, and the tone of its letter had changed completely.</p>
+<blockquote class="exchange">
+ <div class="msg"><span class="when">Feb 14, 2023</span><p>The council will offer a third of the cost if the authority
+ agrees to a fixed timetable for every stage of the work.</p></div>
+</blockquote>
+<p>The offer was accepted in the summer, and the contract was signed in the autumn after two more rounds of
+talks about the timetable and the compensation for farmers upstream.</p>
+</article></body></html>"""
+
+
+def test_a_quoted_exchange_is_the_articles_text():
+    """Dated messages the article quotes, in quotations of their own, are read as its text, never as a thread
+    of the page: the quotations that hold them are no posts."""
+    blocks = html_blocks(QUOTED_EXCHANGE, StripConfig())
+    kept = "\n".join(b.text for b in blocks if b.kept)
+    for opening in ("We cannot carry the cost", "The board will not consider it", "The council will offer a third",
+                    "Emails released by the council", "The offer was accepted in the summer"):
+        assert opening in kept
