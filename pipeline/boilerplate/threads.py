@@ -1,9 +1,9 @@
 """Threads of posts found by their structure: the same subtree shape repeated under one parent.
 
-Forum threads, Q&A pages and comment sections are lists of posts: sibling elements of one shape, each with
-a poster's header (a name with a date, "Joined", a post count, a vote line) that heads or closes it and a body of prose. Class
-names are no help on a blog built from bare ``<div>``s, so the list is found by shape and the header by
-its place: a short line at the same place in every post. Where the list sits against the article decides
+Forum threads, Q&A pages and comment sections are lists of posts: sibling elements of one kind (tag and
+first class name), each with a poster's header (a name with a date, "Joined", a post count, a vote line) that
+heads or closes it and a body of prose. Class names are no help on a blog built from bare ``<div>``s, so the
+list is found by shape and the header by its place: short lines at the same place in every post. Where the list sits against the article decides
 what it is. When its first post holds the start of the article (a forum repost, a question), that post
 is the article and the others are replies; inside that first post, only its body is kept, and the
 poster's header, signature and vote line go. When the whole list comes after the article, it is the
