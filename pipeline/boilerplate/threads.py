@@ -87,11 +87,23 @@ def _post_groups(paragraphs: list[Paragraph], siblings: Siblings,
 
     A post may have more than one poster's line (a date above, "answered" and the poster's name below):
     any place they share makes them a list. Posts inside a post (the comments under an answer) are read
-    past: the lines of the post that holds them sit on both sides of them."""
+    past: the lines of the post that holds them sit on both sides of them.
+
+    Only elements of two paragraphs or more (a line and prose) with a sibling of their kind are read as posts,
+    and a lone one of a kind that some list has (the one comment under an answer): no other can be in a list,
+    and reading every element of a page took the pass from 0.34 s to 1.04 s on the 972 benchmark pages."""
     spans = siblings[0]
     lines = _PosterLines(paragraphs, cfg)
-    places = {element: {_path_from(paragraphs[line], element) for line in lines.header_and_footer(first, last)}
-              for element, (first, last) in spans.items() if element.tag != _QUOTE_TAG}
+    by_kind: dict[tuple, list] = {}
+    for element, (first, last) in spans.items():
+        if first < last and element.tag != _QUOTE_TAG:  # a post is a poster's line and prose: two paragraphs
+            by_kind.setdefault((element.getparent(), _kind(element)), []).append(element)
+    places = {element: _places(element, paragraphs, spans, lines)
+              for elements in by_kind.values() if len(elements) >= 2 for element in elements}
+    listed = {kind for (_, kind, _), count in _lists(places).items() if count >= 2}
+    places.update({element: _places(element, paragraphs, spans, lines)
+                   for (_, kind), elements in by_kind.items() if len(elements) == 1 and kind in listed
+                   for element in elements})
     for element, inner in _inner_posts(places, spans).items():
         first, last = spans[element]
         places[element] |= {_path_from(paragraphs[line], element) for line in lines.around(first, last, inner)}
@@ -106,13 +118,23 @@ def _post_groups(paragraphs: list[Paragraph], siblings: Siblings,
     return groups
 
 
+def _places(element, paragraphs: list[Paragraph], spans: dict[object, tuple[int, int]], lines: "_PosterLines") -> set:
+    """Where in the element its posters' lines sit (``_path_from``): none when it is no post."""
+    first, last = spans[element]
+    return {_path_from(paragraphs[line], element) for line in lines.header_and_footer(first, last)}
+
+
+def _lists(places: dict[object, set[tuple]]) -> Counter:
+    """How many siblings of one kind have a poster's line at each place: two or more make a list."""
+    return Counter((element.getparent(), _kind(element), place)
+                   for element, element_places in places.items() for place in element_places)
+
+
 def _inner_posts(places: dict[object, set[tuple]], spans: dict[object, tuple[int, int]]) -> dict[object, list]:
     """For each element that holds posts, the (first, last) paragraph spans of the posts inside it. A post
     here is of the kind, with its poster's line at the place, of a list somewhere on the page (two or more
     siblings): the one comment under an answer is of the kind of the two under the question."""
-    lists = Counter((element.getparent(), _kind(element), place)
-                    for element, element_places in places.items() for place in element_places)
-    kinds = {(kind, place) for (_, kind, place), count in lists.items() if count >= 2}
+    kinds = {(kind, place) for (_, kind, place), count in _lists(places).items() if count >= 2}
     inner: dict[object, list] = {}
     for post, post_places in places.items():
         if not any((_kind(post), place) in kinds for place in post_places):
