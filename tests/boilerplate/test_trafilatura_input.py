@@ -1,12 +1,21 @@
-"""What trafilatura's fast precise run is handed: the page without the subtrees it deletes unread, the same text
-as from the whole page, and the page's tree as it was afterwards (every later step reads it)."""
+"""What trafilatura's fast precise run is handed: the page without the subtrees it deletes unread (the same text
+as from the whole page) and without menus of boilerplate, and the page's tree as it was afterwards (every later
+step reads it)."""
 from __future__ import annotations
 
 import lxml.etree
 import trafilatura
 
-from pipeline.boilerplate.dom import parse_html
-from pipeline.boilerplate.html import _trafilatura_options, _trafilatura_text, _unread_subtrees
+from pipeline.boilerplate.dom import parse_html, segment_dom
+from pipeline.boilerplate.html import (
+    _classify_justext,
+    _detached,
+    _drop_code,
+    _skipped_by_fast_run,
+    _trafilatura_options,
+    _trafilatura_text,
+    _unread_subtrees,
+)
 from pipeline.config import StripConfig
 
 PROSE = ("The regional insurance market grew again last year, and the ranking of the largest companies changed "
@@ -30,7 +39,8 @@ def _texts(html: str) -> tuple[str, str]:
     root = parse_html(html)
     before = lxml.etree.tostring(root)
     whole = trafilatura.extract(root, options=_trafilatura_options(True, True, True)) or ""
-    ours = _trafilatura_text(root, True, True, StripConfig())
+    with _detached(_unread_subtrees(root)):
+        ours = _trafilatura_text(root, True, True, StripConfig())
     assert lxml.etree.tostring(root) == before
     return whole, ours
 
@@ -49,3 +59,23 @@ def test_a_box_inside_a_box_of_its_kind_keeps_the_later_ones_as_trafilatura_does
     assert "aside" not in {e.tag for e in _unread_subtrees(parse_html(_page(boxes)))}
     whole, ours = _texts(_page(boxes))
     assert ours == whole and LATER in ours
+
+
+def test_menus_of_boilerplate_are_skipped_and_a_menu_holding_text_or_the_headline_is_not():
+    """A box named as navigation that holds only link lists and labels (jusText: bad) is left out of the precise
+    run; one that holds a paragraph jusText reads as text, or the page's ``<h1>``, is handed over."""
+    links = " ".join(f"<a href='/s{i}'>Section {i}</a>" for i in range(12))
+    html = f"""<html><body><div class="mega-menu"><ul><li>{links}</li></ul></div>
+<div class="sidebar-nav"><p>{PROSE}</p></div><div class="top-nav"><h1>Insurers change places at the top</h1></div>
+<main><article><p>{PROSE * 2}</p><p>{PROSE}</p></article></main></body></html>"""
+    root = parse_html(html)
+    paragraphs = segment_dom(root)
+    _classify_justext(paragraphs, StripConfig())
+    _drop_code(root)
+    before = lxml.etree.tostring(root)
+    skipped = _skipped_by_fast_run(root, paragraphs)
+    assert [e.get("class") for e in skipped] == ["mega-menu"]
+    with _detached(skipped):
+        text = _trafilatura_text(root, True, True, StripConfig())
+    assert lxml.etree.tostring(root) == before
+    assert PROSE.strip() in text and "Section 3" not in text
