@@ -1,6 +1,6 @@
-"""What trafilatura's fast precise run is handed: the page without the subtrees it deletes unread (the same text
-as from the whole page) and without menus of boilerplate, and the page's tree as it was afterwards (every later
-step reads it)."""
+"""What trafilatura's runs are handed: the page without the subtrees its fast precise run deletes unread (the same
+text as from the whole page) and without menus of boilerplate, and the page's tree as it was afterwards (every
+later step reads it)."""
 from __future__ import annotations
 
 import lxml.etree
@@ -11,7 +11,7 @@ from pipeline.boilerplate.html import (
     _classify_justext,
     _detached,
     _drop_code,
-    _skipped_by_fast_run,
+    _skipped_subtrees,
     _trafilatura_options,
     _trafilatura_text,
     _unread_subtrees,
@@ -73,7 +73,7 @@ def test_menus_of_boilerplate_are_skipped_and_a_menu_holding_text_or_the_headlin
     _classify_justext(paragraphs, StripConfig())
     _drop_code(root)
     before = lxml.etree.tostring(root)
-    skipped = _skipped_by_fast_run(root, paragraphs)
+    skipped = _skipped_subtrees(root, paragraphs)
     assert [e.get("class") for e in skipped] == ["mega-menu"]
     with _detached(skipped):
         text = _trafilatura_text(root, True, True, StripConfig())
