@@ -248,7 +248,7 @@ def _unread_subtrees(root) -> list:
     counts = Counter(element.tag for element in found)
     nested = {element.tag for element in found
               if counts[element.tag] > 1 and len(element) and next(element.iterdescendants(element.tag), None) is not None}
-    held = {a for element in root.iter("h1", "script", *nested) for a in element.iterancestors()}
+    held = _holding(root.iter("h1", "script", *nested))
     unread: list = []
     for element in found:
         last = unread[-1] if unread else None
